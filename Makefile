@@ -1,0 +1,139 @@
+# attache: build, test, install.
+#
+#   make            build build/attache and build/libattache.a
+#   make demo       install missing Debian packages (as root), build, run the samples
+#   make test       install missing packages, build, run every test, then again under ASan+UBSan
+#   make bench      the benchmark (never part of the tests)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make clean
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+PYTHON    ?= /usr/bin/python3
+
+PKGS      := libxml-2.0 libqrencode libcurl libsodium libcbor libpng zbar \
+             libunibreak harfbuzz harfbuzz-subset
+
+WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
+ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen \
+             -DATTACHE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = $(WARN) $(CFLAGS)
+ALL_LIBS   = $(PKG_LIBS) -lhpdf -lunistring -ljpeg -lz -lpthread -lm $(LIBS)
+
+LIB_SRC   := $(sort $(wildcard src/*.c))
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/resources.o
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Files compiled into the library: schemas, built-in templates, fonts.
+RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
+             $(sort $(wildcard fonts/*.ttf))
+
+.PHONY: all deps demo test check unit e2e test-asan bench install uninstall clean
+all: $(BUILD)/attache $(BUILD)/libattache.a
+
+# Compiler and linker flags of the dependencies, found once with pkg-config
+# after the install script has made sure the packages are there.
+-include $(BUILD)/config.mk
+$(BUILD)/config.mk: scripts/install-deps.sh Makefile
+	@scripts/install-deps.sh build
+	@mkdir -p $(@D)
+	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; } > $@.tmp && mv $@.tmp $@
+
+deps:
+	@scripts/install-deps.sh test
+
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -o $@ $<
+
+$(BUILD)/gen/resources.c: $(BUILD)/embed $(RESOURCES)
+	@mkdir -p $(@D)
+	$(BUILD)/embed $@ $(foreach r,$(RESOURCES),$(r)=$(r))
+
+$(BUILD)/obj/gen/resources.o: $(BUILD)/gen/resources.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libattache.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/attache: $(CLI_OBJ) $(BUILD)/libattache.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libattache.a $(ALL_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< \
+	    $(BUILD)/libattache.a $(ALL_LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- tests -----------------------------------------------------------------
+
+unit: $(TESTS)
+	@LC_ALL=C TZ=UTC tests/run-unit.sh $(TESTS)
+
+e2e: all
+	@LC_ALL=C TZ=UTC ATTACHE=$(abspath $(BUILD)/attache) $(PYTHON) tests/e2e/run.py
+
+check: all
+	@LC_ALL=C TZ=UTC tests/run-all.sh $(BUILD) $(PYTHON) $(TESTS)
+
+$(TESTS): | all
+
+test: deps
+	$(MAKE) check
+	$(MAKE) test-asan
+
+test-asan:
+	$(MAKE) BUILD=build-asan \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo.sh $(BUILD)/attache
+
+bench: deps
+	$(MAKE) all
+	@scripts/bench.sh $(BUILD)
+
+# ---- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/attache/templates \
+	    $(DESTDIR)$(PREFIX)/share/attache/fonts \
+	    $(DESTDIR)$(PREFIX)/share/attache/schema
+	install -m 755 $(BUILD)/attache $(DESTDIR)$(PREFIX)/bin/attache
+	install -m 644 include/attache.h $(DESTDIR)$(PREFIX)/include/attache.h
+	install -m 644 $(BUILD)/libattache.a $(DESTDIR)$(PREFIX)/lib/libattache.a
+	install -m 644 man/attache.1 $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
+	install -m 644 schema/*.xsd $(DESTDIR)$(PREFIX)/share/attache/schema/
+	for f in templates/*.xml; do [ -e "$$f" ] || continue; \
+	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/templates/; done
+	for f in fonts/*; do [ -f "$$f" ] || continue; \
+	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/fonts/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/attache $(DESTDIR)$(PREFIX)/include/attache.h \
+	    $(DESTDIR)$(PREFIX)/lib/libattache.a $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/attache
+
+clean:
+	rm -rf build build-asan demo-out

@@ -1,0 +1,144 @@
+/*
+ * attache.h: the public interface of libattache.
+ *
+ * libattache turns officer and batch data (XML, see spec/data-format.md) into
+ * PDF documents that carry a signed, offline-verifiable QR code.  This header
+ * is all the `attache` tool uses; everything else in src/ is internal.
+ *
+ * Conventions
+ *  - Handles are opaque.  `attache_X_new()` returns one the caller frees with
+ *    `attache_X_free()`; `attache_X_free(NULL)` does nothing.
+ *  - The library never prints and never exits.  A function that can fail
+ *    returns an `attache_status` (or NULL) and fills the caller's
+ *    `attache_error`, whose code is one of the sysexits values below, so the
+ *    tool can exit with it directly.
+ *  - Strings are UTF-8.  Strings returned as `const char *` belong to the
+ *    handle they came from and live as long as it does.
+ */
+#ifndef ATTACHE_H
+#define ATTACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status and errors ---------------------------------------------- */
+
+/* Status codes are the sysexits.h values the command line exits with. */
+typedef enum attache_status {
+    ATTACHE_OK = 0,
+    ATTACHE_ERR_USAGE = 64,        /* the call's arguments are wrong */
+    ATTACHE_ERR_DATA = 65,         /* input is not valid data */
+    ATTACHE_ERR_NOINPUT = 66,      /* an input file cannot be opened */
+    ATTACHE_ERR_UNAVAILABLE = 69,  /* remote data unavailable */
+    ATTACHE_ERR_INTERNAL = 70,     /* a bug or a library failure */
+    ATTACHE_ERR_CANTCREAT = 73,    /* an output cannot be created */
+    ATTACHE_ERR_IO = 74            /* I/O error while writing */
+} attache_status;
+
+/*
+ * An error record, owned by the caller (usually on the stack).  `file` names
+ * the input the error is about ("" when none), `line` is its 1-based line
+ * (0 when unknown), `message` says what is wrong, problem first, with the
+ * subject in quotes, e.g. "officer 'vn-16-03': <end> 2016-02-30 is not a date".
+ * Text taken from the input is truncated and has control and bidi characters
+ * escaped, so printing a message is always safe.
+ */
+typedef struct attache_error {
+    attache_status code;
+    unsigned long line;
+    char file[256];
+    char message[512];
+} attache_error;
+
+/* Reset `err` to "no error". */
+void attache_error_clear(attache_error *err);
+
+/*
+ * Format `err` as one line, "file:line: message" (parts that are unknown are
+ * left out), into `buf` of `size` bytes.  Returns `buf`.
+ */
+const char *attache_error_format(const attache_error *err, char *buf, size_t size);
+
+/* Called once for every error a long operation (validation) finds. */
+typedef void attache_error_fn(void *ctx, const attache_error *err);
+
+/* The library's version, e.g. "0.1.0". */
+const char *attache_version(void);
+
+/* ---- input -------------------------------------------------------------- */
+
+#define ATTACHE_DEFAULT_MAX_SIZE (64u * 1024 * 1024)
+
+/*
+ * Read the whole of `path` ("-" for standard input) into a new buffer, refusing
+ * more than `max_size` bytes.  On success *data (free() it) and *size are set.
+ * Errors: ATTACHE_ERR_NOINPUT when it cannot be opened or read,
+ * ATTACHE_ERR_DATA when it is larger than max_size.
+ */
+attache_status attache_read_input(const char *path, size_t max_size,
+                                  unsigned char **data, size_t *size,
+                                  attache_error *err);
+
+/* ---- data: loading and validation ------------------------------------ */
+
+typedef struct attache_data attache_data;
+
+typedef struct attache_data_options {
+    const char *name;             /* how messages name the input, e.g. "batch16.xml" */
+    const char *base_dir;         /* where relative src= paths resolve; NULL: none */
+    unsigned max_errors;          /* stop after this many errors; 0: 50 */
+    attache_error_fn *on_error;   /* called for every error found; may be NULL */
+    void *on_error_ctx;
+} attache_data_options;
+
+/*
+ * Parse and validate `size` bytes of attache data (spec/data-format.md):
+ * well-formedness, the compiled-in XML Schema, then what the schema cannot
+ * say (unique ids, real dates, date ranges, one name per language, scripts,
+ * control characters).  Every error found, up to opts->max_errors, is passed
+ * to opts->on_error; `err` receives the first.  Returns NULL on failure
+ * (ATTACHE_ERR_DATA for invalid data).  The buffer is copied; free the
+ * result with attache_data_free().
+ */
+attache_data *attache_data_load(const unsigned char *bytes, size_t size,
+                                const attache_data_options *opts,
+                                attache_error *err);
+void attache_data_free(attache_data *data);
+
+/* One batch of a loaded file, for summaries. */
+typedef struct attache_batch_info {
+    const char *id;
+    const char *programme_id;
+    const char *programme_title;
+    unsigned number;
+    const char *start, *end;          /* YYYY-MM-DD */
+    unsigned officers;
+    unsigned selected, attached, graduated, withdrawn;
+    unsigned sessions;                /* induction sessions */
+} attache_batch_info;
+
+size_t attache_data_batch_count(const attache_data *data);
+const attache_batch_info *attache_data_batch(const attache_data *data, size_t i);
+const char *attache_data_name(const attache_data *data);
+
+/* ---- templates ---------------------------------------------------------- */
+
+/* A built-in template, as `attache templates` lists it. */
+typedef struct attache_template_info {
+    const char *name;          /* "certificate": what `render` and --template name */
+    const char *kind;          /* the document kind: certificate, letter, induction */
+    const char *description;   /* one line */
+} attache_template_info;
+
+/* The built-in templates, compiled into the library, in name order. */
+size_t attache_template_builtin_count(void);
+const attache_template_info *attache_template_builtin(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ATTACHE_H */

@@ -1,0 +1,109 @@
+/*
+ * cmd_validate.c: attache validate DATA.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *ordinal_suffix(unsigned n)
+{
+    if (n % 100 >= 11 && n % 100 <= 13)
+        return "th";
+    switch (n % 10) {
+    case 1: return "st";
+    case 2: return "nd";
+    case 3: return "rd";
+    default: return "th";
+    }
+}
+
+static void print_counts(const attache_batch_info *b)
+{
+    const struct { const char *what; unsigned n; } c[] = {
+        {"selected", b->selected}, {"attached", b->attached},
+        {"graduated", b->graduated}, {"withdrawn", b->withdrawn},
+    };
+    const char *sep = "";
+    size_t i;
+
+    for (i = 0; i < sizeof c / sizeof c[0]; i++)
+        if (c[i].n) {
+            printf("%s%u %s", sep, c[i].n, c[i].what);
+            sep = ", ";
+        }
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"max-size", required_argument, NULL, 'S'},
+        {"max-errors", required_argument, NULL, 'E'},
+        {"assets", required_argument, NULL, 'A'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    struct data_args a = {0};
+    attache_data *d;
+    unsigned long n;
+    size_t i, officers = 0;
+    int c, status = 0;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'S':
+            if (!cli_parse_size(optarg, &a.max_size)) {
+                cli_error("--max-size '%s' is not a size such as 64M", optarg);
+                return 64;
+            }
+            break;
+        case 'E':
+            if (!cli_parse_uint(optarg, 1, 100000, &n)) {
+                cli_error("--max-errors '%s' is not a number from 1 to 100000", optarg);
+                return 64;
+            }
+            a.max_errors = (unsigned)n;
+            break;
+        case 'A':
+            a.assets = optarg;
+            break;
+        case 'q':
+            a.quiet = true;
+            break;
+        case 'h':
+            return cli_usage("validate", false);
+        default:
+            cli_error("validate: unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option("validate");
+        }
+    }
+    if (argc - optind != 1) {
+        cli_error(argc - optind ? "validate takes one DATA argument"
+                                : "validate needs DATA: a file, or - for standard input");
+        return cli_bad_option("validate");
+    }
+    d = cli_load_data(argv[optind], &a, &status);
+    if (!d)
+        return status;
+    for (i = 0; i < attache_data_batch_count(d); i++) {
+        const attache_batch_info *b = attache_data_batch(d, i);
+
+        officers += b->officers;
+        if (a.quiet)
+            continue;
+        printf("%s: %s, %u%s batch, %s to %s: %u officer%s (", b->id, b->programme_id,
+               b->number, ordinal_suffix(b->number), b->start, b->end, b->officers,
+               b->officers == 1 ? "" : "s");
+        print_counts(b);
+        printf("), %u induction session%s\n", b->sessions, b->sessions == 1 ? "" : "s");
+    }
+    if (!a.quiet)
+        printf("%s: valid: %zu batch%s, %zu officer%s\n", attache_data_name(d),
+               attache_data_batch_count(d), attache_data_batch_count(d) == 1 ? "" : "es",
+               officers, officers == 1 ? "" : "s");
+    attache_data_free(d);
+    return 0;
+}

@@ -1,0 +1,159 @@
+/*
+ * main.c: the attache tool.  One table of subcommands; `attache --help` is
+ * made from it, and each subcommand parses its own options.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const struct command commands[] = {
+    {"validate", cmd_validate, "check data against the data format and summarise it",
+     "usage: attache validate [options] DATA\n"
+     "\n"
+     "Check DATA (a file, or - for standard input) against the attache data format,\n"
+     "version 1.  Valid data gives one summary line per batch on stdout; invalid data\n"
+     "gives every error found (up to --max-errors) on stderr and exit status 65.\n"
+     "\n"
+     "  --max-size SIZE     refuse input larger than SIZE bytes (K, M, G suffixes;\n"
+     "                      default 64M)\n"
+     "  --max-errors N      stop after N errors (default 50)\n"
+     "  -q, --quiet         print nothing when the data is valid\n"
+     "  -h, --help          show this help\n"},
+    {"templates", cmd_templates, "list the built-in templates",
+     "usage: attache templates\n"
+     "\n"
+     "List the built-in templates: name, kind of document, page set-up.\n"},
+    {NULL, NULL, NULL, NULL}
+};
+
+static const struct command *find(const char *name)
+{
+    const struct command *c;
+
+    for (c = commands; c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+static void main_usage(FILE *out)
+{
+    const struct command *c;
+
+    fprintf(out, "usage: attache [--version] [--help] COMMAND [ARGS]\n\n"
+                 "attache turns officer and batch data (XML) into print-ready PDF documents\n"
+                 "with signed QR codes.\n\ncommands:\n");
+    for (c = commands; c->name; c++)
+        fprintf(out, "  %-13s %s\n", c->name, c->summary);
+    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n");
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("attache: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_report(const attache_error *err)
+{
+    char buf[1024];
+
+    cli_error("%s", attache_error_format(err, buf, sizeof buf));
+    return err->code ? (int)err->code : 70;
+}
+
+int cli_usage(const char *cmd, bool to_stderr)
+{
+    const struct command *c = find(cmd);
+
+    if (!c)
+        return 64;
+    fputs(c->usage, to_stderr ? stderr : stdout);
+    return to_stderr ? 64 : 0;
+}
+
+int cli_bad_option(const char *cmd)
+{
+    cli_error("see 'attache %s --help'", cmd);
+    return 64;
+}
+
+bool cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    v = strtoul(s, &end, 10);
+    if (*end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v, mult = 1;
+
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    v = strtoull(s, &end, 10);
+    if (*end == 'K' || *end == 'k')
+        mult = 1024ULL, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024ULL * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024ULL * 1024 * 1024, end++;
+    if (*end || v == 0 || v > (unsigned long long)SIZE_MAX / mult)
+        return false;
+    *out = (size_t)(v * mult);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    const struct command *c;
+
+    if (argc < 2) {
+        main_usage(stderr);
+        return 64;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        main_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("attache %s\n", attache_version());
+        return 0;
+    }
+    if (!strcmp(argv[1], "help")) {
+        if (argc < 3) {
+            main_usage(stdout);
+            return 0;
+        }
+        if (!find(argv[2])) {
+            cli_error("'%s' is not an attache command; see 'attache --help'", argv[2]);
+            return 64;
+        }
+        return cli_usage(argv[2], false);
+    }
+    c = find(argv[1]);
+    if (!c) {
+        if (argv[1][0] == '-')
+            cli_error("unknown option '%s'; see 'attache --help'", argv[1]);
+        else
+            cli_error("'%s' is not an attache command; see 'attache --help'", argv[1]);
+        return 64;
+    }
+    return c->run(argc - 1, argv + 1);
+}

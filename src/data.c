@@ -1,0 +1,1358 @@
+/*
+ * data.c: loading and validating attache data (spec/data-format.md).
+ *
+ * The input is untrusted.  It is read by us with a size cap (the caller
+ * does that), screened for what must never reach the parser (compression,
+ * other encodings, DOCTYPE and entity declarations), then parsed by a
+ * libxml2 text reader with network access off and no DTD, entity or
+ * XInclude processing, validated while streaming against the compiled-in
+ * XML Schema, and checked for what the schema cannot express.  The reader
+ * keeps only the element being looked at, so memory stays small whatever
+ * the number of officers.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/hash.h>
+#include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+#include <unistr.h>
+
+#include "country.h"
+#include "data.h"
+#include "date.h"
+#include "error.h"
+#include "resource.h"
+#include "text.h"
+#include "util.h"
+
+#define DEFAULT_MAX_ERRORS 50
+#define NAME_MAX_CHARS 200
+#define TEXT_MAX_CHARS 2000
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA | \
+                       XML_PARSE_NOBLANKS)
+
+struct attache_data {
+    char *name;
+    char *base_dir;
+    unsigned char *bytes;
+    size_t size;
+    attache_batch_info *batches;
+    size_t nbatches;
+    struct officer_ref *officers;
+    size_t nofficers;
+    xmlHashTablePtr officer_index;   /* id -> index + 1 */
+    xmlHashTablePtr batch_index;     /* id -> index + 1 */
+    xmlDictPtr strings;              /* every string the index points to */
+};
+
+/* ---- the schema, compiled once ----------------------------------------- */
+
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+static xmlSchemaPtr schema;
+
+/* Every external load is refused: data never makes us read or fetch a file. */
+static xmlParserInputPtr deny_external(const char *url, const char *id,
+                                       xmlParserCtxtPtr ctxt)
+{
+    (void)url;
+    (void)id;
+    (void)ctxt;
+    return NULL;
+}
+
+static void compile_schema(void)
+{
+    const struct resource *r = resource_find("schema/attache-1.xsd");
+    xmlSchemaParserCtxtPtr pc;
+
+    xmlInitParser();
+    if (r) {
+        pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size);
+        if (pc) {
+            schema = xmlSchemaParse(pc);
+            xmlSchemaFreeParserCtxt(pc);
+        }
+    }
+    /* From here on nothing is loaded from outside, trusted or not. */
+    xmlSetExternalEntityLoader(deny_external);
+}
+
+const char *officer_status_name(enum officer_status s)
+{
+    static const char *const names[] = {"selected", "attached", "graduated", "withdrawn"};
+    return names[s];
+}
+
+/* ---- collecting errors ------------------------------------------------- */
+
+struct diag {
+    unsigned long line;
+    unsigned long seq;
+    bool placed;          /* message already names its officer/batch/... */
+    char *message;
+};
+
+/* Where a programme, batch or the issuer starts, for placing schema errors. */
+struct mark {
+    unsigned long line;
+    char what[96];
+};
+
+struct loader {
+    attache_data *d;
+    const attache_data_options *opts;
+    xmlTextReaderPtr reader;
+    unsigned max_errors;
+    struct diag *diags;
+    size_t ndiags, cap;
+    unsigned long seq;
+    bool overflow;
+    bool stop;
+    struct mark *marks;
+    size_t nmarks;
+    /* the current batch, for range checks */
+    bool batch_dates;
+    struct date batch_start, batch_end;
+    long batch;                        /* index of the current batch, -1: none */
+    const char *programme_id, *programme_title;
+    xmlHashTablePtr programme_ids;     /* id -> line */
+};
+
+static void add_diag_at(struct loader *l, unsigned long line, bool placed, const char *msg)
+{
+    struct diag *dg;
+
+    if (l->ndiags >= l->max_errors) {
+        l->overflow = true;
+        l->stop = true;
+        return;
+    }
+    if (l->ndiags == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct diag *p = realloc(l->diags, cap * sizeof *p);
+        if (!p) {
+            l->stop = true;
+            return;
+        }
+        l->diags = p;
+        l->cap = cap;
+    }
+    dg = &l->diags[l->ndiags];
+    dg->message = strdup(msg);
+    if (!dg->message) {
+        l->stop = true;
+        return;
+    }
+    dg->line = line;
+    dg->seq = l->seq++;
+    dg->placed = placed;
+    l->ndiags++;
+}
+
+static void add_diag(struct loader *l, unsigned long line, const char *msg)
+{
+    add_diag_at(l, line, true, msg);
+}
+
+/* "officer 'vn-16-03'" for a node inside an officer, and so on up. */
+static void context_of(xmlNodePtr node, char *out, size_t size)
+{
+    static const char *const kinds[] = {"officer", "batch", "programme", "issuer"};
+    xmlNodePtr n;
+    size_t k;
+
+    out[0] = '\0';
+    for (k = 0; k < ARRAY_SIZE(kinds); k++)
+        for (n = node; n && n->type == XML_ELEMENT_NODE; n = n->parent)
+            if (!strcmp((const char *)n->name, kinds[k]) &&
+                (n->parent && n->parent->type == XML_ELEMENT_NODE)) {
+                xmlChar *id = xmlGetNoNsProp(n, BAD_CAST "id");
+                char clip[80];
+
+                if (id)
+                    snprintf(out, size, "%s '%s'", kinds[k],
+                             text_clip(clip, sizeof clip, (const char *)id, 64));
+                else
+                    snprintf(out, size, "%s", kinds[k]);
+                xmlFree(id);
+                return;
+            }
+}
+
+static unsigned long line_of(xmlNodePtr node)
+{
+    long line = node ? xmlGetLineNo(node) : 0;
+    return line > 0 ? (unsigned long)line : 0;
+}
+
+/* Report a problem with `node`, naming the officer, batch, ... it is in. */
+static void report(struct loader *l, xmlNodePtr node, const char *fmt, ...)
+    ATTACHE_PRINTF(3, 4);
+
+static void report(struct loader *l, xmlNodePtr node, const char *fmt, ...)
+{
+    char ctx[160], what[400], msg[600];
+    va_list ap;
+    unsigned long line;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    context_of(node, ctx, sizeof ctx);
+    line = line_of(node);
+    if (ctx[0])
+        snprintf(msg, sizeof msg, "%s: %s", ctx, what);
+    else
+        snprintf(msg, sizeof msg, "%s", what);
+    add_diag(l, line, msg);
+}
+
+/* ---- turning libxml2's messages into ours ------------------------------ */
+
+static bool starts(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* Copy the quoted value that starts at s (after the quote) up to the first
+ * occurrence of `until`, clipped. */
+static const char *quoted(char *out, size_t size, const char *s, const char *until)
+{
+    const char *e = strstr(s, until);
+    char tmp[256];
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+
+    if (n >= sizeof tmp)
+        n = sizeof tmp - 1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    return text_clip(out, size, tmp, 48);
+}
+
+/* "( a, b, c )" -> "<a>, <b> or <c>" */
+static void expected_list(char *out, size_t size, const char *s)
+{
+    const char *open = strchr(s, '('), *close = open ? strchr(open, ')') : NULL;
+    char items[16][64];
+    size_t n = 0, i, len = 0;
+    const char *p;
+
+    out[0] = '\0';
+    if (!open || !close)
+        return;
+    p = open + 1;
+    while (p < close && n < ARRAY_SIZE(items)) {
+        const char *e;
+        size_t k;
+
+        while (*p == ' ' || *p == ',')
+            p++;
+        e = p;
+        while (e < close && *e != ',' && *e != ' ')
+            e++;
+        k = (size_t)(e - p);
+        if (k && k < sizeof items[0]) {
+            /* drop "##other{...}" style wildcards */
+            memcpy(items[n], p, k);
+            items[n][k] = '\0';
+            n++;
+        }
+        p = e;
+    }
+    for (i = 0; i < n && len + 1 < size; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        len += (size_t)snprintf(out + len, size - len, "%s<%s>", sep, items[i]);
+        if (len >= size)
+            break;
+    }
+}
+
+static const char *hint_for(const char *attr)
+{
+    if (!strcmp(attr, "id"))
+        return "ids are 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+    if (!strcmp(attr, "start") || !strcmp(attr, "end") || !strcmp(attr, "date"))
+        return "dates are YYYY-MM-DD, times HH:MM";
+    if (!strcmp(attr, "src"))
+        return "src is a relative path to a .png or .jpg file, without '..'";
+    if (!strcmp(attr, "code"))
+        return "country codes are two capital letters (ISO 3166-1)";
+    if (!strcmp(attr, "number"))
+        return "batch numbers are whole numbers from 1";
+    return NULL;
+}
+
+/*
+ * Rewrite one schema-validity message, e.g.
+ *   Element 'officer', attribute 'statuss': The attribute 'statuss' is not allowed.
+ * into "<officer> has an unknown attribute 'statuss'".
+ */
+static void rewrite_schema_message(const char *in, char *out, size_t size)
+{
+    char elem[80] = "", attr[80] = "", val[160], list[400];
+    const char *rest = in, *p;
+
+    if (starts(rest, "Element '")) {
+        const char *e = strchr(rest + 9, '\'');
+        size_t n = e ? (size_t)(e - rest - 9) : 0;
+        if (e && n < sizeof elem) {
+            memcpy(elem, rest + 9, n);
+            elem[n] = '\0';
+            rest = e + 1;
+        }
+        if (starts(rest, ", attribute '")) {
+            e = strchr(rest + 13, '\'');
+            n = e ? (size_t)(e - rest - 13) : 0;
+            if (e && n < sizeof attr) {
+                memcpy(attr, rest + 13, n);
+                attr[n] = '\0';
+                rest = e + 1;
+            }
+        }
+        if (starts(rest, ": "))
+            rest += 2;
+    }
+    if (starts(rest, "This element is not expected.")) {
+        expected_list(list, sizeof list, rest);
+        if (list[0])
+            snprintf(out, size, "<%s> is not expected here; expected %s", elem, list);
+        else
+            snprintf(out, size, "<%s> is not expected here", elem);
+    } else if (starts(rest, "Missing child element(s).")) {
+        expected_list(list, sizeof list, rest);
+        snprintf(out, size, "<%s> lacks %s", elem, list[0] ? list : "a required element");
+    } else if (attr[0] && strstr(rest, "is not allowed")) {
+        snprintf(out, size, "<%s> has an unknown attribute '%s'", elem, attr);
+    } else if ((p = strstr(rest, "The attribute '")) && strstr(p, "is required but missing")) {
+        snprintf(out, size, "<%s> lacks the attribute '%s'", elem,
+                 quoted(val, sizeof val, p + 15, "'"));
+    } else if ((p = strstr(rest, "The value '")) &&
+               (strstr(p, "is not accepted by the pattern") ||
+                strstr(p, "is not a valid value"))) {
+        const char *hint = attr[0] ? hint_for(attr) : NULL;
+        quoted(val, sizeof val, p + 11, strstr(p, "is not accepted") ? "' is not accepted"
+                                                                     : "' is not a valid");
+        if (attr[0])
+            snprintf(out, size, "<%s> %s='%s' is not valid%s%s", elem, attr, val,
+                     hint ? ": " : "", hint ? hint : "");
+        else
+            snprintf(out, size, "<%s> '%s' is not valid", elem, val);
+    } else if ((p = strstr(rest, "The value '")) && strstr(p, "is not an element of the set")) {
+        const char *set = strstr(p, "{");
+        quoted(val, sizeof val, p + 11, "' is not an element");
+        const char *close = set ? strchr(set, '}') : NULL;
+        if (set && close)
+            snprintf(list, sizeof list, "%.*s", (int)(close - set - 1), set + 1);
+        else
+            list[0] = '\0';
+        snprintf(out, size, "<%s> %s='%s' is not one of %s", elem, attr, val,
+                 list[0] ? list : "the allowed values");
+    } else if (strstr(rest, "is not a valid value of the atomic type") ||
+               strstr(rest, "is not a valid value of the local atomic type")) {
+        const char *hint = attr[0] ? hint_for(attr) : NULL;
+        p = strchr(rest, '\'');
+        quoted(val, sizeof val, p ? p + 1 : rest, "' is not");
+        snprintf(out, size, "<%s> %s%s'%s' is not valid%s%s", elem, attr,
+                 attr[0] ? "=" : "", val, hint ? ": " : "", hint ? hint : "");
+    } else if (strstr(rest, "Character content other than whitespace is not allowed")) {
+        snprintf(out, size, "<%s> cannot contain text", elem);
+    } else if (strstr(rest, "Element content is not allowed")) {
+        snprintf(out, size, "<%s> cannot contain elements", elem);
+    } else if (strstr(rest, "No matching global declaration")) {
+        snprintf(out, size, "the root element must be <attache>, not <%s>", elem);
+    } else {
+        char clean[400];
+        size_t n;
+
+        snprintf(clean, sizeof clean, "%s", rest);
+        n = strcspn(clean, "\n");
+        clean[n] = '\0';
+        while (n && (clean[n - 1] == '.' || clean[n - 1] == ' '))
+            clean[--n] = '\0';
+        if (n && clean[0] >= 'A' && clean[0] <= 'Z' && clean[1] >= 'a' && clean[1] <= 'z')
+            clean[0] = (char)(clean[0] - 'A' + 'a');
+        if (elem[0])
+            snprintf(out, size, "<%s>%s%s: %s", elem, attr[0] ? " " : "", attr, clean);
+        else
+            snprintf(out, size, "%s", clean);
+    }
+}
+
+/* A well-formedness message: first line, lower case, no HUGE advice. */
+static void rewrite_parser_message(const xmlError *e, char *out, size_t size)
+{
+    char clean[400];
+    size_t n;
+
+    if (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING) {
+        snprintf(out, size, "text is not valid UTF-8 or contains a character XML forbids");
+        return;
+    }
+    if (strstr(e->message, "Excessive depth")) {
+        snprintf(out, size, "elements are nested too deeply (more than 256 levels)");
+        return;
+    }
+    if (e->code == XML_ERR_DOCUMENT_EMPTY) {
+        snprintf(out, size, "file has no XML content");
+        return;
+    }
+    snprintf(clean, sizeof clean, "%s", e->message ? e->message : "parse error");
+    n = strcspn(clean, "\n");
+    clean[n] = '\0';
+    while (n && (clean[n - 1] == '.' || clean[n - 1] == ' '))
+        clean[--n] = '\0';
+    if (n && clean[0] >= 'A' && clean[0] <= 'Z' && clean[1] >= 'a' && clean[1] <= 'z')
+        clean[0] = (char)(clean[0] - 'A' + 'a');
+    snprintf(out, size, "not well-formed XML: %s", clean);
+}
+
+/*
+ * Schema errors come from the validator plugged into the parser, which runs
+ * ahead of the reader and gives no node, only a line: they are placed in
+ * their officer or batch afterwards (place_diags).
+ */
+static void on_xml_error(void *arg, xmlErrorPtr e)
+{
+    struct loader *l = arg;
+    char msg[500];
+    unsigned long line = e->line > 0 ? (unsigned long)e->line : 0;
+
+    if (e->level == XML_ERR_WARNING)
+        return;
+    if (e->domain == XML_FROM_SCHEMASV) {
+        /* Duplicate ids: our own check says it better, naming both lines. */
+        if (e->code == XML_SCHEMAV_CVC_IDC)
+            return;
+        rewrite_schema_message(e->message ? e->message : "", msg, sizeof msg);
+        add_diag_at(l, line, false, msg);
+        return;
+    }
+    rewrite_parser_message(e, msg, sizeof msg);
+    if (e->level == XML_ERR_FATAL)
+        l->stop = true;
+    add_diag(l, line, msg);
+}
+
+static void add_mark(struct loader *l, xmlNodePtr node, const char *kind)
+{
+    struct mark *m;
+    xmlChar *id;
+    char clip[80];
+
+    if (l->nmarks % 16 == 0) {
+        m = realloc(l->marks, (l->nmarks + 16) * sizeof *m);
+        if (!m)
+            return;
+        l->marks = m;
+    }
+    m = &l->marks[l->nmarks++];
+    m->line = line_of(node);
+    id = xmlGetNoNsProp(node, BAD_CAST "id");
+    if (id)
+        snprintf(m->what, sizeof m->what, "%s '%s'", kind,
+                 text_clip(clip, sizeof clip, (const char *)id, 64));
+    else
+        snprintf(m->what, sizeof m->what, "%s", kind);
+    xmlFree(id);
+}
+
+/* Name the officer, batch or programme an unplaced message's line falls in. */
+static void place_diags(struct loader *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->ndiags; i++) {
+        struct diag *dg = &l->diags[i];
+        const struct officer_ref *o = NULL;
+        const struct mark *m = NULL;
+        size_t lo = 0, hi = l->d->nofficers, k;
+        char what[96] = "", *msg;
+
+        if (dg->placed || !dg->line)
+            continue;
+        while (lo < hi) {          /* last officer starting at or before the line */
+            size_t mid = (lo + hi) / 2;
+            if (l->d->officers[mid].line <= dg->line)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo)
+            o = &l->d->officers[lo - 1];
+        for (k = 0; k < l->nmarks && l->marks[k].line <= dg->line; k++)
+            m = &l->marks[k];
+        if (o && (!m || o->line >= m->line)) {
+            char clip[80];
+            snprintf(what, sizeof what, "officer '%s'", text_clip(clip, sizeof clip, o->id, 64));
+        } else if (m)
+            snprintf(what, sizeof what, "%s", m->what);
+        if (!what[0] || asprintf(&msg, "%s: %s", what, dg->message) < 0)
+            continue;
+        free(dg->message);
+        dg->message = msg;
+    }
+}
+
+/* ---- screening the bytes before any parser sees them ------------------- */
+
+static unsigned long line_at(const unsigned char *b, size_t off)
+{
+    unsigned long line = 1;
+    size_t i;
+
+    for (i = 0; i < off; i++)
+        line += b[i] == '\n';
+    return line;
+}
+
+static bool has(const unsigned char *b, size_t size, const char *magic, size_t n)
+{
+    return size >= n && !memcmp(b, magic, n);
+}
+
+static void screen(struct loader *l, const unsigned char *b, size_t size)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+    } packed[] = {
+        {"\x1f\x8b", 2, "gzip"}, {"BZh", 3, "bzip2"}, {"\xfd" "7zXZ", 6, "xz"},
+        {"\x28\xb5\x2f\xfd", 4, "zstd"}, {"PK\x03\x04", 4, "zip"}, {"\x5d\x00\x00", 3, "lzma"},
+    };
+    const unsigned char *p, *end = b + size;
+    const uint8_t *bad;
+    size_t i;
+
+    for (p = b; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++)
+        ;
+    if (p == end) {
+        add_diag(l, 0, "file is empty");
+        l->stop = true;
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(packed); i++)
+        if (has(b, size, packed[i].magic, packed[i].len)) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "file is %s-compressed; attache reads plain XML only",
+                     packed[i].what);
+            add_diag(l, 0, msg);
+            l->stop = true;
+            return;
+        }
+    if (has(b, size, "\xfe\xff", 2) || has(b, size, "\xff\xfe", 2) ||
+        (size >= 4 && (b[0] == 0 || b[1] == 0))) {
+        add_diag(l, 1, "file is UTF-16 or UTF-32; attache data must be UTF-8");
+        l->stop = true;
+        return;
+    }
+    p = memchr(b, 0, size);
+    if (p) {
+        add_diag(l, line_at(b, (size_t)(p - b)),
+                 "file contains a NUL byte; it is not an XML text file");
+        l->stop = true;
+        return;
+    }
+    bad = u8_check(b, size);
+    if (bad) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "text is not valid UTF-8 (byte 0x%02X)", *bad);
+        add_diag(l, line_at(b, (size_t)(bad - b)), msg);
+        l->stop = true;
+        return;
+    }
+    /* The declaration may name no other encoding. */
+    if (has(b, size, "\xef\xbb\xbf", 3))
+        b += 3, size -= 3;
+    if (has(b, size, "<?xml", 5)) {
+        const unsigned char *close = memmem(b, size < 400 ? size : 400, "?>", 2);
+        const unsigned char *enc = close ? memmem(b, (size_t)(close - b), "encoding", 8) : NULL;
+        if (enc) {
+            const unsigned char *q = enc + 8;
+            char name[40];
+            size_t n = 0;
+
+            while (q < close && (*q == ' ' || *q == '=' || *q == '"' || *q == '\''))
+                q++;
+            while (q < close && *q != '"' && *q != '\'' && n + 1 < sizeof name)
+                name[n++] = (char)*q++;
+            name[n] = '\0';
+            if (strcasecmp(name, "UTF-8") && strcasecmp(name, "UTF8")) {
+                char clip[60], msg[160];
+                snprintf(msg, sizeof msg,
+                         "file declares encoding '%s'; attache data must be UTF-8",
+                         text_clip(clip, sizeof clip, name, 30));
+                add_diag(l, 1, msg);
+                l->stop = true;
+                return;
+            }
+        }
+    }
+    p = memmem(b, size, "<!DOCTYPE", 9);
+    if (!p)
+        p = memmem(b, size, "<!ENTITY", 8);
+    if (p) {
+        add_diag(l, line_at(b, (size_t)(p - b)),
+                 "DOCTYPE and ENTITY declarations are not allowed: attache data has no DTD");
+        l->stop = true;
+    }
+}
+
+/* ---- what the schema cannot say ---------------------------------------- */
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+    for (n = n ? n->children : NULL; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name))
+            return n;
+    return NULL;
+}
+
+/*
+ * Check one text value: characters that cannot be printed, length after
+ * normalisation.  `what` names it in messages ("<name>", "division=").
+ */
+static void check_value(struct loader *l, xmlNodePtr node, const char *what,
+                        const char *raw, size_t max_chars)
+{
+    char *norm;
+    uint32_t bad = text_forbidden_char(raw);
+    size_t len;
+
+    if (bad) {
+        report(l, node, "%s contains the character U+%04X, which cannot be printed "
+                        "(a control, bidi or invisible character)", what, (unsigned)bad);
+        return;
+    }
+    norm = text_normalize(raw);
+    if (!norm) {
+        report(l, node, "%s is not valid UTF-8", what);
+        return;
+    }
+    len = text_length(norm);
+    if (max_chars && len > max_chars)
+        report(l, node, "%s is %zu characters long; the limit is %zu", what, len, max_chars);
+    free(norm);
+}
+
+/* Every attribute and simple text below `node`. */
+static void check_texts(struct loader *l, xmlNodePtr node)
+{
+    xmlNodePtr c;
+    xmlAttrPtr a;
+
+    for (a = node->properties; a; a = a->next) {
+        xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+        char what[120];
+
+        snprintf(what, sizeof what, "<%s> %s=", node->name, a->name);
+        if (v)
+            check_value(l, node, what, (const char *)v, TEXT_MAX_CHARS);
+        xmlFree(v);
+    }
+    for (c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            check_texts(l, c);
+        } else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+                   !child(node, "*")) {
+            char what[120];
+            bool is_name = !strcmp((const char *)node->name, "name");
+
+            snprintf(what, sizeof what, "<%s>", node->name);
+            if (c == node->children || c->prev->type != XML_TEXT_NODE) {
+                xmlChar *v = xmlNodeGetContent(node);
+                if (v)
+                    check_value(l, node, what, (const char *)v,
+                                is_name ? NAME_MAX_CHARS : TEXT_MAX_CHARS);
+                xmlFree(v);
+                break;
+            }
+        }
+    }
+}
+
+static bool check_date(struct loader *l, xmlNodePtr node, const char *attr, struct date *d)
+{
+    xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
+    bool ok = false;
+
+    if (v && !date_parse((const char *)v, d)) {
+        /* The schema reports values that are not even shaped like a date. */
+        const char *s = (const char *)v;
+        if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+            char clip[40];
+            report(l, node, "%s %s is not a date", attr, text_clip(clip, sizeof clip, s, 20));
+        }
+    } else if (v)
+        ok = true;
+    xmlFree(v);
+    return ok;
+}
+
+static void check_unique(struct loader *l, xmlHashTablePtr seen, xmlNodePtr node,
+                         const char *kind)
+{
+    xmlChar *id = xmlGetNoNsProp(node, BAD_CAST "id");
+    void *first;
+
+    if (!id)
+        return;
+    first = xmlHashLookup(seen, id);
+    if (first) {
+        char clip[80];
+        report(l, node, "%s id '%s' is already used at line %lu", kind,
+               text_clip(clip, sizeof clip, (const char *)id, 64),
+               (unsigned long)(uintptr_t)first);
+    } else {
+        xmlHashAddEntry(seen, id, (void *)(uintptr_t)(line_of(node) ? line_of(node) : 1));
+    }
+    xmlFree(id);
+}
+
+static void check_issuer(struct loader *l, xmlNodePtr issuer)
+{
+    check_texts(l, issuer);
+}
+
+static void check_batch(struct loader *l, xmlNodePtr batch)
+{
+    struct date s, e;
+    bool ok_s = check_date(l, batch, "start", &s), ok_e = check_date(l, batch, "end", &e);
+
+    l->batch_dates = ok_s && ok_e;
+    if (l->batch_dates && date_cmp(&e, &s) < 0) {
+        report(l, batch, "end %04d-%02d-%02d is before start %04d-%02d-%02d",
+               e.year, e.month, e.day, s.year, s.month, s.day);
+        l->batch_dates = false;
+    }
+    l->batch_start = s;
+    l->batch_end = e;
+}
+
+static void check_induction(struct loader *l, xmlNodePtr ind)
+{
+    struct date s, e, d;
+    bool ok_s = check_date(l, ind, "start", &s), ok_e = check_date(l, ind, "end", &e);
+    bool ok = ok_s && ok_e;
+    xmlNodePtr sn;
+
+    check_texts(l, ind);
+    if (ok && date_cmp(&e, &s) < 0) {
+        report(l, ind, "<induction> end is before its start");
+        ok = false;
+    }
+    if (ok && l->batch_dates &&
+        (date_cmp(&s, &l->batch_start) < 0 || date_cmp(&e, &l->batch_end) > 0))
+        report(l, ind, "the induction week (%04d-%02d-%02d to %04d-%02d-%02d) is not inside "
+                       "the batch (%04d-%02d-%02d to %04d-%02d-%02d)",
+               s.year, s.month, s.day, e.year, e.month, e.day,
+               l->batch_start.year, l->batch_start.month, l->batch_start.day,
+               l->batch_end.year, l->batch_end.month, l->batch_end.day);
+    for (sn = ind->children; sn; sn = sn->next) {
+        xmlChar *st, *en;
+        int a, b;
+
+        if (sn->type != XML_ELEMENT_NODE || strcmp((const char *)sn->name, "session"))
+            continue;
+        if (check_date(l, sn, "date", &d) && ok &&
+            (date_cmp(&d, &s) < 0 || date_cmp(&d, &e) > 0))
+            report(l, sn, "<session> date %04d-%02d-%02d is outside the induction week",
+                   d.year, d.month, d.day);
+        st = xmlGetNoNsProp(sn, BAD_CAST "start");
+        en = xmlGetNoNsProp(sn, BAD_CAST "end");
+        a = time_parse((const char *)st);
+        b = time_parse((const char *)en);
+        if (a >= 0 && b >= 0 && b < a)
+            report(l, sn, "<session> ends (%s) before it starts (%s)", en, st);
+        xmlFree(st);
+        xmlFree(en);
+    }
+}
+
+static enum officer_status parse_status(const char *s)
+{
+    if (s && !strcmp(s, "attached"))
+        return STATUS_ATTACHED;
+    if (s && !strcmp(s, "graduated"))
+        return STATUS_GRADUATED;
+    if (s && !strcmp(s, "withdrawn"))
+        return STATUS_WITHDRAWN;
+    return STATUS_SELECTED;
+}
+
+/* Checks one officer and adds it to the index. */
+static void check_officer(struct loader *l, xmlNodePtr off)
+{
+    attache_data *d = l->d;
+    xmlNodePtr n, latin = NULL;
+    xmlHashTablePtr langs = xmlHashCreate(4);
+    xmlChar *id = xmlGetNoNsProp(off, BAD_CAST "id");
+    xmlChar *status = xmlGetNoNsProp(off, BAD_CAST "status");
+    char clip[120];
+
+    check_texts(l, off);
+    for (n = off->children; n; n = n->next) {
+        xmlChar *lang, *v;
+
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (!strcmp((const char *)n->name, "name")) {
+            lang = xmlGetNoNsProp(n, BAD_CAST "lang");
+            if (!lang) {
+                const char *script = NULL;
+                uint32_t cp;
+
+                if (latin)
+                    report(l, n, "has two <name> elements without lang; "
+                                 "only the Latin-script name has no lang");
+                latin = n;
+                v = xmlNodeGetContent(n);
+                cp = v ? text_non_latin_letter((const char *)v, &script) : 0;
+                if (cp)
+                    report(l, n, "<name> '%s' is not in Latin script (U+%04X is %s); "
+                                 "give the native-script name a lang= and add the name in "
+                                 "Latin script",
+                           text_clip(clip, sizeof clip, (const char *)v, 40), (unsigned)cp,
+                           script);
+                xmlFree(v);
+            } else {
+                if (xmlHashLookup(langs, lang))
+                    report(l, n, "has two <name lang=\"%s\">",
+                           text_clip(clip, sizeof clip, (const char *)lang, 20));
+                else
+                    xmlHashAddEntry(langs, lang, n);
+                xmlFree(lang);
+            }
+        } else if (!strcmp((const char *)n->name, "country")) {
+            xmlChar *code = xmlGetNoNsProp(n, BAD_CAST "code");
+            if (code && strlen((const char *)code) == 2 && !country_name((const char *)code))
+                report(l, n, "<country> code '%s' is not an ISO 3166-1 country code",
+                       text_clip(clip, sizeof clip, (const char *)code, 4));
+            xmlFree(code);
+        }
+    }
+    if (!latin && child(off, "name"))
+        report(l, off, "has no <name> without lang: the name in Latin script is required");
+    xmlHashFree(langs, NULL);
+
+    if (id && l->batch >= 0) {
+        struct officer_ref *r;
+        xmlChar *name = latin ? xmlNodeGetContent(latin) : NULL;
+        char *norm = name ? text_normalize((const char *)name) : NULL;
+
+        if (d->nofficers % 1024 == 0) {
+            struct officer_ref *p = realloc(d->officers, (d->nofficers + 1024) * sizeof *p);
+            if (!p) {
+                l->stop = true;
+                goto done;
+            }
+            d->officers = p;
+        }
+        r = &d->officers[d->nofficers];
+        r->id = (const char *)xmlDictLookup(d->strings, id, -1);
+        r->name = (const char *)xmlDictLookup(d->strings, BAD_CAST(norm ? norm : ""), -1);
+        r->batch = (unsigned)l->batch;
+        r->status = parse_status((const char *)status);
+        r->line = line_of(off);
+        if (!xmlHashLookup(d->officer_index, id)) {
+            xmlHashAddEntry(d->officer_index, id, (void *)(uintptr_t)(d->nofficers + 1));
+        } else {
+            report(l, off, "officer id '%s' is already used at line %lu",
+                   text_clip(clip, sizeof clip, (const char *)id, 64),
+                   d->officers[(uintptr_t)xmlHashLookup(d->officer_index, id) - 1].line);
+        }
+        d->nofficers++;
+        {
+            attache_batch_info *b = &d->batches[l->batch];
+            b->officers++;
+            switch (r->status) {
+            case STATUS_SELECTED: b->selected++; break;
+            case STATUS_ATTACHED: b->attached++; break;
+            case STATUS_GRADUATED: b->graduated++; break;
+            case STATUS_WITHDRAWN: b->withdrawn++; break;
+            }
+        }
+        xmlFree(name);
+        free(norm);
+    }
+done:
+    xmlFree(id);
+    xmlFree(status);
+}
+
+static bool add_batch(struct loader *l, xmlNodePtr node)
+{
+    attache_data *d = l->d;
+    attache_batch_info *b;
+    xmlChar *id = xmlGetNoNsProp(node, BAD_CAST "id");
+    xmlChar *num = xmlGetNoNsProp(node, BAD_CAST "number");
+    xmlChar *start = xmlGetNoNsProp(node, BAD_CAST "start");
+    xmlChar *end = xmlGetNoNsProp(node, BAD_CAST "end");
+    bool ok = false;
+
+    if (d->nbatches % 16 == 0) {
+        attache_batch_info *p = realloc(d->batches, (d->nbatches + 16) * sizeof *p);
+        if (!p)
+            goto done;
+        d->batches = p;
+    }
+    b = &d->batches[d->nbatches];
+    memset(b, 0, sizeof *b);
+    b->id = (const char *)xmlDictLookup(d->strings, id ? id : BAD_CAST "", -1);
+    b->programme_id = l->programme_id;
+    b->programme_title = l->programme_title;
+    b->number = num ? (unsigned)strtoul((const char *)num, NULL, 10) : 0;
+    b->start = (const char *)xmlDictLookup(d->strings, start ? start : BAD_CAST "", -1);
+    b->end = (const char *)xmlDictLookup(d->strings, end ? end : BAD_CAST "", -1);
+    if (id && xmlHashLookup(d->batch_index, id)) {
+        char clip[80];
+        report(l, node, "batch id '%s' is already used",
+               text_clip(clip, sizeof clip, (const char *)id, 64));
+    } else if (id) {
+        xmlHashAddEntry(d->batch_index, id, (void *)(uintptr_t)(d->nbatches + 1));
+    }
+    l->batch = (long)d->nbatches++;
+    ok = true;
+done:
+    xmlFree(id);
+    xmlFree(num);
+    xmlFree(start);
+    xmlFree(end);
+    return ok;
+}
+
+/* ---- the validating pass ----------------------------------------------- */
+
+/* The reader must outlive `vc` being plugged into it: the caller frees both. */
+static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
+{
+    xmlTextReaderPtr r = l->reader;
+    attache_data *d = l->d;
+    int ret;
+
+    xmlSchemaSetValidStructuredErrors(vc, on_xml_error, l);
+    if (xmlTextReaderSchemaValidateCtxt(r, vc, 0) != 0) {
+        add_diag(l, 0, "internal error: cannot start schema validation");
+        return;
+    }
+    while (!l->stop && (ret = xmlTextReaderRead(r)) == 1) {
+        const char *name;
+        int depth;
+        xmlNodePtr node;
+
+        if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT)
+            continue;
+        depth = xmlTextReaderDepth(r);
+        name = (const char *)xmlTextReaderConstLocalName(r);
+        if (depth == 0) {
+            xmlChar *v = xmlTextReaderGetAttribute(r, BAD_CAST "version");
+            if (v && strcmp((const char *)v, "1")) {
+                char clip[40];
+                report(l, xmlTextReaderCurrentNode(r),
+                       "data format version '%s' is not supported; this attache reads version 1",
+                       text_clip(clip, sizeof clip, (const char *)v, 16));
+                l->stop = true;
+            }
+            xmlFree(v);
+            continue;
+        }
+        if (depth > 3)
+            continue;
+        if (depth == 1 && !strcmp(name, "programme")) {
+            xmlChar *id = xmlTextReaderGetAttribute(r, BAD_CAST "id");
+            add_mark(l, xmlTextReaderCurrentNode(r), "programme");
+            check_unique(l, l->programme_ids, xmlTextReaderCurrentNode(r), "programme");
+            l->programme_id = (const char *)xmlDictLookup(d->strings, id ? id : BAD_CAST "", -1);
+            l->programme_title = "";
+            l->batch = -1;
+            xmlFree(id);
+            continue;
+        }
+        if (depth == 2 && !strcmp(name, "batch")) {
+            node = xmlTextReaderCurrentNode(r);
+            add_mark(l, node, "batch");
+            if (!add_batch(l, node)) {
+                l->stop = true;
+                break;
+            }
+            check_batch(l, node);
+            check_texts(l, node);   /* attributes only: children come later */
+            continue;
+        }
+        node = xmlTextReaderExpand(r);
+        if (!node)
+            continue;   /* not well-formed: the parser says why */
+        if (depth == 1 && !strcmp(name, "issuer")) {
+            add_mark(l, node, "issuer");
+            check_issuer(l, node);
+        }
+        else if (depth == 2 && !strcmp(name, "title")) {
+            xmlChar *t = xmlNodeGetContent(node);
+            char *norm = t ? text_normalize((const char *)t) : NULL;
+            l->programme_title = (const char *)xmlDictLookup(d->strings,
+                                                             BAD_CAST(norm ? norm : ""), -1);
+            free(norm);
+            xmlFree(t);
+            check_texts(l, node);
+        } else if (depth == 2)
+            check_texts(l, node);
+        else if (depth == 3 && !strcmp(name, "officer"))
+            check_officer(l, node);
+        else if (depth == 3 && !strcmp(name, "induction")) {
+            check_induction(l, node);
+            if (l->batch >= 0)
+                d->batches[l->batch].sessions = (unsigned)xmlChildElementCount(node);
+        } else if (depth == 3)
+            check_texts(l, node);
+    }
+}
+
+static int by_line(const void *a, const void *b)
+{
+    const struct diag *x = a, *y = b;
+
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+attache_data *attache_data_load(const unsigned char *bytes, size_t size,
+                                const attache_data_options *opts,
+                                attache_error *err)
+{
+    static const attache_data_options defaults = {0};
+    struct loader l = {0};
+    attache_data *d;
+    size_t i;
+
+    if (!opts)
+        opts = &defaults;
+    pthread_once(&schema_once, compile_schema);
+    if (!schema) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "the compiled-in data schema does not compile");
+        return NULL;
+    }
+    d = calloc(1, sizeof *d);
+    if (!d) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        return NULL;
+    }
+    d->name = strdup(opts->name ? opts->name : "<data>");
+    d->base_dir = xstrdup(opts->base_dir);
+    d->bytes = malloc(size + 1);
+    d->strings = xmlDictCreate();
+    d->officer_index = xmlHashCreate(64);
+    d->batch_index = xmlHashCreate(16);
+    l.programme_ids = xmlHashCreate(8);
+    if (!d->name || !d->bytes || !d->strings || !d->officer_index || !d->batch_index ||
+        !l.programme_ids || (opts->base_dir && !d->base_dir)) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto fail;
+    }
+    memcpy(d->bytes, bytes, size);
+    d->bytes[size] = '\0';
+    d->size = size;
+
+    l.d = d;
+    l.opts = opts;
+    l.max_errors = opts->max_errors ? opts->max_errors : DEFAULT_MAX_ERRORS;
+    l.batch = -1;
+    l.programme_id = l.programme_title = "";
+    screen(&l, d->bytes, size);
+    if (!l.stop) {
+        xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
+
+        l.reader = xmlReaderForMemory((const char *)d->bytes, (int)size, NULL, NULL,
+                                      PARSE_OPTIONS);
+        if (!l.reader || !vc) {
+            if (l.reader)
+                xmlFreeTextReader(l.reader);
+            xmlSchemaFreeValidCtxt(vc);
+            err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "cannot create an XML reader");
+            goto fail;
+        }
+        xmlTextReaderSetStructuredErrorHandler(l.reader, on_xml_error, &l);
+        validate(&l, vc);
+        xmlFreeTextReader(l.reader);
+        xmlSchemaFreeValidCtxt(vc);
+        l.reader = NULL;
+        if (!l.ndiags && !l.stop && d->nofficers == 0)
+            add_diag(&l, 0, "file has no officers");
+    }
+    xmlHashFree(l.programme_ids, NULL);
+    l.programme_ids = NULL;
+    if (l.ndiags) {
+        place_diags(&l);
+        qsort(l.diags, l.ndiags, sizeof *l.diags, by_line);
+        for (i = 0; i < l.ndiags; i++) {
+            attache_error e;
+
+            err_set(&e, ATTACHE_ERR_DATA, d->name, l.diags[i].line, "%s", l.diags[i].message);
+            if (i == 0 && err)
+                *err = e;
+            if (opts->on_error)
+                opts->on_error(opts->on_error_ctx, &e);
+        }
+        if (l.overflow && opts->on_error) {
+            attache_error e;
+            err_set(&e, ATTACHE_ERR_DATA, d->name, 0,
+                    "stopped after %u errors; fix these and run again", l.max_errors);
+            opts->on_error(opts->on_error_ctx, &e);
+        }
+        goto fail;
+    }
+    free(l.marks);
+    return d;
+fail:
+    for (i = 0; i < l.ndiags; i++)
+        free(l.diags[i].message);
+    free(l.diags);
+    free(l.marks);
+    if (l.programme_ids)
+        xmlHashFree(l.programme_ids, NULL);
+    attache_data_free(d);
+    return NULL;
+}
+
+void attache_data_free(attache_data *d)
+{
+    if (!d)
+        return;
+    free(d->name);
+    free(d->base_dir);
+    free(d->bytes);
+    free(d->batches);
+    free(d->officers);
+    if (d->officer_index)
+        xmlHashFree(d->officer_index, NULL);
+    if (d->batch_index)
+        xmlHashFree(d->batch_index, NULL);
+    if (d->strings)
+        xmlDictFree(d->strings);
+    free(d);
+}
+
+size_t attache_data_batch_count(const attache_data *d)
+{
+    return d->nbatches;
+}
+
+const attache_batch_info *attache_data_batch(const attache_data *d, size_t i)
+{
+    return i < d->nbatches ? &d->batches[i] : NULL;
+}
+
+const char *attache_data_name(const attache_data *d)
+{
+    return d->name;
+}
+
+size_t data_officer_count(const attache_data *d)
+{
+    return d->nofficers;
+}
+
+const struct officer_ref *data_officer(const attache_data *d, size_t i)
+{
+    return i < d->nofficers ? &d->officers[i] : NULL;
+}
+
+long data_find_officer(const attache_data *d, const char *id)
+{
+    void *v = xmlHashLookup(d->officer_index, BAD_CAST id);
+    return v ? (long)(uintptr_t)v - 1 : -1;
+}
+
+long data_find_batch(const attache_data *d, const char *id)
+{
+    void *v = xmlHashLookup(d->batch_index, BAD_CAST id);
+    return v ? (long)(uintptr_t)v - 1 : -1;
+}
+
+const char *data_base_dir(const attache_data *d)
+{
+    return d->base_dir;
+}
+
+const unsigned char *data_bytes(const attache_data *d, size_t *size)
+{
+    *size = d->size;
+    return d->bytes;
+}
+
+/* ---- the generating pass ----------------------------------------------- */
+
+/* Trim, collapse and NFC every text and attribute value below `node`. */
+static void normalize_tree(xmlNodePtr node)
+{
+    xmlNodePtr c;
+    xmlAttrPtr a;
+
+    for (a = node->properties; a; a = a->next) {
+        xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+        char *n = v ? text_normalize((const char *)v) : NULL;
+        if (n && strcmp(n, (const char *)v))
+            xmlSetProp(node, a->name, BAD_CAST n);
+        free(n);
+        xmlFree(v);
+    }
+    for (c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE)
+            normalize_tree(c);
+        else if (c->type == XML_TEXT_NODE && c->content) {
+            char *n = text_normalize((const char *)c->content);
+            if (n && strcmp(n, (const char *)c->content))
+                xmlNodeSetContent(c, BAD_CAST n);
+            free(n);
+        }
+    }
+}
+
+/* The headers of the current programme and batch, kept while walking. */
+struct skeleton {
+    xmlDocPtr doc;
+    xmlNodePtr root, programme, batch;
+};
+
+static xmlNodePtr shallow_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent)
+{
+    xmlNodePtr c = xmlDocCopyNode(node, doc, 2);   /* element and attributes */
+    if (c)
+        xmlAddChild(parent, c);
+    return c;
+}
+
+static xmlNodePtr deep_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent)
+{
+    xmlNodePtr c = xmlDocCopyNode(node, doc, 1);
+    if (c) {
+        normalize_tree(c);
+        xmlAddChild(parent, c);
+    }
+    return c;
+}
+
+static xmlNodePtr find_path(xmlNodePtr root, const char *name)
+{
+    return child(root, name);
+}
+
+/*
+ * A new document with the skeleton's contents and the officer: what a
+ * template sees.
+ */
+static xmlDocPtr make_view(struct skeleton *sk, xmlNodePtr officer, xmlNodePtr *copy)
+{
+    xmlDocPtr doc = xmlCopyDoc(sk->doc, 1);
+    xmlNodePtr prog, batch;
+
+    if (!doc)
+        return NULL;
+    prog = find_path(xmlDocGetRootElement(doc), "programme");
+    batch = prog ? find_path(prog, "batch") : NULL;
+    *copy = batch ? deep_copy(officer, doc, batch) : NULL;
+    if (!*copy) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static attache_status emit_officer(const attache_data *d, struct skeleton *sk,
+                                  xmlNodePtr node, size_t index, officer_fn *fn, void *ctx,
+                                  attache_error *err)
+{
+    struct officer_view v;
+
+    if (index >= d->nofficers)
+        return err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0,
+                       "more officers than when the data was validated");
+    v.officer = NULL;
+    v.doc = make_view(sk, node, &v.officer);
+    if (!v.doc)
+        return err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "out of memory");
+    v.index = index;
+    v.ref = &d->officers[index];
+    v.batch = &d->batches[v.ref->batch];
+    return fn(ctx, &v);
+}
+
+static void replace(xmlNodePtr *slot, xmlNodePtr node)
+{
+    if (*slot) {
+        xmlUnlinkNode(*slot);
+        xmlFreeNode(*slot);
+    }
+    *slot = node;
+}
+
+attache_status data_foreach(const attache_data *d, const bool *want,
+                            officer_fn *fn, void *ctx, attache_error *err)
+{
+    xmlTextReaderPtr r;
+    struct skeleton sk = {0};
+    size_t index = 0;
+    attache_status rc = ATTACHE_OK;
+    bool skip = false;
+
+    r = xmlReaderForMemory((const char *)d->bytes, (int)d->size, NULL, NULL, PARSE_OPTIONS);
+    sk.doc = xmlNewDoc(BAD_CAST "1.0");
+    if (!r || !sk.doc) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "cannot create an XML reader");
+        goto done;
+    }
+    /* After an element has been expanded and copied, Next() skips its subtree. */
+    while (rc == ATTACHE_OK && (skip ? xmlTextReaderNext(r) : xmlTextReaderRead(r)) == 1) {
+        int depth;
+        const char *name;
+        xmlNodePtr node;
+
+        skip = false;
+        if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT)
+            continue;
+        depth = xmlTextReaderDepth(r);
+        name = (const char *)xmlTextReaderConstLocalName(r);
+        node = xmlTextReaderCurrentNode(r);
+        if (depth == 0) {
+            sk.root = xmlDocCopyNode(node, sk.doc, 2);
+            xmlDocSetRootElement(sk.doc, sk.root);
+            continue;
+        }
+        if (depth == 1 && !strcmp(name, "programme")) {
+            replace(&sk.programme, shallow_copy(node, sk.doc, sk.root));
+            sk.batch = NULL;
+            continue;
+        }
+        if (depth == 2 && !strcmp(name, "batch")) {
+            replace(&sk.batch, shallow_copy(node, sk.doc, sk.programme));
+            continue;
+        }
+        node = xmlTextReaderExpand(r);
+        if (!node) {
+            rc = err_set(err, ATTACHE_ERR_DATA, d->name, 0, "the data changed while reading");
+            break;
+        }
+        skip = true;
+        if (depth == 1)
+            deep_copy(node, sk.doc, sk.root);
+        else if (depth == 2 && sk.programme)
+            deep_copy(node, sk.doc, sk.programme);
+        else if (depth == 3 && sk.batch && strcmp(name, "officer"))
+            deep_copy(node, sk.doc, sk.batch);
+        else if (depth == 3 && sk.batch) {
+            if (!want || want[index])
+                rc = emit_officer(d, &sk, node, index, fn, ctx, err);
+            index++;
+        }
+    }
+done:
+    if (r)
+        xmlFreeTextReader(r);
+    if (sk.doc)
+        xmlFreeDoc(sk.doc);
+    return rc;
+}

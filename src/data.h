@@ -1,0 +1,80 @@
+/*
+ * data.h: the loaded data file, as the other modules see it.
+ *
+ * Loading (attache_data_load) validates the whole file in one streaming
+ * pass and keeps a compact index of officers.  Generation walks the file a
+ * second time with data_foreach(), which hands each wanted officer over as a
+ * small document of its own (issuer, programme and batch headers, the
+ * officer), so that memory does not grow with the file and workers never
+ * share a tree.
+ */
+#ifndef ATTACHE_DATA_H
+#define ATTACHE_DATA_H
+
+#include <stdbool.h>
+#include <libxml/tree.h>
+
+#include "attache.h"
+
+enum officer_status {
+    STATUS_SELECTED,
+    STATUS_ATTACHED,
+    STATUS_GRADUATED,
+    STATUS_WITHDRAWN
+};
+
+struct officer_ref {
+    const char *id;
+    const char *name;            /* Latin-script name, NFC, as printed */
+    unsigned batch;              /* index into the batch table */
+    enum officer_status status;
+    unsigned long line;
+};
+
+/*
+ * One officer, ready for a template: `doc` is a standalone document
+ *   <attache version="1"><issuer/><programme id=…><title/>…
+ *     <batch id=…><signatory/><induction/><officer/></batch></programme></attache>
+ * whose text is trimmed and in NFC.  `officer` is the officer element in it.
+ */
+struct officer_view {
+    xmlDocPtr doc;
+    xmlNodePtr officer;
+    size_t index;                      /* position in the file, from 0 */
+    const struct officer_ref *ref;
+    const attache_batch_info *batch;
+};
+
+/*
+ * Called by data_foreach() for every wanted officer, in file order.  The
+ * callee owns view->doc and frees it with xmlFreeDoc() when done (possibly
+ * on another thread).  A non-zero return stops the walk and is returned.
+ */
+typedef attache_status officer_fn(void *ctx, struct officer_view *view);
+
+/*
+ * Walk the officers again; `want` (indexed like data_officer(), may be NULL
+ * for all) says which ones to hand to `fn`.
+ */
+attache_status data_foreach(const attache_data *d, const bool *want,
+                            officer_fn *fn, void *ctx, attache_error *err);
+
+size_t data_officer_count(const attache_data *d);
+const struct officer_ref *data_officer(const attache_data *d, size_t i);
+
+/* Index of the officer with this id, or -1. */
+long data_find_officer(const attache_data *d, const char *id);
+
+/* Index of the batch with this id, or -1. */
+long data_find_batch(const attache_data *d, const char *id);
+
+/* The folder relative src= paths resolve against, or NULL when there is none. */
+const char *data_base_dir(const attache_data *d);
+
+/* The data's bytes, as loaded. */
+const unsigned char *data_bytes(const attache_data *d, size_t *size);
+
+/* The display name of an officer status ("graduated"). */
+const char *officer_status_name(enum officer_status s);
+
+#endif

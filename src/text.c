@@ -1,0 +1,221 @@
+/*
+ * text.c: UTF-8 handling on top of libunistring.  Normalisation, case
+ * mapping and script data come from the library; only the policy (what is
+ * forbidden, how messages are quoted) is ours.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "text.h"
+
+uint32_t text_next(const char **p, const char *end)
+{
+    ucs4_t cp;
+    int n = u8_mbtoucr(&cp, (const uint8_t *)*p, (size_t)(end - *p));
+
+    if (n <= 0) {
+        (*p)++;
+        return 0xFFFD;
+    }
+    *p += n;
+    return cp;
+}
+
+size_t text_length(const char *s)
+{
+    return u8_mbsnlen((const uint8_t *)s, strlen(s));
+}
+
+size_t text_put(char *out, uint32_t cp)
+{
+    int n = u8_uctomb((uint8_t *)out, cp, 4);
+    return n > 0 ? (size_t)n : 0;
+}
+
+bool text_valid(const char *s, size_t len)
+{
+    return u8_check((const uint8_t *)s, len) == NULL;
+}
+
+bool text_is_invisible(uint32_t cp)
+{
+    return (cp >= 0x200B && cp <= 0x200F) ||   /* zero width, LRM, RLM */
+           (cp >= 0x202A && cp <= 0x202E) ||   /* embeddings, overrides */
+           (cp >= 0x2060 && cp <= 0x206F) ||   /* isolates, invisible operators */
+           cp == 0x061C || cp == 0xFEFF || cp == 0x00AD ||
+           (cp >= 0xFFF9 && cp <= 0xFFFB);
+}
+
+static bool is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
+}
+
+/* Writes `s` into out[*n..size-1], keeping one byte for the NUL. */
+static bool put(char *out, size_t size, size_t *n, const char *s, size_t len)
+{
+    if (*n + len + 1 > size)
+        return false;
+    memcpy(out + *n, s, len);
+    *n += len;
+    return true;
+}
+
+static void sanitize(char *out, size_t size, const char *in, size_t max_chars)
+{
+    const char *p = in, *end = in + strlen(in);
+    size_t n = 0, chars = 0;
+    static const char more[] = "...";
+
+    if (!size)
+        return;
+    while (p < end) {
+        const char *start = p;
+        char tmp[16];
+        size_t len;
+        uint32_t cp;
+        int k = u8_mbtoucr(&cp, (const uint8_t *)p, (size_t)(end - p));
+
+        if (chars == max_chars)
+            break;
+        if (k <= 0) {
+            len = (size_t)snprintf(tmp, sizeof tmp, "\\x%02X", (unsigned char)*p);
+            p++;
+        } else {
+            p += k;
+            if (cp == '\n')
+                len = (size_t)snprintf(tmp, sizeof tmp, "\\n");
+            else if (cp == '\t')
+                len = (size_t)snprintf(tmp, sizeof tmp, "\\t");
+            else if (is_control(cp) || text_is_invisible(cp) ||
+                     (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE)
+                len = (size_t)snprintf(tmp, sizeof tmp, "<U+%04X>", (unsigned)cp);
+            else {
+                len = (size_t)(p - start);
+                memcpy(tmp, start, len);
+            }
+        }
+        /* keep room for "..." in case more follows */
+        if (n + len + sizeof more > size) {
+            p = start;
+            break;
+        }
+        put(out, size, &n, tmp, len);
+        chars++;
+    }
+    if (p < end)
+        put(out, size, &n, more, sizeof more - 1);
+    out[n] = '\0';
+}
+
+void text_sanitize(char *out, size_t size, const char *in)
+{
+    sanitize(out, size, in, (size_t)-1);
+}
+
+const char *text_clip(char *out, size_t size, const char *in, size_t max_chars)
+{
+    sanitize(out, size, in ? in : "", max_chars);
+    return out;
+}
+
+static bool is_space(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r';
+}
+
+char *text_normalize(const char *s)
+{
+    size_t len = strlen(s), nfc_len = 0;
+    uint8_t *nfc;
+    char *out, *o;
+    const char *p, *end;
+    bool pending_space = false;
+
+    if (u8_check((const uint8_t *)s, len))
+        return NULL;
+    nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &nfc_len);
+    if (!nfc)
+        return NULL;
+    out = malloc(nfc_len + 1);
+    if (!out) {
+        free(nfc);
+        return NULL;
+    }
+    o = out;
+    p = (const char *)nfc;
+    end = p + nfc_len;
+    while (p < end) {
+        if (is_space((unsigned char)*p)) {
+            pending_space = o != out;
+            p++;
+            continue;
+        }
+        if (pending_space)
+            *o++ = ' ';
+        pending_space = false;
+        *o++ = *p++;
+    }
+    *o = '\0';
+    free(nfc);
+    return out;
+}
+
+uint32_t text_forbidden_char(const char *s)
+{
+    const char *p = s, *end = s + strlen(s);
+
+    while (p < end) {
+        uint32_t cp = text_next(&p, end);
+        if (cp == 0xFFFD || (is_control(cp) && !is_space(cp)) ||
+            text_is_invisible(cp) || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+            (cp & 0xFFFE) == 0xFFFE || (cp >= 0xE000 && cp <= 0xF8FF))
+            return cp;
+    }
+    return 0;
+}
+
+uint32_t text_non_latin_letter(const char *s, const char **script)
+{
+    const char *p = s, *end = s + strlen(s);
+
+    while (p < end) {
+        uint32_t cp = text_next(&p, end);
+        const uc_script_t *sc;
+
+        if (!uc_is_property_alphabetic(cp))
+            continue;
+        sc = uc_script(cp);
+        if (!sc || !strcmp(sc->name, "Latin") || !strcmp(sc->name, "Common") ||
+            !strcmp(sc->name, "Inherited"))
+            continue;
+        if (script)
+            *script = sc->name;
+        return cp;
+    }
+    return 0;
+}
+
+char *text_upper(const char *s)
+{
+    size_t len = 0;
+    uint8_t *up = u8_toupper((const uint8_t *)s, strlen(s), NULL, UNINORM_NFC,
+                             NULL, &len);
+    char *out;
+
+    if (!up)
+        return NULL;
+    out = malloc(len + 1);
+    if (out) {
+        memcpy(out, up, len);
+        out[len] = '\0';
+    }
+    free(up);
+    return out;
+}

@@ -1,0 +1,176 @@
+/*
+ * util.c: byte buffers and reading input with a size cap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+bool buf_grow(struct buf *b, size_t extra)
+{
+    size_t want, cap;
+    char *p;
+
+    if (extra > (size_t)-1 / 2 - b->len)
+        return false;
+    want = b->len + extra + 1;
+    if (want <= b->cap)
+        return true;
+    cap = b->cap ? b->cap : 64;
+    while (cap < want)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p)
+        return false;
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+bool buf_add(struct buf *b, const void *data, size_t len)
+{
+    if (!buf_grow(b, len))
+        return false;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+bool buf_adds(struct buf *b, const char *s)
+{
+    return buf_add(b, s, strlen(s));
+}
+
+bool buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    int n;
+
+    va_copy(cp, ap);
+    n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0 || !buf_grow(b, (size_t)n))
+        return false;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return true;
+}
+
+bool buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    bool ok;
+
+    va_start(ap, fmt);
+    ok = buf_vaddf(b, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void buf_release(struct buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+    char *d = b->data;
+
+    if (!d)
+        d = calloc(1, 1);
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/*
+ * Read all of `path` ("-": standard input) with a cap.  A regular file's size
+ * is checked before reading; a pipe is read until one byte past the cap.
+ */
+attache_status attache_read_input(const char *path, size_t max_size,
+                                  unsigned char **data, size_t *size,
+                                  attache_error *err)
+{
+    const char *name = strcmp(path, "-") ? path : "<stdin>";
+    struct buf b = {0};
+    struct stat st;
+    int fd;
+    attache_status rc = ATTACHE_OK;
+
+    *data = NULL;
+    *size = 0;
+    fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : 0;
+    if (fd < 0)
+        return err_set(err, ATTACHE_ERR_NOINPUT, name, 0, "cannot open: %s",
+                       strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        rc = err_set(err, ATTACHE_ERR_NOINPUT, name, 0, "cannot read: %s", strerror(errno));
+        goto done;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = err_set(err, ATTACHE_ERR_NOINPUT, name, 0, "is a folder, not a file");
+        goto done;
+    }
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_size) {
+        rc = err_set(err, ATTACHE_ERR_DATA, name, 0,
+                     "file is %llu bytes, more than the limit of %zu (see --max-size)",
+                     (unsigned long long)st.st_size, max_size);
+        goto done;
+    }
+    for (;;) {
+        ssize_t n;
+
+        if (!buf_grow(&b, 65536)) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
+            goto done;
+        }
+        n = read(fd, b.data + b.len, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_set(err, ATTACHE_ERR_NOINPUT, name, 0, "cannot read: %s",
+                         strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        b.len += (size_t)n;
+        if (b.len > max_size) {
+            rc = err_set(err, ATTACHE_ERR_DATA, name, 0,
+                         "input is more than the limit of %zu bytes (see --max-size)",
+                         max_size);
+            goto done;
+        }
+    }
+    b.data[b.len] = '\0';
+    *size = b.len;
+    *data = (unsigned char *)buf_detach(&b, NULL);
+done:
+    if (fd > 0)
+        close(fd);
+    buf_release(&b);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * util.h: small building blocks shared by the modules: a growable byte
+ * buffer and checked allocation.
+ */
+#ifndef ATTACHE_UTIL_H
+#define ATTACHE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A growable buffer of bytes, always NUL-terminated when data != NULL.
+ * Initialise with `struct buf b = {0};`, release with buf_release().
+ * Appending functions return false when memory runs out (the buffer is then
+ * left as it was).
+ */
+struct buf {
+    char *data;
+    size_t len, cap;
+};
+
+bool buf_grow(struct buf *b, size_t extra);
+bool buf_add(struct buf *b, const void *data, size_t len);
+bool buf_adds(struct buf *b, const char *s);
+bool buf_addf(struct buf *b, const char *fmt, ...) ATTACHE_PRINTF(2, 3);
+bool buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+void buf_reset(struct buf *b);
+void buf_release(struct buf *b);
+/* Hand the data over to the caller (free() it) and reset the buffer. */
+char *buf_detach(struct buf *b, size_t *len);
+
+/* strdup that returns NULL for NULL. */
+char *xstrdup(const char *s);
+
+#endif
