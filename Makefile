@@ -90,10 +90,10 @@ unit: $(TESTS)
 e2e: all
 	@LC_ALL=C TZ=UTC ATTACHE=$(abspath $(BUILD)/attache) $(PYTHON) tests/e2e/run.py
 
-check: all
+check: all $(TESTS)
 	@LC_ALL=C TZ=UTC tests/run-all.sh $(BUILD) $(PYTHON) $(TESTS)
 
-$(TESTS): | all
+
 
 test: deps
 	$(MAKE) check

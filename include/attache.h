@@ -107,6 +107,13 @@ typedef struct attache_data_options {
 attache_data *attache_data_load(const unsigned char *bytes, size_t size,
                                 const attache_data_options *opts,
                                 attache_error *err);
+
+/* Like attache_data_load() but takes over `bytes` (from malloc()) instead of
+ * copying it: it is freed with the result, or before returning NULL. */
+attache_data *attache_data_adopt(unsigned char *bytes, size_t size,
+                                 const attache_data_options *opts,
+                                 attache_error *err);
+
 void attache_data_free(attache_data *data);
 
 /* One batch of a loaded file, for summaries. */

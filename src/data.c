@@ -17,6 +17,7 @@
 
 #include <libxml/hash.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <unistr.h>
@@ -112,6 +113,7 @@ struct loader {
     unsigned long seq;
     bool overflow;
     bool stop;
+    bool draining;        /* reading on to the end, ignoring everything */
     struct mark *marks;
     size_t nmarks;
     /* the current batch, for range checks */
@@ -304,6 +306,14 @@ static void rewrite_schema_message(const char *in, char *out, size_t size)
             elem[n] = '\0';
             rest = e + 1;
         }
+        /* "{uri}local" -> "local xmlns=uri" */
+        if (elem[0] == '{' && strchr(elem, '}')) {
+            char tmp[80];
+            char *close = strchr(elem, '}');
+            *close = '\0';
+            snprintf(tmp, sizeof tmp, "%s xmlns=\"%s\"", close + 1, elem + 1);
+            snprintf(elem, sizeof elem, "%s", tmp);
+        }
         if (starts(rest, ", attribute '")) {
             e = strchr(rest + 13, '\'');
             n = e ? (size_t)(e - rest - 13) : 0;
@@ -389,7 +399,12 @@ static void rewrite_parser_message(const xmlError *e, char *out, size_t size)
     size_t n;
 
     if (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING) {
-        snprintf(out, size, "text is not valid UTF-8 or contains a character XML forbids");
+        const char *v = e->message ? strstr(e->message, "value ") : NULL;
+        if (v)
+            snprintf(out, size, "text contains U+%04lX, a control character XML does not allow",
+                     strtoul(v + 6, NULL, 10));
+        else
+            snprintf(out, size, "text contains a character XML does not allow");
         return;
     }
     if (strstr(e->message, "Excessive depth")) {
@@ -421,7 +436,7 @@ static void on_xml_error(void *arg, xmlErrorPtr e)
     char msg[500];
     unsigned long line = e->line > 0 ? (unsigned long)e->line : 0;
 
-    if (e->level == XML_ERR_WARNING)
+    if (e->level == XML_ERR_WARNING || l->draining)
         return;
     if (e->domain == XML_FROM_SCHEMASV) {
         /* Duplicate ids: our own check says it better, naming both lines. */
@@ -431,9 +446,23 @@ static void on_xml_error(void *arg, xmlErrorPtr e)
         add_diag_at(l, line, false, msg);
         return;
     }
+    /* After the first fatal error the parser only reports its consequences. */
+    if (l->stop)
+        return;
     rewrite_parser_message(e, msg, sizeof msg);
-    if (e->level == XML_ERR_FATAL)
+    if (e->level == XML_ERR_FATAL) {
+        size_t i, k = 0;
+
+        /* What the validator said about the broken part is noise. */
+        for (i = 0; i < l->ndiags; i++) {
+            if (!l->diags[i].placed && l->diags[i].line >= line)
+                free(l->diags[i].message);
+            else
+                l->diags[k++] = l->diags[i];
+        }
+        l->ndiags = k;
         l->stop = true;
+    }
     add_diag(l, line, msg);
 }
 
@@ -528,6 +557,8 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
     const uint8_t *bad;
     size_t i;
 
+    if (!b)
+        return;
     for (p = b; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++)
         ;
     if (p == end) {
@@ -570,7 +601,10 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
         b += 3, size -= 3;
     if (has(b, size, "<?xml", 5)) {
         const unsigned char *close = memmem(b, size < 400 ? size : 400, "?>", 2);
-        const unsigned char *enc = close ? memmem(b, (size_t)(close - b), "encoding", 8) : NULL;
+        const unsigned char *enc = NULL;
+
+        if (close)
+            enc = memmem(b, (size_t)(close - b), "encoding", 8);
         if (enc) {
             const unsigned char *q = enc + 8;
             char name[40];
@@ -927,6 +961,38 @@ done:
 
 /* ---- the validating pass ----------------------------------------------- */
 
+/*
+ * Check well-formedness alone first, with a parser that builds nothing.
+ * The validating reader is then only ever run on well-formed input (it also
+ * leaks in libxml2 2.9.14 when it stops on a fatal error).
+ */
+static void check_well_formed(struct loader *l)
+{
+    xmlSAXHandler sax;
+    xmlParserCtxtPtr ctxt;
+
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.serror = on_xml_error;
+    ctxt = xmlCreateMemoryParserCtxt((const char *)l->d->bytes, (int)l->d->size);
+    if (!ctxt) {
+        add_diag(l, 0, "internal error: cannot create an XML parser");
+        l->stop = true;
+        return;
+    }
+    xmlFree(ctxt->sax);
+    ctxt->sax = &sax;
+    ctxt->userData = l;
+    xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+    xmlParseDocument(ctxt);
+    if (!ctxt->wellFormed && !l->ndiags)
+        add_diag(l, 0, "not well-formed XML");
+    if (!ctxt->wellFormed)
+        l->stop = true;
+    ctxt->sax = NULL;
+    xmlFreeParserCtxt(ctxt);
+}
+
 /* The reader must outlive `vc` being plugged into it: the caller frees both. */
 static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
 {
@@ -939,6 +1005,12 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
         add_diag(l, 0, "internal error: cannot start schema validation");
         return;
     }
+    /*
+     * Well-formedness errors: the reader's own error hook does not survive
+     * the validator being plugged into the parser, so use libxml2's
+     * per-thread handler for the duration of the pass.
+     */
+    xmlSetStructuredErrorFunc(l, on_xml_error);
     while (!l->stop && (ret = xmlTextReaderRead(r)) == 1) {
         const char *name;
         int depth;
@@ -1009,6 +1081,14 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
         } else if (depth == 3)
             check_texts(l, node);
     }
+    /*
+     * Freeing a reader in the middle of a document with the validator
+     * plugged in leaks in libxml2 2.9.14; read on to the end instead.
+     */
+    l->draining = true;
+    while (xmlTextReaderRead(r) == 1)
+        ;
+    xmlSetStructuredErrorFunc(NULL, NULL);
 }
 
 static int by_line(const void *a, const void *b)
@@ -1024,6 +1104,20 @@ attache_data *attache_data_load(const unsigned char *bytes, size_t size,
                                 const attache_data_options *opts,
                                 attache_error *err)
 {
+    unsigned char *copy = malloc(size + 1);
+
+    if (!copy) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, bytes, size);
+    return attache_data_adopt(copy, size, opts, err);
+}
+
+attache_data *attache_data_adopt(unsigned char *bytes, size_t size,
+                                 const attache_data_options *opts,
+                                 attache_error *err)
+{
     static const attache_data_options defaults = {0};
     struct loader l = {0};
     attache_data *d;
@@ -1038,24 +1132,23 @@ attache_data *attache_data_load(const unsigned char *bytes, size_t size,
     }
     d = calloc(1, sizeof *d);
     if (!d) {
+        free(bytes);
         err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         return NULL;
     }
+    d->bytes = bytes;
+    d->size = size;
     d->name = strdup(opts->name ? opts->name : "<data>");
     d->base_dir = xstrdup(opts->base_dir);
-    d->bytes = malloc(size + 1);
     d->strings = xmlDictCreate();
     d->officer_index = xmlHashCreate(64);
     d->batch_index = xmlHashCreate(16);
     l.programme_ids = xmlHashCreate(8);
-    if (!d->name || !d->bytes || !d->strings || !d->officer_index || !d->batch_index ||
+    if (!d->name || !d->strings || !d->officer_index || !d->batch_index ||
         !l.programme_ids || (opts->base_dir && !d->base_dir)) {
         err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto fail;
     }
-    memcpy(d->bytes, bytes, size);
-    d->bytes[size] = '\0';
-    d->size = size;
 
     l.d = d;
     l.opts = opts;
@@ -1063,6 +1156,8 @@ attache_data *attache_data_load(const unsigned char *bytes, size_t size,
     l.batch = -1;
     l.programme_id = l.programme_title = "";
     screen(&l, d->bytes, size);
+    if (!l.stop)
+        check_well_formed(&l);
     if (!l.stop) {
         xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
 
@@ -1075,7 +1170,6 @@ attache_data *attache_data_load(const unsigned char *bytes, size_t size,
             err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "cannot create an XML reader");
             goto fail;
         }
-        xmlTextReaderSetStructuredErrorHandler(l.reader, on_xml_error, &l);
         validate(&l, vc);
         xmlFreeTextReader(l.reader);
         xmlSchemaFreeValidCtxt(vc);

@@ -138,11 +138,21 @@ char *text_normalize(const char *s)
     const char *p, *end;
     bool pending_space = false;
 
-    if (u8_check((const uint8_t *)s, len))
-        return NULL;
-    nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &nfc_len);
-    if (!nfc)
-        return NULL;
+    for (p = s; *p && !(*p & 0x80); p++)
+        ;
+    if (!*p) {                     /* ASCII is already NFC */
+        nfc = malloc(len + 1);
+        if (!nfc)
+            return NULL;
+        memcpy(nfc, s, len + 1);
+        nfc_len = len;
+    } else {
+        if (u8_check((const uint8_t *)s, len))
+            return NULL;
+        nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &nfc_len);
+        if (!nfc)
+            return NULL;
+    }
     out = malloc(nfc_len + 1);
     if (!out) {
         free(nfc);

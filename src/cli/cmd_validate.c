@@ -52,7 +52,7 @@ int cmd_validate(int argc, char **argv)
     int c, status = 0;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'S':
             if (!cli_parse_size(optarg, &a.max_size)) {

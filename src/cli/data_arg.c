@@ -40,8 +40,7 @@ attache_data *cli_load_data(const char *arg, const struct data_args *a, int *sta
         o.base_dir = ".";
     o.max_errors = a->max_errors;
     o.on_error = print_error;
-    d = attache_data_load(bytes, size, &o, &err);
-    free(bytes);
+    d = attache_data_adopt(bytes, size, &o, &err);
     free(copy);
     if (!d) {
         if (err.code != ATTACHE_ERR_DATA)

@@ -1,0 +1,116 @@
+/* Unit tests of src/data.c: loading, the index, and the per-officer views. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "check.h"
+#include "data.h"
+
+static const char good[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<attache version=\"1\">\n"
+    "  <issuer id=\"asec\"><name>ASEAN  Secretariat</name><address>Jakarta</address></issuer>\n"
+    "  <programme id=\"p\"><title>  The\n Programme </title>\n"
+    "    <batch id=\"b1\" number=\"2\" start=\"2015-02-09\" end=\"2016-02-05\">\n"
+    "      <signatory><name>Tran Dong Phuong</name><title>Director</title></signatory>\n"
+    "      <induction start=\"2015-02-09\" end=\"2015-02-13\">\n"
+    "        <session date=\"2015-02-09\" start=\"09:00\" end=\"10:30\" kind=\"briefing\"><topic>Intro</topic></session>\n"
+    "      </induction>\n"
+    "      <officer id=\"kh-01\" status=\"graduated\"><name>Chhy Ratha</name><country code=\"KH\"/>"
+    "<ministry>M</ministry><placement department=\"ASCC\"/></officer>\n"
+    "      <officer id=\"vn-02\" status=\"withdrawn\"><name>Nguye\xcc\x82\xcc\x83n Thi\xcc\xa3</name><country code=\"VN\"/>"
+    "<ministry>M</ministry><placement department=\"AEC\"/></officer>\n"
+    "    </batch>\n"
+    "    <batch id=\"b2\" number=\"3\" start=\"2016-02-15\" end=\"2017-02-10\">\n"
+    "      <signatory><name>Someone</name><title>Director</title></signatory>\n"
+    "      <officer id=\"la-03\" status=\"selected\"><name>Phonesavanh</name><country code=\"LA\"/>"
+    "<ministry>M</ministry><placement department=\"AEC\"/></officer>\n"
+    "    </batch>\n"
+    "  </programme>\n"
+    "</attache>\n";
+
+struct seen {
+    int n;
+    char ids[4][32];
+    char xpath[4][128];
+};
+
+static char *eval(xmlDocPtr doc, xmlNodePtr ctx, const char *expr)
+{
+    xmlXPathContextPtr x = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr o;
+    char *s;
+
+    x->node = ctx;
+    o = xmlXPathEvalExpression(BAD_CAST expr, x);
+    if (o) {
+        xmlChar *v = xmlXPathCastToString(o);
+        s = strdup((const char *)v);
+        xmlFree(v);
+    } else
+        s = strdup("");
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(x);
+    return s;
+}
+
+static attache_status collect(void *ctx, struct officer_view *v)
+{
+    struct seen *s = ctx;
+    char *a = eval(v->doc, v->officer, "concat(../@number, '|', ../../title, '|', "
+                   "/attache/issuer/name, '|', name, '|', count(../officer), '|', "
+                   "count(../induction/session))");
+
+    snprintf(s->ids[s->n], sizeof s->ids[0], "%s", v->ref->id);
+    snprintf(s->xpath[s->n], sizeof s->xpath[0], "%s", a);
+    free(a);
+    s->n++;
+    xmlFreeDoc(v->doc);
+    return ATTACHE_OK;
+}
+
+int main(void)
+{
+    attache_error err;
+    attache_data_options o = {.name = "t.xml"};
+    attache_data *d = attache_data_load((const unsigned char *)good, strlen(good), &o, &err);
+    struct seen s = {0};
+    bool want[3] = {true, false, true};
+
+    CHECK(d != NULL);
+    if (!d)
+        return check_done();
+    CHECK_INT(attache_data_batch_count(d), 2);
+    CHECK_INT(attache_data_batch(d, 0)->officers, 2);
+    CHECK_INT(attache_data_batch(d, 0)->graduated, 1);
+    CHECK_INT(attache_data_batch(d, 0)->withdrawn, 1);
+    CHECK_INT(attache_data_batch(d, 0)->sessions, 1);
+    CHECK_STR(attache_data_batch(d, 0)->programme_title, "The Programme");
+    CHECK_INT(data_officer_count(d), 3);
+    CHECK_STR(data_officer(d, 1)->name, "Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b");
+    CHECK_INT(data_find_officer(d, "la-03"), 2);
+    CHECK_INT(data_find_officer(d, "nobody"), -1);
+    CHECK_INT(data_find_batch(d, "b2"), 1);
+
+    CHECK_INT(data_foreach(d, NULL, collect, &s, &err), ATTACHE_OK);
+    CHECK_INT(s.n, 3);
+    CHECK_STR(s.ids[0], "kh-01");
+    CHECK_STR(s.xpath[0], "2|The Programme|ASEAN Secretariat|Chhy Ratha|1|1");
+    CHECK_STR(s.xpath[1], "2|The Programme|ASEAN Secretariat|Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b|1|1");
+    CHECK_STR(s.xpath[2], "3|The Programme|ASEAN Secretariat|Phonesavanh|1|0");
+
+    memset(&s, 0, sizeof s);
+    CHECK_INT(data_foreach(d, want, collect, &s, &err), ATTACHE_OK);
+    CHECK_INT(s.n, 2);
+    CHECK_STR(s.ids[1], "la-03");
+    attache_data_free(d);
+
+    d = attache_data_load((const unsigned char *)"<attache/>", 10, &o, &err);
+    CHECK(d == NULL);
+    CHECK_INT(err.code, ATTACHE_ERR_DATA);
+    CHECK_STR(err.file, "t.xml");
+    attache_data_free(NULL);
+    return check_done();
+}
