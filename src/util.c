@@ -174,3 +174,67 @@ done:
     buf_release(&b);
     return rc;
 }
+
+/* ---- arena ------------------------------------------------------------ */
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, size;
+    _Alignas(16) unsigned char data[];
+};
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+    struct arena_block *b = a->head;
+    size_t need = (size + 15) & ~(size_t)15;
+
+    if (!b || b->size - b->used < need) {
+        size_t bsize = need > 16384 ? need : 16384;
+        b = malloc(sizeof *b + bsize);
+        if (!b)
+            return NULL;
+        b->size = bsize;
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+    }
+    b->used += need;
+    return b->data + b->used - need;
+}
+
+void *arena_calloc(struct arena *a, size_t n, size_t size)
+{
+    void *p;
+
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    p = arena_alloc(a, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+void arena_release(struct arena *a)
+{
+    while (a->head) {
+        struct arena_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+}

@@ -37,4 +37,21 @@ char *buf_detach(struct buf *b, size_t *len);
 /* strdup that returns NULL for NULL. */
 char *xstrdup(const char *s);
 
+
+
+/*
+ * An arena: many small allocations freed at once (one document's layout).
+ * Zero-initialise; arena_release() frees everything.  Allocations are
+ * 16-byte aligned; NULL when memory runs out.
+ */
+struct arena_block;
+struct arena {
+    struct arena_block *head;
+};
+
+void *arena_alloc(struct arena *a, size_t size);
+void *arena_calloc(struct arena *a, size_t n, size_t size);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_release(struct arena *a);
 #endif

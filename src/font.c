@@ -1,0 +1,466 @@
+/*
+ * font.c: font families, glyph coverage, measurement and subsetting, all
+ * through HarfBuzz (hb-ot for metrics, hb-subset for embedding).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hb-ot.h>
+#include <hb-subset.h>
+#include <hb.h>
+#include <unictype.h>
+
+#include "error.h"
+#include "font.h"
+#include "resource.h"
+#include "util.h"
+
+#define MAX_FAMILIES 16
+#define MAX_FACES 64
+#define MAX_FONT_FILE (32u * 1024 * 1024)
+
+struct font_face {
+    unsigned id;
+    char *name;
+    hb_blob_t *blob;
+    hb_face_t *face;
+    hb_font_t *font;
+    double upem;
+    double ascender, descender, cap_height;
+};
+
+struct font_family {
+    char *name;
+    struct font_face *faces[4];      /* every slot filled: missing styles alias */
+    char *fallback;                  /* comma-separated family names */
+};
+
+struct font_set {
+    struct font_family *families[MAX_FAMILIES];
+    size_t nfamilies;
+    struct font_face *faces[MAX_FACES];
+    size_t nfaces;
+};
+
+static unsigned next_face_id;
+
+/* ---- faces ---------------------------------------------------------- */
+
+static void face_free(struct font_face *f)
+{
+    if (!f)
+        return;
+    if (f->font)
+        hb_font_destroy(f->font);
+    if (f->face)
+        hb_face_destroy(f->face);
+    if (f->blob)
+        hb_blob_destroy(f->blob);
+    free(f->name);
+    free(f);
+}
+
+static double metric(hb_font_t *font, hb_ot_metrics_tag_t tag, double fallback)
+{
+    hb_position_t v;
+
+    return hb_ot_metrics_get_position(font, tag, &v) ? (double)v : fallback;
+}
+
+/* Takes over `blob`. `what` names the font in messages. */
+static struct font_face *face_new(struct font_set *fs, hb_blob_t *blob, const char *what,
+                                  attache_error *err)
+{
+    struct font_face *f = calloc(1, sizeof *f);
+    hb_blob_t *glyf;
+    char name[128];
+    unsigned len = sizeof name;
+
+    if (!f || fs->nfaces == MAX_FACES) {
+        hb_blob_destroy(blob);
+        free(f);
+        err_set(err, ATTACHE_ERR_INTERNAL, what, 0, "too many fonts");
+        return NULL;
+    }
+    f->blob = blob;
+    f->face = hb_face_create(blob, 0);
+    if (hb_face_get_glyph_count(f->face) == 0) {
+        err_set(err, ATTACHE_ERR_DATA, what, 0, "is not a font file attache can read");
+        face_free(f);
+        return NULL;
+    }
+    glyf = hb_face_reference_table(f->face, HB_TAG('g', 'l', 'y', 'f'));
+    if (hb_blob_get_length(glyf) == 0) {
+        hb_blob_destroy(glyf);
+        err_set(err, ATTACHE_ERR_DATA, what, 0,
+                "is not a TrueType-outline font (no glyf table); PDF embedding needs one");
+        face_free(f);
+        return NULL;
+    }
+    hb_blob_destroy(glyf);
+    f->font = hb_font_create(f->face);
+    f->upem = hb_face_get_upem(f->face);
+    hb_font_set_scale(f->font, (int)f->upem, (int)f->upem);
+    hb_ot_font_set_funcs(f->font);
+    hb_font_make_immutable(f->font);
+    f->ascender = metric(f->font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, 0.8 * f->upem) / f->upem;
+    f->descender = metric(f->font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, -0.2 * f->upem) / f->upem;
+    f->cap_height = metric(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, 0.7 * f->upem) / f->upem;
+    if (!hb_ot_name_get_utf8(f->face, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID,
+                             &len, name) || !len)
+        snprintf(name, sizeof name, "Font%u", next_face_id);
+    f->name = strdup(name);
+    f->id = __atomic_fetch_add(&next_face_id, 1, __ATOMIC_RELAXED);
+    if (!f->name) {
+        face_free(f);
+        err_set(err, ATTACHE_ERR_INTERNAL, what, 0, "out of memory");
+        return NULL;
+    }
+    fs->faces[fs->nfaces++] = f;
+    return f;
+}
+
+static struct font_face *face_from_file(struct font_set *fs, const char *path, attache_error *err)
+{
+    unsigned char *data;
+    size_t size;
+    hb_blob_t *blob;
+
+    if (attache_read_input(path, MAX_FONT_FILE, &data, &size, err) != ATTACHE_OK)
+        return NULL;
+    blob = hb_blob_create((const char *)data, (unsigned)size, HB_MEMORY_MODE_READONLY,
+                          data, free);
+    return face_new(fs, blob, path, err);
+}
+
+/* ---- families ------------------------------------------------------- */
+
+static void family_free(struct font_family *fam)
+{
+    if (!fam)
+        return;
+    free(fam->name);
+    free(fam->fallback);
+    free(fam);
+}
+
+/* Fill the styles a family lacks with the nearest one it has. */
+static bool complete_styles(struct font_family *fam)
+{
+    struct font_face **f = fam->faces;
+
+    if (!f[FONT_REGULAR])
+        f[FONT_REGULAR] = f[FONT_BOLD] ? f[FONT_BOLD] : f[FONT_ITALIC] ? f[FONT_ITALIC]
+                                                                      : f[FONT_BOLD_ITALIC];
+    if (!f[FONT_REGULAR])
+        return false;
+    if (!f[FONT_BOLD])
+        f[FONT_BOLD] = f[FONT_REGULAR];
+    if (!f[FONT_ITALIC])
+        f[FONT_ITALIC] = f[FONT_REGULAR];
+    if (!f[FONT_BOLD_ITALIC])
+        f[FONT_BOLD_ITALIC] = f[FONT_BOLD] != f[FONT_REGULAR] ? f[FONT_BOLD] : f[FONT_ITALIC];
+    return true;
+}
+
+static attache_status put_family(struct font_set *fs, struct font_family *fam, attache_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < fs->nfamilies; i++)
+        if (!strcmp(fs->families[i]->name, fam->name)) {
+            family_free(fs->families[i]);
+            fs->families[i] = fam;
+            return ATTACHE_OK;
+        }
+    if (fs->nfamilies == MAX_FAMILIES) {
+        family_free(fam);
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "too many font families (at most %d)",
+                       MAX_FAMILIES);
+    }
+    fs->families[fs->nfamilies++] = fam;
+    return ATTACHE_OK;
+}
+
+attache_status font_set_add_family(struct font_set *fs, const char *name,
+                                   const char *const files[4], const char *fallback,
+                                   attache_error *err)
+{
+    struct font_family *fam = calloc(1, sizeof *fam);
+    int s;
+
+    if (!fam)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    fam->name = strdup(name);
+    fam->fallback = xstrdup(fallback);
+    for (s = 0; s < 4; s++)
+        if (files[s] && !(fam->faces[s] = face_from_file(fs, files[s], err))) {
+            family_free(fam);
+            return err->code;
+        }
+    if (!complete_styles(fam)) {
+        family_free(fam);
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "font family '%s' has no font file", name);
+    }
+    return put_family(fs, fam, err);
+}
+
+const struct font_family *font_family_find(const struct font_set *fs, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < fs->nfamilies; i++)
+        if (!strcmp(fs->families[i]->name, name))
+            return fs->families[i];
+    return NULL;
+}
+
+/* The built-in families: fonts/<File>-<Style>.ttf compiled into the library. */
+static const struct {
+    const char *file, *family, *fallback;
+} builtin[] = {
+    {"AttacheSerifDisplay", "serif-display", "serif,sans"},
+    {"AttacheSerif", "serif", "sans"},
+    {"AttacheSans", "sans", "serif"},
+};
+
+static int style_of(const char *s)
+{
+    if (!strcmp(s, "Regular"))
+        return FONT_REGULAR;
+    if (!strcmp(s, "Bold") || !strcmp(s, "SemiBold"))
+        return FONT_BOLD;
+    if (!strcmp(s, "Italic"))
+        return FONT_ITALIC;
+    if (!strcmp(s, "BoldItalic") || !strcmp(s, "SemiBoldItalic"))
+        return FONT_BOLD_ITALIC;
+    return -1;
+}
+
+struct font_set *font_set_new(attache_error *err)
+{
+    struct font_set *fs = calloc(1, sizeof *fs);
+    size_t b;
+
+    if (!fs) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        return NULL;
+    }
+    for (b = 0; b < ARRAY_SIZE(builtin); b++) {
+        struct font_family *fam = calloc(1, sizeof *fam);
+        const struct resource *r;
+        size_t flen = strlen(builtin[b].file);
+
+        if (!fam)
+            goto fail;
+        fam->name = strdup(builtin[b].family);
+        fam->fallback = strdup(builtin[b].fallback);
+        for (r = resources; r->name; r++) {
+            const char *base = r->name + 6, *dot;
+            char style[32];
+            int s;
+
+            if (strncmp(r->name, "fonts/", 6) || strncmp(base, builtin[b].file, flen) ||
+                base[flen] != '-' || !(dot = strstr(base, ".ttf")))
+                continue;
+            snprintf(style, sizeof style, "%.*s", (int)(dot - base - flen - 1), base + flen + 1);
+            s = style_of(style);
+            /* "Bold" wins over "SemiBold" when a family has both */
+            if (s < 0 || (fam->faces[s] && strstr(style, "Semi")))
+                continue;
+            fam->faces[s] = face_new(fs, hb_blob_create((const char *)r->data, (unsigned)r->size,
+                                                        HB_MEMORY_MODE_READONLY, NULL, NULL),
+                                     r->name, err);
+            if (!fam->faces[s]) {
+                family_free(fam);
+                goto fail;
+            }
+        }
+        if (!complete_styles(fam)) {
+            family_free(fam);
+            err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                    "the built-in font family '%s' is missing from this build", builtin[b].family);
+            goto fail;
+        }
+        if (put_family(fs, fam, err) != ATTACHE_OK)
+            goto fail;
+    }
+    return fs;
+fail:
+    font_set_free(fs);
+    return NULL;
+}
+
+void font_set_free(struct font_set *fs)
+{
+    size_t i;
+
+    if (!fs)
+        return;
+    for (i = 0; i < fs->nfamilies; i++)
+        family_free(fs->families[i]);
+    for (i = 0; i < fs->nfaces; i++)
+        face_free(fs->faces[i]);
+    free(fs);
+}
+
+/* ---- look-up and metrics ------------------------------------------- */
+
+static bool has_glyph(const struct font_face *f, uint32_t cp)
+{
+    hb_codepoint_t g;
+
+    return hb_font_get_nominal_glyph(f->font, cp, &g) && g != 0;
+}
+
+const struct font_face *font_pick(const struct font_set *fs, const struct font_family *family,
+                                  enum font_style style, uint32_t cp)
+{
+    const char *p;
+
+    if (has_glyph(family->faces[style], cp))
+        return family->faces[style];
+    for (p = family->fallback; p && *p;) {
+        size_t n = strcspn(p, ",");
+        size_t i;
+
+        for (i = 0; i < fs->nfamilies; i++) {
+            const struct font_family *f = fs->families[i];
+            if (f != family && strlen(f->name) == n && !strncmp(f->name, p, n) &&
+                has_glyph(f->faces[style], cp))
+                return f->faces[style];
+        }
+        p += n;
+        p += *p == ',';
+    }
+    return NULL;
+}
+
+const struct font_face *font_family_face(const struct font_family *family, enum font_style style)
+{
+    return family->faces[style];
+}
+
+double font_advance(const struct font_face *face, uint32_t cp)
+{
+    hb_codepoint_t g = 0;
+
+    hb_font_get_nominal_glyph(face->font, cp, &g);
+    return hb_font_get_glyph_h_advance(face->font, g) / face->upem;
+}
+
+double font_ascender(const struct font_face *face)
+{
+    return face->ascender;
+}
+
+double font_descender(const struct font_face *face)
+{
+    return face->descender;
+}
+
+double font_cap_height(const struct font_face *face)
+{
+    return face->cap_height;
+}
+
+const char *font_face_name(const struct font_face *face)
+{
+    return face->name;
+}
+
+unsigned font_face_id(const struct font_face *face)
+{
+    return face->id;
+}
+
+/* ---- embedding ------------------------------------------------------ */
+
+attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
+                           bool all, unsigned char **data, size_t *size, attache_error *err)
+{
+    static const hb_tag_t drop[] = {
+        HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
+        HB_TAG('k', 'e', 'r', 'n'), HB_TAG('D', 'S', 'I', 'G'), HB_TAG('g', 'a', 's', 'p'),
+    };
+    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    hb_face_t *sub = NULL;
+    hb_blob_t *blob = NULL;
+    const char *bytes;
+    unsigned len = 0;
+    size_t i;
+    attache_status rc = ATTACHE_OK;
+
+    *data = NULL;
+    *size = 0;
+    if (!in)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (all)
+        hb_face_collect_unicodes(face->face, hb_subset_input_unicode_set(in));
+    for (i = 0; i < n; i++)
+        hb_set_add(hb_subset_input_unicode_set(in), cps[i]);
+    for (i = 0; i < ARRAY_SIZE(drop); i++)
+        hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
+    sub = hb_subset_or_fail(face->face, in);
+    if (!sub) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
+        goto done;
+    }
+    blob = hb_face_reference_blob(sub);
+    bytes = hb_blob_get_data(blob, &len);
+    *data = malloc(len ? len : 1);
+    if (!*data) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    memcpy(*data, bytes, len);
+    *size = len;
+done:
+    if (blob)
+        hb_blob_destroy(blob);
+    if (sub)
+        hb_face_destroy(sub);
+    hb_subset_input_destroy(in);
+    return rc;
+}
+
+size_t font_unicodes(const struct font_face *face, uint32_t **out)
+{
+    hb_set_t *set = hb_set_create();
+    hb_codepoint_t cp = HB_SET_VALUE_INVALID;
+    size_t n = 0;
+
+    hb_face_collect_unicodes(face->face, set);
+    *out = malloc((hb_set_get_population(set) + 1) * sizeof **out);
+    if (*out)
+        while (hb_set_next(set, &cp))
+            (*out)[n++] = cp;
+    hb_set_destroy(set);
+    return n;
+}
+
+bool font_needs_shaping(uint32_t cp, const char **script)
+{
+    static const char *const complex[] = {
+        "Arabic", "Syriac", "Hebrew", "Thaana", "Nko", "Devanagari", "Bengali", "Gurmukhi",
+        "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai",
+        "Lao", "Tibetan", "Myanmar", "Khmer", "Mongolian", "Tai_Tham", "Tai_Le", "New_Tai_Lue",
+        "Balinese", "Javanese", "Sundanese", "Buginese", "Tai_Viet", "Cham", "Batak",
+        "Lepcha", "Limbu", "Syloti_Nagri", "Saurashtra", "Kayah_Li", "Rejang", "Meetei_Mayek",
+        "Chakma", "Brahmi", "Kaithi", "Sharada", "Takri", "Hanifi_Rohingya", "Adlam",
+    };
+    const uc_script_t *s = uc_script(cp);
+    size_t i;
+
+    if (!s)
+        return false;
+    for (i = 0; i < ARRAY_SIZE(complex); i++)
+        if (!strcmp(s->name, complex[i])) {
+            if (script)
+                *script = s->name;
+            return true;
+        }
+    return false;
+}

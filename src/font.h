@@ -1,0 +1,88 @@
+/*
+ * font.h: the fonts documents are set in.
+ *
+ * A font set holds font families ("serif", "serif-display", "sans" are
+ * built in, compiled into the library from fonts/; templates may add
+ * families from font files), each with up to four faces (regular, bold,
+ * italic, bold italic) and a fallback chain of other families.  Faces are
+ * read once per process with HarfBuzz and are immutable afterwards, so
+ * worker threads share them.  For embedding, a face is cut down to the
+ * glyphs a document uses (hb-subset) and handed to the PDF writer.
+ */
+#ifndef ATTACHE_FONT_H
+#define ATTACHE_FONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attache.h"
+
+enum font_style {
+    FONT_REGULAR = 0,
+    FONT_BOLD = 1,
+    FONT_ITALIC = 2,
+    FONT_BOLD_ITALIC = 3
+};
+
+struct font_face;
+struct font_family;
+struct font_set;
+
+/* The built-in families.  Free with font_set_free(). */
+struct font_set *font_set_new(attache_error *err);
+void font_set_free(struct font_set *fs);
+
+/*
+ * Add (or replace) a family from font files: `files[style]` may be NULL
+ * for styles the family lacks (the nearest style stands in).  `fallback`
+ * names the families tried, in order, for characters the family lacks
+ * (comma-separated, may be NULL).
+ */
+attache_status font_set_add_family(struct font_set *fs, const char *name,
+                                   const char *const files[4], const char *fallback,
+                                   attache_error *err);
+
+/* The family called `name`, or NULL. */
+const struct font_family *font_family_find(const struct font_set *fs, const char *name);
+
+/*
+ * The face that draws `cp` in `family`/`style`: the family's own face if it
+ * has the glyph, else the first family of its fallback chain that does.
+ * NULL when none can.
+ */
+const struct font_face *font_pick(const struct font_set *fs, const struct font_family *family,
+                                  enum font_style style, uint32_t cp);
+
+/* The family's own face for `style` (for metrics of an empty line). */
+const struct font_face *font_family_face(const struct font_family *family, enum font_style style);
+
+/* Advance width of `cp` in `face`, in ems (multiply by the size in points). */
+double font_advance(const struct font_face *face, uint32_t cp);
+
+/* Vertical metrics in ems: ascender (positive), descender (negative), cap height. */
+double font_ascender(const struct font_face *face);
+double font_descender(const struct font_face *face);
+double font_cap_height(const struct font_face *face);
+
+/* The face's PostScript name, e.g. "AttacheSerif-Regular". */
+const char *font_face_name(const struct font_face *face);
+
+/* A small number unique to each face in the process, for tables keyed by face. */
+unsigned font_face_id(const struct font_face *face);
+
+/*
+ * A TrueType font with only the glyphs of `cps` (n code points, plus .notdef),
+ * for embedding.  *data (free()) and *size receive it.  `all` keeps every
+ * glyph instead (for a merged print file that embeds each font once).
+ */
+attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
+                           bool all, unsigned char **data, size_t *size, attache_error *err);
+
+/* Every code point `face` has a glyph for, sorted; *out is malloc'd.  Returns the count. */
+size_t font_unicodes(const struct font_face *face, uint32_t **out);
+
+/* True when `cp` belongs to a script that needs shaping attache does not do. */
+bool font_needs_shaping(uint32_t cp, const char **script);
+
+#endif

@@ -1,0 +1,889 @@
+/*
+ * pdf.c: the PDF writer, on libharu 2.3.0 (Debian 12).
+ *
+ * Besides the public API this file uses a few of libharu's exported
+ * internals (encoders, dictionaries, memory streams) to do what its public
+ * API cannot: per-font encodings with a correct ToUnicode map, images
+ * compressed once per run instead of once per document, Unicode metadata
+ * and bookmarks, and a deterministic /ID.  They are pinned to 2.3.0 below.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <hpdf.h>
+#include <hpdf_conf.h>
+#include <hpdf_doc.h>
+#include <hpdf_encoder.h>
+#include <hpdf_font.h>
+#include <hpdf_objects.h>
+#include <hpdf_streams.h>
+#include <sodium.h>
+
+#include "error.h"
+#include "pdf.h"
+#include "text.h"
+
+#if HPDF_MAJOR_VERSION != 2 || HPDF_MINOR_VERSION != 3
+#error "pdf.c relies on libharu 2.3.0 internals; see the comment at the top"
+#endif
+
+/* ---- the context of one HPDF document -------------------------------- */
+
+struct emb_font {
+    const struct font_face *face;
+    uint32_t *cps;               /* sorted; code of cps[k] is code_of(k) */
+    size_t n, cap;
+    bool all;                    /* the face's whole repertoire (print files) */
+    HPDF_Font font;
+    int fd;                      /* memfd holding the embedded font file */
+};
+
+struct emb_image {
+    struct image *image;         /* a reference */
+    HPDF_Image hpdf;
+};
+
+struct ctx {
+    HPDF_Doc pdf;
+    HPDF_STATUS error, detail;
+    struct emb_font *fonts;
+    size_t nfonts;
+    struct emb_image *images;
+    size_t nimages;
+    unsigned serial;             /* for unique encoder names */
+    struct buf scratch;          /* encoded text */
+};
+
+static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
+{
+    struct ctx *c = user;
+
+    if (!c->error) {
+        c->error = error_no;
+        c->detail = detail_no;
+    }
+}
+
+static attache_status fail(struct ctx *c, attache_error *err, const char *what)
+{
+    return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                   "PDF library error 0x%04X (detail %u) while %s", (unsigned)c->error,
+                   (unsigned)c->detail, what);
+}
+
+/* Check a libharu status and the error the handler saw. */
+#define CHECK_HPDF(c, call, what)                                        \
+    do {                                                                 \
+        HPDF_STATUS st_ = (call);                                        \
+        if (st_ != HPDF_OK && !(c)->error)                               \
+            (c)->error = st_;                                            \
+        if ((c)->error) {                                                \
+            rc = fail((c), err, (what));                                 \
+            goto done;                                                   \
+        }                                                                \
+    } while (0)
+
+static attache_status ctx_init(struct ctx *c, const struct pdf_settings *s, attache_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->pdf = HPDF_New(on_error, c);
+    if (!c->pdf)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot create a PDF document");
+    HPDF_SetCompressionMode(c->pdf, HPDF_COMP_ALL);
+    (void)s;
+    return c->error ? fail(c, err, "creating a document") : ATTACHE_OK;
+}
+
+static void ctx_release(struct ctx *c)
+{
+    size_t i;
+
+    if (c->pdf)
+        HPDF_Free(c->pdf);
+    for (i = 0; i < c->nfonts; i++) {
+        free(c->fonts[i].cps);
+        if (c->fonts[i].fd >= 0)
+            close(c->fonts[i].fd);
+    }
+    free(c->fonts);
+    for (i = 0; i < c->nimages; i++)
+        image_free(c->images[i].image);
+    free(c->images);
+    buf_release(&c->scratch);
+}
+
+/* ---- fonts and their encodings --------------------------------------- */
+
+/* Codes are two bytes, neither of them zero (libharu's text is C strings). */
+static unsigned code_of(size_t k)
+{
+    return (unsigned)(((1 + k / 255) << 8) | (1 + k % 255));
+}
+
+static struct emb_font *font_slot(struct ctx *c, const struct font_face *face)
+{
+    size_t i;
+    struct emb_font *f;
+
+    for (i = 0; i < c->nfonts; i++)
+        if (c->fonts[i].face == face)
+            return &c->fonts[i];
+    f = realloc(c->fonts, (c->nfonts + 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    c->fonts = f;
+    f = &c->fonts[c->nfonts++];
+    memset(f, 0, sizeof *f);
+    f->face = face;
+    f->fd = -1;
+    return f;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool add_cp(struct emb_font *f, uint32_t cp)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        uint32_t *p = realloc(f->cps, cap * sizeof *p);
+        if (!p)
+            return false;
+        f->cps = p;
+        f->cap = cap;
+    }
+    f->cps[f->n++] = cp;
+    return true;
+}
+
+static void sort_unique(struct emb_font *f)
+{
+    size_t i, k = 0;
+
+    qsort(f->cps, f->n, sizeof *f->cps, cmp_u32);
+    for (i = 0; i < f->n; i++)
+        if (!k || f->cps[k - 1] != f->cps[i])
+            f->cps[k++] = f->cps[i];
+    f->n = k;
+}
+
+/* Collect, per face, the characters a document draws. */
+static attache_status collect_chars(struct ctx *c, const struct document *doc, attache_error *err)
+{
+    size_t p, k;
+
+    for (p = 0; p < doc->npages; p++)
+        for (k = 0; k < doc->pages[p].nops; k++) {
+            const struct op_text *t = &doc->pages[p].ops[k].u.text;
+            struct emb_font *f;
+            const char *s, *end;
+
+            if (doc->pages[p].ops[k].kind != OP_TEXT)
+                continue;
+            f = font_slot(c, t->face);
+            if (!f)
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            if (f->all)
+                continue;
+            end = t->text + strlen(t->text);
+            for (s = t->text; s < end;)
+                if (!add_cp(f, text_next(&s, end)))
+                    return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        }
+    for (k = 0; k < c->nfonts; k++)
+        sort_unique(&c->fonts[k]);
+    return ATTACHE_OK;
+}
+
+static HPDF_BOOL lead_byte(HPDF_Encoder e, HPDF_BYTE b)
+{
+    (void)e;
+    return b != 0;
+}
+
+static HPDF_BOOL trail_byte(HPDF_Encoder e, HPDF_BYTE b)
+{
+    (void)e;
+    return b != 0;
+}
+
+/*
+ * An encoder numbering f->cps with two-byte codes that are also the CIDs
+ * (Identity-H).  One extra code follows the last: libharu's width and
+ * glyph-map tables stop one short of the highest CID.
+ */
+static HPDF_Encoder make_encoder(struct ctx *c, struct emb_font *f, char *name, size_t size)
+{
+    HPDF_Encoder enc;
+    HPDF_CMapEncoderAttr a;
+    HPDF_CidRange_Rec space = {0x0101, 0xFFFF, 0};
+    size_t k;
+
+    snprintf(name, size, "AttacheEnc%u", c->serial++);
+    enc = HPDF_CMapEncoder_New(c->pdf->mmgr, name, NULL);
+    if (!enc)
+        return NULL;
+    /* HPDF_CMapEncoder_InitAttr, but with libc's memset instead of a byte loop
+     * over 256 KB (a quarter of the time of a small document). */
+    a = HPDF_GetMem(enc->mmgr, sizeof *a);
+    if (!a)
+        return NULL;
+    memset(a, 0, sizeof *a);
+    enc->attr = a;
+    a->cmap_range = HPDF_List_New(enc->mmgr, HPDF_DEF_RANGE_TBL_NUM);
+    a->notdef_range = HPDF_List_New(enc->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
+    a->code_space_range = HPDF_List_New(enc->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
+    if (!a->cmap_range || !a->notdef_range || !a->code_space_range)
+        return NULL;
+    for (k = 0; k <= f->n; k++) {
+        unsigned code = code_of(k);
+        a->cid_map[code & 255][code >> 8] = (HPDF_UINT16)code;
+        a->unicode_map[code & 255][code >> 8] = (HPDF_UNICODE)(k < f->n ? f->cps[k] : 0x20);
+    }
+    if (HPDF_CMapEncoder_AddCodeSpaceRange(enc, space) != HPDF_OK)
+        return NULL;
+    a->is_lead_byte_fn = lead_byte;
+    a->is_trial_byte_fn = trail_byte;
+    strcpy(a->registry, "Adobe");
+    strcpy(a->ordering, "Identity-H");
+    a->suppliment = 0;
+    a->uid_offset = -1;
+    a->writing_mode = HPDF_WMODE_HORIZONTAL;
+    enc->type = HPDF_ENCODER_TYPE_DOUBLE_BYTE;
+    if (HPDF_Doc_RegisterEncoder(c->pdf, enc) != HPDF_OK)
+        return NULL;
+    return enc;
+}
+
+/* Replace libharu's ToUnicode stream (a CID map) with a real one. */
+static bool write_tounicode(HPDF_Font font, const struct emb_font *f)
+{
+    HPDF_FontAttr fa = font->attr;
+    HPDF_Dict cmap = fa->cmap_stream;
+    HPDF_Stream s;
+    char line[64];
+    size_t k;
+
+    if (!cmap)
+        return false;
+    s = cmap->stream;
+    HPDF_MemStream_FreeData(s);
+    HPDF_Dict_RemoveElement(cmap, "CMapName");
+    HPDF_Dict_RemoveElement(cmap, "CIDSystemInfo");
+    HPDF_Dict_RemoveElement(cmap, "WMode");
+    HPDF_Dict_RemoveElement(cmap, "Type");
+    if (HPDF_Stream_WriteStr(s, "/CIDInit /ProcSet findresource begin\n12 dict begin\n"
+                                "begincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) "
+                                "/Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n"
+                                "/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\n"
+                                "endcodespacerange\n") != HPDF_OK)
+        return false;
+    for (k = 0; k < f->n; k++) {
+        uint32_t cp = f->cps[k];
+        if (k % 100 == 0) {
+            snprintf(line, sizeof line, "%zu beginbfchar\n", f->n - k < 100 ? f->n - k : 100);
+            HPDF_Stream_WriteStr(s, line);
+        }
+        if (cp < 0x10000)
+            snprintf(line, sizeof line, "<%04X> <%04X>\n", code_of(k), (unsigned)cp);
+        else
+            snprintf(line, sizeof line, "<%04X> <%04X%04X>\n", code_of(k),
+                     (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
+                     (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+        HPDF_Stream_WriteStr(s, line);
+        if (k % 100 == 99 || k + 1 == f->n)
+            HPDF_Stream_WriteStr(s, "endbfchar\n");
+    }
+    return HPDF_Stream_WriteStr(s, "endcmap\nCMapName currentdict /CMap defineresource pop\n"
+                                   "end\nend\n") == HPDF_OK;
+}
+
+/* libharu reads fonts from a path: give it a memory file. */
+static int memory_file(const unsigned char *data, size_t size, char *path, size_t psize)
+{
+    int fd = memfd_create("attache-font", MFD_CLOEXEC);
+    size_t done = 0;
+
+    if (fd < 0)
+        return -1;
+    while (done < size) {
+        ssize_t n = write(fd, data + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    snprintf(path, psize, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_error *err)
+{
+    unsigned char *data = NULL;
+    size_t size = 0;
+    char path[64], encname[32];
+    const char *name;
+    attache_status rc;
+
+    rc = font_subset(f->face, f->cps, f->n, false, &data, &size, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    f->fd = memory_file(data, size, path, sizeof path);
+    free(data);
+    if (f->fd < 0)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot hold a font in memory: %s",
+                       strerror(errno));
+    name = HPDF_LoadTTFontFromFile(c->pdf, path, HPDF_TRUE);
+    if (!name || c->error)
+        return fail(c, err, "loading a font");
+    if (!make_encoder(c, f, encname, sizeof encname) || c->error)
+        return fail(c, err, "making a font encoding");
+    f->font = HPDF_GetFont(c->pdf, name, encname);
+    if (!f->font || c->error)
+        return fail(c, err, "creating a font");
+    if (!write_tounicode(f->font, f))
+        return fail(c, err, "writing a ToUnicode map");
+    return ATTACHE_OK;
+}
+
+static struct emb_font *font_of(struct ctx *c, const struct font_face *face)
+{
+    size_t i;
+
+    for (i = 0; i < c->nfonts; i++)
+        if (c->fonts[i].face == face)
+            return &c->fonts[i];
+    return NULL;
+}
+
+/* The text in `f`'s codes, into c->scratch. */
+static bool encode_text(struct ctx *c, const struct emb_font *f, const char *s)
+{
+    const char *end = s + strlen(s);
+
+    buf_reset(&c->scratch);
+    while (s < end) {
+        uint32_t cp = text_next(&s, end);
+        const uint32_t *hit = bsearch(&cp, f->cps, f->n, sizeof cp, cmp_u32);
+        unsigned code;
+        char b[2];
+
+        if (!hit)
+            return false;
+        code = code_of((size_t)(hit - f->cps));
+        b[0] = (char)(code >> 8);
+        b[1] = (char)(code & 255);
+        if (!buf_add(&c->scratch, b, 2))
+            return false;
+    }
+    if (!c->scratch.data)
+        return buf_add(&c->scratch, "", 0);
+    return true;
+}
+
+/* ---- images ------------------------------------------------------------ */
+
+/*
+ * libharu only names the filters it applies itself; our bytes are already
+ * deflated, so the stream is written as it is and the filter named here.
+ */
+static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
+{
+    (void)dict;
+    return HPDF_Stream_WriteStr(out, "/Filter /FlateDecode\012");
+}
+
+/* An image whose stream holds already-deflated samples, written as they are. */
+static HPDF_Image precompressed(struct ctx *c, const unsigned char *data, size_t size,
+                                int w, int h, int components)
+{
+    static const HPDF_BYTE dummy[3];
+    HPDF_Image img = HPDF_LoadRawImageFromMem(c->pdf, dummy, 1, 1,
+                                              components == 1 ? HPDF_CS_DEVICE_GRAY
+                                                              : HPDF_CS_DEVICE_RGB, 8);
+    if (!img || c->error)
+        return NULL;
+    HPDF_MemStream_FreeData(img->stream);
+    if (HPDF_Stream_Write(img->stream, data, (HPDF_UINT)size) != HPDF_OK)
+        return NULL;
+    img->filter = HPDF_STREAM_FILTER_NONE;
+    img->write_fn = name_flate;
+    if (HPDF_Dict_AddNumber(img, "Width", w) != HPDF_OK ||
+        HPDF_Dict_AddNumber(img, "Height", h) != HPDF_OK)
+        return NULL;
+    return img;
+}
+
+static HPDF_Image image_of(struct ctx *c, struct image *im)
+{
+    struct emb_image *e;
+    HPDF_Image h;
+    size_t i;
+
+    for (i = 0; i < c->nimages; i++)
+        if (c->images[i].image == im)
+            return c->images[i].hpdf;
+    if (im->codec == IMAGE_DCT)
+        h = HPDF_LoadJpegImageFromMem(c->pdf, im->data, (HPDF_UINT)im->size);
+    else
+        h = precompressed(c, im->data, im->size, im->width, im->height, im->components);
+    if (h && im->alpha) {
+        HPDF_Image mask = precompressed(c, im->alpha, im->alpha_size, im->width, im->height, 1);
+        if (!mask || HPDF_Image_AddSMask(h, mask) != HPDF_OK)
+            return NULL;
+    }
+    if (!h || c->error)
+        return NULL;
+    e = realloc(c->images, (c->nimages + 1) * sizeof *e);
+    if (!e)
+        return NULL;
+    c->images = e;
+    c->images[c->nimages].image = image_ref(im);
+    c->images[c->nimages].hpdf = h;
+    c->nimages++;
+    return h;
+}
+
+/* ---- drawing ----------------------------------------------------------- */
+
+struct text_state {
+    bool in_text;
+    HPDF_Font font;
+    float size, tracking;
+    struct rgb colour;
+    bool colour_set;
+};
+
+static bool same_rgb(struct rgb a, struct rgb b)
+{
+    return a.r == b.r && a.g == b.g && a.b == b.b;
+}
+
+static attache_status draw_text(struct ctx *c, HPDF_Page pg, struct text_state *ts,
+                                const struct op_text *t, attache_error *err)
+{
+    struct emb_font *f = font_of(c, t->face);
+    attache_status rc = ATTACHE_OK;
+
+    if (!f || !f->font || !encode_text(c, f, t->text))
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                       "text drawn in %s has a character the font was not prepared for",
+                       font_face_name(t->face));
+    if (!ts->in_text) {
+        CHECK_HPDF(c, HPDF_Page_BeginText(pg), "drawing text");
+        ts->in_text = true;
+        ts->font = NULL;
+        ts->colour_set = false;
+        ts->tracking = 0;
+    }
+    if (ts->font != f->font || ts->size != t->size) {
+        CHECK_HPDF(c, HPDF_Page_SetFontAndSize(pg, f->font, t->size), "setting a font");
+        ts->font = f->font;
+        ts->size = t->size;
+    }
+    if (!ts->colour_set || !same_rgb(ts->colour, t->colour)) {
+        CHECK_HPDF(c, HPDF_Page_SetRGBFill(pg, t->colour.r, t->colour.g, t->colour.b),
+                   "setting a colour");
+        ts->colour = t->colour;
+        ts->colour_set = true;
+    }
+    if (ts->tracking != t->tracking) {
+        CHECK_HPDF(c, HPDF_Page_SetCharSpace(pg, t->tracking), "setting letter spacing");
+        ts->tracking = t->tracking;
+    }
+    CHECK_HPDF(c, HPDF_Page_TextOut(pg, t->x, t->y, c->scratch.data), "drawing text");
+done:
+    return rc;
+}
+
+static attache_status end_text(struct ctx *c, HPDF_Page pg, struct text_state *ts,
+                               attache_error *err)
+{
+    attache_status rc = ATTACHE_OK;
+
+    if (ts->in_text)
+        CHECK_HPDF(c, HPDF_Page_EndText(pg), "drawing text");
+    ts->in_text = false;
+done:
+    return rc;
+}
+
+static attache_status draw_path(struct ctx *c, HPDF_Page pg, const struct op_path *p,
+                                attache_error *err)
+{
+    attache_status rc = ATTACHE_OK;
+    size_t i;
+
+    CHECK_HPDF(c, HPDF_Page_GSave(pg), "drawing");
+    if (p->do_stroke) {
+        CHECK_HPDF(c, HPDF_Page_SetLineWidth(pg, p->line_width), "drawing");
+        CHECK_HPDF(c, HPDF_Page_SetRGBStroke(pg, p->stroke.r, p->stroke.g, p->stroke.b),
+                   "drawing");
+        if (p->dash_on > 0) {
+            HPDF_UINT16 dash[2] = {(HPDF_UINT16)(p->dash_on + 0.5f),
+                                   (HPDF_UINT16)(p->dash_off + 0.5f)};
+            CHECK_HPDF(c, HPDF_Page_SetDash(pg, dash, 2, 0), "drawing");
+        }
+    }
+    if (p->do_fill)
+        CHECK_HPDF(c, HPDF_Page_SetRGBFill(pg, p->fill.r, p->fill.g, p->fill.b), "drawing");
+    for (i = 0; i < p->n; i++) {
+        const float *q = p->segs[i].p;
+        switch (p->segs[i].verb) {
+        case PATH_MOVE:
+            CHECK_HPDF(c, HPDF_Page_MoveTo(pg, q[0], q[1]), "drawing");
+            break;
+        case PATH_LINE:
+            CHECK_HPDF(c, HPDF_Page_LineTo(pg, q[0], q[1]), "drawing");
+            break;
+        case PATH_CURVE:
+            CHECK_HPDF(c, HPDF_Page_CurveTo(pg, q[0], q[1], q[2], q[3], q[4], q[5]), "drawing");
+            break;
+        case PATH_CLOSE:
+            CHECK_HPDF(c, HPDF_Page_ClosePath(pg), "drawing");
+            break;
+        }
+    }
+    if (p->do_fill && p->do_stroke)
+        CHECK_HPDF(c, HPDF_Page_FillStroke(pg), "drawing");
+    else if (p->do_fill)
+        CHECK_HPDF(c, HPDF_Page_Fill(pg), "drawing");
+    else
+        CHECK_HPDF(c, HPDF_Page_Stroke(pg), "drawing");
+    CHECK_HPDF(c, HPDF_Page_GRestore(pg), "drawing");
+done:
+    return rc;
+}
+
+/* Dark modules as one filled path of row runs, slightly overlapping so no
+ * seams show between them. */
+static attache_status draw_qr(struct ctx *c, HPDF_Page pg, const struct op_qr *q,
+                              attache_error *err)
+{
+    attache_status rc = ATTACHE_OK;
+    float m = q->size / (float)q->width, eps = m * 0.02f;
+    int r, x;
+
+    CHECK_HPDF(c, HPDF_Page_GSave(pg), "drawing a QR code");
+    CHECK_HPDF(c, HPDF_Page_SetRGBFill(pg, q->colour.r, q->colour.g, q->colour.b),
+               "drawing a QR code");
+    for (r = 0; r < q->width; r++)
+        for (x = 0; x < q->width;) {
+            int start;
+            if (!q->modules[r * q->width + x]) {
+                x++;
+                continue;
+            }
+            start = x;
+            while (x < q->width && q->modules[r * q->width + x])
+                x++;
+            CHECK_HPDF(c, HPDF_Page_Rectangle(pg, q->x + start * m - eps,
+                                              q->y + (q->width - 1 - r) * m - eps,
+                                              (x - start) * m + 2 * eps, m + 2 * eps),
+                       "drawing a QR code");
+        }
+    CHECK_HPDF(c, HPDF_Page_Fill(pg), "drawing a QR code");
+    CHECK_HPDF(c, HPDF_Page_GRestore(pg), "drawing a QR code");
+done:
+    return rc;
+}
+
+static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
+                                attache_error *err)
+{
+    struct text_state ts = {0};
+    attache_status rc = ATTACHE_OK;
+    HPDF_Page pg = HPDF_AddPage(c->pdf);
+    size_t k;
+
+    if (!pg || c->error)
+        return fail(c, err, "adding a page");
+    *out = pg;
+    CHECK_HPDF(c, HPDF_Page_SetWidth(pg, page->width), "setting the page size");
+    CHECK_HPDF(c, HPDF_Page_SetHeight(pg, page->height), "setting the page size");
+    for (k = 0; k < page->nops && rc == ATTACHE_OK; k++) {
+        const struct op *op = &page->ops[k];
+
+        if (op->kind != OP_TEXT && (rc = end_text(c, pg, &ts, err)) != ATTACHE_OK)
+            break;
+        switch (op->kind) {
+        case OP_TEXT:
+            rc = draw_text(c, pg, &ts, &op->u.text, err);
+            break;
+        case OP_IMAGE: {
+            HPDF_Image h = image_of(c, op->u.image.image);
+            if (!h)
+                return fail(c, err, "embedding an image");
+            CHECK_HPDF(c, HPDF_Page_DrawImage(pg, h, op->u.image.x, op->u.image.y,
+                                              op->u.image.w, op->u.image.h), "drawing an image");
+            break;
+        }
+        case OP_QR:
+            rc = draw_qr(c, pg, &op->u.qr, err);
+            break;
+        case OP_PATH:
+            rc = draw_path(c, pg, &op->u.path, err);
+            break;
+        }
+    }
+    if (rc == ATTACHE_OK)
+        rc = end_text(c, pg, &ts, err);
+done:
+    return rc;
+}
+
+/* ---- metadata ---------------------------------------------------------- */
+
+/* A text string as UTF-16BE with a byte order mark (PDF text string). */
+static HPDF_Binary utf16_string(struct ctx *c, const char *s)
+{
+    struct buf b = {0};
+    const char *end = s + strlen(s);
+    HPDF_Binary bin;
+
+    buf_add(&b, "\xFE\xFF", 2);
+    while (s < end) {
+        uint32_t cp = text_next(&s, end);
+        unsigned char u[4];
+
+        if (cp >= 0x10000) {
+            unsigned hi = 0xD800 + ((cp - 0x10000) >> 10), lo = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+            u[0] = (unsigned char)(hi >> 8), u[1] = (unsigned char)hi;
+            u[2] = (unsigned char)(lo >> 8), u[3] = (unsigned char)lo;
+            buf_add(&b, u, 4);
+        } else {
+            u[0] = (unsigned char)(cp >> 8), u[1] = (unsigned char)cp;
+            buf_add(&b, u, 2);
+        }
+    }
+    bin = b.data ? HPDF_Binary_New(c->pdf->mmgr, (HPDF_BYTE *)b.data, (HPDF_UINT)b.len) : NULL;
+    buf_release(&b);
+    return bin;
+}
+
+static HPDF_Date date_of(time_t t)
+{
+    struct tm tm;
+    HPDF_Date d;
+
+    gmtime_r(&t, &tm);
+    memset(&d, 0, sizeof d);
+    d.year = tm.tm_year + 1900;
+    d.month = tm.tm_mon + 1;
+    d.day = tm.tm_mday;
+    d.hour = tm.tm_hour;
+    d.minutes = tm.tm_min;
+    d.seconds = tm.tm_sec;
+    d.ind = 'Z';
+    return d;
+}
+
+static attache_status set_info(struct ctx *c, const struct document *doc,
+                               const struct pdf_settings *s, attache_error *err)
+{
+    static const struct { const char *key; size_t off; } fields[] = {
+        {"Title", offsetof(struct document, title)},
+        {"Author", offsetof(struct document, author)},
+        {"Subject", offsetof(struct document, subject)},
+        {"Keywords", offsetof(struct document, keywords)},
+    };
+    char producer[64];
+    attache_status rc = ATTACHE_OK;
+    size_t i;
+
+    snprintf(producer, sizeof producer, "attache %s", attache_version());
+    CHECK_HPDF(c, HPDF_SetInfoAttr(c->pdf, HPDF_INFO_PRODUCER, producer), "writing metadata");
+    CHECK_HPDF(c, HPDF_SetInfoAttr(c->pdf, HPDF_INFO_CREATOR, producer), "writing metadata");
+    CHECK_HPDF(c, HPDF_SetInfoDateAttr(c->pdf, HPDF_INFO_CREATION_DATE, date_of(s->date)),
+               "writing metadata");
+    CHECK_HPDF(c, HPDF_SetInfoDateAttr(c->pdf, HPDF_INFO_MOD_DATE, date_of(s->date)),
+               "writing metadata");
+    for (i = 0; doc && i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = *(const char *const *)((const char *)doc + fields[i].off);
+        HPDF_Binary b;
+
+        if (!v || !*v)
+            continue;
+        b = utf16_string(c, v);
+        if (!b)
+            return fail(c, err, "writing metadata");
+        CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, fields[i].key, b), "writing metadata");
+    }
+    if (s->id_seed) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        HPDF_Array id = HPDF_Array_New(c->pdf->mmgr);
+
+        crypto_hash_sha256(h, (const unsigned char *)s->id_seed, strlen(s->id_seed));
+        if (!id)
+            return fail(c, err, "writing the document id");
+        CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->trailer, "ID", id), "writing the document id");
+        CHECK_HPDF(c, HPDF_Array_Add(id, HPDF_Binary_New(c->pdf->mmgr, h, 16)), "writing the id");
+        CHECK_HPDF(c, HPDF_Array_Add(id, HPDF_Binary_New(c->pdf->mmgr, h, 16)), "writing the id");
+    }
+done:
+    return rc;
+}
+
+static attache_status save(struct ctx *c, struct buf *out, attache_error *err)
+{
+    attache_status rc = ATTACHE_OK;
+    HPDF_BYTE chunk[65536];
+
+    CHECK_HPDF(c, HPDF_SaveToStream(c->pdf), "writing the PDF");
+    CHECK_HPDF(c, HPDF_ResetStream(c->pdf), "writing the PDF");
+    for (;;) {
+        HPDF_UINT32 n = sizeof chunk;
+        HPDF_STATUS st = HPDF_ReadFromStream(c->pdf, chunk, &n);
+
+        if (n && !buf_add(out, chunk, n))
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        if (st == HPDF_STREAM_EOF)
+            break;
+        if (st != HPDF_OK) {
+            c->error = st;
+            return fail(c, err, "reading the PDF back");
+        }
+    }
+    c->error = 0;   /* the handler saw HPDF_STREAM_EOF */
+done:
+    return rc;
+}
+
+/* ---- one document ------------------------------------------------------ */
+
+attache_status pdf_render(const struct document *doc, const struct pdf_settings *s,
+                          struct buf *out, attache_error *err)
+{
+    struct ctx c;
+    attache_status rc;
+    size_t i;
+
+    rc = ctx_init(&c, s, err);
+    if (rc != ATTACHE_OK)
+        goto done;
+    rc = collect_chars(&c, doc, err);
+    for (i = 0; rc == ATTACHE_OK && i < c.nfonts; i++)
+        rc = embed_font(&c, &c.fonts[i], err);
+    for (i = 0; rc == ATTACHE_OK && i < doc->npages; i++) {
+        HPDF_Page pg;
+        rc = draw_page(&c, &doc->pages[i], &pg, err);
+    }
+    if (rc == ATTACHE_OK)
+        rc = set_info(&c, doc, s, err);
+    if (rc == ATTACHE_OK)
+        rc = save(&c, out, err);
+done:
+    ctx_release(&c);
+    return rc;
+}
+
+/* ---- print files ------------------------------------------------------- */
+
+struct pdf_book {
+    struct ctx c;
+    struct pdf_settings settings;
+    HPDF_Outline root;
+};
+
+struct pdf_book *pdf_book_new(const struct pdf_settings *s, attache_error *err)
+{
+    struct pdf_book *b = calloc(1, sizeof *b);
+
+    if (!b) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        return NULL;
+    }
+    b->settings = *s;
+    if (ctx_init(&b->c, s, err) != ATTACHE_OK) {
+        pdf_book_free(b);
+        return NULL;
+    }
+    HPDF_SetPageMode(b->c.pdf, HPDF_PAGE_MODE_USE_OUTLINE);
+    return b;
+}
+
+/* Every font a document uses, embedded whole (once) in the book. */
+static attache_status book_fonts(struct pdf_book *b, const struct document *doc,
+                                 attache_error *err)
+{
+    size_t p, k;
+
+    for (p = 0; p < doc->npages; p++)
+        for (k = 0; k < doc->pages[p].nops; k++) {
+            const struct op *op = &doc->pages[p].ops[k];
+            struct emb_font *f;
+            attache_status rc;
+
+            if (op->kind != OP_TEXT || font_of(&b->c, op->u.text.face))
+                continue;
+            f = font_slot(&b->c, op->u.text.face);
+            if (!f)
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            f->all = true;
+            f->n = font_unicodes(f->face, &f->cps);
+            if (!f->cps)
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            f->cap = f->n;
+            rc = embed_font(&b->c, f, err);
+            if (rc != ATTACHE_OK)
+                return rc;
+        }
+    return ATTACHE_OK;
+}
+
+attache_status pdf_book_add(struct pdf_book *b, const struct document *doc, attache_error *err)
+{
+    struct ctx *c = &b->c;
+    attache_status rc = book_fonts(b, doc, err);
+    HPDF_Page first = NULL;
+    size_t i;
+
+    for (i = 0; rc == ATTACHE_OK && i < doc->npages; i++) {
+        HPDF_Page pg;
+        rc = draw_page(c, &doc->pages[i], &pg, err);
+        if (!first)
+            first = pg;
+    }
+    if (rc == ATTACHE_OK && first && doc->bookmark) {
+        HPDF_Outline o = HPDF_CreateOutline(c->pdf, NULL, "-", NULL);
+        HPDF_Destination d = first ? HPDF_Page_CreateDestination(first) : NULL;
+        HPDF_Binary title = utf16_string(c, doc->bookmark);
+
+        if (!o || !d || !title || c->error)
+            return fail(c, err, "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Dict_Add(o, "Title", title), "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Destination_SetFit(d), "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Outline_SetDestination(o, d), "adding a bookmark");
+    }
+done:
+    return rc;
+}
+
+attache_status pdf_book_finish(struct pdf_book *b, struct buf *out, attache_error *err)
+{
+    attache_status rc = set_info(&b->c, NULL, &b->settings, err);
+
+    if (rc == ATTACHE_OK)
+        rc = save(&b->c, out, err);
+    return rc;
+}
+
+void pdf_book_free(struct pdf_book *b)
+{
+    if (!b)
+        return;
+    ctx_release(&b->c);
+    free(b);
+}

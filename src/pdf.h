@@ -1,0 +1,41 @@
+/*
+ * pdf.h: writing documents (draw.h) as PDF with libharu.  This is the only
+ * module that calls HPDF_*.
+ *
+ * Text is embedded in fonts cut down to the glyphs used.  libharu 2.3.0's
+ * own Unicode path writes a 128 KB glyph map and a width table for all of
+ * Unicode into every PDF; instead each font gets an encoding of its own that
+ * numbers only the characters drawn (two-byte codes, Identity-H), with a
+ * proper ToUnicode map so text can be searched and copied.
+ */
+#ifndef ATTACHE_PDF_H
+#define ATTACHE_PDF_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "attache.h"
+#include "draw.h"
+#include "util.h"
+
+struct pdf_settings {
+    time_t date;              /* creation and modification date */
+    const char *id_seed;      /* the /ID is a hash of this (deterministic); NULL: none */
+};
+
+/* Write `doc` as one PDF into `out` (appended). */
+attache_status pdf_render(const struct document *doc, const struct pdf_settings *s,
+                          struct buf *out, attache_error *err);
+
+/*
+ * A print file: many documents in one PDF, in the order added, each font
+ * and image embedded once, with one bookmark per document.
+ */
+struct pdf_book;
+struct pdf_book *pdf_book_new(const struct pdf_settings *s, attache_error *err);
+attache_status pdf_book_add(struct pdf_book *book, const struct document *doc,
+                            attache_error *err);
+attache_status pdf_book_finish(struct pdf_book *book, struct buf *out, attache_error *err);
+void pdf_book_free(struct pdf_book *book);
+
+#endif
