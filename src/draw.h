@@ -41,6 +41,8 @@ struct op_text {
 struct op_image {
     struct image *image;         /* a reference, dropped by document_free() */
     float x, y, w, h;
+    bool clip;                   /* show only the rectangle cx, cy, cw, ch */
+    float cx, cy, cw, ch;
 };
 
 /* A QR code drawn as vector modules. */
@@ -70,6 +72,11 @@ struct op_path {
     struct rgb stroke, fill;
     bool do_stroke, do_fill;
     float dash_on, dash_off;     /* 0, 0: solid */
+    bool transformed;            /* segs are drawn through `matrix` (a b c d e f) */
+    float matrix[6];
+    /* when nrepeat > 0: the path is drawn once through each of these matrices */
+    const float (*repeat)[6];
+    size_t nrepeat;
 };
 
 struct op {

@@ -403,6 +403,15 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
     for (i = 0; i < ARRAY_SIZE(drop); i++)
         hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
+    /* names: copyright, family, style and PostScript name are all a PDF needs */
+    {
+        hb_set_t *names = hb_subset_input_set(in, HB_SUBSET_SETS_NAME_ID);
+        hb_set_clear(names);
+        hb_set_add(names, 0);
+        hb_set_add(names, 1);
+        hb_set_add(names, 2);
+        hb_set_add(names, 6);
+    }
     sub = hb_subset_or_fail(face->face, in);
     if (!sub) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);

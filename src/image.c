@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -42,12 +43,14 @@ void image_free(struct image *img)
     free(img);
 }
 
+#define PRINT_DPI 300.0f
+
 static bool deflate_buf(const unsigned char *in, size_t n, unsigned char **out, size_t *outn)
 {
     uLongf len = compressBound((uLong)n);
     unsigned char *p = malloc(len);
 
-    if (!p || compress2(p, &len, in, (uLong)n, 6) != Z_OK) {
+    if (!p || compress2(p, &len, in, (uLong)n, 9) != Z_OK) {
         free(p);
         return false;
     }
@@ -56,14 +59,317 @@ static bool deflate_buf(const unsigned char *in, size_t n, unsigned char **out, 
     return true;
 }
 
-static attache_status from_png(const unsigned char *bytes, size_t size, const char *name,
-                               struct image *img, attache_error *err)
+/* Decoded pixels: `c` colour components, plus alpha when `alpha`. */
+struct pixels {
+    int w, h, c;
+    bool alpha;
+    unsigned char *px;           /* w * h * (c + alpha) */
+};
+
+/* The pixel size the box prints the picture at, never more than it has. */
+static void target_size(const struct pixels *p, const struct image_box *box, int *tw, int *th)
+{
+    float sx, sy, s;
+
+    *tw = p->w;
+    *th = p->h;
+    if (!box || box->w <= 0 || box->h <= 0)
+        return;
+    sx = box->w / (float)p->w;
+    sy = box->h / (float)p->h;
+    if (box->fit == IMAGE_STRETCH) {
+        float w = box->w / 72 * PRINT_DPI, h = box->h / 72 * PRINT_DPI;
+        if (w < (float)p->w)
+            *tw = (int)ceilf(w);
+        if (h < (float)p->h)
+            *th = (int)ceilf(h);
+        return;
+    }
+    s = box->fit == IMAGE_COVER ? fmaxf(sx, sy) : fminf(sx, sy);   /* points per pixel */
+    s = s / 72 * PRINT_DPI;                                      /* dots per pixel */
+    if (s < 1) {
+        *tw = (int)ceilf((float)p->w * s);
+        *th = (int)ceilf((float)p->h * s);
+        if (*tw < 1)
+            *tw = 1;
+        if (*th < 1)
+            *th = 1;
+    }
+}
+
+/*
+ * Shrink with an exact box filter (each target pixel the area-weighted mean
+ * of the source pixels under it), on premultiplied alpha so that edges do
+ * not darken.
+ */
+static bool resample(struct pixels *p, int tw, int th)
+{
+    int ch = p->c + p->alpha, x, y, k;
+    float fx = (float)p->w / (float)tw, fy = (float)p->h / (float)th;
+    float *acc = calloc((size_t)tw * (size_t)ch, sizeof *acc);
+    unsigned char *out = malloc((size_t)tw * (size_t)th * (size_t)ch);
+
+    if (!acc || !out) {
+        free(acc);
+        free(out);
+        return false;
+    }
+    for (y = 0; y < th; y++) {
+        float y0 = (float)y * fy, y1 = y0 + fy, area = fx * fy;
+        int sy;
+
+        memset(acc, 0, (size_t)tw * (size_t)ch * sizeof *acc);
+        for (sy = (int)y0; sy < (int)ceilf(y1) && sy < p->h; sy++) {
+            float wy = fminf(y1, (float)sy + 1) - fmaxf(y0, (float)sy);
+            const unsigned char *row = p->px + (size_t)sy * (size_t)p->w * (size_t)ch;
+            for (x = 0; x < tw; x++) {
+                float x0 = (float)x * fx, x1 = x0 + fx;
+                int sx;
+                for (sx = (int)x0; sx < (int)ceilf(x1) && sx < p->w; sx++) {
+                    float wgt = (fminf(x1, (float)sx + 1) - fmaxf(x0, (float)sx)) * wy;
+                    const unsigned char *s = row + (size_t)sx * (size_t)ch;
+                    float a = p->alpha ? s[p->c] / 255.0f : 1;
+                    float *d = acc + (size_t)x * (size_t)ch;
+                    for (k = 0; k < p->c; k++)
+                        d[k] += s[k] * a * wgt;
+                    if (p->alpha)
+                        d[p->c] += a * wgt;
+                }
+            }
+        }
+        for (x = 0; x < tw; x++) {
+            float *d = acc + (size_t)x * (size_t)ch;
+            unsigned char *o = out + ((size_t)y * (size_t)tw + (size_t)x) * (size_t)ch;
+            float a = p->alpha ? d[p->c] / area : 1;
+            for (k = 0; k < p->c; k++) {
+                float v = a > 0 ? d[k] / area / a : 0;
+                o[k] = (unsigned char)fminf(255, fmaxf(0, v + 0.5f));
+            }
+            if (p->alpha)
+                o[p->c] = (unsigned char)fminf(255, fmaxf(0, a * 255 + 0.5f));
+        }
+    }
+    free(acc);
+    free(p->px);
+    p->px = out;
+    p->w = tw;
+    p->h = th;
+    return true;
+}
+
+static int paeth(int a, int b, int c)
+{
+    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/* PNG row filters (the one with the smallest sum per row), for /Predictor 15. */
+static unsigned char *predict(const unsigned char *src, int w, int h, int bpp, size_t *size)
+{
+    size_t stride = (size_t)w * (size_t)bpp, n = (stride + 1) * (size_t)h;
+    unsigned char *out = malloc(n), *cand = malloc(stride * 4);
+    int y;
+
+    if (!out || !cand) {
+        free(out);
+        free(cand);
+        return NULL;
+    }
+    for (y = 0; y < h; y++) {
+        const unsigned char *cur = src + (size_t)y * stride, *up = y ? cur - stride : NULL;
+        unsigned long best = (unsigned long)-1;
+        int f, bestf = 0;
+        size_t i;
+
+        for (f = 0; f < 4; f++) {
+            unsigned char *c = cand + (size_t)f * stride;
+            unsigned long sum = 0;
+            for (i = 0; i < stride; i++) {
+                int a = i >= (size_t)bpp ? cur[i - (size_t)bpp] : 0, b = up ? up[i] : 0;
+                int cc = i >= (size_t)bpp && up ? up[i - (size_t)bpp] : 0;
+                int pred = f == 0 ? 0 : f == 1 ? a : f == 2 ? b : paeth(a, b, cc);
+                c[i] = (unsigned char)(cur[i] - pred);
+                sum += c[i] < 128 ? c[i] : 256 - c[i];
+            }
+            if (sum < best) {
+                best = sum;
+                bestf = f;
+            }
+        }
+        out[(size_t)y * (stride + 1)] = (unsigned char)(bestf == 3 ? 4 : bestf);
+        memcpy(out + (size_t)y * (stride + 1) + 1, cand + (size_t)bestf * stride, stride);
+    }
+    free(cand);
+    *size = n;
+    return out;
+}
+
+/* Deflate samples, with PNG predictors when that is smaller. */
+static bool deflate_best(const unsigned char *px, int w, int h, int bpp, unsigned char **out,
+                         size_t *outn, bool *predicted)
+{
+    size_t n, plain_n;
+    unsigned char *p = predict(px, w, h, bpp, &n), *with = NULL, *plain = NULL;
+    bool ok = p && deflate_buf(p, n, &with, &n) &&
+              deflate_buf(px, (size_t)w * (size_t)h * (size_t)bpp, &plain, &plain_n);
+
+    free(p);
+    if (!ok) {
+        free(with);
+        free(plain);
+        return false;
+    }
+    *predicted = n < plain_n;
+    *out = *predicted ? with : plain;
+    *outn = *predicted ? n : plain_n;
+    free(*predicted ? plain : with);
+    return true;
+}
+
+/* The distinct colours of the visible pixels, if there are at most 256. */
+struct palette {
+    int n;
+    unsigned char rgb[256 * 3];
+};
+
+static bool find_palette(const struct pixels *p, struct palette *pal)
+{
+    size_t npx = (size_t)p->w * (size_t)p->h, i;
+    int ch = p->c + p->alpha, k;
+
+    pal->n = 0;
+    for (i = 0; i < npx; i++) {
+        const unsigned char *s = p->px + i * (size_t)ch;
+        if (p->alpha && s[p->c] == 0)
+            continue;
+        for (k = 0; k < pal->n; k++)
+            if (!memcmp(pal->rgb + k * 3, s, (size_t)p->c))
+                break;
+        if (k == pal->n) {
+            if (pal->n == 256)
+                return false;
+            memcpy(pal->rgb + pal->n * 3, s, (size_t)p->c);
+            pal->n++;
+        }
+    }
+    return pal->n > 0;
+}
+
+static int nearest(const struct palette *pal, const unsigned char *s, int c)
+{
+    int best = 0, k, j;
+    long bestd = -1;
+
+    for (k = 0; k < pal->n; k++) {
+        long d = 0;
+        for (j = 0; j < c; j++) {
+            long e = (long)s[j] - pal->rgb[k * 3 + j];
+            d += e * e;
+        }
+        if (bestd < 0 || d < bestd) {
+            bestd = d;
+            best = k;
+            if (!d)
+                break;
+        }
+    }
+    return best;
+}
+
+/*
+ * Split pixels into the image's colour and alpha streams, deflated.  A
+ * picture that had at most 256 colours before it was shrunk stays indexed
+ * (a logo); one whose visible pixels are nearly all one colour becomes one
+ * pixel under its alpha mask (a signature); alpha keeps 16 levels, which
+ * print the same and compress far better.
+ */
+static attache_status store_flate(struct pixels *p, const struct palette *pal, const char *name,
+                                  struct image *img, attache_error *err)
+{
+    size_t npx = (size_t)p->w * (size_t)p->h, i;
+    int ch = p->c + p->alpha, k, cc;
+    unsigned char *colour = calloc(npx, (size_t)p->c), *alpha = p->alpha ? calloc(npx, 1) : NULL;
+    bool opaque = true, solid = true;
+    double sum[3] = {0, 0, 0}, wsum = 0;
+    unsigned char mean[3] = {0, 0, 0};
+    attache_status rc = ATTACHE_OK;
+
+    if (!colour || (p->alpha && !alpha)) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < npx; i++) {
+        const unsigned char *s = p->px + i * (size_t)ch;
+        double a = p->alpha ? s[p->c] / 255.0 : 1;
+        memcpy(colour + i * (size_t)p->c, s, (size_t)p->c);
+        if (alpha) {
+            alpha[i] = (unsigned char)((s[p->c] * 15 + 127) / 255 * 17);
+            opaque &= alpha[i] == 255;
+        }
+        for (k = 0; k < p->c; k++)
+            sum[k] += s[k] * a;
+        wsum += a;
+    }
+    for (k = 0; k < p->c && wsum > 0; k++)
+        mean[k] = (unsigned char)(sum[k] / wsum + 0.5);
+    for (i = 0; i < npx && solid; i++) {
+        const unsigned char *s = p->px + i * (size_t)ch;
+        if (p->alpha && s[p->c] < 64)
+            continue;
+        for (k = 0; k < p->c; k++)
+            if (abs((int)s[k] - (int)mean[k]) > 24)
+                solid = false;
+    }
+    img->width = p->w;
+    img->height = p->h;
+    img->components = p->c;
+    img->codec = IMAGE_FLATE;
+    if (alpha && !opaque && solid) {
+        img->solid = true;
+        img->data = malloc((size_t)p->c);
+        if (!img->data) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
+            goto done;
+        }
+        memcpy(img->data, mean, (size_t)p->c);
+        img->size = (size_t)p->c;
+    } else {
+        cc = p->c;
+        if (pal && pal->n) {
+            for (i = 0; i < npx; i++)
+                colour[i] = (unsigned char)nearest(pal, p->px + i * (size_t)ch, p->c);
+            memcpy(img->palette, pal->rgb, (size_t)pal->n * 3);
+            img->palette_size = pal->n;
+            img->components = 1;
+            if (p->c == 1)      /* grey palette entries as RGB */
+                for (k = pal->n - 1; k >= 0; k--)
+                    img->palette[k * 3] = img->palette[k * 3 + 1] = img->palette[k * 3 + 2] =
+                        pal->rgb[k * 3];
+            cc = 1;
+        }
+        if (!deflate_best(colour, p->w, p->h, cc, &img->data, &img->size, &img->predicted)) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "cannot compress image");
+            goto done;
+        }
+    }
+    if (alpha && !opaque) {
+        bool predicted;
+        if (!deflate_best(alpha, p->w, p->h, 1, &img->alpha, &img->alpha_size, &predicted)) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "cannot compress image");
+            goto done;
+        }
+        img->alpha_predicted = predicted;
+    }
+done:
+    free(colour);
+    free(alpha);
+    return rc;
+}
+
+static attache_status decode_png(const unsigned char *bytes, size_t size, const char *name,
+                                 struct pixels *p, attache_error *err)
 {
     png_image pi;
-    unsigned char *px = NULL, *colour = NULL, *alpha = NULL;
-    size_t npx, i, c;
-    bool has_alpha, grey;
-    attache_status rc = ATTACHE_OK;
 
     memset(&pi, 0, sizeof pi);
     pi.version = PNG_IMAGE_VERSION;
@@ -77,48 +383,41 @@ static attache_status from_png(const unsigned char *bytes, size_t size, const ch
                        "PNG image is %ux%u pixels; the limit is %u pixels", pi.width,
                        pi.height, MAX_PIXELS);
     }
-    has_alpha = pi.format & PNG_FORMAT_FLAG_ALPHA;
-    grey = !(pi.format & PNG_FORMAT_FLAG_COLOR);
-    pi.format = grey ? PNG_FORMAT_GA : PNG_FORMAT_RGBA;
-    c = grey ? 1 : 3;
-    npx = (size_t)pi.width * pi.height;
-    px = malloc(PNG_IMAGE_SIZE(pi));
-    colour = malloc(npx * c);
-    alpha = has_alpha ? malloc(npx) : NULL;
-    if (!px || !colour || (has_alpha && !alpha)) {
+    p->alpha = pi.format & PNG_FORMAT_FLAG_ALPHA;
+    p->c = pi.format & PNG_FORMAT_FLAG_COLOR ? 3 : 1;
+    pi.format = p->c == 1 ? (p->alpha ? PNG_FORMAT_GA : PNG_FORMAT_GRAY)
+                          : (p->alpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB);
+    p->w = (int)pi.width;
+    p->h = (int)pi.height;
+    p->px = malloc(PNG_IMAGE_SIZE(pi));
+    if (!p->px) {
         png_image_free(&pi);
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
-        goto done;
+        return err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
     }
-    if (!png_image_finish_read(&pi, NULL, px, 0, NULL)) {
-        rc = err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is damaged (%s)", pi.message);
-        goto done;
+    if (!png_image_finish_read(&pi, NULL, p->px, 0, NULL))
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is damaged (%s)", pi.message);
+    return ATTACHE_OK;
+}
+
+static attache_status from_png(const unsigned char *bytes, size_t size, const char *name,
+                               const struct image_box *box, struct image *img,
+                               attache_error *err)
+{
+    struct pixels p = {0};
+    struct palette pal;
+    attache_status rc = decode_png(bytes, size, name, &p, err);
+    bool indexed = false;
+    int tw, th;
+
+    if (rc == ATTACHE_OK) {
+        indexed = find_palette(&p, &pal);
+        target_size(&p, box, &tw, &th);
+        if ((tw < p.w || th < p.h) && !resample(&p, tw, th))
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
     }
-    for (i = 0; i < npx; i++) {
-        memcpy(colour + i * c, px + i * (c + 1), c);
-        if (alpha)
-            alpha[i] = px[i * (c + 1) + c];
-    }
-    /* An alpha channel that is opaque everywhere is left out. */
-    if (alpha) {
-        for (i = 0; i < npx && alpha[i] == 255; i++)
-            ;
-        if (i == npx) {
-            free(alpha);
-            alpha = NULL;
-        }
-    }
-    img->width = (int)pi.width;
-    img->height = (int)pi.height;
-    img->components = (int)c;
-    img->codec = IMAGE_FLATE;
-    if (!deflate_buf(colour, npx * c, &img->data, &img->size) ||
-        (alpha && !deflate_buf(alpha, npx, &img->alpha, &img->alpha_size)))
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "cannot compress image");
-done:
-    free(px);
-    free(colour);
-    free(alpha);
+    if (rc == ATTACHE_OK)
+        rc = store_flate(&p, indexed ? &pal : NULL, name, img, err);
+    free(p.px);
     return rc;
 }
 
@@ -142,13 +441,56 @@ static void jpeg_quiet(j_common_ptr cinfo, int level)
     (void)level;
 }
 
-/* Only the header is read: the JPEG goes into the PDF as it is. */
+/* Encode pixels (no alpha) as a JPEG of good quality. */
+static bool encode_jpeg(const struct pixels *p, unsigned char **out, size_t *size)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_err je;
+    unsigned char *mem = NULL;
+    unsigned long len = 0;
+    JSAMPROW row;
+
+    memset(&ci, 0, sizeof ci);
+    ci.err = jpeg_std_error(&je.mgr);
+    je.mgr.error_exit = jpeg_fail;
+    if (setjmp(je.jump)) {
+        jpeg_destroy_compress(&ci);
+        free(mem);
+        return false;
+    }
+    jpeg_create_compress(&ci);
+    jpeg_mem_dest(&ci, &mem, &len);
+    ci.image_width = (JDIMENSION)p->w;
+    ci.image_height = (JDIMENSION)p->h;
+    ci.input_components = p->c;
+    ci.in_color_space = p->c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&ci);
+    jpeg_set_quality(&ci, 90, TRUE);
+    jpeg_start_compress(&ci, TRUE);
+    while (ci.next_scanline < ci.image_height) {
+        row = (JSAMPROW)(p->px + (size_t)ci.next_scanline * (size_t)p->w * (size_t)p->c);
+        jpeg_write_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    *out = mem;
+    *size = len;
+    return true;
+}
+
+/*
+ * A JPEG goes into the PDF as it is, unless it has far more pixels than the
+ * box prints: then it is decoded, shrunk and encoded again.
+ */
 static attache_status from_jpeg(const unsigned char *bytes, size_t size, const char *name,
-                                struct image *img, attache_error *err)
+                                const struct image_box *box, struct image *img,
+                                attache_error *err)
 {
     struct jpeg_decompress_struct ci;
     struct jpeg_err je;
+    struct pixels p = {0};
     volatile attache_status rc = ATTACHE_OK;
+    int tw = 0, th = 0;
 
     memset(&ci, 0, sizeof ci);
     ci.err = jpeg_std_error(&je.mgr);
@@ -156,6 +498,7 @@ static attache_status from_jpeg(const unsigned char *bytes, size_t size, const c
     je.mgr.emit_message = jpeg_quiet;
     if (setjmp(je.jump)) {
         jpeg_destroy_decompress(&ci);
+        free(p.px);
         return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable JPEG image (%s)",
                        je.message);
     }
@@ -163,32 +506,62 @@ static attache_status from_jpeg(const unsigned char *bytes, size_t size, const c
     jpeg_mem_src(&ci, bytes, (unsigned long)size);
     jpeg_read_header(&ci, TRUE);
     if (ci.image_width == 0 || ci.image_height == 0 || ci.image_width > MAX_SIDE ||
-        ci.image_height > MAX_SIDE)
+        ci.image_height > MAX_SIDE) {
         rc = err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is %ux%u pixels; too large",
                      ci.image_width, ci.image_height);
-    else if (ci.num_components != 1 && ci.num_components != 3)
+        goto done;
+    }
+    if (ci.num_components != 1 && ci.num_components != 3) {
         rc = err_set(err, ATTACHE_ERR_DATA, name, 0,
                      "JPEG image has %d colour components (CMYK?); use RGB or greyscale",
                      ci.num_components);
-    else {
-        img->width = (int)ci.image_width;
-        img->height = (int)ci.image_height;
-        img->components = ci.num_components;
-        img->codec = IMAGE_DCT;
-        img->data = malloc(size);
-        if (!img->data)
-            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
-        else {
-            memcpy(img->data, bytes, size);
-            img->size = size;
-        }
+        goto done;
     }
+    p.w = (int)ci.image_width;
+    p.h = (int)ci.image_height;
+    p.c = ci.num_components;
+    target_size(&p, box, &tw, &th);
+    img->width = p.w;
+    img->height = p.h;
+    img->components = p.c;
+    img->codec = IMAGE_DCT;
+    if ((size_t)tw * (size_t)th * 2 > (size_t)p.w * (size_t)p.h) {
+        img->data = malloc(size);
+        if (!img->data) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
+            goto done;
+        }
+        memcpy(img->data, bytes, size);
+        img->size = size;
+        goto done;
+    }
+    p.px = malloc((size_t)p.w * (size_t)p.h * (size_t)p.c);
+    if (!p.px) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
+        goto done;
+    }
+    ci.out_color_space = p.c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&ci);
+    while (ci.output_scanline < ci.output_height) {
+        JSAMPROW row = p.px + (size_t)ci.output_scanline * (size_t)p.w * (size_t)p.c;
+        jpeg_read_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_decompress(&ci);
+    if (!resample(&p, tw, th) || !encode_jpeg(&p, &img->data, &img->size)) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "cannot shrink the image");
+        goto done;
+    }
+    img->width = p.w;
+    img->height = p.h;
+done:
     jpeg_destroy_decompress(&ci);
+    free(p.px);
     return rc;
 }
 
 attache_status image_from_memory(const unsigned char *bytes, size_t size, const char *name,
-                                 struct image **out, attache_error *err)
+                                 const struct image_box *box, struct image **out,
+                                 attache_error *err)
 {
     struct image *img = calloc(1, sizeof *img);
     attache_status rc;
@@ -198,9 +571,9 @@ attache_status image_from_memory(const unsigned char *bytes, size_t size, const 
         return err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
     img->refs = 1;
     if (size >= 8 && !memcmp(bytes, "\x89PNG\r\n\x1a\n", 8))
-        rc = from_png(bytes, size, name, img, err);
+        rc = from_png(bytes, size, name, box, img, err);
     else if (size >= 3 && !memcmp(bytes, "\xff\xd8\xff", 3))
-        rc = from_jpeg(bytes, size, name, img, err);
+        rc = from_jpeg(bytes, size, name, box, img, err);
     else
         rc = err_set(err, ATTACHE_ERR_DATA, name, 0, "is neither a PNG nor a JPEG image");
     if (rc == ATTACHE_OK)
@@ -258,7 +631,7 @@ static attache_status resolve(const char *base_dir, const char *src, const char 
 }
 
 attache_status image_load(const char *base_dir, const char *src, const char *subject,
-                          struct image **out, attache_error *err)
+                          const struct image_box *box, struct image **out, attache_error *err)
 {
     char path[PATH_MAX], clip[80];
     unsigned char *bytes = NULL;
@@ -279,7 +652,7 @@ attache_status image_load(const char *base_dir, const char *src, const char *sub
                 text_clip(clip, sizeof clip, src, 60), err->message);
         return rc;
     }
-    rc = image_from_memory(bytes, size, src, out, err);
+    rc = image_from_memory(bytes, size, src, box, out, err);
     free(bytes);
     if (rc != ATTACHE_OK)
         err_set(err, rc, NULL, 0, "%s: image '%s' %s", subject,
@@ -311,14 +684,17 @@ struct image_cache *image_cache_new(void)
 }
 
 attache_status image_cache_get(struct image_cache *c, const char *base_dir, const char *src,
-                               const char *subject, struct image **out, attache_error *err)
+                               const char *subject, const struct image_box *box,
+                               struct image **out, attache_error *err)
 {
     char *key;
     size_t i, victim = 0;
     struct image *img;
     attache_status rc;
 
-    if (asprintf(&key, "%s\n%s", base_dir ? base_dir : "", src) < 0)
+    if (asprintf(&key, "%s\n%s\n%.1f %.1f %d", base_dir ? base_dir : "", src,
+                 box ? (double)box->w : 0.0, box ? (double)box->h : 0.0,
+                 box ? (int)box->fit : 0) < 0)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     pthread_mutex_lock(&c->lock);
     for (i = 0; i < CACHE_SLOTS; i++) {
@@ -333,7 +709,7 @@ attache_status image_cache_get(struct image_cache *c, const char *base_dir, cons
             victim = i;
     }
     /* Loaded under the lock: simple, and each image is loaded once. */
-    rc = image_load(base_dir, src, subject, &img, err);
+    rc = image_load(base_dir, src, subject, box, &img, err);
     if (rc == ATTACHE_OK) {
         struct cache_slot *s = &c->slots[victim];
 

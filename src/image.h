@@ -1,15 +1,21 @@
 /*
  * image.h: PNG and JPEG images for documents, read safely and prepared once.
  *
- * A JPEG is embedded as it is (DCT); a PNG is decoded once, split into
- * colour and alpha, and deflated once, so that each document only copies
- * bytes.  Paths come from data or templates and are untrusted: they must be
+ * An image is prepared for the size it is printed at: pixels beyond 300 per
+ * inch are averaged away, a PNG is split into colour and alpha and deflated
+ * once with PNG row predictors, a colour that is the same everywhere (a
+ * signature in one ink) is kept as one pixel under a full-size alpha mask,
+ * and a JPEG that is not shrunk is embedded as it is.  Each document then
+ * only copies bytes.
+ *
+ * Paths come from data or templates and are untrusted: they must be
  * relative, stay inside their base folder (symbolic links included), name a
  * regular file whose bytes are a PNG or JPEG, and be of sane size.
  */
 #ifndef ATTACHE_IMAGE_H
 #define ATTACHE_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "attache.h"
@@ -19,30 +25,48 @@ enum image_codec {
     IMAGE_DCT         /* data: a JPEG file */
 };
 
+enum image_fit_mode {
+    IMAGE_CONTAIN,    /* all of it inside the box */
+    IMAGE_COVER,      /* the box filled, the rest cut off */
+    IMAGE_STRETCH     /* the box filled, distorted */
+};
+
 struct image {
-    int width, height;
+    int width, height;           /* of the picture (and of its alpha mask) */
     int components;              /* 1 (grey) or 3 (RGB) */
     enum image_codec codec;
-    unsigned char *data;
+    unsigned char *data;         /* colour samples, as codec says */
     size_t size;
+    bool predicted;              /* FLATE data has PNG predictor bytes per row */
+    bool solid;                  /* the colour is one pixel (data: 1x1, not deflated) */
+    unsigned char palette[256 * 3];   /* colours of an indexed image (components 1) */
+    int palette_size;            /* 0: not indexed */
     unsigned char *alpha;        /* deflated 8-bit alpha, or NULL */
     size_t alpha_size;
-    char *path;                  /* as resolved, for messages */
+    bool alpha_predicted;
+    char *path;                  /* as given, for messages */
     int refs;                    /* owners: image_free() drops one */
 };
 
+/* The size a box prints an image at, and what is asked of it. */
+struct image_box {
+    float w, h;                  /* points; 0: keep the picture as it is */
+    enum image_fit_mode fit;
+};
+
 /*
- * Load `src` relative to `base_dir`.  `subject` names who asked, for
- * messages ("officer 'kh-01': photo").  Errors: ATTACHE_ERR_NOINPUT when the
+ * Load `src` relative to `base_dir` for `box`.  `subject` names who asked,
+ * for messages ("officer 'kh-01'").  Errors: ATTACHE_ERR_NOINPUT when the
  * file is missing or unreadable, ATTACHE_ERR_DATA when it is not an image
  * attache accepts or tries to leave its folder.
  */
 attache_status image_load(const char *base_dir, const char *src, const char *subject,
-                          struct image **out, attache_error *err);
+                          const struct image_box *box, struct image **out, attache_error *err);
 
 /* Decode PNG or JPEG bytes (`name` for messages). */
 attache_status image_from_memory(const unsigned char *bytes, size_t size, const char *name,
-                                 struct image **out, attache_error *err);
+                                 const struct image_box *box, struct image **out,
+                                 attache_error *err);
 
 /* Drop a reference; the image is freed with the last one.  NULL is fine. */
 void image_free(struct image *img);
@@ -51,15 +75,16 @@ void image_free(struct image *img);
 struct image *image_ref(struct image *img);
 
 /*
- * A small thread-safe cache of loaded images, so that a logo or signature
- * used by every document of a run is read and compressed once.  The
- * least recently used image is dropped when it is full.  image_cache_get()
- * gives the caller a reference of its own: image_free() it when done.
+ * A small thread-safe cache of prepared images, so that a logo or signature
+ * used by every document of a run is read and compressed once.  The least
+ * recently used entry is dropped when it is full.  image_cache_get() gives
+ * the caller a reference of its own: image_free() it when done.
  */
 struct image_cache;
 struct image_cache *image_cache_new(void);
 attache_status image_cache_get(struct image_cache *c, const char *base_dir, const char *src,
-                               const char *subject, struct image **out, attache_error *err);
+                               const char *subject, const struct image_box *box,
+                               struct image **out, attache_error *err);
 void image_cache_free(struct image_cache *c);
 
 #endif

@@ -8,6 +8,7 @@
  * and bookmarks, and a deterministic /ID.  They are pinned to 2.3.0 below.
  */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <hpdf_encoder.h>
 #include <hpdf_font.h>
 #include <hpdf_objects.h>
+#include <hpdf_pages.h>
 #include <hpdf_streams.h>
 #include <sodium.h>
 
@@ -58,6 +60,7 @@ struct ctx {
     size_t nimages;
     unsigned serial;             /* for unique encoder names */
     struct buf scratch;          /* encoded text */
+    struct buf ops;              /* path operators written straight to the page */
 };
 
 static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -116,6 +119,7 @@ static void ctx_release(struct ctx *c)
         image_free(c->images[i].image);
     free(c->images);
     buf_release(&c->scratch);
+    buf_release(&c->ops);
 }
 
 /* ---- fonts and their encodings --------------------------------------- */
@@ -405,9 +409,25 @@ static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
     return HPDF_Stream_WriteStr(out, "/Filter /FlateDecode\012");
 }
 
-/* An image whose stream holds already-deflated samples, written as they are. */
+/* The same, for samples with a PNG predictor byte before every row. */
+static HPDF_STATUS name_flate_predicted(HPDF_Dict dict, HPDF_Stream out)
+{
+    HPDF_Number w = HPDF_Dict_GetItem(dict, "Width", HPDF_OCLASS_NUMBER);
+    HPDF_Name cs = HPDF_Dict_GetItem(dict, "ColorSpace", HPDF_OCLASS_NAME);
+    char line[160];
+
+    snprintf(line, sizeof line,
+             "/Filter /FlateDecode\012/DecodeParms << /Predictor 15 /Colors %d "
+             "/BitsPerComponent 8 /Columns %d >>\012",
+             cs && !strcmp(cs->value, "DeviceRGB") ? 3 : 1, w ? (int)w->value : 1);
+    /* an indexed image's ColorSpace is an array: one sample per pixel */
+    return HPDF_Stream_WriteStr(out, line);
+}
+
+/* An image whose stream holds already-deflated samples, written as they are
+ * (or, when `raw`, a few samples written without a filter). */
 static HPDF_Image precompressed(struct ctx *c, const unsigned char *data, size_t size,
-                                int w, int h, int components)
+                                int w, int h, int components, bool predicted, bool raw)
 {
     static const HPDF_BYTE dummy[3];
     HPDF_Image img = HPDF_LoadRawImageFromMem(c->pdf, dummy, 1, 1,
@@ -419,11 +439,25 @@ static HPDF_Image precompressed(struct ctx *c, const unsigned char *data, size_t
     if (HPDF_Stream_Write(img->stream, data, (HPDF_UINT)size) != HPDF_OK)
         return NULL;
     img->filter = HPDF_STREAM_FILTER_NONE;
-    img->write_fn = name_flate;
+    img->write_fn = raw ? NULL : predicted ? name_flate_predicted : name_flate;
     if (HPDF_Dict_AddNumber(img, "Width", w) != HPDF_OK ||
         HPDF_Dict_AddNumber(img, "Height", h) != HPDF_OK)
         return NULL;
     return img;
+}
+
+/* [/Indexed /DeviceRGB n <palette>] */
+static bool set_indexed(struct ctx *c, HPDF_Image h, const struct image *im)
+{
+    HPDF_Array cs = HPDF_Array_New(c->pdf->mmgr);
+
+    if (!cs || HPDF_Dict_Add(h, "ColorSpace", cs) != HPDF_OK)
+        return false;
+    return HPDF_Array_AddName(cs, "Indexed") == HPDF_OK &&
+           HPDF_Array_AddName(cs, "DeviceRGB") == HPDF_OK &&
+           HPDF_Array_AddNumber(cs, im->palette_size - 1) == HPDF_OK &&
+           HPDF_Array_Add(cs, HPDF_Binary_New(c->pdf->mmgr, (HPDF_BYTE *)im->palette,
+                                              (HPDF_UINT)im->palette_size * 3)) == HPDF_OK;
 }
 
 static HPDF_Image image_of(struct ctx *c, struct image *im)
@@ -438,9 +472,13 @@ static HPDF_Image image_of(struct ctx *c, struct image *im)
     if (im->codec == IMAGE_DCT)
         h = HPDF_LoadJpegImageFromMem(c->pdf, im->data, (HPDF_UINT)im->size);
     else
-        h = precompressed(c, im->data, im->size, im->width, im->height, im->components);
+        h = precompressed(c, im->data, im->size, im->solid ? 1 : im->width,
+                          im->solid ? 1 : im->height, im->components, im->predicted, im->solid);
+    if (h && im->palette_size && !set_indexed(c, h, im))
+        return NULL;
     if (h && im->alpha) {
-        HPDF_Image mask = precompressed(c, im->alpha, im->alpha_size, im->width, im->height, 1);
+        HPDF_Image mask = precompressed(c, im->alpha, im->alpha_size, im->width, im->height, 1,
+                                        im->alpha_predicted, false);
         if (!mask || HPDF_Image_AddSMask(h, mask) != HPDF_OK)
             return NULL;
     }
@@ -520,68 +558,170 @@ done:
     return rc;
 }
 
-static attache_status draw_path(struct ctx *c, HPDF_Page pg, const struct op_path *p,
-                                attache_error *err)
-{
-    attache_status rc = ATTACHE_OK;
-    size_t i;
+/*
+ * Paths and QR codes are written straight into the page's content stream:
+ * libharu formats every operator through a cleared 512-byte buffer, which
+ * costs more than everything else on a certificate's border put together.
+ * What is written is whole q ... Q groups, so libharu's idea of the
+ * graphics state stays true.
+ */
 
-    CHECK_HPDF(c, HPDF_Page_GSave(pg), "drawing");
-    if (p->do_stroke) {
-        CHECK_HPDF(c, HPDF_Page_SetLineWidth(pg, p->line_width), "drawing");
-        CHECK_HPDF(c, HPDF_Page_SetRGBStroke(pg, p->stroke.r, p->stroke.g, p->stroke.b),
-                   "drawing");
-        if (p->dash_on > 0) {
-            HPDF_UINT16 dash[2] = {(HPDF_UINT16)(p->dash_on + 0.5f),
-                                   (HPDF_UINT16)(p->dash_off + 0.5f)};
-            CHECK_HPDF(c, HPDF_Page_SetDash(pg, dash, 2, 0), "drawing");
-        }
+/* A number with at most `decimals` (2 or 3) digits after the point, no trailing zeros. */
+static void put_num(struct buf *b, float v, int decimals)
+{
+    long scale = decimals == 3 ? 1000 : 100;
+    long n = lroundf(v * (float)scale), ip, fp;
+    char tmp[32], *p = tmp + sizeof tmp, *end = p;
+
+    if (n < 0) {
+        buf_add(b, "-", 1);
+        n = -n;
     }
-    if (p->do_fill)
-        CHECK_HPDF(c, HPDF_Page_SetRGBFill(pg, p->fill.r, p->fill.g, p->fill.b), "drawing");
-    for (i = 0; i < p->n; i++) {
-        const float *q = p->segs[i].p;
-        switch (p->segs[i].verb) {
-        case PATH_MOVE:
-            CHECK_HPDF(c, HPDF_Page_MoveTo(pg, q[0], q[1]), "drawing");
-            break;
-        case PATH_LINE:
-            CHECK_HPDF(c, HPDF_Page_LineTo(pg, q[0], q[1]), "drawing");
-            break;
-        case PATH_CURVE:
-            CHECK_HPDF(c, HPDF_Page_CurveTo(pg, q[0], q[1], q[2], q[3], q[4], q[5]), "drawing");
-            break;
-        case PATH_CLOSE:
-            CHECK_HPDF(c, HPDF_Page_ClosePath(pg), "drawing");
-            break;
+    ip = n / scale;
+    fp = n % scale;
+    if (fp) {
+        int k = decimals;
+        while (fp % 10 == 0) {
+            fp /= 10;
+            k--;
         }
+        while (k-- > 0) {
+            *--p = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        *--p = '.';
     }
-    if (p->do_fill && p->do_stroke)
-        CHECK_HPDF(c, HPDF_Page_FillStroke(pg), "drawing");
-    else if (p->do_fill)
-        CHECK_HPDF(c, HPDF_Page_Fill(pg), "drawing");
-    else
-        CHECK_HPDF(c, HPDF_Page_Stroke(pg), "drawing");
-    CHECK_HPDF(c, HPDF_Page_GRestore(pg), "drawing");
+    do {
+        *--p = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    buf_add(b, p, (size_t)(end - p));
+}
+
+static void put_nums(struct buf *b, const float *v, int n, const char *op)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        put_num(b, v[i], 2);
+        buf_add(b, " ", 1);
+    }
+    buf_adds(b, op);
+    buf_add(b, "\n", 1);
+}
+
+static void put_rgb(struct buf *b, struct rgb c, const char *op)
+{
+    put_num(b, c.r, 3);
+    buf_add(b, " ", 1);
+    put_num(b, c.g, 3);
+    buf_add(b, " ", 1);
+    put_num(b, c.b, 3);
+    buf_add(b, " ", 1);
+    buf_adds(b, op);
+    buf_add(b, "\n", 1);
+}
+
+static attache_status flush_ops(struct ctx *c, HPDF_Page pg, attache_error *err)
+{
+    HPDF_PageAttr attr = pg->attr;
+    attache_status rc = ATTACHE_OK;
+
+    if (!c->ops.len)
+        return ATTACHE_OK;
+    CHECK_HPDF(c, HPDF_Stream_Write(attr->stream, (HPDF_BYTE *)c->ops.data,
+                                    (HPDF_UINT)c->ops.len), "drawing");
+    buf_reset(&c->ops);
 done:
     return rc;
 }
 
+static void put_segments(struct buf *b, const struct op_path *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        const float *q = p->segs[i].p;
+        switch (p->segs[i].verb) {
+        case PATH_MOVE:
+            put_nums(b, q, 2, "m");
+            break;
+        case PATH_LINE:
+            put_nums(b, q, 2, "l");
+            break;
+        case PATH_CURVE:
+            put_nums(b, q, 6, "c");
+            break;
+        case PATH_CLOSE:
+            buf_adds(b, "h\n");
+            break;
+        }
+    }
+}
+
+static void draw_path(struct ctx *c, const struct op_path *p)
+{
+    struct buf *b = &c->ops;
+    const char *paint = p->do_fill && p->do_stroke ? "B\n" : p->do_fill ? "f\n" : "S\n";
+
+    buf_adds(b, "q\n");
+    if (p->transformed)
+        put_nums(b, p->matrix, 6, "cm");
+    if (p->do_stroke) {
+        put_nums(b, &p->line_width, 1, "w");
+        put_rgb(b, p->stroke, "RG");
+        if (p->dash_on > 0) {
+            buf_adds(b, "[");
+            put_num(b, p->dash_on, 2);
+            buf_adds(b, " ");
+            put_num(b, p->dash_off, 2);
+            buf_adds(b, "] 0 d\n");
+        }
+    }
+    if (p->do_fill)
+        put_rgb(b, p->fill, "rg");
+    if (p->nrepeat) {
+        /* the same path text through each matrix: formatted once */
+        size_t start = b->len, len, i;
+        put_segments(b, p);
+        buf_adds(b, paint);
+        len = b->len - start;
+        for (i = 0; i < p->nrepeat; i++) {
+            size_t at;
+            buf_adds(b, "q\n");
+            put_nums(b, p->repeat[i], 6, "cm");
+            at = b->len;
+            if (!buf_grow(b, len))
+                return;
+            memcpy(b->data + at, b->data + start, len);
+            b->len += len;
+            buf_adds(b, "Q\n");
+        }
+        /* drop the first copy, written only to be repeated */
+        memmove(b->data + start, b->data + start + len, b->len - start - len);
+        b->len -= len;
+        b->data[b->len] = '\0';
+    } else {
+        put_segments(b, p);
+        buf_adds(b, paint);
+    }
+    buf_adds(b, "Q\n");
+}
+
 /* Dark modules as one filled path of row runs, slightly overlapping so no
  * seams show between them. */
-static attache_status draw_qr(struct ctx *c, HPDF_Page pg, const struct op_qr *q,
-                              attache_error *err)
+static void draw_qr(struct ctx *c, const struct op_qr *q)
 {
-    attache_status rc = ATTACHE_OK;
+    struct buf *b = &c->ops;
     float m = q->size / (float)q->width, eps = m * 0.02f;
     int r, x;
 
-    CHECK_HPDF(c, HPDF_Page_GSave(pg), "drawing a QR code");
-    CHECK_HPDF(c, HPDF_Page_SetRGBFill(pg, q->colour.r, q->colour.g, q->colour.b),
-               "drawing a QR code");
+    buf_adds(b, "q\n");
+    put_rgb(b, q->colour, "rg");
     for (r = 0; r < q->width; r++)
         for (x = 0; x < q->width;) {
             int start;
+            float v[4];
             if (!q->modules[r * q->width + x]) {
                 x++;
                 continue;
@@ -589,15 +729,13 @@ static attache_status draw_qr(struct ctx *c, HPDF_Page pg, const struct op_qr *q
             start = x;
             while (x < q->width && q->modules[r * q->width + x])
                 x++;
-            CHECK_HPDF(c, HPDF_Page_Rectangle(pg, q->x + start * m - eps,
-                                              q->y + (q->width - 1 - r) * m - eps,
-                                              (x - start) * m + 2 * eps, m + 2 * eps),
-                       "drawing a QR code");
+            v[0] = q->x + (float)start * m - eps;
+            v[1] = q->y + (float)(q->width - 1 - r) * m - eps;
+            v[2] = (float)(x - start) * m + 2 * eps;
+            v[3] = m + 2 * eps;
+            put_nums(b, v, 4, "re");
         }
-    CHECK_HPDF(c, HPDF_Page_Fill(pg), "drawing a QR code");
-    CHECK_HPDF(c, HPDF_Page_GRestore(pg), "drawing a QR code");
-done:
-    return rc;
+    buf_adds(b, "f\nQ\n");
 }
 
 static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
@@ -618,28 +756,46 @@ static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Pag
 
         if (op->kind != OP_TEXT && (rc = end_text(c, pg, &ts, err)) != ATTACHE_OK)
             break;
+        if (op->kind == OP_PATH) {
+            draw_path(c, &op->u.path);
+            continue;
+        }
+        if (op->kind == OP_QR) {
+            draw_qr(c, &op->u.qr);
+            continue;
+        }
+        if ((rc = flush_ops(c, pg, err)) != ATTACHE_OK)
+            break;
         switch (op->kind) {
         case OP_TEXT:
             rc = draw_text(c, pg, &ts, &op->u.text, err);
             break;
         case OP_IMAGE: {
             HPDF_Image h = image_of(c, op->u.image.image);
+            const struct op_image *im = &op->u.image;
             if (!h)
                 return fail(c, err, "embedding an image");
-            CHECK_HPDF(c, HPDF_Page_DrawImage(pg, h, op->u.image.x, op->u.image.y,
-                                              op->u.image.w, op->u.image.h), "drawing an image");
+            if (im->clip) {
+                CHECK_HPDF(c, HPDF_Page_GSave(pg), "drawing an image");
+                CHECK_HPDF(c, HPDF_Page_Rectangle(pg, im->cx, im->cy, im->cw, im->ch),
+                           "drawing an image");
+                CHECK_HPDF(c, HPDF_Page_Clip(pg), "drawing an image");
+                CHECK_HPDF(c, HPDF_Page_EndPath(pg), "drawing an image");
+            }
+            CHECK_HPDF(c, HPDF_Page_DrawImage(pg, h, im->x, im->y, im->w, im->h),
+                       "drawing an image");
+            if (im->clip)
+                CHECK_HPDF(c, HPDF_Page_GRestore(pg), "drawing an image");
             break;
         }
-        case OP_QR:
-            rc = draw_qr(c, pg, &op->u.qr, err);
-            break;
-        case OP_PATH:
-            rc = draw_path(c, pg, &op->u.path, err);
+        default:
             break;
         }
     }
     if (rc == ATTACHE_OK)
         rc = end_text(c, pg, &ts, err);
+    if (rc == ATTACHE_OK)
+        rc = flush_ops(c, pg, err);
 done:
     return rc;
 }

@@ -1,0 +1,1739 @@
+/*
+ * compose.c: templates evaluated against an officer and laid out in pages.
+ *
+ * Two passes.  The first evaluates the content of flows (paragraphs,
+ * lists, tables) and sets it in lines and pages; fixed pages take one page
+ * each.  The second, once the number of pages is known, evaluates what is
+ * placed on each page: a fixed page's elements, a flow's header and
+ * footer ($page, $pages).  Lines are broken at the opportunities Unicode
+ * line breaking (UAX #14, libunibreak) allows.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xpathInternals.h>
+#include <linebreak.h>
+
+#include "compose.h"
+#include "error.h"
+#include "text.h"
+#include "util.h"
+
+#define MM (72.0f / 25.4f)
+#define MIN_FIT_SIZE 4.0f
+
+/* ---- the state of one document ----------------------------------------- */
+
+struct run {
+    const char *text;
+    const struct tstyle *st;
+    const char *origin;          /* expression the text came from, NULL: template text */
+    unsigned line;               /* template line */
+};
+
+struct runs {
+    struct run *v;
+    size_t n, cap;
+};
+
+struct ctx {
+    struct composer *c;
+    const struct compose_env *env;
+    const struct template *t;
+    const struct doc_vars *v;
+    xmlDocPtr doc;
+    xmlXPathContextPtr xp;
+    struct document *d;
+    attache_error *err;
+    attache_status rc;           /* the first error; everything stops at it */
+    /* the flow being laid out */
+    const struct tnode *flow;
+    size_t page;                 /* index of the current page */
+    float y;                     /* cursor, points from the top of the page */
+    float left, width, bottom;   /* the frame */
+    bool page_empty;
+    /* which section each page came from, for the second pass */
+    const struct tnode **page_section;
+    size_t *page_in_section;
+    size_t section_cap;
+};
+
+static bool failed(struct ctx *x)
+{
+    return x->rc != ATTACHE_OK;
+}
+
+static void oom(struct ctx *x)
+{
+    if (!failed(x))
+        x->rc = err_set(x->err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+}
+
+/* An error about this officer's document, placed at the officer in the data. */
+static void doc_error(struct ctx *x, attache_status code, const char *fmt, ...)
+    ATTACHE_PRINTF(3, 4);
+
+static void doc_error(struct ctx *x, attache_status code, const char *fmt, ...)
+{
+    char msg[400], clip[80];
+    va_list ap;
+
+    if (failed(x))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    x->rc = err_set(x->err, code, x->env->data_name, x->v->officer_line, "officer '%s': %s",
+                    text_clip(clip, sizeof clip, x->v->officer_id, 64), msg);
+}
+
+static const char *template_file(const struct ctx *x)
+{
+    return x->t->path ? x->t->path : x->t->name;
+}
+
+/* ---- XPath ------------------------------------------------------------- */
+
+static void on_xpath_error(void *arg, xmlErrorPtr e)
+{
+    struct ctx *x = arg;
+    char msg[200];
+    size_t n;
+
+    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
+    n = strcspn(msg, "\n");
+    msg[n] = '\0';
+    if (!failed(x))
+        x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), 0,
+                        "XPath error for officer '%s': %s", x->v->officer_id, msg);
+}
+
+static xmlXPathObjectPtr eval(struct ctx *x, int expr, xmlNodePtr node, unsigned line)
+{
+    xmlXPathObjectPtr o;
+
+    if (failed(x) || expr < 0)
+        return NULL;
+    x->xp->node = node;
+    o = xmlXPathCompiledEval(x->c->exprs.comp[expr], x->xp);
+    if (!o && !failed(x))
+        x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), line,
+                        "the expression '%s' cannot be evaluated for officer '%s'",
+                        x->t->exprs[expr], x->v->officer_id);
+    else if (failed(x) && x->err->line == 0)
+        x->err->line = line;
+    return o;
+}
+
+static char *eval_string(struct ctx *x, int expr, xmlNodePtr node, unsigned line)
+{
+    xmlXPathObjectPtr o = eval(x, expr, node, line);
+    xmlChar *s;
+    char *out;
+
+    if (!o)
+        return NULL;
+    s = xmlXPathCastToString(o);
+    xmlXPathFreeObject(o);
+    out = s ? arena_strdup(&x->d->arena, (const char *)s) : NULL;
+    xmlFree(s);
+    if (!out)
+        oom(x);
+    return out;
+}
+
+static bool eval_bool(struct ctx *x, int expr, xmlNodePtr node, unsigned line)
+{
+    xmlXPathObjectPtr o = eval(x, expr, node, line);
+    bool b;
+
+    if (!o)
+        return false;
+    b = xmlXPathCastToBoolean(o);
+    xmlXPathFreeObject(o);
+    return b;
+}
+
+/* The nodes an each= selects, copied (*n of them); NULL with *n == 0 when none. */
+static xmlNodePtr *eval_nodes(struct ctx *x, int expr, xmlNodePtr node, unsigned line, int *n)
+{
+    xmlXPathObjectPtr o = eval(x, expr, node, line);
+    xmlNodePtr *v = NULL;
+
+    *n = 0;
+    if (!o)
+        return NULL;
+    if (o->type != XPATH_NODESET) {
+        if (!failed(x))
+            x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), line,
+                            "each select='%s' does not select nodes", x->t->exprs[expr]);
+    } else if (o->nodesetval && o->nodesetval->nodeNr > 0) {
+        *n = o->nodesetval->nodeNr;
+        v = arena_alloc(&x->d->arena, (size_t)*n * sizeof *v);
+        if (v)
+            memcpy(v, o->nodesetval->nodeTab, (size_t)*n * sizeof *v);
+        else {
+            *n = 0;
+            oom(x);
+        }
+    }
+    xmlXPathFreeObject(o);
+    return v;
+}
+
+static void set_number(struct ctx *x, const char *name, double v)
+{
+    xmlXPathRegisterVariable(x->xp, BAD_CAST name, xmlXPathNewFloat(v));
+}
+
+static void set_string(struct ctx *x, const char *name, const char *v)
+{
+    xmlXPathRegisterVariable(x->xp, BAD_CAST name, xmlXPathNewCString(v ? v : ""));
+}
+
+/* ---- inline text into runs --------------------------------------------- */
+
+static void add_run(struct ctx *x, struct runs *r, const char *text, const struct tstyle *st,
+                    const char *origin, unsigned line)
+{
+    if (failed(x) || !text || !*text)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        struct run *v = arena_alloc(&x->d->arena, cap * sizeof *v);
+        if (!v) {
+            oom(x);
+            return;
+        }
+        if (r->n)
+            memcpy(v, r->v, r->n * sizeof *v);
+        r->v = v;
+        r->cap = cap;
+    }
+    if (st->upper) {
+        char *up = text_upper(text);
+        if (!up) {
+            oom(x);
+            return;
+        }
+        text = arena_strdup(&x->d->arena, up);
+        free(up);
+    }
+    r->v[r->n].text = text;
+    r->v[r->n].st = st;
+    r->v[r->n].origin = origin;
+    r->v[r->n].line = line;
+    r->n++;
+}
+
+static void eval_inline(struct ctx *x, const struct tnode *t, const struct tstyle *st,
+                        xmlNodePtr node, struct runs *r)
+{
+    for (; t && !failed(x); t = t->next)
+        switch (t->kind) {
+        case T_LIT:
+            add_run(x, r, t->text, st, NULL, t->line);
+            break;
+        case T_EXPR:
+            add_run(x, r, eval_string(x, t->expr, node, t->line), st, t->text, t->line);
+            break;
+        case T_BR:
+            add_run(x, r, "\n", st, NULL, t->line);
+            break;
+        case T_B:
+        case T_I:
+        case T_SPAN:
+            eval_inline(x, t->children, &t->style, node, r);
+            break;
+        case T_IF:
+            if (eval_bool(x, t->expr, node, t->line))
+                eval_inline(x, t->children, st, node, r);
+            break;
+        default:
+            break;
+        }
+}
+
+/* The runs as one string (for src=, titles). */
+static char *runs_string(struct ctx *x, const struct runs *r)
+{
+    struct buf b = {0};
+    char *s;
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        buf_adds(&b, r->v[i].text);
+    s = arena_strdup(&x->d->arena, b.data ? b.data : "");
+    buf_release(&b);
+    if (!s)
+        oom(x);
+    return s;
+}
+
+static char *inline_string(struct ctx *x, const struct tnode *list, xmlNodePtr node)
+{
+    struct runs r = {0};
+
+    eval_inline(x, list, &x->t->base, node, &r);
+    return failed(x) ? NULL : runs_string(x, &r);
+}
+
+/* ---- measuring ----------------------------------------------------------- */
+
+struct glyph {
+    uint32_t cp;
+    uint32_t off, len;           /* bytes in the paragraph's text */
+    const struct font_face *face;
+    const struct tstyle *st;
+    float adv;                   /* at the style's size, tracking included */
+    unsigned char brk;           /* break after this character: LINEBREAK_* */
+    bool space, newline;
+};
+
+struct para {
+    char *text;
+    size_t len;
+    struct glyph *g;
+    size_t n;
+};
+
+struct line {
+    size_t a, b;                 /* glyphs [a, b), trailing spaces excluded */
+    float width;                 /* at scale 1 */
+    float size;                  /* the largest size in the line, at scale 1 */
+    const struct font_face *face;   /* of the largest size, for ascent */
+    size_t spaces;               /* inner spaces, for justification */
+};
+
+static pthread_once_t lb_once = PTHREAD_ONCE_INIT;
+
+static void lb_init(void)
+{
+    init_linebreak();
+}
+
+static void describe_origin(char *out, size_t size, const struct run *r)
+{
+    if (r->origin)
+        snprintf(out, size, "{%s}", r->origin);
+    else
+        snprintf(out, size, "the template's text (line %u)", r->line);
+}
+
+/*
+ * Measure runs as one paragraph: white space collapsed across runs and
+ * trimmed, each character given the face that draws it.  A character no
+ * face can draw is an error naming the officer, the field and the code point.
+ */
+static bool measure(struct ctx *x, const struct runs *r, struct para *p)
+{
+    struct buf b = {0};
+    unsigned short *run_of;
+    size_t i, k, n = 0;
+    char *brks = NULL;
+    bool ok = false;
+
+    memset(p, 0, sizeof *p);
+    pthread_once(&lb_once, lb_init);
+    /* text, collapsing spaces between runs */
+    run_of = NULL;
+    for (i = 0; i < r->n; i++) {
+        const char *s = r->v[i].text;
+        for (; *s; s++) {
+            bool sp = *s == ' ';
+            if (sp && (!b.len || b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
+                continue;
+            if (*s == '\n' && b.len && b.data[b.len - 1] == ' ')
+                b.len--;
+            if (!buf_add(&b, s, 1))
+                goto done;
+            if (b.len > n) {
+                unsigned short *ro = realloc(run_of, (b.len + 64) * sizeof *ro);
+                if (!ro)
+                    goto done;
+                run_of = ro;
+                n = b.len + 64;
+            }
+            run_of[b.len - 1] = (unsigned short)i;
+        }
+    }
+    while (b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
+        b.len--;
+    if (b.data)
+        b.data[b.len] = '\0';
+    p->len = b.len;
+    p->text = arena_strndup(&x->d->arena, b.data ? b.data : "", b.len);
+    if (!p->text)
+        goto done;
+    if (!b.len) {
+        ok = true;
+        goto done;
+    }
+    brks = malloc(b.len);
+    p->g = arena_alloc(&x->d->arena, b.len * sizeof *p->g);
+    if (!brks || !p->g)
+        goto done;
+    set_linebreaks_utf8((const utf8_t *)p->text, b.len, "en", brks);
+    for (k = 0; k < b.len;) {
+        const char *s = p->text + k, *end = p->text + b.len;
+        const struct run *run = &r->v[run_of[k]];
+        const struct tstyle *st = run->st;
+        struct glyph *g = &p->g[p->n];
+        enum font_style fs = (st->bold ? FONT_BOLD : 0) | (st->italic ? FONT_ITALIC : 0);
+        const char *script = NULL;
+
+        g->cp = text_next(&s, end);
+        g->off = (uint32_t)k;
+        g->len = (uint32_t)(s - (p->text + k));
+        g->st = st;
+        g->space = g->cp == ' ';
+        g->newline = g->cp == '\n';
+        g->brk = (unsigned char)brks[k + g->len - 1];
+        if (g->newline) {
+            g->face = font_family_face(st->family, fs);
+            g->adv = 0;
+        } else if (font_needs_shaping(g->cp, &script)) {
+            char where[160], clip[80];
+            describe_origin(where, sizeof where, run);
+            doc_error(x, ATTACHE_ERR_DATA,
+                      "%s '%s' has U+%04X in %s script, which needs text shaping that this "
+                      "version of attache does not do", where,
+                      text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp, script);
+            goto done;
+        } else {
+            g->face = font_pick(x->t->fonts, st->family, fs, g->cp);
+            if (!g->face) {
+                char where[160], clip[80];
+                describe_origin(where, sizeof where, run);
+                doc_error(x, ATTACHE_ERR_DATA,
+                          "%s '%s' has U+%04X, which no font of the template can draw", where,
+                          text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp);
+                goto done;
+            }
+            g->adv = (float)font_advance(g->face, g->cp) * st->size + st->tracking * st->size;
+        }
+        p->n++;
+        k += g->len;
+    }
+    ok = true;
+done:
+    if (!ok && !failed(x))
+        oom(x);
+    free(brks);
+    free(run_of);
+    buf_release(&b);
+    return ok;
+}
+
+static void line_stats(const struct para *p, struct line *ln)
+{
+    size_t i;
+
+    ln->width = 0;
+    ln->size = 0;
+    ln->spaces = 0;
+    ln->face = NULL;
+    while (ln->b > ln->a && (p->g[ln->b - 1].space || p->g[ln->b - 1].newline))
+        ln->b--;
+    for (i = ln->a; i < ln->b; i++) {
+        const struct glyph *g = &p->g[i];
+        ln->width += g->adv;
+        ln->spaces += g->space;
+        if (g->st->size > ln->size || !ln->face) {
+            ln->size = g->st->size;
+            ln->face = g->face;
+        }
+    }
+    if (ln->b > ln->a)
+        ln->width -= p->g[ln->b - 1].st->tracking * p->g[ln->b - 1].st->size;
+    if (!ln->face && p->n) {
+        ln->face = p->g[ln->a < p->n ? ln->a : p->n - 1].face;
+        ln->size = p->g[ln->a < p->n ? ln->a : p->n - 1].st->size;
+    }
+}
+
+/*
+ * Break a paragraph into lines of at most `width` (scale 1 units).  Returns
+ * the number of lines, filling `lines` (up to `max`).  Greedy; a word longer
+ * than the line is broken between characters.
+ */
+static size_t break_lines(const struct para *p, float width, struct line *lines, size_t max)
+{
+    size_t n = 0, start = 0, i, last_break = (size_t)-1;
+    float w = 0, w_at_break = 0;
+
+    if (!p->n) {
+        if (max)
+            memset(&lines[0], 0, sizeof lines[0]);
+        return 1;
+    }
+    for (i = 0; i < p->n; i++) {
+        const struct glyph *g = &p->g[i];
+
+        if (g->newline) {
+            if (n < max) {
+                lines[n].a = start;
+                lines[n].b = i;
+                line_stats(p, &lines[n]);
+            }
+            n++;
+            start = i + 1;
+            w = 0;
+            last_break = (size_t)-1;
+            continue;
+        }
+        w += g->adv;
+        if (w - (g->space ? g->adv : 0) > width && i > start) {
+            size_t end = last_break != (size_t)-1 ? last_break + 1 : i;
+            if (n < max) {
+                lines[n].a = start;
+                lines[n].b = end;
+                line_stats(p, &lines[n]);
+            }
+            n++;
+            start = end;
+            while (start < p->n && p->g[start].space)
+                start++;
+            w = 0;
+            for (size_t k = start; k <= i; k++)
+                w += p->g[k].adv;
+            last_break = (size_t)-1;
+            (void)w_at_break;
+        }
+        if (g->brk == LINEBREAK_ALLOWBREAK && i >= start)
+            last_break = i;
+    }
+    if (start < p->n || !n) {
+        if (n < max) {
+            lines[n].a = start;
+            lines[n].b = p->n;
+            line_stats(p, &lines[n]);
+        }
+        n++;
+    }
+    return n;
+}
+
+/* Two lines as even as possible, for names and titles that need two. */
+static bool balance_two(const struct para *p, float width, struct line *lines)
+{
+    float best = 1e9f;
+    size_t i, best_i = 0;
+    bool found = false;
+
+    for (i = 0; i + 1 < p->n; i++) {
+        struct line a, b;
+        float m;
+
+        if (p->g[i].brk != LINEBREAK_ALLOWBREAK)
+            continue;
+        a.a = 0;
+        a.b = i + 1;
+        line_stats(p, &a);
+        b.a = i + 1;
+        while (b.a < p->n && p->g[b.a].space)
+            b.a++;
+        b.b = p->n;
+        line_stats(p, &b);
+        if (a.width > width || b.width > width)
+            continue;
+        m = a.width > b.width ? a.width : b.width;
+        if (m < best) {
+            best = m;
+            best_i = i;
+            found = true;
+        }
+    }
+    if (!found)
+        return false;
+    lines[0].a = 0;
+    lines[0].b = best_i + 1;
+    line_stats(p, &lines[0]);
+    lines[1].a = best_i + 1;
+    while (lines[1].a < p->n && p->g[lines[1].a].space)
+        lines[1].a++;
+    lines[1].b = p->n;
+    line_stats(p, &lines[1]);
+    return true;
+}
+
+/* Height of a line at `scale`, and where its baseline sits below its top. */
+static float line_height(const struct line *ln, const struct tstyle *st, float scale)
+{
+    return ln->size * scale * st->leading;
+}
+
+static float baseline_offset(const struct line *ln, const struct tstyle *st, float scale)
+{
+    float s = ln->size * scale, asc = (float)font_ascender(ln->face),
+          desc = (float)font_descender(ln->face);
+    return (st->leading * s - (asc - desc) * s) / 2 + asc * s;
+}
+
+/* ---- drawing text --------------------------------------------------------- */
+
+static struct page *cur_page(struct ctx *x, size_t index)
+{
+    return &x->d->pages[index];
+}
+
+static float round1(float v)
+{
+    return roundf(v * 100) / 100;
+}
+
+static void emit_text(struct ctx *x, size_t page, const struct para *p, size_t a, size_t b,
+                      float xpos, float top_y, float baseline_y, float scale)
+{
+    size_t i = a;
+
+    (void)top_y;
+    while (i < b && !failed(x)) {
+        const struct glyph *g0 = &p->g[i];
+        size_t j = i + 1;
+        float w = g0->adv;
+        struct op *op;
+
+        while (j < b && p->g[j].face == g0->face && p->g[j].st->size == g0->st->size &&
+               p->g[j].st->tracking == g0->st->tracking &&
+               !memcmp(&p->g[j].st->colour, &g0->st->colour, sizeof g0->st->colour)) {
+            w += p->g[j].adv;
+            j++;
+        }
+        op = page_add_op(x->d, cur_page(x, page), OP_TEXT);
+        if (!op) {
+            oom(x);
+            return;
+        }
+        op->u.text.face = g0->face;
+        op->u.text.size = round1(g0->st->size * scale);
+        op->u.text.tracking = g0->st->tracking * g0->st->size * scale;
+        op->u.text.colour = g0->st->colour;
+        op->u.text.x = round1(xpos);
+        op->u.text.y = round1(cur_page(x, page)->height - baseline_y);
+        op->u.text.text = arena_strndup(&x->d->arena, p->text + g0->off,
+                                        p->g[j - 1].off + p->g[j - 1].len - g0->off);
+        if (!op->u.text.text)
+            oom(x);
+        xpos += w * scale;
+        i = j;
+    }
+}
+
+/*
+ * Draw one line: `left` and `width` in points, `top` from the top of the
+ * page.  Justified lines (all but the last of a paragraph) spread their
+ * spaces; each word is then placed on its own.
+ */
+static void draw_line(struct ctx *x, size_t page, const struct para *p, const struct line *ln,
+                      const struct tstyle *st, float left, float width, float top, float scale,
+                      bool last)
+{
+    float base = top + baseline_offset(ln, st, scale);
+    float lw = ln->width * scale, xpos = left;
+    enum align al = st->align;
+
+    if (ln->b <= ln->a)
+        return;
+    if (al == ALIGN_CENTRE)
+        xpos = left + (width - lw) / 2;
+    else if (al == ALIGN_RIGHT)
+        xpos = left + width - lw;
+    if (al == ALIGN_JUSTIFY && !last && ln->spaces && lw < width) {
+        float extra = (width - lw) / (float)ln->spaces;
+        size_t i = ln->a;
+
+        while (i < ln->b) {
+            size_t j = i;
+            float w = 0;
+            while (j < ln->b && !p->g[j].space)
+                w += p->g[j++].adv;
+            emit_text(x, page, p, i, j, xpos, top, base, scale);
+            xpos += w * scale;
+            while (j < ln->b && p->g[j].space) {
+                xpos += p->g[j].adv * scale + extra;
+                j++;
+            }
+            i = j;
+        }
+        return;
+    }
+    emit_text(x, page, p, ln->a, ln->b, xpos, top, base, scale);
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+struct path_builder {
+    struct path_seg *segs;
+    size_t n, cap;
+};
+
+static bool seg(struct ctx *x, struct path_builder *pb, enum path_verb v, float a, float b,
+                float c, float d, float e, float f)
+{
+    if (pb->n == pb->cap) {
+        size_t cap = pb->cap ? pb->cap * 2 : 16;
+        struct path_seg *s = arena_alloc(&x->d->arena, cap * sizeof *s);
+        if (!s) {
+            oom(x);
+            return false;
+        }
+        if (pb->n)
+            memcpy(s, pb->segs, pb->n * sizeof *s);
+        pb->segs = s;
+        pb->cap = cap;
+    }
+    pb->segs[pb->n].verb = v;
+    pb->segs[pb->n].p[0] = round1(a);
+    pb->segs[pb->n].p[1] = round1(b);
+    pb->segs[pb->n].p[2] = round1(c);
+    pb->segs[pb->n].p[3] = round1(d);
+    pb->segs[pb->n].p[4] = round1(e);
+    pb->segs[pb->n].p[5] = round1(f);
+    pb->n++;
+    return true;
+}
+
+static struct op_path *add_path(struct ctx *x, size_t page, struct path_builder *pb)
+{
+    struct op *op = page_add_op(x->d, cur_page(x, page), OP_PATH);
+
+    if (!op) {
+        oom(x);
+        return NULL;
+    }
+    op->u.path.segs = pb->segs;
+    op->u.path.n = pb->n;
+    return &op->u.path;
+}
+
+/* A rectangle in page coordinates from the top left. */
+static void rect_path(struct ctx *x, struct path_builder *pb, float ph, float rx, float ry,
+                      float w, float h, float radius)
+{
+    float y0 = ph - ry - h, k = 0.5523f * radius;
+
+    if (radius <= 0) {
+        seg(x, pb, PATH_MOVE, rx, y0, 0, 0, 0, 0);
+        seg(x, pb, PATH_LINE, rx + w, y0, 0, 0, 0, 0);
+        seg(x, pb, PATH_LINE, rx + w, y0 + h, 0, 0, 0, 0);
+        seg(x, pb, PATH_LINE, rx, y0 + h, 0, 0, 0, 0);
+        seg(x, pb, PATH_CLOSE, 0, 0, 0, 0, 0, 0);
+        return;
+    }
+    seg(x, pb, PATH_MOVE, rx + radius, y0, 0, 0, 0, 0);
+    seg(x, pb, PATH_LINE, rx + w - radius, y0, 0, 0, 0, 0);
+    seg(x, pb, PATH_CURVE, rx + w - radius + k, y0, rx + w, y0 + radius - k, rx + w, y0 + radius);
+    seg(x, pb, PATH_LINE, rx + w, y0 + h - radius, 0, 0, 0, 0);
+    seg(x, pb, PATH_CURVE, rx + w, y0 + h - radius + k, rx + w - radius + k, y0 + h,
+        rx + w - radius, y0 + h);
+    seg(x, pb, PATH_LINE, rx + radius, y0 + h, 0, 0, 0, 0);
+    seg(x, pb, PATH_CURVE, rx + radius - k, y0 + h, rx, y0 + h - radius + k, rx, y0 + h - radius);
+    seg(x, pb, PATH_LINE, rx, y0 + radius, 0, 0, 0, 0);
+    seg(x, pb, PATH_CURVE, rx, y0 + radius - k, rx + radius - k, y0, rx + radius, y0);
+    seg(x, pb, PATH_CLOSE, 0, 0, 0, 0, 0, 0);
+}
+
+static void stroke_rect(struct ctx *x, size_t page, float rx, float ry, float w, float h,
+                        float lw, struct rgb colour)
+{
+    struct path_builder pb = {0};
+    struct op_path *op;
+
+    rect_path(x, &pb, cur_page(x, page)->height, rx, ry, w, h, 0);
+    op = add_path(x, page, &pb);
+    if (op) {
+        op->do_stroke = true;
+        op->line_width = lw;
+        op->stroke = colour;
+    }
+}
+
+static void fill_rect(struct ctx *x, size_t page, float rx, float ry, float w, float h,
+                      struct rgb colour)
+{
+    struct path_builder pb = {0};
+    struct op_path *op;
+
+    rect_path(x, &pb, cur_page(x, page)->height, rx, ry, w, h, 0);
+    op = add_path(x, page, &pb);
+    if (op) {
+        op->do_fill = true;
+        op->fill = colour;
+    }
+}
+
+static void hline(struct ctx *x, size_t page, float x1, float x2, float y, float lw,
+                  struct rgb colour)
+{
+    struct path_builder pb = {0};
+    struct op_path *op;
+    float ph = cur_page(x, page)->height;
+
+    seg(x, &pb, PATH_MOVE, x1, ph - y, 0, 0, 0, 0);
+    seg(x, &pb, PATH_LINE, x2, ph - y, 0, 0, 0, 0);
+    op = add_path(x, page, &pb);
+    if (op) {
+        op->do_stroke = true;
+        op->line_width = lw;
+        op->stroke = colour;
+    }
+}
+
+/*
+ * One period of the border's two interlaced waves, in the band's own
+ * coordinates: x along the side from 0 to `period`, y across it.  Each
+ * period is drawn through a matrix, so every repetition is the same text in
+ * the PDF and compresses to almost nothing.
+ */
+static void wave_period(struct ctx *x, struct path_builder *pb, float period, float amp)
+{
+    float half = period / 2, c = half * 0.3642f;
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        float a = k ? -amp : amp;
+        seg(x, pb, PATH_MOVE, 0, a, 0, 0, 0, 0);
+        seg(x, pb, PATH_CURVE, c, a, half - c, -a, half, -a);
+        seg(x, pb, PATH_CURVE, half + c, -a, period - c, a, period, a);
+    }
+}
+
+/* The waves along a side from (x0,y0) to (x1,y1), PDF coordinates. */
+static void wave_side(struct ctx *x, size_t page, const struct tnode *t, float x0, float y0,
+                      float x1, float y1, float amp, float want_period)
+{
+    float len = hypotf(x1 - x0, y1 - y0), ux = (x1 - x0) / len, uy = (y1 - y0) / len, period;
+    int n = (int)(len / want_period + 0.5f), i;
+    struct path_builder pb = {0};
+    struct op_path *op;
+    float (*m)[6];
+
+    if (n < 1)
+        n = 1;
+    period = len / (float)n;
+    wave_period(x, &pb, period, amp);
+    m = arena_alloc(&x->d->arena, (size_t)n * sizeof *m);
+    op = m ? add_path(x, page, &pb) : NULL;
+    if (!op) {
+        oom(x);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        m[i][0] = ux;
+        m[i][1] = uy;
+        m[i][2] = -uy;
+        m[i][3] = ux;
+        m[i][4] = roundf((x0 + ux * period * (float)i) * 10) / 10;
+        m[i][5] = roundf((y0 + uy * period * (float)i) * 10) / 10;
+    }
+    op->do_stroke = true;
+    op->line_width = t->line_width * 0.45f;
+    op->stroke = t->accent;
+    op->repeat = (const float (*)[6])m;
+    op->nrepeat = (size_t)n;
+}
+
+/* A rosette at a corner: petals as four arcs around a centre. */
+static void rosette(struct ctx *x, struct path_builder *pb, float cx, float cy, float r)
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        float a = (float)i * (float)M_PI / 4, b = a + (float)M_PI / 4;
+        float ax = cx + r * cosf(a), ay = cy + r * sinf(a);
+        float bx = cx + r * cosf(b), by = cy + r * sinf(b);
+        seg(x, pb, PATH_MOVE, cx, cy, 0, 0, 0, 0);
+        seg(x, pb, PATH_CURVE, ax, ay, bx, by, cx, cy);
+    }
+}
+
+static void draw_border(struct ctx *x, size_t page, const struct tnode *t)
+{
+    struct page *pg = cur_page(x, page);
+    float in = t->x, w = pg->width, h = pg->height, band = 5 * MM;
+    struct path_builder pb = {0};
+    struct op_path *op;
+
+    /* outer rule */
+    stroke_rect(x, page, in, in, w - 2 * in, h - 2 * in, t->line_width * 1.6f, t->stroke);
+    if (t->pattern == BORDER_SIMPLE)
+        return;
+    /* inner rule */
+    stroke_rect(x, page, in + band, in + band, w - 2 * (in + band), h - 2 * (in + band),
+                t->line_width * 0.6f, t->stroke);
+    if (t->pattern == BORDER_DOUBLE)
+        return;
+    /* guilloche band: two interlaced waves around the page, between the rules */
+    {
+        float m = in + band / 2, amp = band * 0.32f, per = 7 * MM;
+        float x0 = m, y0 = m, x1 = w - m, y1 = h - m;
+
+        wave_side(x, page, t, x0, y0, x1, y0, amp, per);
+        wave_side(x, page, t, x1, y0, x1, y1, amp, per);
+        wave_side(x, page, t, x1, y1, x0, y1, amp, per);
+        wave_side(x, page, t, x0, y1, x0, y0, amp, per);
+        /* corner rosettes */
+        rosette(x, &pb, x0, y0, band * 0.9f);
+        rosette(x, &pb, x1, y0, band * 0.9f);
+        rosette(x, &pb, x1, y1, band * 0.9f);
+        rosette(x, &pb, x0, y1, band * 0.9f);
+        op = add_path(x, page, &pb);
+        if (op) {
+            op->do_stroke = true;
+            op->line_width = t->line_width * 0.5f;
+            op->stroke = t->stroke;
+        }
+    }
+}
+
+/* ---- images and QR codes ---------------------------------------------- */
+
+/* The image a src= names, prepared for a box of bw x bh points, or NULL
+ * (when it evaluates to nothing, or on error). */
+static struct image *get_image(struct ctx *x, const struct tnode *t, xmlNodePtr node, float bw,
+                               float bh)
+{
+    struct image_box box = {bw, bh, t->fit == FIT_COVER ? IMAGE_COVER
+                                    : t->fit == FIT_STRETCH ? IMAGE_STRETCH : IMAGE_CONTAIN};
+    char *src = inline_string(x, t->src, node);
+    const struct tnode *s;
+    bool from_data = false;
+    struct image *img = NULL;
+    char subject[120], clip[80];
+    attache_error e;
+
+    if (!src || !*src)
+        return NULL;
+    for (s = t->src; s; s = s->next)
+        from_data |= s->kind == T_EXPR;
+    snprintf(subject, sizeof subject, "officer '%s'",
+             text_clip(clip, sizeof clip, x->v->officer_id, 64));
+    attache_error_clear(&e);
+    if (image_cache_get(x->env->images, from_data ? x->env->data_dir : x->t->dir, src, subject,
+                        &box, &img, &e) != ATTACHE_OK) {
+        if (!failed(x)) {
+            x->rc = e.code;
+            *x->err = e;
+            if (!x->err->file[0])
+                snprintf(x->err->file, sizeof x->err->file, "%s", x->env->data_name);
+            if (!x->err->line)
+                x->err->line = x->v->officer_line;
+        }
+        return NULL;
+    }
+    return img;
+}
+
+static void place_image(struct ctx *x, size_t page, struct image *img, const struct tnode *t,
+                        float bx, float by, float bw, float bh)
+{
+    struct op *op = page_add_op(x->d, cur_page(x, page), OP_IMAGE);
+    float iw = (float)img->width, ih = (float)img->height, w = bw, h = bh, s;
+
+    if (!op) {
+        image_free(img);
+        oom(x);
+        return;
+    }
+    if (t->fit == FIT_CONTAIN) {
+        s = fminf(bw / iw, bh / ih);
+        w = iw * s;
+        h = ih * s;
+    } else if (t->fit == FIT_COVER) {
+        s = fmaxf(bw / iw, bh / ih);
+        w = iw * s;
+        h = ih * s;
+        op->u.image.clip = true;
+        op->u.image.cx = bx;
+        op->u.image.cy = cur_page(x, page)->height - by - bh;
+        op->u.image.cw = bw;
+        op->u.image.ch = bh;
+    }
+    op->u.image.image = img;
+    op->u.image.w = w;
+    op->u.image.h = h;
+    op->u.image.x = t->align == ALIGN_LEFT ? bx : t->align == ALIGN_RIGHT ? bx + bw - w
+                                                                         : bx + (bw - w) / 2;
+    op->u.image.y = cur_page(x, page)->height - by - bh + (bh - h) / 2;
+}
+
+/* A QR code with its top left at (qx, qy) from the page's top left. */
+static void place_qr(struct ctx *x, size_t page, const struct tnode *t, float qx, float qy)
+{
+    struct op *op;
+
+    if (!x->v->qr_width)
+        return;
+    op = page_add_op(x->d, cur_page(x, page), OP_QR);
+    if (!op) {
+        oom(x);
+        return;
+    }
+    op->u.qr.width = x->v->qr_width;
+    op->u.qr.modules = x->v->qr_modules;
+    op->u.qr.size = t->size;
+    op->u.qr.x = qx;
+    op->u.qr.y = cur_page(x, page)->height - qy - t->size;
+    op->u.qr.colour = t->stroke;
+    if (t->caption && x->v->document_id) {
+        struct runs r = {0};
+        struct para p;
+        struct line ln;
+        struct tstyle *st = arena_alloc(&x->d->arena, sizeof *st);
+
+        if (!st) {
+            oom(x);
+            return;
+        }
+        *st = x->t->base;
+        st->family = font_family_find(x->t->fonts, "serif");
+        st->size = t->size < 25 * MM ? 5.5f : 6.5f;
+        st->tracking = 0.04f;
+        st->colour = (struct rgb){0.25f, 0.25f, 0.25f};
+        st->align = ALIGN_CENTRE;
+        st->leading = 1.2f;
+        add_run(x, &r, x->v->document_id, st, "$document-id", t->line);
+        if (!failed(x) && measure(x, &r, &p) && p.n) {
+            ln.a = 0;
+            ln.b = p.n;
+            line_stats(&p, &ln);
+            draw_line(x, page, &p, &ln, st, qx - 10 * MM, t->size + 20 * MM, qy + t->size + 1,
+                      1, true);
+        }
+    }
+}
+
+/* ---- placed elements (fixed pages, headers, footers) ------------------- */
+
+static void place_text(struct ctx *x, size_t page, const struct tnode *t, xmlNodePtr node,
+                       float dy)
+{
+    struct runs r = {0};
+    struct para p;
+    struct line lines[64];
+    size_t n = 0, i;
+    float scale = 1, top = t->y + dy, total = 0, size0 = t->style.size;
+    bool fit = t->min_size < t->style.size || t->max_lines || t->has_h;
+    int max_lines = t->max_lines ? t->max_lines : 64;
+
+    eval_inline(x, t->children, &t->style, node, &r);
+    if (failed(x) || !measure(x, &r, &p) || !p.n)
+        return;
+    if (!t->has_w) {
+        n = break_lines(&p, 1e9f, lines, 64);
+    } else if (!fit) {
+        n = break_lines(&p, t->w, lines, 64);
+    } else {
+        /* the largest size at which the text fits in as few lines as it can:
+         * shrink to min-size on one line, then wrap, then shrink further */
+        bool done = false;
+        int want;
+        float s;
+
+        for (want = 1; want <= max_lines && !done; want++)
+            for (s = size0; s >= t->min_size - 0.01f && !done; s -= 0.25f) {
+                float k = s / size0;
+                if (want == 2 && balance_two(&p, t->w / k, lines))
+                    n = 2;
+                else
+                    n = break_lines(&p, t->w / k, lines, 64);
+                if (n > (size_t)want || n > 64)
+                    continue;
+                for (total = 0, i = 0; i < n; i++)
+                    total += line_height(&lines[i], &t->style, k);
+                if (t->has_h && total > t->h + 0.01f)
+                    continue;
+                scale = k;
+                done = true;
+            }
+        for (s = t->min_size - 0.5f; !done && s >= MIN_FIT_SIZE; s -= 0.5f) {
+            float k = s / size0;
+            n = break_lines(&p, t->w / k, lines, 64);
+            if (n > (size_t)max_lines)
+                continue;
+            for (total = 0, i = 0; i < n; i++)
+                total += line_height(&lines[i], &t->style, k);
+            if (t->has_h && total > t->h + 0.01f)
+                continue;
+            scale = k;
+            done = true;
+        }
+        if (!done) {
+            char clip[80];
+            doc_error(x, ATTACHE_ERR_DATA,
+                      "'%s' does not fit its box (template %s line %u) even at %.0fpt",
+                      text_clip(clip, sizeof clip, p.text, 40), template_file(x), t->line,
+                      (double)MIN_FIT_SIZE);
+            return;
+        }
+    }
+    if (n > 64)
+        n = 64;
+    for (total = 0, i = 0; i < n; i++)
+        total += line_height(&lines[i], &t->style, scale);
+    if (t->has_h && t->valign == VALIGN_MIDDLE)
+        top += (t->h - total) / 2;
+    else if (t->has_h && t->valign == VALIGN_BOTTOM)
+        top += t->h - total;
+    for (i = 0; i < n && !failed(x); i++) {
+        draw_line(x, page, &p, &lines[i], &t->style, t->x, t->has_w ? t->w : lines[i].width,
+                  top, scale, i + 1 == n);
+        top += line_height(&lines[i], &t->style, scale);
+    }
+}
+
+static void place_list(struct ctx *x, size_t page, const struct tnode *t, xmlNodePtr node,
+                       float dy);
+
+static void place_one(struct ctx *x, size_t page, const struct tnode *t, xmlNodePtr node,
+                      float dy)
+{
+    struct path_builder pb = {0};
+    struct op_path *op;
+    struct image *img;
+    float ph = cur_page(x, page)->height;
+
+    switch (t->kind) {
+    case T_TEXT:
+        place_text(x, page, t, node, dy);
+        break;
+    case T_IMAGE:
+        img = get_image(x, t, node, t->w, t->h);
+        if (img)
+            place_image(x, page, img, t, t->x, t->y + dy, t->w, t->h);
+        break;
+    case T_QR:
+        place_qr(x, page, t, t->x, t->y + dy);
+        break;
+    case T_LINE:
+        seg(x, &pb, PATH_MOVE, t->x, ph - t->y - dy, 0, 0, 0, 0);
+        seg(x, &pb, PATH_LINE, t->x2, ph - t->y2 - dy, 0, 0, 0, 0);
+        op = add_path(x, page, &pb);
+        if (op) {
+            op->do_stroke = true;
+            op->line_width = t->line_width;
+            op->stroke = t->stroke;
+            op->dash_on = t->dash_on;
+            op->dash_off = t->dash_off;
+        }
+        break;
+    case T_RECT:
+        rect_path(x, &pb, ph, t->x, t->y + dy, t->w, t->h, t->radius);
+        op = add_path(x, page, &pb);
+        if (op) {
+            op->do_stroke = t->do_stroke;
+            op->do_fill = t->do_fill;
+            op->line_width = t->line_width;
+            op->stroke = t->stroke;
+            op->fill = t->fill;
+            op->dash_on = t->dash_on;
+            op->dash_off = t->dash_off;
+        }
+        break;
+    case T_BORDER:
+        draw_border(x, page, t);
+        break;
+    case T_EACH:
+    case T_IF:
+        place_list(x, page, t, node, dy);
+        break;
+    default:
+        break;
+    }
+}
+
+static void place_list(struct ctx *x, size_t page, const struct tnode *t, xmlNodePtr node,
+                       float dy)
+{
+    const struct tnode *c;
+
+    if (t->kind == T_IF) {
+        if (eval_bool(x, t->expr, node, t->line))
+            for (c = t->children; c && !failed(x); c = c->next)
+                place_one(x, page, c, node, dy);
+    } else if (t->kind == T_EACH) {
+        int n, i;
+        xmlNodePtr *nodes = eval_nodes(x, t->expr, node, t->line, &n);
+        for (i = 0; i < n && !failed(x); i++)
+            for (c = t->children; c && !failed(x); c = c->next)
+                place_one(x, page, c, nodes[i], dy + t->step * (float)i);
+    }
+}
+
+static void place_all(struct ctx *x, size_t page, const struct tnode *list, xmlNodePtr node)
+{
+    for (; list && !failed(x); list = list->next)
+        place_one(x, page, list, node, 0);
+}
+
+/* ---- flows ---------------------------------------------------------------- */
+
+static size_t new_page(struct ctx *x, const struct tnode *section, size_t in_section)
+{
+    size_t idx = x->d->npages;
+
+    if (idx == x->section_cap) {
+        size_t cap = x->section_cap ? x->section_cap * 2 : 8;
+        const struct tnode **ps = realloc(x->page_section, cap * sizeof *ps);
+        size_t *pi = ps ? realloc(x->page_in_section, cap * sizeof *pi) : NULL;
+        if (ps)
+            x->page_section = ps;
+        if (!ps || !pi) {
+            oom(x);
+            return idx;
+        }
+        x->page_in_section = pi;
+        x->section_cap = cap;
+    }
+    if (!document_add_page(x->d, section->page_w, section->page_h)) {
+        oom(x);
+        return idx;
+    }
+    x->page_section[idx] = section;
+    x->page_in_section[idx] = in_section;
+    return idx;
+}
+
+static void flow_break(struct ctx *x)
+{
+    const struct tnode *f = x->flow;
+
+    x->page = new_page(x, f, x->page_in_section[x->page] + 1);
+    x->y = f->margin[0];
+    x->page_empty = true;
+}
+
+static float room(const struct ctx *x)
+{
+    return x->bottom - x->y;
+}
+
+/* Lay out a paragraph at the cursor; `marker` (may be NULL) hangs before it. */
+static void flow_para(struct ctx *x, const struct tstyle *st, const struct runs *r,
+                      const char *marker, float indent, bool keep_next_room)
+{
+    struct para p;
+    struct line *lines;
+    size_t n, i;
+    float width = x->width - indent - st->indent, left = x->left + indent + st->indent;
+    float before = x->page_empty ? 0 : st->space_before;
+
+    if (!measure(x, r, &p))
+        return;
+    n = break_lines(&p, width, NULL, 0);
+    lines = arena_alloc(&x->d->arena, (n ? n : 1) * sizeof *lines);
+    if (!lines) {
+        oom(x);
+        return;
+    }
+    break_lines(&p, width, lines, n);
+    /* headings: keep with at least three lines of what follows */
+    if (keep_next_room) {
+        float need = before, more = st->size * 4;
+        for (i = 0; i < n; i++)
+            need += line_height(&lines[i], st, 1);
+        if (need + more > room(x) && !x->page_empty)
+            flow_break(x), before = 0;
+    }
+    x->y += before;
+    for (i = 0; i < n && !failed(x); i++) {
+        float h = line_height(&lines[i], st, 1);
+        /* orphans and widows: never one line alone at a page's foot or head */
+        bool split_bad = (i == 0 && n > 1 && 2 * h > room(x)) ||
+                         (i + 2 == n && n > 3 && 2 * h > room(x) && h <= room(x));
+        if ((h > room(x) || split_bad) && !x->page_empty)
+            flow_break(x);
+        if (i == 0 && marker) {
+            struct runs mr = {0};
+            struct para mp;
+            add_run(x, &mr, marker, st, NULL, 0);
+            if (!failed(x) && measure(x, &mr, &mp) && mp.n) {
+                struct line ml = {0, mp.n, 0, 0, NULL, 0};
+                struct tstyle ms = *st;
+                line_stats(&mp, &ml);
+                ms.align = ALIGN_LEFT;
+                ml.size = lines[0].size;
+                ml.face = lines[0].face;
+                draw_line(x, x->page, &mp, &ml, &ms, x->left + indent - 5 * MM + st->indent,
+                          5 * MM, x->y, 1, true);
+            }
+        }
+        draw_line(x, x->page, &p, &lines[i], st, left, width, x->y, 1, i + 1 == n);
+        x->y += h;
+        x->page_empty = false;
+    }
+    x->y += st->space_after;
+}
+
+/* ---- tables ---------------------------------------------------------- */
+
+struct cell_lay {
+    struct para p;
+    struct line *lines;
+    size_t n;
+    const struct tstyle *st;
+    float x, w, h;
+};
+
+struct row_lay {
+    struct cell_lay *cells;
+    int ncells;
+    float h;
+    bool header;
+};
+
+static void column_widths(struct ctx *x, const struct tnode *t, float *w)
+{
+    float fixed = 0, shares = 0, left;
+    int i;
+
+    for (i = 0; i < t->ncolumns; i++)
+        if (t->columns[i] >= 0)
+            fixed += t->columns[i];
+        else
+            shares += -t->columns[i];
+    left = x->width - fixed;
+    for (i = 0; i < t->ncolumns; i++)
+        w[i] = t->columns[i] >= 0 ? t->columns[i]
+                                  : (shares > 0 && left > 0 ? left * -t->columns[i] / shares : 0);
+}
+
+static void lay_row(struct ctx *x, const struct tnode *t, const struct tnode *row, xmlNodePtr node,
+                    const float *colw, struct row_lay *out)
+{
+    const struct tnode *c;
+    int col = 0, i = 0;
+
+    memset(out, 0, sizeof *out);
+    out->header = row->header;
+    for (c = row->children; c; c = c->next)
+        out->ncells++;
+    out->cells = arena_calloc(&x->d->arena, (size_t)(out->ncells ? out->ncells : 1),
+                              sizeof *out->cells);
+    if (!out->cells) {
+        oom(x);
+        return;
+    }
+    for (c = row->children; c && !failed(x); c = c->next, i++) {
+        struct cell_lay *cl = &out->cells[i];
+        struct runs r = {0};
+        int k, span = c->span > 0 ? c->span : 1;
+        float cx = x->left, cw = 0;
+
+        for (k = 0; k < col && k < t->ncolumns; k++)
+            cx += colw[k];
+        for (k = col; k < col + span && k < t->ncolumns; k++)
+            cw += colw[k];
+        col += span;
+        cl->st = &c->style;
+        cl->x = cx;
+        cl->w = cw;
+        eval_inline(x, c->children, &c->style, node, &r);
+        if (failed(x) || !measure(x, &r, &cl->p))
+            return;
+        cl->n = break_lines(&cl->p, cw - 2 * t->padding, NULL, 0);
+        cl->lines = arena_alloc(&x->d->arena, cl->n * sizeof *cl->lines);
+        if (!cl->lines) {
+            oom(x);
+            return;
+        }
+        break_lines(&cl->p, cw - 2 * t->padding, cl->lines, cl->n);
+        for (k = 0; k < (int)cl->n; k++)
+            cl->h += cl->p.n ? line_height(&cl->lines[k], cl->st, 1) : 0;
+        if (cl->h + 2 * t->padding > out->h)
+            out->h = cl->h + 2 * t->padding;
+    }
+    if (col > t->ncolumns)
+        doc_error(x, ATTACHE_ERR_DATA, "a table row at template line %u has %d cells for %d "
+                  "columns", row->line, col, t->ncolumns);
+}
+
+static void draw_row(struct ctx *x, const struct tnode *t, const struct row_lay *r, bool striped)
+{
+    int i;
+
+    if (r->header && t->has_header_fill)
+        fill_rect(x, x->page, x->left, x->y, x->width, r->h, t->header_fill);
+    else if (striped && t->has_stripe)
+        fill_rect(x, x->page, x->left, x->y, x->width, r->h, t->stripe);
+    for (i = 0; i < r->ncells && !failed(x); i++) {
+        const struct cell_lay *c = &r->cells[i];
+        float y = x->y + t->padding;
+        size_t k;
+
+        for (k = 0; k < c->n && c->p.n; k++) {
+            draw_line(x, x->page, &c->p, &c->lines[k], c->st, c->x + t->padding,
+                      c->w - 2 * t->padding, y, 1, k + 1 == c->n);
+            y += line_height(&c->lines[k], c->st, 1);
+        }
+    }
+    if (t->has_rule)
+        hline(x, x->page, x->left, x->left + x->width, x->y + r->h, r->header ? 0.9f : 0.35f,
+              t->rule);
+    x->y += r->h;
+    x->page_empty = false;
+}
+
+struct row_list {
+    struct row_lay *v;
+    size_t n, cap;
+};
+
+static void collect_rows(struct ctx *x, const struct tnode *t, const struct tnode *list,
+                         xmlNodePtr node, const float *colw, struct row_list *rows)
+{
+    for (; list && !failed(x); list = list->next) {
+        if (list->kind == T_ROW) {
+            if (rows->n == rows->cap) {
+                size_t cap = rows->cap ? rows->cap * 2 : 16;
+                struct row_lay *v = realloc(rows->v, cap * sizeof *v);
+                if (!v) {
+                    oom(x);
+                    return;
+                }
+                rows->v = v;
+                rows->cap = cap;
+            }
+            lay_row(x, t, list, node, colw, &rows->v[rows->n++]);
+        } else if (list->kind == T_IF) {
+            if (eval_bool(x, list->expr, node, list->line))
+                collect_rows(x, t, list->children, node, colw, rows);
+        } else if (list->kind == T_EACH) {
+            int n, i;
+            xmlNodePtr *nodes = eval_nodes(x, list->expr, node, list->line, &n);
+            for (i = 0; i < n && !failed(x); i++)
+                collect_rows(x, t, list->children, nodes[i], colw, rows);
+        }
+    }
+}
+
+static void flow_table(struct ctx *x, const struct tnode *t, xmlNodePtr node)
+{
+    float colw[MAX_COLUMNS];
+    struct row_list rows = {0};
+    size_t i, nheader = 0, body = 0;
+    float header_h = 0;
+
+    column_widths(x, t, colw);
+    collect_rows(x, t, t->children, node, colw, &rows);
+    for (i = 0; i < rows.n && rows.v[i].header; i++)
+        header_h += rows.v[i].h, nheader++;
+    x->y += x->page_empty ? 0 : t->style.space_before;
+    for (i = 0; i < rows.n && !failed(x); i++) {
+        struct row_lay *r = &rows.v[i];
+
+        if (i < nheader) {
+            /* the header goes with the first body row */
+            float first = nheader < rows.n ? rows.v[nheader].h : 0;
+            if (i == 0 && header_h + first > room(x) && !x->page_empty)
+                flow_break(x);
+            draw_row(x, t, r, false);
+            continue;
+        }
+        if (r->h > x->bottom - x->flow->margin[0] - header_h) {
+            doc_error(x, ATTACHE_ERR_DATA, "a table row (template line %u) is taller than a page",
+                      t->line);
+            break;
+        }
+        if (r->h > room(x)) {
+            size_t k;
+            flow_break(x);
+            for (k = 0; k < nheader; k++)   /* repeat the header rows */
+                draw_row(x, t, &rows.v[k], false);
+        }
+        draw_row(x, t, r, body++ % 2 == 1);
+    }
+    x->y += t->style.space_after;
+    free(rows.v);
+}
+
+/* ---- blocks -------------------------------------------------------------- */
+
+static void flow_blocks(struct ctx *x, const struct tnode *list, xmlNodePtr node);
+
+static void flow_items(struct ctx *x, const struct tnode *list, const struct tnode *lt,
+                       xmlNodePtr node, int *count)
+{
+    static const char *const bullets[] = {"\xE2\x80\xA2", NULL, "\xE2\x80\x93"};
+
+    for (; list && !failed(x); list = list->next) {
+        if (list->kind == T_ITEM) {
+            struct runs r = {0};
+            char num[16];
+            const char *marker = bullets[lt->marker];
+            (*count)++;
+            if (lt->marker == 1) {
+                snprintf(num, sizeof num, "%d.", *count);
+                marker = arena_strdup(&x->d->arena, num);
+            }
+            eval_inline(x, list->children, &list->style, node, &r);
+            if (!failed(x))
+                flow_para(x, &list->style, &r, marker, 6 * MM, false);
+        } else if (list->kind == T_IF) {
+            if (eval_bool(x, list->expr, node, list->line))
+                flow_items(x, list->children, lt, node, count);
+        } else if (list->kind == T_EACH) {
+            int n, i;
+            xmlNodePtr *nodes = eval_nodes(x, list->expr, node, list->line, &n);
+            for (i = 0; i < n && !failed(x); i++)
+                flow_items(x, list->children, lt, nodes[i], count);
+        }
+    }
+}
+
+/* Height a group of blocks would take (for <keep>), laid out on a scratch page. */
+static float measure_blocks(struct ctx *x, const struct tnode *list, xmlNodePtr node)
+{
+    struct ctx scratch = *x;
+    struct document *d = document_new();
+    float h;
+
+    if (!d) {
+        oom(x);
+        return 0;
+    }
+    scratch.d = d;
+    scratch.page_section = NULL;
+    scratch.page_in_section = NULL;
+    scratch.section_cap = 0;
+    scratch.page = new_page(&scratch, x->flow, 0);
+    scratch.y = 0;
+    scratch.bottom = 1e9f;
+    scratch.page_empty = false;
+    flow_blocks(&scratch, list, node);
+    h = scratch.y;
+    if (failed(&scratch) && !failed(x)) {
+        x->rc = scratch.rc;
+    }
+    free(scratch.page_section);
+    free(scratch.page_in_section);
+    document_free(d);
+    return h;
+}
+
+static void flow_block(struct ctx *x, const struct tnode *t, xmlNodePtr node)
+{
+    struct runs r = {0};
+    struct image *img;
+    float h;
+
+    switch (t->kind) {
+    case T_H1:
+    case T_H2:
+    case T_H3:
+    case T_P:
+        eval_inline(x, t->children, &t->style, node, &r);
+        if (!failed(x) && (r.n || t->kind == T_P))
+            flow_para(x, &t->style, &r, NULL, 0, t->kind != T_P);
+        break;
+    case T_LIST: {
+        int count = 0;
+        x->y += x->page_empty ? 0 : t->style.space_before;
+        flow_items(x, t->children, t, node, &count);
+        x->y += t->style.space_after;
+        break;
+    }
+    case T_TABLE:
+        flow_table(x, t, node);
+        break;
+    case T_BIMAGE:
+        img = get_image(x, t, node, x->width, t->h);
+        if (!img)
+            break;
+        if (t->h > room(x) && !x->page_empty)
+            flow_break(x);
+        place_image(x, x->page, img, t, x->left, x->y, x->width, t->h);
+        x->y += t->h;
+        x->page_empty = false;
+        break;
+    case T_BQR: {
+        float qx = t->align == ALIGN_LEFT ? x->left : t->align == ALIGN_CENTRE
+                   ? x->left + (x->width - t->size) / 2 : x->left + x->width - t->size;
+        h = t->size + (t->caption ? 10 : 0);
+        if (h > room(x) && !x->page_empty)
+            flow_break(x);
+        place_qr(x, x->page, t, qx, x->y);
+        x->y += h;
+        x->page_empty = false;
+        break;
+    }
+    case T_SPACE:
+        if (t->h >= room(x))
+            flow_break(x);
+        else if (!x->page_empty)
+            x->y += t->h;
+        break;
+    case T_BREAK:
+        if (!x->page_empty)
+            flow_break(x);
+        break;
+    case T_KEEP:
+        h = measure_blocks(x, t->children, node);
+        if (h > room(x) && !x->page_empty && h <= x->bottom - x->flow->margin[0])
+            flow_break(x);
+        flow_blocks(x, t->children, node);
+        break;
+    case T_IF:
+        if (eval_bool(x, t->expr, node, t->line))
+            flow_blocks(x, t->children, node);
+        break;
+    case T_EACH: {
+        int n, i;
+        xmlNodePtr *nodes = eval_nodes(x, t->expr, node, t->line, &n);
+        for (i = 0; i < n && !failed(x); i++)
+            flow_blocks(x, t->children, nodes[i]);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void flow_blocks(struct ctx *x, const struct tnode *list, xmlNodePtr node)
+{
+    for (; list && !failed(x); list = list->next)
+        flow_block(x, list, node);
+}
+
+static void lay_flow(struct ctx *x, const struct tnode *f, xmlNodePtr officer)
+{
+    const struct tnode *c = f->children;
+
+    x->flow = f;
+    x->page = new_page(x, f, 0);
+    x->y = f->margin[0];
+    x->left = f->margin[3];
+    x->width = f->page_w - f->margin[1] - f->margin[3];
+    x->bottom = f->page_h - f->margin[2];
+    x->page_empty = true;
+    while (c && (c->kind == T_HEADER || c->kind == T_FOOTER))
+        c = c->next;
+    flow_blocks(x, c, officer);
+}
+
+/* ---- the document ------------------------------------------------------ */
+
+static void second_pass(struct ctx *x, xmlNodePtr officer)
+{
+    size_t i, total = x->d->npages;
+
+    set_number(x, "pages", (double)total);
+    for (i = 0; i < total && !failed(x); i++) {
+        const struct tnode *s = x->page_section[i], *c;
+
+        set_number(x, "page", (double)(i + 1));
+        if (s->kind == T_PAGE) {
+            place_all(x, i, s->children, officer);
+            continue;
+        }
+        for (c = s->children; c && (c->kind == T_HEADER || c->kind == T_FOOTER); c = c->next) {
+            bool first = x->page_in_section[i] == 0;
+            if (c->pages == PAGES_ALL || (c->pages == PAGES_FIRST) == first)
+                place_all(x, i, c->children, officer);
+        }
+    }
+}
+
+attache_status composer_init(struct composer *c, const struct compose_env *env,
+                             attache_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->env = env;
+    return template_compile(env->t, &c->exprs, err);
+}
+
+void composer_release(struct composer *c)
+{
+    template_exprs_release(&c->exprs);
+}
+
+static xmlXPathContextPtr new_xpath(xmlDocPtr doc, struct ctx *x)
+{
+    xmlXPathContextPtr xp = xmlXPathNewContext(doc);
+
+    if (!xp)
+        return NULL;
+    xp->error = on_xpath_error;
+    xp->userData = x;
+    template_register_functions(xp);
+    return xp;
+}
+
+attache_status compose_selects(struct composer *c, xmlDocPtr doc, xmlNodePtr officer,
+                               bool *yes, attache_error *err)
+{
+    struct ctx x = {0};
+    struct doc_vars v = {0};
+
+    *yes = true;
+    if (c->env->t->select < 0)
+        return ATTACHE_OK;
+    x.c = c;
+    x.env = c->env;
+    x.t = c->env->t;
+    x.v = &v;
+    x.err = err;
+    x.d = document_new();
+    x.xp = x.d ? new_xpath(doc, &x) : NULL;
+    if (!x.xp) {
+        document_free(x.d);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    *yes = eval_bool(&x, x.t->select, officer, 0);
+    xmlXPathFreeContext(x.xp);
+    document_free(x.d);
+    return x.rc;
+}
+
+attache_status compose_document(struct composer *c, xmlDocPtr doc, xmlNodePtr officer,
+                                const struct doc_vars *v, struct document **out,
+                                attache_error *err)
+{
+    struct ctx x = {0};
+    const struct tnode *s;
+
+    *out = NULL;
+    x.c = c;
+    x.env = c->env;
+    x.t = c->env->t;
+    x.v = v;
+    x.doc = doc;
+    x.err = err;
+    x.d = document_new();
+    x.xp = x.d ? new_xpath(doc, &x) : NULL;
+    if (!x.xp) {
+        document_free(x.d);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    set_string(&x, "document-id", v->document_id);
+    set_string(&x, "kind", v->kind);
+    set_string(&x, "issue-date", v->issue_date);
+    set_string(&x, "reference", v->reference);
+    set_number(&x, "page", 1);
+    set_number(&x, "pages", 1);
+    for (s = x.t->sections; s && !failed(&x); s = s->next) {
+        if (s->kind == T_PAGE)
+            new_page(&x, s, 0);
+        else
+            lay_flow(&x, s, officer);
+    }
+    if (!failed(&x))
+        second_pass(&x, officer);
+    if (!failed(&x)) {
+        x.d->title = x.t->title ? inline_string(&x, x.t->title, officer) : NULL;
+        x.d->subject = x.t->subject ? inline_string(&x, x.t->subject, officer) : NULL;
+    }
+    xmlXPathFreeContext(x.xp);
+    free(x.page_section);
+    free(x.page_in_section);
+    if (failed(&x)) {
+        document_free(x.d);
+        return x.rc;
+    }
+    *out = x.d;
+    return ATTACHE_OK;
+}
