@@ -18,6 +18,7 @@
 #ifndef ATTACHE_H
 #define ATTACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,9 +142,69 @@ typedef struct attache_template_info {
     const char *description;   /* one line */
 } attache_template_info;
 
+/*
+ * Check that `name_or_path` is a template that loads and makes documents of
+ * `kind` (e.g. a file given with --template to `attache certificates`).
+ */
+attache_status attache_template_check_kind(const char *name_or_path, const char *kind,
+                                           attache_error *err);
+
 /* The built-in templates, compiled into the library, in name order. */
 size_t attache_template_builtin_count(void);
 const attache_template_info *attache_template_builtin(size_t i);
+
+/* ---- generating documents ---------------------------------------------- */
+
+/* How far a run has got. */
+typedef struct attache_progress {
+    size_t done;          /* documents written or found up to date */
+    size_t failed;        /* documents that could not be made */
+    size_t total;         /* documents the run will make, as far as known */
+    double seconds;       /* since the run started */
+} attache_progress;
+
+typedef struct attache_generate_options {
+    const char *template_name;    /* a built-in template's name, or a template file */
+    const char *output_dir;       /* created if missing; locked while the run writes */
+    const char *key_path;         /* the signing key (see attache keygen) */
+    const char *const *officer_ids;   /* only these officers (NULL: all) */
+    size_t n_officer_ids;
+    const char *const *batch_ids;     /* only these batches (NULL: all) */
+    size_t n_batch_ids;
+    const char *merge_path;       /* also write one print file here (NULL: none) */
+    unsigned jobs;                /* worker threads; 0: the number of CPUs */
+    unsigned shard, shards;       /* make only shard `shard` (1-based) of `shards`; 0: all */
+    int64_t issued_at;            /* Unix time the documents are issued (token iat,
+                                     $issue-date, PDF dates) */
+    bool force;                   /* rewrite documents that are already up to date */
+    /* Called from worker threads, one at a time. */
+    void (*on_progress)(void *ctx, const attache_progress *p);
+    void (*on_error)(void *ctx, const attache_error *err);   /* a document that failed */
+    void *ctx;
+} attache_generate_options;
+
+typedef struct attache_generate_result {
+    size_t written;       /* documents (re)written */
+    size_t reused;        /* documents already up to date, left as they were */
+    size_t failed;
+    size_t skipped;       /* officers the template does not apply to (status, filters) */
+    double seconds;
+    size_t bytes;         /* of the documents written */
+    bool stopped;         /* the run stopped early; the error says why */
+} attache_generate_result;
+
+/*
+ * Make the template's documents for `data` into options->output_dir:
+ * DIR/<batch-id>/<officer-id>-<kind>.pdf and DIR/manifest.csv, each written
+ * atomically.  A document that fails (an image missing, text no font can
+ * draw) is reported through on_error and the others go on; the result is
+ * then the first failure's status.  Documents whose inputs have not changed
+ * since they were written are kept (unless `force`).  Errors that stop the
+ * run: a template or key that cannot be loaded, an unknown officer or batch
+ * id (ATTACHE_ERR_USAGE), an output folder that cannot be used.
+ */
+attache_status attache_generate(const attache_data *data, const attache_generate_options *o,
+                                attache_generate_result *result, attache_error *err);
 
 #ifdef __cplusplus
 }

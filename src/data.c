@@ -48,6 +48,8 @@ struct attache_data {
     xmlHashTablePtr officer_index;   /* id -> index + 1 */
     xmlHashTablePtr batch_index;     /* id -> index + 1 */
     xmlDictPtr strings;              /* every string the index points to */
+    const char *issuer_id;
+    const char *verify_url;          /* "" when the issuer has none */
 };
 
 /* ---- the schema, compiled once ----------------------------------------- */
@@ -749,7 +751,18 @@ static void check_unique(struct loader *l, xmlHashTablePtr seen, xmlNodePtr node
 
 static void check_issuer(struct loader *l, xmlNodePtr issuer)
 {
+    xmlChar *id = xmlGetNoNsProp(issuer, BAD_CAST "id");
+    xmlNodePtr url = child(issuer, "verify-url");
+    xmlChar *u = url ? xmlNodeGetContent(url) : NULL;
+    char *norm = u ? text_normalize((const char *)u) : NULL;
+
     check_texts(l, issuer);
+    l->d->issuer_id = (const char *)xmlDictLookup(l->d->strings, id ? id : BAD_CAST "", -1);
+    l->d->verify_url = (const char *)xmlDictLookup(l->d->strings,
+                                                   BAD_CAST(norm ? norm : ""), -1);
+    free(norm);
+    xmlFree(u);
+    xmlFree(id);
 }
 
 static void check_batch(struct loader *l, xmlNodePtr batch)
@@ -1265,6 +1278,16 @@ long data_find_batch(const attache_data *d, const char *id)
 {
     void *v = xmlHashLookup(d->batch_index, BAD_CAST id);
     return v ? (long)(uintptr_t)v - 1 : -1;
+}
+
+const char *data_issuer_id(const attache_data *d)
+{
+    return d->issuer_id ? d->issuer_id : "";
+}
+
+const char *data_verify_url(const attache_data *d)
+{
+    return d->verify_url ? d->verify_url : "";
 }
 
 const char *data_base_dir(const attache_data *d)

@@ -102,6 +102,7 @@ struct document {
     /* PDF metadata */
     const char *title, *author, *subject, *keywords;
     const char *bookmark;        /* the outline entry in a merged print file */
+    const char *fingerprint;     /* hash of the inputs, kept as /AttacheInputs */
 };
 
 /* A new empty document; NULL when out of memory.  document_free(NULL) is fine. */

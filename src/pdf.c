@@ -877,6 +877,12 @@ static attache_status set_info(struct ctx *c, const struct document *doc,
             return fail(c, err, "writing metadata");
         CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, fields[i].key, b), "writing metadata");
     }
+    if (doc && doc->fingerprint) {
+        HPDF_String fp = HPDF_String_New(c->pdf->mmgr, doc->fingerprint, NULL);
+        if (!fp)
+            return fail(c, err, "writing metadata");
+        CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, "AttacheInputs", fp), "writing metadata");
+    }
     if (s->id_seed) {
         unsigned char h[crypto_hash_sha256_BYTES];
         HPDF_Array id = HPDF_Array_New(c->pdf->mmgr);

@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 #include <libxml/xpathInternals.h>
+#include <sodium.h>
 
 #include "error.h"
 #include "resource.h"
@@ -1192,6 +1193,7 @@ struct template *template_load(const char *name_or_path, attache_error *err)
     t->base.family = font_family_find(t->fonts, "serif");
     t->base.size = 11;
     t->base.leading = 1.35f;
+    crypto_hash_sha256(t->hash, is_file ? bytes : r->data, is_file ? size : r->size);
     doc = parse_template(l.file, is_file ? bytes : r->data, is_file ? size : r->size, err);
     if (!doc)
         goto fail;
@@ -1271,4 +1273,20 @@ void template_exprs_release(struct template_exprs *e)
         xmlXPathFreeCompExpr(e->comp[i]);
     free(e->comp);
     e->comp = NULL;
+}
+
+attache_status attache_template_check_kind(const char *name_or_path, const char *kind,
+                                           attache_error *err)
+{
+    struct template *t = template_load(name_or_path, err);
+    attache_status rc = ATTACHE_OK;
+
+    if (!t)
+        return err->code;
+    if (strcmp(t->kind, kind))
+        rc = err_set(err, ATTACHE_ERR_USAGE, name_or_path, 0,
+                     "this template makes '%s' documents, not '%s'; use 'attache render' "
+                     "for it", t->kind, kind);
+    template_free(t);
+    return rc;
 }

@@ -94,6 +94,7 @@ struct tnode {
 struct template {
     char *name, *kind, *description;
     char *path;                 /* the file, or NULL for a built-in */
+    unsigned char hash[32];     /* SHA-256 of the template's bytes */
     char *dir;                  /* where its relative paths resolve; NULL: built-in */
     int select;                 /* expression: which officers, -1: all */
     struct tnode *title, *subject;   /* inline text lists, may be NULL */

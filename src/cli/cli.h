@@ -26,6 +26,10 @@ struct command {
 /* The subcommands, one file each (cmd_*.c). */
 int cmd_validate(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
+int cmd_certificates(int argc, char **argv);
+int cmd_letters(int argc, char **argv);
+int cmd_induction(int argc, char **argv);
+int cmd_render(int argc, char **argv);
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];

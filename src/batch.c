@@ -1,0 +1,754 @@
+/*
+ * batch.c: the run that makes a cohort's documents.
+ *
+ * The main thread reads the data (data_foreach), decides which officers the
+ * template applies to and hands them to worker threads through a bounded
+ * queue.  Each worker signs the document's token, composes it, writes the
+ * PDF atomically and records its manifest row; rows are kept by officer
+ * index, so the manifest and the print file come out in data order however
+ * the work finishes.  Everything shared (template, fonts, key, image cache)
+ * is prepared once and read-only afterwards; each worker compiles the
+ * template's XPath for itself.
+ *
+ * A document records a hash of its inputs (officer data, template, key,
+ * issue time, attache version) in its PDF metadata; a later run into the
+ * same folder keeps documents whose hash is unchanged, so an interrupted
+ * run is finished by running it again.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/xmlsave.h>
+#include <sodium.h>
+
+#include "compose.h"
+#include "data.h"
+#include "date.h"
+#include "error.h"
+#include "keys.h"
+#include "output.h"
+#include "pdf.h"
+#include "qr.h"
+#include "template.h"
+#include "text.h"
+#include "token.h"
+#include "util.h"
+
+#define MAX_DOC_FILE (64u * 1024 * 1024)
+#define DEFAULT_QR_MAX_VERSION 13
+
+enum row_state {
+    ROW_UNUSED,       /* not wanted, or the template does not apply */
+    ROW_PENDING,      /* queued or being made */
+    ROW_DONE,
+    ROW_FAILED
+};
+
+struct row {
+    enum row_state state;
+    bool merged;
+    char *document_id, *file, *qr;
+    char sha256[65];
+    struct document *doc;         /* kept for the print file until merged */
+};
+
+struct job {
+    struct officer_view view;
+};
+
+struct run {
+    const attache_data *data;
+    const attache_generate_options *o;
+    struct template *t;
+    struct signing_key *key;
+    struct image_cache *images;
+    struct compose_env env;
+    struct outdir *out;
+    struct pdf_book *book;
+    unsigned char template_hash[crypto_hash_sha256_BYTES];
+    char issue_date[11];
+    struct timespec start;
+
+    /* the queue */
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    struct job *queue;
+    size_t qcap, qhead, qlen;
+    bool closed;
+
+    /* results, by officer index */
+    struct row *rows;
+    size_t next_merge;
+    attache_progress progress;
+    attache_generate_result result;
+    attache_error first_error;     /* of a failed document */
+    attache_error fatal;           /* of something that stops the run */
+    bool stop;
+};
+
+static double elapsed(const struct run *r)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - r->start.tv_sec) + (now.tv_nsec - r->start.tv_nsec) / 1e9;
+}
+
+static void hex(char *out, const unsigned char *in, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* ---- the print file, in data order ---------------------------------------- */
+
+/* Append every finished document that is next in data order (mu held). */
+static void merge_ready(struct run *r)
+{
+    size_t n = data_officer_count(r->data);
+
+    while (r->next_merge < n && !r->stop) {
+        struct row *row = &r->rows[r->next_merge];
+        attache_error e;
+
+        if (row->state == ROW_PENDING)
+            break;
+        if (row->state == ROW_DONE && row->doc && r->book) {
+            attache_error_clear(&e);
+            if (pdf_book_add(r->book, row->doc, &e) != ATTACHE_OK) {
+                r->fatal = e;
+                r->stop = true;
+            }
+        }
+        document_free(row->doc);
+        row->doc = NULL;
+        r->next_merge++;
+    }
+}
+
+/* ---- one document ----------------------------------------------------------- */
+
+/* A hash of everything the document is made from. */
+static void fingerprint(struct run *r, const struct officer_view *v, char out[65])
+{
+    crypto_hash_sha256_state st;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    xmlChar *dump = NULL;
+    int len = 0;
+    char extra[160];
+
+    xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, dump, (unsigned long long)len);
+    crypto_hash_sha256_update(&st, r->template_hash, sizeof r->template_hash);
+    snprintf(extra, sizeof extra, "|%lld|%s|%s|", (long long)r->o->issued_at,
+             attache_version(), signing_key_issuer(r->key));
+    crypto_hash_sha256_update(&st, (const unsigned char *)extra, strlen(extra));
+    crypto_hash_sha256_update(&st, signing_key_public(r->key), 32);
+    crypto_hash_sha256_final(&st, h);
+    xmlFree(dump);
+    hex(out, h, sizeof h);
+}
+
+/* The inputs hash recorded in an existing PDF, or "". */
+static void recorded_fingerprint(const unsigned char *pdf, size_t n, char out[65])
+{
+    static const char key[] = "/AttacheInputs (";
+    const unsigned char *p = memmem(pdf, n, key, sizeof key - 1);
+
+    out[0] = '\0';
+    if (p && (size_t)(pdf + n - p) > sizeof key - 1 + 64) {
+        memcpy(out, p + sizeof key - 1, 64);
+        out[64] = '\0';
+    }
+}
+
+static void sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(h, data, (unsigned long long)n);
+    hex(out, h, sizeof h);
+}
+
+static attache_status make_one(struct run *r, struct composer *c, struct job *j, struct row *row,
+                               bool *reused, size_t *bytes, attache_error *err)
+{
+    const struct officer_ref *ref = j->view.ref;
+    const attache_batch_info *b = j->view.batch;
+    char doc_id[64], fp[65], old_fp[65], file_name[160], subject[100], clip[80];
+    char reference[200];
+    struct token_claims claims;
+    struct qr_code qr = {0};
+    struct doc_vars vars;
+    struct document *doc = NULL;
+    struct pdf_settings ps;
+    struct buf pdf = {0};
+    char *token = NULL, *payload = NULL, *issuer_up;
+    unsigned char *old = NULL;
+    size_t old_len = 0;
+    int dirfd;
+    attache_status rc;
+
+    *reused = false;
+    *bytes = 0;
+    token_document_id(doc_id, sizeof doc_id, data_issuer_id(r->data), b->id, ref->id, r->t->kind);
+    snprintf(file_name, sizeof file_name, "%s-%s.pdf", ref->id, r->t->kind);
+    fingerprint(r, &j->view, fp);
+    dirfd = outdir_subdir(r->out, b->id, err);
+    if (dirfd < 0)
+        return err->code;
+
+    /* up to date already?  (a print file needs the document composed anyway) */
+    if (!r->o->force && read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK) {
+        recorded_fingerprint(old, old_len, old_fp);
+        if (!strcmp(old_fp, fp))
+            *reused = true;
+    }
+
+    claims.issuer = data_issuer_id(r->data);
+    claims.iat = r->o->issued_at;
+    claims.document_id = doc_id;
+    claims.kind = r->t->kind;
+    claims.officer_id = ref->id;
+    claims.officer_name = ref->name;
+    claims.batch_id = b->id;
+    claims.programme_id = b->programme_id;
+    snprintf(subject, sizeof subject, "officer '%s'", text_clip(clip, sizeof clip, ref->id, 64));
+    rc = token_sign(r->key, &claims, &token, err);
+    if (rc == ATTACHE_OK && !(payload = token_qr_payload(token, data_verify_url(r->data))))
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (rc == ATTACHE_OK)
+        rc = qr_make(payload, r->t->qr_max_version ? r->t->qr_max_version
+                                                   : DEFAULT_QR_MAX_VERSION,
+                     subject, &qr, err);
+    if (rc != ATTACHE_OK)
+        goto done;
+    row->document_id = strdup(doc_id);
+    row->qr = strdup(payload);
+    if (asprintf(&row->file, "%s/%s", b->id, file_name) < 0)
+        row->file = NULL;
+    if (!row->document_id || !row->qr || !row->file) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    if (*reused && !r->book) {
+        sha256_hex(old, old_len, row->sha256);
+        goto done;
+    }
+
+    issuer_up = text_upper(data_issuer_id(r->data));
+    snprintf(reference, sizeof reference, "%s/%s/%s", issuer_up ? issuer_up : "", b->id, ref->id);
+    free(issuer_up);
+    vars.officer_id = ref->id;
+    vars.officer_line = ref->line;
+    vars.document_id = doc_id;
+    vars.kind = r->t->kind;
+    vars.issue_date = r->issue_date;
+    vars.reference = reference;
+    vars.qr_width = qr.width;
+    vars.qr_modules = qr.modules;
+    rc = compose_document(c, j->view.doc, j->view.officer, &vars, &doc, err);
+    if (rc != ATTACHE_OK)
+        goto done;
+    doc->keywords = arena_strdup(&doc->arena, doc_id);
+    doc->author = NULL;
+    {
+        xmlNodePtr issuer = xmlDocGetRootElement(j->view.doc)->children;
+        while (issuer && (issuer->type != XML_ELEMENT_NODE ||
+                          strcmp((const char *)issuer->name, "issuer")))
+            issuer = issuer->next;
+        for (issuer = issuer ? issuer->children : NULL; issuer; issuer = issuer->next)
+            if (issuer->type == XML_ELEMENT_NODE && !strcmp((const char *)issuer->name, "name")) {
+                xmlChar *n = xmlNodeGetContent(issuer);
+                doc->author = arena_strdup(&doc->arena, (const char *)n);
+                xmlFree(n);
+                break;
+            }
+    }
+    doc->fingerprint = arena_strdup(&doc->arena, fp);
+    doc->bookmark = arena_strdup(&doc->arena, ref->name);
+    if (!*reused) {
+        ps.date = (time_t)r->o->issued_at;
+        ps.id_seed = fp;
+        rc = pdf_render(doc, &ps, &pdf, err);
+        if (rc != ATTACHE_OK)
+            goto done;
+        rc = write_at(dirfd, file_name, pdf.data, pdf.len, row->file, err);
+        if (rc != ATTACHE_OK) {
+            /* name the file relative to the output folder */
+            char msg[sizeof err->message];
+            snprintf(msg, sizeof msg, "%s", err->message);
+            err_set(err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
+            goto done;
+        }
+        sha256_hex(pdf.data, pdf.len, row->sha256);
+        *bytes = pdf.len;
+    } else
+        sha256_hex(old, old_len, row->sha256);
+    if (r->book) {
+        row->doc = doc;
+        doc = NULL;
+    }
+done:
+    document_free(doc);
+    buf_release(&pdf);
+    qr_release(&qr);
+    free(token);
+    free(payload);
+    free(old);
+    return rc;
+}
+
+/* ---- workers ----------------------------------------------------------------- */
+
+static void report_progress(struct run *r)
+{
+    if (!r->o->on_progress)
+        return;
+    r->progress.seconds = elapsed(r);
+    r->o->on_progress(r->o->ctx, &r->progress);
+}
+
+static void *worker(void *arg)
+{
+    struct run *r = arg;
+    struct composer c;
+    attache_error err;
+    bool ok;
+
+    attache_error_clear(&err);
+    ok = composer_init(&c, &r->env, &err) == ATTACHE_OK;
+    pthread_mutex_lock(&r->mu);
+    if (!ok && !r->stop) {
+        r->fatal = err;
+        r->stop = true;
+        pthread_cond_broadcast(&r->not_full);
+    }
+    for (;;) {
+        struct job j;
+        struct row *row;
+        bool reused;
+        size_t bytes;
+        attache_status rc;
+
+        while (!r->qlen && !r->closed && !r->stop)
+            pthread_cond_wait(&r->not_empty, &r->mu);
+        if (!r->qlen || r->stop)
+            break;
+        j = r->queue[r->qhead];
+        r->qhead = (r->qhead + 1) % r->qcap;
+        r->qlen--;
+        pthread_cond_signal(&r->not_full);
+        pthread_mutex_unlock(&r->mu);
+
+        row = &r->rows[j.view.index];
+        attache_error_clear(&err);
+        rc = make_one(r, &c, &j, row, &reused, &bytes, &err);
+        xmlFreeDoc(j.view.doc);
+
+        pthread_mutex_lock(&r->mu);
+        if (rc == ATTACHE_OK) {
+            row->state = ROW_DONE;
+            r->progress.done++;
+            if (reused)
+                r->result.reused++;
+            else
+                r->result.written++;
+            r->result.bytes += bytes;
+        } else {
+            row->state = ROW_FAILED;
+            document_free(row->doc);
+            row->doc = NULL;
+            r->progress.failed++;
+            r->result.failed++;
+            if (!r->first_error.code)
+                r->first_error = err;
+            if (r->o->on_error)
+                r->o->on_error(r->o->ctx, &err);
+            /* an output that cannot be written stops everything */
+            if (rc == ATTACHE_ERR_CANTCREAT || rc == ATTACHE_ERR_IO ||
+                rc == ATTACHE_ERR_INTERNAL) {
+                r->fatal = err;
+                r->stop = true;
+                pthread_cond_broadcast(&r->not_full);
+            }
+        }
+        merge_ready(r);
+        report_progress(r);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (ok)
+        composer_release(&c);
+    return NULL;
+}
+
+/* ---- the producer ------------------------------------------------------------ */
+
+struct producer {
+    struct run *r;
+    struct composer c;
+};
+
+static attache_status enqueue(void *ctx, struct officer_view *v)
+{
+    struct producer *p = ctx;
+    struct run *r = p->r;
+    attache_error err;
+    bool yes = true;
+
+    attache_error_clear(&err);
+    if (compose_selects(&p->c, v->doc, v->officer, &yes, &err) != ATTACHE_OK) {
+        xmlFreeDoc(v->doc);
+        pthread_mutex_lock(&r->mu);
+        r->fatal = err;
+        r->stop = true;
+        pthread_cond_broadcast(&r->not_empty);
+        pthread_mutex_unlock(&r->mu);
+        return err.code;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (!yes) {
+        xmlFreeDoc(v->doc);
+        r->rows[v->index].state = ROW_UNUSED;
+        r->result.skipped++;
+        r->progress.total--;
+        merge_ready(r);
+        pthread_mutex_unlock(&r->mu);
+        return ATTACHE_OK;
+    }
+    while (r->qlen == r->qcap && !r->stop)
+        pthread_cond_wait(&r->not_full, &r->mu);
+    if (r->stop) {
+        pthread_mutex_unlock(&r->mu);
+        xmlFreeDoc(v->doc);
+        return r->fatal.code ? r->fatal.code : ATTACHE_ERR_INTERNAL;
+    }
+    r->queue[(r->qhead + r->qlen) % r->qcap].view = *v;
+    r->qlen++;
+    pthread_cond_signal(&r->not_empty);
+    pthread_mutex_unlock(&r->mu);
+    return ATTACHE_OK;
+}
+
+/* ---- choosing officers ------------------------------------------------------- */
+
+/* Shard of a document: from a hash of its id, so that it does not depend on
+ * the order of the data. */
+static unsigned shard_of(const char *doc_id, unsigned shards)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    unsigned long long v = 0;
+    int i;
+
+    crypto_hash_sha256(h, (const unsigned char *)doc_id, strlen(doc_id));
+    for (i = 0; i < 8; i++)
+        v = v << 8 | h[i];
+    return (unsigned)(v % shards) + 1;
+}
+
+static attache_status choose(struct run *r, bool *want, attache_error *err)
+{
+    const attache_data *d = r->data;
+    const attache_generate_options *o = r->o;
+    size_t i, n = data_officer_count(d);
+    bool *by_batch = NULL;
+    char clip[80];
+
+    for (i = 0; i < n; i++)
+        want[i] = o->n_officer_ids == 0;
+    for (i = 0; i < o->n_officer_ids; i++) {
+        long k = data_find_officer(d, o->officer_ids[i]);
+        if (k < 0)
+            return err_set(err, ATTACHE_ERR_USAGE, attache_data_name(d), 0,
+                           "there is no officer '%s'",
+                           text_clip(clip, sizeof clip, o->officer_ids[i], 64));
+        want[k] = true;
+    }
+    if (o->n_batch_ids) {
+        by_batch = calloc(attache_data_batch_count(d), sizeof *by_batch);
+        if (!by_batch)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        for (i = 0; i < o->n_batch_ids; i++) {
+            long k = data_find_batch(d, o->batch_ids[i]);
+            if (k < 0) {
+                free(by_batch);
+                return err_set(err, ATTACHE_ERR_USAGE, attache_data_name(d), 0,
+                               "there is no batch '%s'",
+                               text_clip(clip, sizeof clip, o->batch_ids[i], 64));
+            }
+            by_batch[k] = true;
+        }
+        for (i = 0; i < n; i++)
+            want[i] = want[i] && by_batch[data_officer(d, i)->batch];
+        free(by_batch);
+    }
+    for (i = 0; o->shards > 1 && i < n; i++) {
+        const struct officer_ref *ref = data_officer(d, i);
+        char doc_id[64];
+        if (!want[i])
+            continue;
+        token_document_id(doc_id, sizeof doc_id, data_issuer_id(d),
+                          attache_data_batch(d, ref->batch)->id, ref->id, r->t->kind);
+        want[i] = shard_of(doc_id, o->shards) == o->shard;
+    }
+    return ATTACHE_OK;
+}
+
+/* ---- the manifest ----------------------------------------------------------- */
+
+static void csv_field(struct buf *b, const char *s, bool last)
+{
+    if (s && strpbrk(s, ",\"\r\n")) {
+        buf_add(b, "\"", 1);
+        for (; *s; s++) {
+            if (*s == '"')
+                buf_add(b, "\"", 1);
+            buf_add(b, s, 1);
+        }
+        buf_add(b, "\"", 1);
+    } else if (s)
+        buf_adds(b, s);
+    buf_adds(b, last ? "\n" : ",");
+}
+
+static attache_status write_manifest(struct run *r, attache_error *err)
+{
+    struct buf b = {0};
+    size_t i;
+    attache_status rc;
+
+    buf_adds(&b, "document_id,kind,batch_id,officer_id,name,file,sha256,qr\n");
+    for (i = 0; i < data_officer_count(r->data); i++) {
+        const struct row *row = &r->rows[i];
+        const struct officer_ref *ref = data_officer(r->data, i);
+
+        if (row->state != ROW_DONE)
+            continue;
+        csv_field(&b, row->document_id, false);
+        csv_field(&b, r->t->kind, false);
+        csv_field(&b, attache_data_batch(r->data, ref->batch)->id, false);
+        csv_field(&b, ref->id, false);
+        csv_field(&b, ref->name, false);
+        csv_field(&b, row->file, false);
+        csv_field(&b, row->sha256, false);
+        csv_field(&b, row->qr, true);
+    }
+    if (!b.data)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    rc = write_at(outdir_fd(r->out), "manifest.csv", b.data, b.len, "manifest.csv", err);
+    if (rc != ATTACHE_OK) {
+        char msg[sizeof err->message];
+        snprintf(msg, sizeof msg, "%s", err->message);
+        err_set(err, rc, r->o->output_dir, 0, "manifest.csv: %s", msg);
+    }
+    buf_release(&b);
+    return rc;
+}
+
+/* ---- the run ----------------------------------------------------------------- */
+
+static unsigned cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 256 ? (unsigned)n : 1;
+}
+
+static attache_status prepare(struct run *r, attache_error *err)
+{
+    struct date d = date_from_time((time_t)r->o->issued_at);
+
+    snprintf(r->issue_date, sizeof r->issue_date, "%04d-%02d-%02d", d.year, d.month, d.day);
+    r->t = template_load(r->o->template_name, err);
+    if (!r->t)
+        return err->code;
+    memcpy(r->template_hash, r->t->hash, sizeof r->template_hash);
+    if (!r->o->key_path || !*r->o->key_path)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
+                       "documents are signed: give a key with -k FILE or ATTACHE_KEY; %s",
+                       signing_key_hint());
+    r->key = signing_key_load(r->o->key_path, err);
+    if (!r->key)
+        return err->code;
+    r->images = image_cache_new();
+    if (!r->images)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    r->env.t = r->t;
+    r->env.images = r->images;
+    r->env.data_dir = data_base_dir(r->data);
+    r->env.data_name = attache_data_name(r->data);
+    return ATTACHE_OK;
+}
+
+attache_status attache_generate(const attache_data *data, const attache_generate_options *o,
+                                attache_generate_result *result, attache_error *err)
+{
+    struct run r;
+    struct producer prod;
+    pthread_t *threads = NULL;
+    unsigned nthreads = 0, i;
+    size_t n = data_officer_count(data), k;
+    bool *want = NULL, prod_ok = false;
+    attache_status rc;
+
+    memset(&r, 0, sizeof r);
+    memset(result, 0, sizeof *result);
+    clock_gettime(CLOCK_MONOTONIC, &r.start);
+    r.data = data;
+    r.o = o;
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.not_empty, NULL);
+    pthread_cond_init(&r.not_full, NULL);
+    if (o->shards && (o->shard < 1 || o->shard > o->shards)) {
+        rc = err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "shard %u of %u does not exist",
+                     o->shard, o->shards);
+        goto done;
+    }
+    rc = prepare(&r, err);
+    r.result.stopped = rc != ATTACHE_OK;
+    if (rc != ATTACHE_OK)
+        goto done;
+    want = calloc(n ? n : 1, sizeof *want);
+    r.rows = calloc(n ? n : 1, sizeof *r.rows);
+    if (!want || !r.rows) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    rc = choose(&r, want, err);
+    r.result.stopped = rc != ATTACHE_OK;
+    if (rc != ATTACHE_OK)
+        goto done;
+    for (k = 0; k < n; k++) {
+        r.rows[k].state = want[k] ? ROW_PENDING : ROW_UNUSED;
+        r.progress.total += want[k];
+        result->skipped += !want[k];
+    }
+    r.result.skipped = result->skipped;
+    r.out = outdir_open(o->output_dir, err);
+    if (!r.out) {
+        r.result.stopped = true;
+        rc = err->code;
+        goto done;
+    }
+    if (o->merge_path) {
+        struct pdf_settings ps = {(time_t)o->issued_at, NULL};
+        r.book = pdf_book_new(&ps, err);
+        if (!r.book) {
+            rc = err->code;
+            goto done;
+        }
+    }
+    rc = composer_init(&prod.c, &r.env, err);
+    if (rc != ATTACHE_OK)
+        goto done;
+    prod.r = &r;
+    prod_ok = true;
+
+    nthreads = o->jobs ? o->jobs : cpu_count();
+    if (nthreads > 64)
+        nthreads = 64;
+    r.qcap = (size_t)nthreads * 2 + 2;
+    r.queue = calloc(r.qcap, sizeof *r.queue);
+    threads = calloc(nthreads, sizeof *threads);
+    if (!r.queue || !threads) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < nthreads; i++)
+        if (pthread_create(&threads[i], NULL, worker, &r) != 0)
+            break;
+    nthreads = i;
+    if (!nthreads) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start worker threads");
+        goto done;
+    }
+    pthread_mutex_lock(&r.mu);
+    report_progress(&r);
+    pthread_mutex_unlock(&r.mu);
+
+    rc = data_foreach(data, want, enqueue, &prod, err);
+    if (rc != ATTACHE_OK)
+        r.result.stopped = true;
+
+    pthread_mutex_lock(&r.mu);
+    r.closed = true;
+    pthread_cond_broadcast(&r.not_empty);
+    pthread_mutex_unlock(&r.mu);
+    for (i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+    nthreads = 0;
+
+    if (r.stop) {
+        r.result.stopped = true;
+        *err = r.fatal;
+        rc = r.fatal.code ? r.fatal.code : ATTACHE_ERR_INTERNAL;
+        goto done;
+    }
+    if (rc != ATTACHE_OK)
+        goto done;
+    merge_ready(&r);
+    rc = write_manifest(&r, err);
+    r.result.stopped = rc != ATTACHE_OK;
+    if (rc == ATTACHE_OK && r.book) {
+        struct buf pdf = {0};
+        rc = pdf_book_finish(r.book, &pdf, err);
+        if (rc == ATTACHE_OK)
+            rc = write_file_atomic(o->merge_path, pdf.data, pdf.len, err);
+        buf_release(&pdf);
+        r.result.stopped = rc != ATTACHE_OK;
+    }
+    if (rc == ATTACHE_OK && r.result.failed) {
+        *err = r.first_error;
+        rc = r.first_error.code ? r.first_error.code : ATTACHE_ERR_DATA;
+    }
+done:
+    if (nthreads) {
+        pthread_mutex_lock(&r.mu);
+        r.stop = r.closed = true;
+        pthread_cond_broadcast(&r.not_empty);
+        pthread_mutex_unlock(&r.mu);
+        for (i = 0; i < nthreads; i++)
+            pthread_join(threads[i], NULL);
+    }
+    if (r.out) {
+        attache_error e2;
+        attache_error_clear(&e2);
+        if (outdir_close(r.out, &e2) != ATTACHE_OK && rc == ATTACHE_OK) {
+            *err = e2;
+            rc = e2.code;
+            r.result.stopped = true;
+        }
+    }
+    r.result.seconds = elapsed(&r);
+    *result = r.result;
+    if (prod_ok)
+        composer_release(&prod.c);
+    for (k = 0; r.rows && k < n; k++) {
+        free(r.rows[k].document_id);
+        free(r.rows[k].file);
+        free(r.rows[k].qr);
+        document_free(r.rows[k].doc);
+    }
+    free(r.rows);
+    free(want);
+    free(r.queue);
+    free(threads);
+    pdf_book_free(r.book);
+    image_cache_free(r.images);
+    signing_key_free(r.key);
+    template_free(r.t);
+    pthread_cond_destroy(&r.not_empty);
+    pthread_cond_destroy(&r.not_full);
+    pthread_mutex_destroy(&r.mu);
+    return rc;
+}

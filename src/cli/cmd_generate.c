@@ -1,0 +1,370 @@
+/*
+ * cmd_generate.c: attache certificates | letters | induction | render.
+ *
+ * The four commands differ only in which template they use; they share
+ * options, progress display and the summary line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_IDS 4096
+
+struct gen_cli {
+    attache_generate_options o;
+    struct data_args data;
+    const char *ids[MAX_IDS];
+    size_t nids;
+    const char *batches[MAX_IDS];
+    size_t nbatches;
+    char *owned[2 * MAX_IDS];     /* copies made while splitting comma lists */
+    size_t nowned;
+    bool quiet, tty;
+    double last_shown;
+    const char *cmd;
+};
+
+/* ---- progress ------------------------------------------------------------ */
+
+static void show_progress(void *ctx, const attache_progress *p)
+{
+    struct gen_cli *g = ctx;
+    size_t done = p->done + p->failed;
+    double rate = p->seconds > 0 ? (double)done / p->seconds : 0;
+    bool finished = done >= p->total;
+
+    if (g->quiet)
+        return;
+    if (g->tty) {
+        int width = 30, fill = p->total ? (int)((double)done * width / (double)p->total) : width;
+        char bar[64];
+        double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
+
+        if (!finished && p->seconds - g->last_shown < 0.1)
+            return;
+        g->last_shown = p->seconds;
+        memset(bar, '#', (size_t)fill);
+        memset(bar + fill, '.', (size_t)(width - fill));
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] %zu/%zu  %.0f/s  ETA %d:%02d ", bar, done, p->total, rate,
+                (int)eta / 60, (int)eta % 60);
+        if (finished)
+            fputc('\n', stderr);
+        fflush(stderr);
+    } else if (p->seconds - g->last_shown >= 5 || (finished && g->last_shown > 0)) {
+        g->last_shown = p->seconds;
+        fprintf(stderr, "attache: %zu/%zu documents, %.0f/s\n", done, p->total, rate);
+    }
+}
+
+static void show_error(void *ctx, const attache_error *err)
+{
+    struct gen_cli *g = ctx;
+
+    if (g->tty && !g->quiet)
+        fputs("\r\033[K", stderr);
+    cli_report(err);
+}
+
+/* ---- options --------------------------------------------------------------- */
+
+/* Add a comma-separated list of ids. */
+static bool add_ids(struct gen_cli *g, const char *arg, const char **list, size_t *n)
+{
+    char *copy = strdup(arg), *save = NULL, *tok;
+
+    if (!copy || g->nowned == sizeof g->owned / sizeof g->owned[0])
+        return false;
+    g->owned[g->nowned++] = copy;
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n == MAX_IDS)
+            return false;
+        list[(*n)++] = tok;
+    }
+    return true;
+}
+
+static bool parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    char *end;
+    unsigned long a, b;
+
+    a = strtoul(s, &end, 10);
+    if (end == s || *end != '/')
+        return false;
+    s = end + 1;
+    b = strtoul(s, &end, 10);
+    if (end == s || *end || a < 1 || b < 1 || a > b || b > 100000)
+        return false;
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return true;
+}
+
+/* The shard from a scheduler's environment when --shard is not given. */
+static int shard_from_env(struct gen_cli *g)
+{
+    const char *slurm_id = getenv("SLURM_ARRAY_TASK_ID");
+    const char *slurm_n = getenv("SLURM_ARRAY_TASK_COUNT");
+    const char *slurm_min = getenv("SLURM_ARRAY_TASK_MIN");
+    const char *k8s = getenv("JOB_COMPLETION_INDEX");
+    unsigned long id, n, min = 0;
+
+    if (slurm_id && slurm_n) {
+        if (!cli_parse_uint(slurm_id, 0, 1000000, &id) || !cli_parse_uint(slurm_n, 1, 100000, &n) ||
+            (slurm_min && !cli_parse_uint(slurm_min, 0, 1000000, &min)) || id < min ||
+            id - min >= n) {
+            cli_error("SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT do not make a shard; "
+                      "use an array numbered from 0 or 1 without gaps, or give --shard K/N");
+            return 64;
+        }
+        g->o.shard = (unsigned)(id - min + 1);
+        g->o.shards = (unsigned)n;
+    } else if (k8s) {
+        const char *total = getenv("ATTACHE_SHARDS");
+        if (!total || !cli_parse_uint(total, 1, 100000, &n) ||
+            !cli_parse_uint(k8s, 0, 1000000, &id) || id >= n) {
+            cli_error("JOB_COMPLETION_INDEX is set: set ATTACHE_SHARDS to the job's "
+                      "completions (see docs/scaling.md), or give --shard K/N");
+            return 64;
+        }
+        g->o.shard = (unsigned)id + 1;
+        g->o.shards = (unsigned)n;
+    }
+    return 0;
+}
+
+static int issue_time(struct gen_cli *g, const char *issue_date)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    unsigned long v;
+
+    g->o.issued_at = (int64_t)time(NULL);
+    if (sde && *sde) {
+        if (!cli_parse_uint(sde, 0, 253402300799UL, &v)) {
+            cli_error("SOURCE_DATE_EPOCH '%s' is not a Unix time", sde);
+            return 64;
+        }
+        g->o.issued_at = (int64_t)v;
+    }
+    if (issue_date) {
+        struct tm tm = {0};
+        char *end = strptime(issue_date, "%Y-%m-%d", &tm);
+        if (!end || *end) {
+            cli_error("--issue-date '%s' is not a date (YYYY-MM-DD)", issue_date);
+            return 64;
+        }
+        g->o.issued_at = (int64_t)timegm(&tm);
+    }
+    return 0;
+}
+
+static int generate(int argc, char **argv, const char *cmd, const char *builtin)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"key", required_argument, NULL, 'k'},
+        {"template", required_argument, NULL, 't'},
+        {"officer", required_argument, NULL, 'O'},
+        {"batch", required_argument, NULL, 'B'},
+        {"merge", required_argument, NULL, 'M'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"issue-date", required_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'F'},
+        {"max-size", required_argument, NULL, 'Z'},
+        {"assets", required_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    struct gen_cli *g = calloc(1, sizeof *g);
+    const char *template_arg = NULL, *issue_date = NULL, *data_arg;
+    attache_generate_result res;
+    attache_data *data = NULL;
+    attache_error err;
+    unsigned long n;
+    int c, status = 0;
+    bool shard_given = false;
+    size_t i;
+
+    if (!g) {
+        cli_error("out of memory");
+        return 70;
+    }
+    g->cmd = cmd;
+    g->o.key_path = getenv("ATTACHE_KEY");
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:k:t:j:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            g->o.output_dir = optarg;
+            break;
+        case 'k':
+            g->o.key_path = optarg;
+            break;
+        case 't':
+            if (builtin)
+                template_arg = optarg;
+            else {
+                cli_error("%s: the template is the first argument", cmd);
+                status = cli_bad_option(cmd);
+                goto done;
+            }
+            break;
+        case 'O':
+            if (!add_ids(g, optarg, g->ids, &g->nids)) {
+                cli_error("too many --officer ids");
+                status = 64;
+                goto done;
+            }
+            break;
+        case 'B':
+            if (!add_ids(g, optarg, g->batches, &g->nbatches)) {
+                cli_error("too many --batch ids");
+                status = 64;
+                goto done;
+            }
+            break;
+        case 'M':
+            g->o.merge_path = optarg;
+            break;
+        case 'j':
+            if (!cli_parse_uint(optarg, 1, 64, &n)) {
+                cli_error("--jobs '%s' is not a number from 1 to 64", optarg);
+                status = 64;
+                goto done;
+            }
+            g->o.jobs = (unsigned)n;
+            break;
+        case 'S':
+            if (!parse_shard(optarg, &g->o.shard, &g->o.shards)) {
+                cli_error("--shard '%s' is not K/N with 1 <= K <= N, like 2/8", optarg);
+                status = 64;
+                goto done;
+            }
+            shard_given = true;
+            break;
+        case 'q':
+            g->quiet = true;
+            break;
+        case 'D':
+            issue_date = optarg;
+            break;
+        case 'F':
+            g->o.force = true;
+            break;
+        case 'Z':
+            if (!cli_parse_size(optarg, &g->data.max_size)) {
+                cli_error("--max-size '%s' is not a size such as 64M", optarg);
+                status = 64;
+                goto done;
+            }
+            break;
+        case 'A':
+            g->data.assets = optarg;
+            break;
+        case 'h':
+            status = cli_usage(cmd, false);
+            goto done;
+        default:
+            cli_error("%s: unknown option or missing value: '%s'", cmd, argv[optind - 1]);
+            status = cli_bad_option(cmd);
+            goto done;
+        }
+    }
+    if (!builtin) {
+        if (argc - optind != 2) {
+            cli_error("render takes a TEMPLATE and DATA");
+            status = cli_bad_option(cmd);
+            goto done;
+        }
+        template_arg = argv[optind++];
+    } else if (argc - optind != 1) {
+        cli_error(argc - optind ? "%s takes one DATA argument"
+                                : "%s needs DATA: a file, or - for standard input", cmd);
+        status = cli_bad_option(cmd);
+        goto done;
+    }
+    data_arg = argv[optind];
+    if (!g->o.output_dir) {
+        cli_error("%s needs an output folder: -o DIR", cmd);
+        status = cli_bad_option(cmd);
+        goto done;
+    }
+    if (!shard_given && (status = shard_from_env(g)) != 0)
+        goto done;
+    if ((status = issue_time(g, issue_date)) != 0)
+        goto done;
+    g->o.template_name = template_arg ? template_arg : builtin;
+    g->o.officer_ids = g->nids ? g->ids : NULL;
+    g->o.n_officer_ids = g->nids;
+    g->o.batch_ids = g->nbatches ? g->batches : NULL;
+    g->o.n_batch_ids = g->nbatches;
+    g->o.on_progress = show_progress;
+    g->o.on_error = show_error;
+    g->o.ctx = g;
+    g->tty = isatty(2);
+
+    data = cli_load_data(data_arg, &g->data, &status);
+    if (!data)
+        goto done;
+    if (builtin && template_arg) {
+        attache_error_clear(&err);
+        if (attache_template_check_kind(template_arg, builtin, &err) != ATTACHE_OK) {
+            status = cli_report(&err);
+            goto done;
+        }
+    }
+    attache_error_clear(&err);
+    status = (int)attache_generate(data, &g->o, &res, &err);
+    /* failed documents were reported one by one; anything else is said here */
+    if (status && (res.stopped || !res.failed))
+        cli_report(&err);
+    if (!g->quiet && (status == 0 || (res.failed && !res.stopped))) {
+        size_t done = res.written + res.reused;
+        fprintf(stderr, "attache: %zu document%s in %s (%zu written, %zu up to date), "
+                        "%zu failed, %zu skipped, %.1f s",
+                done, done == 1 ? "" : "s", g->o.output_dir, res.written, res.reused,
+                res.failed, res.skipped, res.seconds);
+        if (res.seconds > 0 && done)
+            fprintf(stderr, ", %.0f/s", (double)done / res.seconds);
+        fputc('\n', stderr);
+    }
+    if (status && res.failed && !res.stopped)
+        cli_error("%zu document%s failed", res.failed, res.failed == 1 ? "" : "s");
+done:
+    attache_data_free(data);
+    for (i = 0; i < g->nowned; i++)
+        free(g->owned[i]);
+    free(g);
+    return status;
+}
+
+int cmd_certificates(int argc, char **argv)
+{
+    return generate(argc, argv, "certificates", "certificate");
+}
+
+int cmd_letters(int argc, char **argv)
+{
+    return generate(argc, argv, "letters", "letter");
+}
+
+int cmd_induction(int argc, char **argv)
+{
+    return generate(argc, argv, "induction", "induction");
+}
+
+int cmd_render(int argc, char **argv)
+{
+    return generate(argc, argv, "render", NULL);
+}

@@ -1,0 +1,315 @@
+/*
+ * output.c: atomic writes into a locked output folder.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "output.h"
+#include "text.h"
+#include "util.h"
+
+#define TMP_SUFFIX ".attache-tmp"
+#define MAX_SUBDIRS 4096
+
+struct subdir {
+    char *name;
+    int fd;
+};
+
+struct outdir {
+    char *path;
+    int fd, lock;
+    pthread_mutex_t mu;
+    struct subdir *subs;
+    size_t nsubs;
+};
+
+static unsigned long tmp_counter;
+
+static attache_status mkdirs(const char *path, attache_error *err)
+{
+    char buf[PATH_MAX], *p;
+
+    if (strlen(path) >= sizeof buf)
+        return err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "path is too long");
+    strcpy(buf, path);
+    for (p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+            return err_set(err, ATTACHE_ERR_CANTCREAT, buf, 0, "cannot create folder: %s",
+                           strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+        return err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot create folder: %s",
+                       strerror(errno));
+    return ATTACHE_OK;
+}
+
+/* Remove temporary files an interrupted run left in `fd`. */
+static void clean_temps(int fd)
+{
+    int dup_fd = dup(fd);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    struct dirent *e;
+    size_t sl = strlen(TMP_SUFFIX);
+
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return;
+    }
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.' && n > sl && !strcmp(e->d_name + n - sl, TMP_SUFFIX))
+            unlinkat(fd, e->d_name, 0);
+    }
+    closedir(d);
+}
+
+struct outdir *outdir_open(const char *path, attache_error *err)
+{
+    struct outdir *o = calloc(1, sizeof *o);
+
+    if (!o) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        return NULL;
+    }
+    o->fd = o->lock = -1;
+    pthread_mutex_init(&o->mu, NULL);
+    o->path = strdup(path);
+    if (!o->path || mkdirs(path, err) != ATTACHE_OK)
+        goto fail;
+    o->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (o->fd < 0) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot open folder: %s", strerror(errno));
+        goto fail;
+    }
+    o->lock = openat(o->fd, ".attache.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (o->lock < 0) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot create the lock file: %s",
+                strerror(errno));
+        goto fail;
+    }
+    if (flock(o->lock, LOCK_EX | LOCK_NB) < 0) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, path, 0,
+                "another attache run is writing to this folder; wait for it to finish");
+        goto fail;
+    }
+    clean_temps(o->fd);
+    return o;
+fail:
+    outdir_close(o, NULL);
+    return NULL;
+}
+
+attache_status outdir_close(struct outdir *o, attache_error *err)
+{
+    attache_status rc = ATTACHE_OK;
+    size_t i;
+
+    if (!o)
+        return ATTACHE_OK;
+    for (i = 0; i < o->nsubs; i++) {
+        if (fsync(o->subs[i].fd) < 0 && rc == ATTACHE_OK)
+            rc = err_set(err, ATTACHE_ERR_IO, o->path, 0, "cannot sync folder '%s': %s",
+                         o->subs[i].name, strerror(errno));
+        close(o->subs[i].fd);
+        free(o->subs[i].name);
+    }
+    free(o->subs);
+    if (o->fd >= 0) {
+        if (fsync(o->fd) < 0 && rc == ATTACHE_OK)
+            rc = err_set(err, ATTACHE_ERR_IO, o->path, 0, "cannot sync folder: %s",
+                         strerror(errno));
+        close(o->fd);
+    }
+    if (o->lock >= 0)
+        close(o->lock);        /* releases the lock */
+    pthread_mutex_destroy(&o->mu);
+    free(o->path);
+    free(o);
+    return rc;
+}
+
+int outdir_fd(const struct outdir *o)
+{
+    return o->fd;
+}
+
+int outdir_subdir(struct outdir *o, const char *name, attache_error *err)
+{
+    size_t i;
+    int fd = -1;
+    char clip[80];
+
+    pthread_mutex_lock(&o->mu);
+    for (i = 0; i < o->nsubs; i++)
+        if (!strcmp(o->subs[i].name, name)) {
+            fd = o->subs[i].fd;
+            goto done;
+        }
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "'%s' is not a folder name",
+                text_clip(clip, sizeof clip, name, 64));
+        goto done;
+    }
+    if (o->nsubs == MAX_SUBDIRS) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "more than %d batch folders",
+                MAX_SUBDIRS);
+        goto done;
+    }
+    if (mkdirat(o->fd, name, 0777) < 0 && errno != EEXIST) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "cannot create folder '%s': %s",
+                text_clip(clip, sizeof clip, name, 64), strerror(errno));
+        goto done;
+    }
+    fd = openat(o->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "cannot open folder '%s': %s",
+                text_clip(clip, sizeof clip, name, 64), strerror(errno));
+        goto done;
+    }
+    if (o->nsubs % 64 == 0) {
+        struct subdir *s = realloc(o->subs, (o->nsubs + 64) * sizeof *s);
+        if (!s) {
+            close(fd);
+            fd = -1;
+            err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            goto done;
+        }
+        o->subs = s;
+    }
+    o->subs[o->nsubs].name = strdup(name);
+    o->subs[o->nsubs].fd = fd;
+    o->nsubs++;
+    clean_temps(fd);
+done:
+    pthread_mutex_unlock(&o->mu);
+    return fd;
+}
+
+attache_status write_at(int dirfd, const char *name, const void *data, size_t len,
+                        const char *shown, attache_error *err)
+{
+    char tmp[PATH_MAX];
+    const char *p = data;
+    int fd;
+    attache_status rc = ATTACHE_OK;
+
+    snprintf(tmp, sizeof tmp, ".%s.%d.%lu" TMP_SUFFIX, name, (int)getpid(),
+             __atomic_add_fetch(&tmp_counter, 1, __ATOMIC_RELAXED));
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s",
+                       strerror(errno));
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s",
+                         n < 0 ? strerror(errno) : "nothing written");
+            goto fail;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) < 0) {
+        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
+        goto fail;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
+                     strerror(errno));
+        goto fail;
+    }
+    return ATTACHE_OK;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlinkat(dirfd, tmp, 0);
+    return rc;
+}
+
+attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,
+                       size_t *len)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct buf b = {0};
+
+    *data = NULL;
+    *len = 0;
+    if (fd < 0)
+        return ATTACHE_ERR_NOINPUT;
+    for (;;) {
+        ssize_t n;
+        if (!buf_grow(&b, 65536))
+            break;
+        n = read(fd, b.data + b.len, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        b.len += (size_t)n;
+        if (b.len > max)
+            break;
+    }
+    close(fd);
+    if (b.len > max || !b.data) {
+        buf_release(&b);
+        return ATTACHE_ERR_NOINPUT;
+    }
+    *data = (unsigned char *)buf_detach(&b, len);
+    return ATTACHE_OK;
+}
+
+attache_status write_file_atomic(const char *path, const void *data, size_t len,
+                                 attache_error *err)
+{
+    char *a = strdup(path), *b = strdup(path);
+    const char *dir, *base;
+    int fd;
+    attache_status rc;
+
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    dir = dirname(a);
+    base = basename(b);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot open its folder: %s",
+                     strerror(errno));
+    } else {
+        rc = write_at(fd, base, data, len, path, err);
+        if (rc == ATTACHE_OK && fsync(fd) < 0)
+            rc = err_set(err, ATTACHE_ERR_IO, path, 0, "cannot sync its folder: %s",
+                         strerror(errno));
+        close(fd);
+    }
+    free(a);
+    free(b);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * output.h: writing files so that nothing half-written ever appears under a
+ * final name, and nothing is written outside the output folder.
+ *
+ * Every file is written to a hidden temporary file beside its final name
+ * (created with O_EXCL|O_NOFOLLOW), synced, then renamed into place.  Folders
+ * below the output folder are opened with O_NOFOLLOW, relative to it, so a
+ * symbolic link cannot lead a write elsewhere.  A lock file keeps two runs
+ * from writing into one folder at once.
+ */
+#ifndef ATTACHE_OUTPUT_H
+#define ATTACHE_OUTPUT_H
+
+#include <stddef.h>
+
+#include "attache.h"
+
+struct outdir;
+
+/*
+ * Create `path` (and its parents) if missing, open it and take its lock.
+ * ATTACHE_ERR_CANTCREAT when it cannot be made or is locked by another run.
+ */
+struct outdir *outdir_open(const char *path, attache_error *err);
+
+/* Sync the folders written to, release the lock, free.  NULL is fine. */
+attache_status outdir_close(struct outdir *o, attache_error *err);
+
+/*
+ * The descriptor of the folder `name` (one path component) under the output
+ * folder, created if missing; leftovers of an interrupted run are removed
+ * the first time it is opened.  Thread-safe.  -1 on error.
+ */
+int outdir_subdir(struct outdir *o, const char *name, attache_error *err);
+
+/* The output folder's own descriptor. */
+int outdir_fd(const struct outdir *o);
+
+/* Write `len` bytes to `name` in folder `dirfd` atomically (see above). */
+attache_status write_at(int dirfd, const char *name, const void *data, size_t len,
+                        const char *shown, attache_error *err);
+
+/* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */
+attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,
+                       size_t *len);
+
+/* Write a whole file at `path` atomically (temporary file in its folder). */
+attache_status write_file_atomic(const char *path, const void *data, size_t len,
+                                 attache_error *err);
+
+#endif
