@@ -247,8 +247,10 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
         goto done;
     }
 
-    issuer_up = text_upper(data_issuer_id(r->data));
-    snprintf(reference, sizeof reference, "%s/%s/%s", issuer_up ? issuer_up : "", b->id, ref->id);
+    snprintf(reference, sizeof reference, "%s/%s/%s", data_issuer_id(r->data), b->id, ref->id);
+    issuer_up = text_upper(reference);
+    if (issuer_up)
+        snprintf(reference, sizeof reference, "%s", issuer_up);
     free(issuer_up);
     vars.officer_id = ref->id;
     vars.officer_line = ref->line;

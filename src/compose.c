@@ -1605,7 +1605,7 @@ static void lay_flow(struct ctx *x, const struct tnode *f, xmlNodePtr officer)
 
     x->flow = f;
     x->page = new_page(x, f, 0);
-    x->y = f->margin[0];
+    x->y = f->first_top > 0 ? f->first_top : f->margin[0];
     x->left = f->margin[3];
     x->width = f->page_w - f->margin[1] - f->margin[3];
     x->bottom = f->page_h - f->margin[2];

@@ -519,12 +519,10 @@ static attache_status draw_text(struct ctx *c, HPDF_Page pg, struct text_state *
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
                        "text drawn in %s has a character the font was not prepared for",
                        font_face_name(t->face));
+    /* font, colour and letter spacing outlast BT ... ET: keep them per page */
     if (!ts->in_text) {
         CHECK_HPDF(c, HPDF_Page_BeginText(pg), "drawing text");
         ts->in_text = true;
-        ts->font = NULL;
-        ts->colour_set = false;
-        ts->tracking = 0;
     }
     if (ts->font != f->font || ts->size != t->size) {
         CHECK_HPDF(c, HPDF_Page_SetFontAndSize(pg, f->font, t->size), "setting a font");

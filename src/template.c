@@ -310,23 +310,30 @@ static bool apply_style(struct loader *l, xmlNodePtr n, const struct tstyle *inh
 static void load_style(struct loader *l, xmlNodePtr n)
 {
     char *name = attr(n, "name"), *parent = attr(n, "parent");
-    const struct tstyle *base = &l->t->base;
+    const struct tstyle *found = NULL;
+    struct tstyle base = l->t->base;     /* a copy: the table may move below */
     struct tstyle_entry *e;
 
-    if (parent && !(base = find_style(l, parent)))
+    if (parent && !(found = find_style(l, parent)))
         fail_at(l, n, "parent style '%s' is not defined before this style", parent);
     else if (find_style(l, name))
         fail_at(l, n, "style '%s' is defined twice", name);
-    else if ((e = realloc(l->styles, (l->nstyles + 1) * sizeof *e))) {
-        l->styles = e;
-        e = &l->styles[l->nstyles];
-        e->name = strdup(name);
-        if (apply_style(l, n, base, &e->style) && e->name)
-            l->nstyles++;
-        else
-            free(e->name);
-    } else
-        fail_at(l, n, "out of memory");
+    else {
+        if (found)
+            base = *found;
+        e = realloc(l->styles, (l->nstyles + 1) * sizeof *e);
+        if (!e)
+            fail_at(l, n, "out of memory");
+        else {
+            l->styles = e;
+            e = &l->styles[l->nstyles];
+            e->name = strdup(name);
+            if (apply_style(l, n, &base, &e->style) && e->name)
+                l->nstyles++;
+            else
+                free(e->name);
+        }
+    }
     xmlFree(name);
     xmlFree(parent);
 }
@@ -978,6 +985,9 @@ static struct tnode *load_section(struct loader *l, xmlNodePtr n, const struct t
     if (!t)
         return NULL;
     page_setup(l, n, t, dflt);
+    if (t->kind == T_FLOW && length_attr(l, n, "first-top", &t->first_top) &&
+        t->first_top + t->margin[2] > t->page_h * 0.9f)
+        fail_at(l, n, "first-top leaves too little of the page");
     if (t->kind == T_PAGE) {
         t->children = load_placed_list(l, n);
         return t;

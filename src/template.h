@@ -89,6 +89,7 @@ struct tnode {
     enum running_pages pages;   /* T_HEADER/T_FOOTER */
     /* sections */
     float page_w, page_h, margin[4];   /* top right bottom left */
+    float first_top;            /* T_FLOW: top margin of its first page; 0: margin[0] */
 };
 
 struct template {
