@@ -206,6 +206,20 @@ typedef struct attache_generate_result {
 attache_status attache_generate(const attache_data *data, const attache_generate_options *o,
                                 attache_generate_result *result, attache_error *err);
 
+/*
+ * Combine the manifests of shard runs (npaths files) into one: rows in the
+ * data's order when `data` is given (else by file name), each document once.
+ * *out (free()) receives the CSV text.  ATTACHE_ERR_DATA for a file that is
+ * not a manifest or a document listed twice with different contents.
+ */
+attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
+                                      const attache_data *data, char **out, size_t *outlen,
+                                      attache_error *err);
+
+/* Write a file atomically: a temporary file beside it, synced, renamed. */
+attache_status attache_write_file(const char *path, const void *data, size_t len,
+                                  attache_error *err);
+
 #ifdef __cplusplus
 }
 #endif

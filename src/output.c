@@ -313,3 +313,9 @@ attache_status write_file_atomic(const char *path, const void *data, size_t len,
     free(b);
     return rc;
 }
+
+attache_status attache_write_file(const char *path, const void *data, size_t len,
+                                  attache_error *err)
+{
+    return write_file_atomic(path, data, len, err);
+}

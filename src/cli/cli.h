@@ -30,6 +30,7 @@ int cmd_certificates(int argc, char **argv);
 int cmd_letters(int argc, char **argv);
 int cmd_induction(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];

@@ -118,6 +118,17 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"},
+    {"manifest", cmd_manifest, "combine the manifests of shard runs into one",
+     "usage: attache manifest merge [-o FILE] [--data DATA] MANIFEST...\n"
+     "\n"
+     "Combine the manifest.csv files of shard runs (attache ... --shard K/N) into one,\n"
+     "each document once, written atomically to FILE (default: standard output).\n"
+     "With --data, rows follow the order of the officers in DATA, as an unsharded run\n"
+     "writes them; without it they are ordered by file name.\n"
+     "\n"
+     "  -o, --output FILE   write the merged manifest here\n"
+     "  --data DATA         order the rows as the officers are in DATA\n"
+     "  -h, --help          show this help\n"},
     {"templates", cmd_templates, "list the built-in templates",
      "usage: attache templates\n"
      "\n"

@@ -1,0 +1,108 @@
+"""Helpers for the end-to-end tests of generated documents: read PDFs back
+the way a reader sees them (pdftotext, pdffonts, qpdf, pdftoppm + zbarimg)."""
+import csv
+import glob
+import io
+import os
+import re
+import subprocess
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SAMPLE = os.path.join(ROOT, "samples", "asean.xml")
+EPOCH = "1454630400"   # 2016-02-05
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, **kw)
+
+
+def text(pdf, first=None, last=None, layout=False):
+    cmd = ["pdftotext", "-enc", "UTF-8"]
+    if layout:
+        cmd.append("-layout")
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    p = run(cmd + [pdf, "-"])
+    if p.returncode:
+        raise AssertionError(f"pdftotext {pdf}: {p.stderr.decode(errors='replace')}")
+    return p.stdout.decode("utf-8")
+
+
+def pages(pdf):
+    out = run(["pdfinfo", pdf]).stdout.decode()
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
+
+
+def qpdf_ok(pdf):
+    p = run(["qpdf", "--check", pdf])
+    return p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+
+
+def fonts(pdf):
+    """Rows of pdffonts: (name, type, encoding, emb, sub, uni)."""
+    out = run(["pdffonts", pdf]).stdout.decode().splitlines()[2:]
+    rows = []
+    for line in out:
+        parts = line.split()
+        # name type... encoding emb sub uni object id
+        rows.append((parts[0], parts[-5], parts[-4], parts[-3]))
+    return rows
+
+
+def words_bbox(pdf, page=1):
+    """[(word, xmin, ymin, xmax, ymax)] in points, from pdftotext -bbox."""
+    out = run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), pdf, "-"]).stdout.decode()
+    rx = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+    import html
+    return [(html.unescape(m.group(5)), float(m.group(1)), float(m.group(2)),
+             float(m.group(3)), float(m.group(4))) for m in rx.finditer(out)]
+
+
+def qr_codes(pdf, tmp, page=1, dpi=300):
+    """Decode the QR codes on a page rendered at `dpi`."""
+    base = os.path.join(tmp, f"qr-{os.path.basename(pdf)}-{page}")
+    p = run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png",
+             "-singlefile", pdf, base])
+    if p.returncode:
+        raise AssertionError(f"pdftoppm: {p.stderr.decode(errors='replace')}")
+    z = run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", base + ".png"])
+    return [l for l in z.stdout.decode("utf-8", "replace").splitlines() if l]
+
+
+def manifest(folder):
+    with open(os.path.join(folder, "manifest.csv"), newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def pdfs(folder):
+    return sorted(os.path.relpath(p, folder)
+                  for p in glob.glob(os.path.join(folder, "**", "*.pdf"), recursive=True))
+
+
+def keygen(t, name="k"):
+    """A signing key in t's folder; returns its path."""
+    r = t.run(["keygen", "-o", t.path(name)])
+    if r.code != 0:
+        raise AssertionError(f"keygen failed: {r!r}")
+    return t.path(name + ".key")
+
+
+def write_data(t, name, xml):
+    p = t.path(name)
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(xml)
+    return p
+
+
+def sample_with(t, name, transform):
+    """A copy of the sample data with transform(text) applied, and its assets."""
+    with open(SAMPLE, encoding="utf-8") as f:
+        xml = transform(f.read())
+    import shutil
+    for sub in ("assets", "photos"):
+        dst = t.path(sub)
+        if not os.path.exists(dst):
+            shutil.copytree(os.path.join(ROOT, "samples", sub), dst)
+    return write_data(t, name, xml)

@@ -1,0 +1,355 @@
+"""End-to-end tests of the generating commands: what a reader sees in the
+PDFs (text, fonts, structure, QR codes), the files and manifest written,
+and how runs behave (reproducible, parallel, resumable, locked, sharded)."""
+import fcntl
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import time
+import unicodedata
+
+from docs_util import (EPOCH, SAMPLE, fonts, keygen, manifest, pages, pdfs, qpdf_ok, qr_codes,
+                       sample_with, text, words_bbox, write_data)
+
+GRADUATED = ["kh-2015-01", "vn-2015-02", "la-2015-03", "mm-2015-04", "kh-2015-06",
+             "mm-2016-01", "la-2016-02", "vn-2016-03", "kh-2016-04", "la-jd8-01", "vn-jd8-02",
+             "vn-jd13-01", "kh-jd13-02", "la-jd13-03", "mm-jd13-04"]
+
+
+def gen(t, cmd, out="out", extra=(), data=SAMPLE, key=None, env=None):
+    key = key or keygen(t)
+    e = t.env(SOURCE_DATE_EPOCH=EPOCH, **(env or {}))
+    return t.run([cmd, data, "-o", t.path(out), "-k", key, "-q"] + list(extra), env=e)
+
+
+def names_from_sample():
+    """officer id -> Latin name, from the sample data."""
+    xml = open(SAMPLE, encoding="utf-8").read()
+    out = {}
+    for m in re.finditer(r'<officer id="([^"]+)".*?<name>([^<]+)</name>', xml, re.S):
+        out[m.group(1)] = unicodedata.normalize("NFC", m.group(2))
+    return out
+
+
+def test_certificates_of_the_samples(t):
+    r = gen(t, "certificates")
+    t.status(r, 0)
+    out = t.path("out")
+    files = pdfs(out)
+    t.eq(len(files), len(GRADUATED), "one certificate per graduated officer")
+    names = names_from_sample()
+    rows = manifest(out)
+    t.eq([row["officer_id"] for row in rows],
+         [o for o in names if o in GRADUATED], "manifest in data order")
+    for row in rows:
+        pdf = os.path.join(out, row["file"])
+        t.eq(row["file"], f"{row['batch_id']}/{row['officer_id']}-certificate.pdf", "file name")
+        t.eq(row["kind"], "certificate")
+        t.eq(row["sha256"], hashlib.sha256(open(pdf, "rb").read()).hexdigest(), "sha256")
+        ok, why = qpdf_ok(pdf)
+        t.ok(ok, f"qpdf --check {row['file']}: {why}")
+        body = text(pdf)
+        t.ok(names[row["officer_id"]] in body,
+             f"{row['file']}: name {names[row['officer_id']]!r} not in text {body!r}")
+        t.eq(row["name"], names[row["officer_id"]], "manifest name")
+        for name, emb, sub, uni in fonts(pdf):
+            t.ok(emb == "yes" and sub == "yes" and uni == "yes",
+                 f"{row['file']}: font {name} emb/sub/uni {emb}/{sub}/{uni}")
+        t.eq(pages(pdf), 1, "a certificate is one page")
+
+
+def test_qr_codes_decode_to_the_manifest(t):
+    r = gen(t, "certificates", extra=["--officer", "vn-2015-02,kh-2015-01"])
+    t.status(r, 0)
+    out = t.path("out")
+    for row in manifest(out):
+        codes = qr_codes(os.path.join(out, row["file"]), t.tmp)
+        t.eq(codes, [row["qr"]], f"QR of {row['file']}")
+        t.ok(row["document_id"] in text(os.path.join(out, row["file"])),
+             "document id printed under the code")
+
+
+def test_letters_and_packs(t):
+    names = names_from_sample()
+    for cmd, kind in (("letters", "letter"), ("induction", "induction")):
+        r = gen(t, cmd, out=kind)
+        t.status(r, 0, cmd)
+        rows = manifest(t.path(kind))
+        t.eq(len(rows), 22, f"{cmd}: every officer but the withdrawn one")
+        t.ok("vn-2015-05" not in [r_["officer_id"] for r_ in rows], "withdrawn officer left out")
+        for row in rows:
+            pdf = t.path(kind, row["file"])
+            ok, why = qpdf_ok(pdf)
+            t.ok(ok, f"{row['file']}: {why}")
+            body = text(pdf)
+            t.ok(names[row["officer_id"]] in body, f"{row['file']}: name missing")
+            n = pages(pdf)
+            if kind == "induction":
+                t.ok(n >= 4, f"{row['file']}: {n} pages")
+                t.ok(f"Page 2 of {n}" in text(pdf, 2, 2), "running footer")
+            else:
+                t.ok(n == 1, f"{row['file']}: a letter of {n} pages")
+
+
+def test_vietnamese_names_print_with_their_marks(t):
+    r = gen(t, "certificates", extra=["--officer", "vn-2016-03,vn-jd13-01"])
+    t.status(r, 0)
+    body = " ".join(text(t.path("out", row["file"])) for row in manifest(t.path("out")))
+    for name in ("Phạm Thị Ngọc Ánh", "Hoàng Quốc Trung"):
+        t.ok(name in body, name)
+
+
+def long_name(xml, name):
+    return xml.replace("<name>Chhy Ratha</name>", f"<name>{name}</name>")
+
+
+def test_long_names_stay_in_their_box(t):
+    """The name box is 30-267 mm wide on the certificate: a long name shrinks,
+    then wraps to two lines, and never leaves it."""
+    long = ("Công Tôn Nữ Hoàng Bảo Châu Nguyễn Phước Vĩnh Thụy Khải Định "
+            "Đồng Khánh Hàm Nghi Kiến Phúc Hiệp Hòa Tự Đức Thiệu Trị")[:90]
+    for i, name in enumerate(["Ekkaphab Phanthavong", long]):
+        data = sample_with(t, f"d{i}.xml", lambda x: long_name(x, name))
+        r = gen(t, "certificates", out=f"o{i}", data=data, extra=["--officer", "kh-2015-01"])
+        t.status(r, 0)
+        pdf = t.path(f"o{i}", "aec-ascc-2", "kh-2015-01-certificate.pdf")
+        words = [w for w in words_bbox(pdf) if w[0] in name.split()]
+        t.ok(words, "name words found")
+        mm = 72 / 25.4
+        for w, x0, y0, x1, y1 in words:
+            t.ok(x0 >= 30 * mm - 1 and x1 <= 267 * mm + 1, f"{w!r} leaves the box: {x0}-{x1}")
+            t.ok(y0 >= 88 * mm - 2 and y1 <= 120 * mm + 2, f"{w!r} leaves the box: {y0}-{y1}")
+        lines = {round(w[2]) for w in words}
+        t.eq(len(lines), 1 if i == 0 else 2, f"lines of {name!r}")
+        t.ok(name in text(pdf).replace("\n", " "), "the whole name is there")
+
+
+def test_sixty_sessions_flow_over_pages(t):
+    sessions = "".join(
+        f'<session date="2015-02-{9 + i % 5:02d}" start="{8 + i % 9:02d}:00" end="{8 + i % 9:02d}:45" '
+        f'kind="briefing"><topic>Session number {i + 1} on the work of the organisation</topic>'
+        f'<venue>Room {i}</venue><speaker>Speaker {i}</speaker></session>'
+        for i in range(60))
+
+    def many(x):
+        start = x.index('<induction start="2015-02-09"')
+        end = x.index("</induction>", start)
+        return x[:start] + '<induction start="2015-02-09" end="2015-02-13">' + sessions + x[end:]
+
+    data = sample_with(t, "many.xml", many)
+    r = gen(t, "induction", data=data, extra=["--officer", "kh-2015-01"])
+    t.status(r, 0)
+    pdf = t.path("out", "aec-ascc-2", "kh-2015-01-induction.pdf")
+    n = pages(pdf)
+    t.ok(n >= 7, f"{n} pages")
+    schedule_pages = [p for p in range(1, n + 1) if "Session number" in text(pdf, p, p)]
+    t.ok(len(schedule_pages) >= 3, f"schedule on pages {schedule_pages}")
+    for p in schedule_pages:
+        body = text(pdf, p, p)
+        t.ok("DATE" in body and "SESSION" in body, f"header row repeated on page {p}")
+        t.ok(f"Page {p} of {n}" in body, f"page {p} says 'Page {p} of {n}'")
+    all_text = text(pdf)
+    for i in range(60):
+        t.ok(f"Session number {i + 1} on" in all_text, f"session {i + 1} missing")
+
+
+def test_reproducible_and_parallel_runs_match(t):
+    key = keygen(t)
+    outs = []
+    for name, jobs in (("a", "1"), ("b", "1"), ("c", "2"), ("d", "4")):
+        r = gen(t, "certificates", out=name, key=key, extra=["-j", jobs])
+        t.status(r, 0)
+        outs.append({f: open(t.path(name, f), "rb").read() for f in pdfs(t.path(name))})
+        outs[-1]["manifest"] = open(t.path(name, "manifest.csv"), "rb").read()
+    for o in outs[1:]:
+        t.ok(o == outs[0], "byte-identical output across runs and worker counts")
+
+
+def test_rerun_keeps_what_is_up_to_date(t):
+    key = keygen(t)
+    data = sample_with(t, "d.xml", lambda x: x)
+    t.status(gen(t, "certificates", key=key, data=data), 0)
+    before = {f: os.stat(t.path("out", f)).st_mtime_ns for f in pdfs(t.path("out"))}
+    r = t.run(["certificates", data, "-o", t.path("out"), "-k", key],
+              env=t.env(SOURCE_DATE_EPOCH=EPOCH))
+    t.status(r, 0)
+    t.match(r"15 documents .*0 written, 15 up to date", r.err)
+    after = {f: os.stat(t.path("out", f)).st_mtime_ns for f in pdfs(t.path("out"))}
+    t.eq(after, before, "nothing rewritten")
+    # change one officer: only that document is rewritten
+    data = sample_with(t, "d.xml", lambda x: x.replace("Ministry of Women's Affairs",
+                                                       "Ministry of Women&apos;s Affairs and Youth"))
+    r = t.run(["certificates", data, "-o", t.path("out"), "-k", key],
+              env=t.env(SOURCE_DATE_EPOCH=EPOCH))
+    t.status(r, 0)
+    t.match(r"1 written, 14 up to date", r.err)
+    t.ok("Youth" in text(t.path("out", "aec-ascc-2", "kh-2015-01-certificate.pdf")), "rewritten")
+
+
+def test_a_second_run_into_the_same_folder_is_refused(t):
+    key = keygen(t)
+    os.makedirs(t.path("out"))
+    with open(t.path("out", ".attache.lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        r = gen(t, "certificates", key=key)
+    t.status(r, 73)
+    t.match(r"another attache run is writing to this folder", r.err)
+    t.eq(pdfs(t.path("out")), [], "nothing written")
+
+
+def test_one_failing_document_does_not_stop_the_others(t):
+    data = sample_with(t, "d.xml", lambda x: x.replace(
+        '<officer id="la-2015-03" status="graduated">',
+        '<officer id="la-2015-03" status="graduated">').replace(
+        "<email>phonesavanh@example.org</email>",
+        '<email>phonesavanh@example.org</email><photo src="photos/missing.jpg"/>'))
+    r = gen(t, "induction", data=data)
+    t.status(r, 66)
+    t.match(r"officer 'la-2015-03': image 'photos/missing.jpg' cannot be read", r.err)
+    t.match(r"1 document failed", r.err)
+    rows = manifest(t.path("out"))
+    t.eq(len(rows), 21, "the others were written")
+    t.ok("la-2015-03" not in [r_["officer_id"] for r_ in rows], "the failed one is not listed")
+
+
+def test_text_no_font_can_draw_is_an_error(t):
+    data = sample_with(t, "d.xml", lambda x: x.replace(
+        "<ministry>Ministry of Women's Affairs</ministry>",
+        "<ministry>Ministry of Women's Affairs \u4e2d</ministry>"))
+    r = gen(t, "certificates", data=data)
+    t.status(r, 65)
+    t.match(r"officer 'kh-2015-01': \{ministry\} .* has U\+4E2D, which no font", r.err)
+
+
+def test_shaping_scripts_are_refused_not_misprinted(t):
+    tpl = write_data(t, "native.xml", open(os.path.join(t.root, "templates", "certificate.xml"),
+                                           encoding="utf-8").read().replace(
+        "{join-all(' ', honorific, name[not(@lang)])}", "{name[@lang='km']}").replace(
+        'name="certificate" kind="certificate"', 'name="native" kind="native"'))
+    r = gen(t, "render", extra=[], data=SAMPLE) if False else None
+    key = keygen(t)
+    r = t.run(["render", tpl, SAMPLE, "-o", t.path("out"), "-k", key, "--officer", "kh-2015-01",
+               "-q"], env=t.env(SOURCE_DATE_EPOCH=EPOCH))
+    t.status(r, 65)
+    t.match(r"officer 'kh-2015-01': \{name\[@lang='km'\]\} .* Khmer script, which needs text "
+            r"shaping", r.err)
+
+
+def test_usage_errors(t):
+    key = keygen(t)
+    cases = [
+        (["certificates", SAMPLE, "-k", key], 64, r"needs an output folder"),
+        (["certificates", SAMPLE, "-o", t.path("o"), "-k", key, "--officer", "nobody"], 64,
+         r"there is no officer 'nobody'"),
+        (["certificates", SAMPLE, "-o", t.path("o"), "-k", key, "--batch", "b99"], 64,
+         r"there is no batch 'b99'"),
+        (["certificates", SAMPLE, "-o", t.path("o"), "-k", key, "--shard", "5/4"], 64,
+         r"--shard '5/4' is not K/N"),
+        (["certificates", SAMPLE, "-o", t.path("o"), "-k", key, "-t", "letter"], 64,
+         r"makes 'letter' documents, not 'certificate'"),
+        (["certificates", SAMPLE, "-o", t.path("o")], 64, r"attache keygen"),
+        (["render", "nosuch", SAMPLE, "-o", t.path("o"), "-k", key], 64,
+         r"no built-in template 'nosuch'"),
+    ]
+    for args, code, rx in cases:
+        r = t.run(args)
+        t.status(r, code, " ".join(args[:1] + args[2:]))
+        t.match(rx, r.err)
+
+
+def test_invalid_data_writes_nothing(t):
+    data = sample_with(t, "bad.xml", lambda x: x.replace('end="2016-02-05"', 'end="2016-02-30"'))
+    r = gen(t, "certificates", data=data)
+    t.status(r, 65)
+    t.ok(not os.path.exists(t.path("out")), "no output folder")
+
+
+def test_output_that_cannot_be_created(t):
+    key = keygen(t)
+    open(t.path("file"), "w").close()
+    r = t.run(["certificates", SAMPLE, "-o", t.path("file", "sub"), "-k", key, "-q"])
+    t.status(r, 73)
+
+
+def test_merged_print_file(t):
+    r = gen(t, "certificates", extra=["--merge", t.path("print.pdf")])
+    t.status(r, 0)
+    pdf = t.path("print.pdf")
+    ok, why = qpdf_ok(pdf)
+    t.ok(ok, why)
+    t.eq(pages(pdf), len(GRADUATED))
+    body = text(pdf)
+    for name in names_from_sample().values():
+        pass
+    t.ok("Nguyễn Thị Thu Hà" in body, "text in the print file")
+    raw = open(pdf, "rb").read()
+    t.eq(raw.count(b"/FontFile2"), len({f[0] for f in fonts(pdf)}), "each font embedded once")
+    t.ok(raw.count(b"/Outlines") >= 1, "bookmarks")
+
+
+def test_shards_make_the_same_set(t):
+    key = keygen(t)
+    t.status(gen(t, "letters", out="all", key=key), 0)
+    every = set(pdfs(t.path("all")))
+    got = []
+    for k in range(1, 5):
+        r = gen(t, "letters", out=f"s{k}", key=key, extra=["--shard", f"{k}/4"])
+        t.status(r, 0)
+        got += pdfs(t.path(f"s{k}"))
+        for f in pdfs(t.path(f"s{k}")):
+            t.eq(open(t.path(f"s{k}", f), "rb").read(), open(t.path("all", f), "rb").read(),
+                 f"{f} same as unsharded")
+    t.eq(sorted(got), sorted(every), "the shards together make every document once")
+    r = t.run(["manifest", "merge", "-o", t.path("merged.csv")] +
+              [t.path(f"s{k}", "manifest.csv") for k in range(1, 5)] + ["--data", SAMPLE])
+    t.status(r, 0)
+    t.eq(open(t.path("merged.csv"), "rb").read(), open(t.path("all", "manifest.csv"), "rb").read(),
+         "merged manifest equals the unsharded one")
+
+
+def test_shard_from_the_environment(t):
+    key = keygen(t)
+    r = gen(t, "letters", out="s", key=key, env={"SLURM_ARRAY_TASK_ID": "1",
+                                                  "SLURM_ARRAY_TASK_COUNT": "4",
+                                                  "SLURM_ARRAY_TASK_MIN": "1"})
+    t.status(r, 0)
+    r2 = gen(t, "letters", out="e", key=key, extra=["--shard", "1/4"])
+    t.status(r2, 0)
+    t.eq(pdfs(t.path("s")), pdfs(t.path("e")), "Slurm task 1 of 4 is shard 1/4")
+    r3 = gen(t, "letters", out="k", key=key, env={"JOB_COMPLETION_INDEX": "0"})
+    t.status(r3, 64)
+    t.match(r"ATTACHE_SHARDS", r3.err)
+
+
+def test_kill_leaves_only_whole_documents(t):
+    """kill -9 in the middle of a run: every PDF under its final name is
+    whole, and a second run completes the set."""
+    body = "".join(
+        f'<officer id="o{i}" status="graduated"><name>Officer Number {i}</name>'
+        f'<country code="VN"/><ministry>Ministry</ministry><placement department="AEC"/></officer>'
+        for i in range(400))
+    data = sample_with(t, "big.xml", lambda x: x.replace(
+        x[x.index('      <officer id="kh-2015-01"'):x.index("    </batch>")], body))
+    key = keygen(t)
+    env = t.env(SOURCE_DATE_EPOCH=EPOCH)
+    p = subprocess.Popen([t.attache, "certificates", data, "-o", t.path("out"), "-k", key, "-q",
+                          "-j", "2"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and p.poll() is None:
+        if len(pdfs(t.path("out"))) >= 20 if os.path.isdir(t.path("out")) else False:
+            break
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    for f in pdfs(t.path("out")):
+        ok, why = qpdf_ok(t.path("out", f))
+        t.ok(ok, f"{f} is damaged after kill -9: {why}")
+    r = t.run(["certificates", data, "-o", t.path("out"), "-k", key], env=env)
+    t.status(r, 0)
+    rows = manifest(t.path("out"))
+    t.ok(len(rows) >= 400, f"{len(rows)} documents after the rerun")
+    leftovers = [f for f in os.listdir(t.path("out", "aec-ascc-2")) if f.startswith(".")]
+    t.eq(leftovers, [], "temporary files cleaned up")
