@@ -133,6 +133,68 @@ size_t attache_data_batch_count(const attache_data *data);
 const attache_batch_info *attache_data_batch(const attache_data *data, size_t i);
 const char *attache_data_name(const attache_data *data);
 
+/* ---- keys and verification ------------------------------------------------ */
+
+/*
+ * Make an Ed25519 key pair: NAME.key (secret, mode 0600) and NAME.pub
+ * (docs/token.md), for documents issued by `issuer` (an id of the data's
+ * issuer).  `not_before`/`not_after` (YYYY-MM-DD, may be NULL) bound the
+ * issue dates the public key accepts.  Neither file may exist already:
+ * a key is never overwritten (ATTACHE_ERR_CANTCREAT).
+ */
+attache_status attache_keygen(const char *name, const char *issuer, const char *not_before,
+                              const char *not_after, attache_error *err);
+
+typedef enum attache_verdict {
+    ATTACHE_VALID,
+    ATTACHE_INVALID,          /* malformed, bad signature, issued outside the key's window */
+    ATTACHE_REVOKED,          /* valid, but on the revocation list */
+    ATTACHE_UNKNOWN_KEY       /* signed with a key the verifier does not have */
+} attache_verdict;
+
+/* What verification says of one QR text.  Fields other than `verdict` and
+ * `reason` are only trustworthy for VALID and REVOKED; they are sanitised
+ * (control and bidi characters escaped) so they can be printed. */
+typedef struct attache_verification {
+    attache_verdict verdict;
+    char reason[200];          /* why it is not VALID; the revocation's reason */
+    char kind[40], document_id[80], officer_name[400], batch_id[80], issue_date[11];
+    char kid[17];              /* hex */
+    char revoked_on[11];       /* REVOKED: the date */
+} attache_verification;
+
+typedef struct attache_verifier attache_verifier;
+
+attache_verifier *attache_verifier_new(attache_error *err);
+void attache_verifier_free(attache_verifier *v);
+
+/* Trust a public key (.pub file).  Two keys with one kid are refused (ATTACHE_ERR_USAGE). */
+attache_status attache_verifier_add_key(attache_verifier *v, const char *path, attache_error *err);
+
+/* Use a revocation list (docs/token.md).  ATTACHE_ERR_DATA if it is malformed. */
+attache_status attache_verifier_add_revocations(attache_verifier *v, const char *path,
+                                                attache_error *err);
+
+/* Verify a QR text: a token "ATT1:..." or a URL that ends in one. */
+attache_verdict attache_verify_text(const attache_verifier *v, const char *text,
+                                    attache_verification *out);
+
+/*
+ * Find the QR codes in a PNG or JPEG picture (a scan or a photo) and verify
+ * each.  *out (free()) receives *n results; none found is not an error
+ * (*n == 0).  ATTACHE_ERR_NOINPUT/DATA when the picture cannot be read.
+ */
+attache_status attache_verify_image(const attache_verifier *v, const char *path,
+                                    attache_verification **out, size_t *n, attache_error *err);
+
+/*
+ * Add document `document_id` to the revocation list at `path` (created if
+ * missing), revoked on `date` (YYYY-MM-DD) for `reason`; the file is
+ * replaced atomically.  A document already on the list is refused.
+ */
+attache_status attache_revoke(const char *path, const char *document_id, const char *reason,
+                              const char *date, attache_error *err);
+
 /* ---- templates ---------------------------------------------------------- */
 
 /* A built-in template, as `attache templates` lists it. */

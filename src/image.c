@@ -559,6 +559,88 @@ done:
     return rc;
 }
 
+static attache_status grey_jpeg(const unsigned char *bytes, size_t size, const char *name,
+                                int *w, int *h, unsigned char **px, attache_error *err)
+{
+    struct jpeg_decompress_struct ci;
+    struct jpeg_err je;
+    unsigned char *volatile buf = NULL;
+
+    memset(&ci, 0, sizeof ci);
+    ci.err = jpeg_std_error(&je.mgr);
+    je.mgr.error_exit = jpeg_fail;
+    je.mgr.emit_message = jpeg_quiet;
+    if (setjmp(je.jump)) {
+        jpeg_destroy_decompress(&ci);
+        free(buf);
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable JPEG image (%s)",
+                       je.message);
+    }
+    jpeg_create_decompress(&ci);
+    jpeg_mem_src(&ci, bytes, (unsigned long)size);
+    jpeg_read_header(&ci, TRUE);
+    if (ci.image_width == 0 || ci.image_height == 0 || ci.image_width > MAX_SIDE ||
+        ci.image_height > MAX_SIDE ||
+        (size_t)ci.image_width * ci.image_height > MAX_PIXELS) {
+        jpeg_destroy_decompress(&ci);
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is too large");
+    }
+    ci.out_color_space = JCS_GRAYSCALE;
+    jpeg_start_decompress(&ci);
+    buf = malloc((size_t)ci.output_width * ci.output_height);
+    if (!buf) {
+        jpeg_destroy_decompress(&ci);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    while (ci.output_scanline < ci.output_height) {
+        JSAMPROW row = buf + (size_t)ci.output_scanline * ci.output_width;
+        jpeg_read_scanlines(&ci, &row, 1);
+    }
+    *w = (int)ci.output_width;
+    *h = (int)ci.output_height;
+    jpeg_finish_decompress(&ci);
+    jpeg_destroy_decompress(&ci);
+    *px = buf;
+    return ATTACHE_OK;
+}
+
+attache_status image_decode_grey(const unsigned char *bytes, size_t size, const char *name,
+                                 int *w, int *h, unsigned char **px, attache_error *err)
+{
+    png_image pi;
+    png_color white = {255, 255, 255};
+
+    *px = NULL;
+    if (size >= 3 && !memcmp(bytes, "\xff\xd8\xff", 3))
+        return grey_jpeg(bytes, size, name, w, h, px, err);
+    if (size < 8 || memcmp(bytes, "\x89PNG\r\n\x1a\n", 8))
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "is neither a PNG nor a JPEG image");
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&pi, bytes, size))
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable PNG image (%s)",
+                       pi.message);
+    if (pi.width == 0 || pi.height == 0 || pi.width > MAX_SIDE || pi.height > MAX_SIDE ||
+        (size_t)pi.width * pi.height > MAX_PIXELS) {
+        png_image_free(&pi);
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is too large");
+    }
+    pi.format = PNG_FORMAT_GRAY;
+    *px = malloc(PNG_IMAGE_SIZE(pi));
+    if (!*px) {
+        png_image_free(&pi);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    if (!png_image_finish_read(&pi, &white, *px, 0, NULL)) {
+        free(*px);
+        *px = NULL;
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is damaged (%s)", pi.message);
+    }
+    *w = (int)pi.width;
+    *h = (int)pi.height;
+    return ATTACHE_OK;
+}
+
 attache_status image_from_memory(const unsigned char *bytes, size_t size, const char *name,
                                  const struct image_box *box, struct image **out,
                                  attache_error *err)

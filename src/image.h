@@ -68,6 +68,13 @@ attache_status image_from_memory(const unsigned char *bytes, size_t size, const 
                                  const struct image_box *box, struct image **out,
                                  attache_error *err);
 
+/*
+ * Decode a PNG or JPEG picture to 8-bit grey (transparent parts white), for
+ * reading QR codes from scans and photos.  *px (free()) is w * h bytes.
+ */
+attache_status image_decode_grey(const unsigned char *bytes, size_t size, const char *name,
+                                 int *w, int *h, unsigned char **px, attache_error *err);
+
 /* Drop a reference; the image is freed with the last one.  NULL is fine. */
 void image_free(struct image *img);
 

@@ -31,6 +31,9 @@ int cmd_letters(int argc, char **argv);
 int cmd_induction(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];

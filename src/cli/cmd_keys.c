@@ -1,0 +1,306 @@
+/*
+ * cmd_keys.c: attache keygen, attache verify, attache revoke.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define MAX_LINE 8192
+
+int cmd_keygen(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"issuer", required_argument, NULL, 'i'},
+        {"not-before", required_argument, NULL, 'b'},
+        {"not-after", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    const char *name = NULL, *issuer = NULL, *nb = NULL, *na = NULL;
+    attache_error err;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': name = optarg; break;
+        case 'i': issuer = optarg; break;
+        case 'b': nb = optarg; break;
+        case 'a': na = optarg; break;
+        case 'h': return cli_usage("keygen", false);
+        default:
+            cli_error("keygen: unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("keygen");
+        }
+    }
+    if (!name || optind != argc) {
+        cli_error("keygen needs -o NAME (it writes NAME.key and NAME.pub)");
+        return cli_bad_option("keygen");
+    }
+    if (!issuer) {
+        cli_error("keygen needs --issuer ID: the id of the issuer in your data (<issuer id=...>)");
+        return cli_bad_option("keygen");
+    }
+    attache_error_clear(&err);
+    if (attache_keygen(name, issuer, nb, na, &err) != ATTACHE_OK)
+        return cli_report(&err);
+    printf("%s.key\n%s.pub\n", name, name);
+    return 0;
+}
+
+static const char *verdict_name(attache_verdict v)
+{
+    switch (v) {
+    case ATTACHE_VALID: return "VALID";
+    case ATTACHE_REVOKED: return "REVOKED";
+    case ATTACHE_UNKNOWN_KEY: return "UNKNOWN-KEY";
+    default: return "INVALID";
+    }
+}
+
+static const char *field(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+/* STATUS kind document-id name batch issue-date [detail], tab-separated */
+static void print_result(const attache_verification *r)
+{
+    printf("%s\t%s\t%s\t%s\t%s\t%s", verdict_name(r->verdict), field(r->kind),
+           field(r->document_id), field(r->officer_name), field(r->batch_id),
+           field(r->issue_date));
+    switch (r->verdict) {
+    case ATTACHE_VALID:
+        break;
+    case ATTACHE_REVOKED:
+        printf("\trevoked on %s: %s", r->revoked_on, r->reason);
+        break;
+    case ATTACHE_UNKNOWN_KEY:
+        printf("\tkid %s: no public key for it (the fields are not verified)", r->kid);
+        break;
+    default:
+        printf("\t%s", r->reason);
+        break;
+    }
+    putchar('\n');
+}
+
+static bool is_picture(const char *arg)
+{
+    FILE *f;
+    unsigned char magic[8] = {0};
+    bool yes;
+
+    if (!strncmp(arg, "ATT1:", 5) || strstr(arg, "://"))
+        return false;
+    f = fopen(arg, "rb");
+    if (!f)
+        return false;
+    yes = fread(magic, 1, sizeof magic, f) >= 3 &&
+          (!memcmp(magic, "\x89PNG", 4) || !memcmp(magic, "\xff\xd8\xff", 3));
+    fclose(f);
+    return yes;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"pub", required_argument, NULL, 'p'},
+        {"revoked", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    attache_verifier *v;
+    attache_error err;
+    int c, i, status = 0, nkeys = 0;
+    bool all_valid = true, any = false;
+
+    attache_error_clear(&err);
+    v = attache_verifier_new(&err);
+    if (!v)
+        return cli_report(&err);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (attache_verifier_add_key(v, optarg, &err) != ATTACHE_OK) {
+                status = cli_report(&err);
+                if (status == 65 || status == 66)
+                    status = 64;
+                goto done;
+            }
+            nkeys++;
+            break;
+        case 'r':
+            if (attache_verifier_add_revocations(v, optarg, &err) != ATTACHE_OK) {
+                status = cli_report(&err);
+                goto done;
+            }
+            break;
+        case 'h':
+            status = cli_usage("verify", false);
+            goto done;
+        default:
+            cli_error("verify: unknown option or missing value: '%s'", argv[optind - 1]);
+            status = cli_bad_option("verify");
+            goto done;
+        }
+    }
+    if (!nkeys && getenv("ATTACHE_PUB") && *getenv("ATTACHE_PUB")) {
+        char *list = strdup(getenv("ATTACHE_PUB")), *save = NULL, *tok;
+        for (tok = list ? strtok_r(list, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save)) {
+            if (attache_verifier_add_key(v, tok, &err) != ATTACHE_OK) {
+                status = cli_report(&err);
+                if (status == 65 || status == 66)
+                    status = 64;
+                free(list);
+                goto done;
+            }
+            nkeys++;
+        }
+        free(list);
+    }
+    if (!nkeys) {
+        cli_error("verify needs public keys: --pub FILE, or ATTACHE_PUB=FILE[:FILE...]");
+        status = cli_bad_option("verify");
+        goto done;
+    }
+    if (optind == argc) {
+        cli_error("verify needs an INPUT: a QR text, a picture, or - for lines on stdin");
+        status = cli_bad_option("verify");
+        goto done;
+    }
+    for (i = optind; i < argc; i++) {
+        attache_verification r;
+
+        if (!strcmp(argv[i], "-")) {
+            char *line = malloc(MAX_LINE);
+            size_t len = 0;
+            int ch;
+            bool overlong = false;
+
+            if (!line) {
+                cli_error("out of memory");
+                status = 70;
+                goto done;
+            }
+            /* one token per line; a line over the limit is read to its end and refused */
+            while ((ch = getchar()) != EOF || len > 0 || overlong) {
+                if (ch != '\n' && ch != EOF) {
+                    if (len + 1 < MAX_LINE)
+                        line[len++] = (char)ch;
+                    else
+                        overlong = true;
+                    continue;
+                }
+                line[len] = '\0';
+                if (len || overlong) {
+                    if (overlong) {
+                        memset(&r, 0, sizeof r);
+                        r.verdict = ATTACHE_INVALID;
+                        snprintf(r.reason, sizeof r.reason, "malformed: the line is too long");
+                    } else
+                        attache_verify_text(v, line, &r);
+                    print_result(&r);
+                    all_valid &= r.verdict == ATTACHE_VALID;
+                    any = true;
+                }
+                len = 0;
+                overlong = false;
+                if (ch == EOF)
+                    break;
+            }
+            free(line);
+        } else if (is_picture(argv[i])) {
+            attache_verification *rs = NULL;
+            size_t n = 0, k;
+
+            attache_error_clear(&err);
+            if (attache_verify_image(v, argv[i], &rs, &n, &err) != ATTACHE_OK) {
+                cli_report(&err);
+                memset(&r, 0, sizeof r);
+                r.verdict = ATTACHE_INVALID;
+                snprintf(r.reason, sizeof r.reason, "the picture cannot be read");
+                print_result(&r);
+                all_valid = false;
+            } else if (!n) {
+                memset(&r, 0, sizeof r);
+                r.verdict = ATTACHE_INVALID;
+                snprintf(r.reason, sizeof r.reason, "no QR code found in the picture");
+                print_result(&r);
+                all_valid = false;
+            }
+            for (k = 0; k < n; k++) {
+                print_result(&rs[k]);
+                all_valid &= rs[k].verdict == ATTACHE_VALID;
+            }
+            free(rs);
+            any = true;
+        } else {
+            attache_verify_text(v, argv[i], &r);
+            print_result(&r);
+            all_valid &= r.verdict == ATTACHE_VALID;
+            any = true;
+        }
+    }
+    if (fflush(stdout) != 0) {
+        cli_error("cannot write to standard output");
+        status = 74;
+        goto done;
+    }
+    status = all_valid && any ? 0 : 1;
+done:
+    attache_verifier_free(v);
+    return status;
+}
+
+int cmd_revoke(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"reason", required_argument, NULL, 'r'},
+        {"list", required_argument, NULL, 'l'},
+        {"date", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    const char *reason = NULL, *list = NULL, *date = NULL;
+    char today[11];
+    attache_error err;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r': reason = optarg; break;
+        case 'l': list = optarg; break;
+        case 'd': date = optarg; break;
+        case 'h': return cli_usage("revoke", false);
+        default:
+            cli_error("revoke: unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("revoke");
+        }
+    }
+    if (argc - optind != 1 || !reason || !list) {
+        cli_error("revoke needs a DOCID, --reason TEXT and --list FILE");
+        return cli_bad_option("revoke");
+    }
+    if (!date) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        date = today;
+    }
+    attache_error_clear(&err);
+    if (attache_revoke(list, argv[optind], reason, date, &err) != ATTACHE_OK)
+        return cli_report(&err);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * keys.h: Ed25519 key pairs for signing documents (libsodium), in small
+ * text files (docs/token.md describes them).
+ *
+ *   NAME.key   the secret key: mode 0600, refused if group or others can read it
+ *   NAME.pub   the public key, its kid, the issuer, an optional validity window
+ *
+ * kid = the first 8 bytes of SHA-256 of the raw 32-byte public key.
+ */
+#ifndef ATTACHE_KEYS_H
+#define ATTACHE_KEYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attache.h"
+
+#define KID_BYTES 8
+
+/* ---- signing ----------------------------------------------------------- */
+
+struct signing_key;
+
+/* Load a secret key file; refuses one that group or others may read. */
+struct signing_key *signing_key_load(const char *path, attache_error *err);
+void signing_key_free(struct signing_key *key);
+
+const char *signing_key_issuer(const struct signing_key *key);
+const unsigned char *signing_key_public(const struct signing_key *key);   /* 32 bytes */
+const unsigned char *signing_key_kid(const struct signing_key *key);      /* 8 bytes */
+
+/* Ed25519 signature of `msg` into sig[64].  Thread-safe. */
+void signing_key_sign(const struct signing_key *key, const unsigned char *msg, size_t len,
+                      unsigned char sig[64]);
+
+/* How to make a key, for messages: "make one with 'attache keygen -o NAME'". */
+const char *signing_key_hint(void);
+
+/* ---- verifying -------------------------------------------------------- */
+
+struct public_key {
+    unsigned char key[32];
+    unsigned char kid[KID_BYTES];
+    char issuer[65];
+    int64_t not_before, not_after;   /* Unix times; 0: no limit */
+    char file[256];
+};
+
+/* Read a .pub file.  ATTACHE_ERR_DATA (with the line) when it is malformed. */
+attache_status public_key_load(const char *path, struct public_key *out, attache_error *err);
+
+/* The kid as 16 lower-case hex digits. */
+void kid_hex(const unsigned char kid[KID_BYTES], char out[2 * KID_BYTES + 1]);
+
+#endif

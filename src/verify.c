@@ -1,0 +1,384 @@
+/*
+ * verify.c: checking documents' QR codes offline: trusted public keys, a
+ * revocation list, and pictures of printed documents read with libzbar.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/hash.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+#include <zbar.h>
+
+#include "date.h"
+#include "error.h"
+#include "image.h"
+#include "keys.h"
+#include "output.h"
+#include "resource.h"
+#include "text.h"
+#include "token.h"
+#include "util.h"
+
+#define MAX_KEYS 256
+#define MAX_LIST (64u * 1024 * 1024)
+#define MAX_PICTURE (64u * 1024 * 1024)
+
+struct revocation {
+    char date[11];
+    char reason[201];
+};
+
+struct attache_verifier {
+    struct public_key keys[MAX_KEYS];
+    size_t nkeys;
+    xmlHashTablePtr revoked;       /* document id -> struct revocation */
+};
+
+attache_verifier *attache_verifier_new(attache_error *err)
+{
+    attache_verifier *v = calloc(1, sizeof *v);
+
+    if (!v)
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    return v;
+}
+
+static void free_entry(void *payload, const xmlChar *name)
+{
+    (void)name;
+    free(payload);
+}
+
+void attache_verifier_free(attache_verifier *v)
+{
+    if (!v)
+        return;
+    if (v->revoked)
+        xmlHashFree(v->revoked, free_entry);
+    free(v);
+}
+
+attache_status attache_verifier_add_key(attache_verifier *v, const char *path, attache_error *err)
+{
+    struct public_key k;
+    attache_status rc = public_key_load(path, &k, err);
+    size_t i;
+    char hex[2 * KID_BYTES + 1];
+
+    if (rc != ATTACHE_OK)
+        return rc;
+    for (i = 0; i < v->nkeys; i++)
+        if (!memcmp(v->keys[i].kid, k.kid, KID_BYTES)) {
+            if (!memcmp(v->keys[i].key, k.key, 32))
+                return ATTACHE_OK;       /* the same key twice */
+            kid_hex(k.kid, hex);
+            return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                           "has the kid %s of another key, %s: the tokens of one could not be "
+                           "told from the other's; use only one of them", hex, v->keys[i].file);
+        }
+    if (v->nkeys == MAX_KEYS)
+        return err_set(err, ATTACHE_ERR_USAGE, path, 0, "more than %d public keys", MAX_KEYS);
+    v->keys[v->nkeys++] = k;
+    return ATTACHE_OK;
+}
+
+/* ---- revocation lists ---------------------------------------------------- */
+
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+static xmlSchemaPtr schema;
+
+static void compile_schema(void)
+{
+    const struct resource *r = resource_find("schema/revocations-1.xsd");
+    xmlSchemaParserCtxtPtr pc;
+
+    xmlInitParser();
+    if (!r || !(pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size)))
+        return;
+    schema = xmlSchemaParse(pc);
+    xmlSchemaFreeParserCtxt(pc);
+}
+
+struct first_error {
+    const char *file;
+    attache_error *err;
+    bool seen;
+};
+
+static void on_error(void *arg, xmlErrorPtr e)
+{
+    struct first_error *f = arg;
+    char msg[300];
+    size_t n;
+
+    if (f->seen || e->level == XML_ERR_WARNING)
+        return;
+    f->seen = true;
+    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "invalid");
+    n = strcspn(msg, "\n");
+    msg[n] = '\0';
+    err_set(f->err, ATTACHE_ERR_DATA, f->file, e->line > 0 ? (unsigned long)e->line : 0,
+            "not a valid revocation list: %s", msg);
+}
+
+/* Parse and validate a revocation list; NULL (and err) when it is not one. */
+static xmlDocPtr load_list(const char *path, const unsigned char *bytes, size_t size,
+                           attache_error *err)
+{
+    struct first_error fe = {path, err, false};
+    xmlSchemaValidCtxtPtr vc;
+    xmlDocPtr doc;
+
+    pthread_once(&schema_once, compile_schema);
+    if (!schema) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "the revocation list schema does not compile");
+        return NULL;
+    }
+    if (memmem(bytes, size, "<!DOCTYPE", 9) || memmem(bytes, size, "<!ENTITY", 8)) {
+        err_set(err, ATTACHE_ERR_DATA, path, 0, "revocation lists may not have a DOCTYPE");
+        return NULL;
+    }
+    xmlSetStructuredErrorFunc(&fe, on_error);
+    doc = xmlReadMemory((const char *)bytes, (int)size, path, NULL,
+                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOBLANKS);
+    if (doc && (vc = xmlSchemaNewValidCtxt(schema))) {
+        xmlSchemaSetValidStructuredErrors(vc, on_error, &fe);
+        if (xmlSchemaValidateDoc(vc, doc) != 0) {
+            xmlFreeDoc(doc);
+            doc = NULL;
+        }
+        xmlSchemaFreeValidCtxt(vc);
+    }
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (!doc && !fe.seen)
+        err_set(err, ATTACHE_ERR_DATA, path, 0, "not a valid revocation list");
+    return doc;
+}
+
+attache_status attache_verifier_add_revocations(attache_verifier *v, const char *path,
+                                                attache_error *err)
+{
+    unsigned char *bytes;
+    size_t size;
+    xmlDocPtr doc;
+    xmlNodePtr n;
+    attache_status rc = attache_read_input(path, MAX_LIST, &bytes, &size, err);
+
+    if (rc != ATTACHE_OK)
+        return rc;
+    doc = load_list(path, bytes, size, err);
+    free(bytes);
+    if (!doc)
+        return err->code;
+    if (!v->revoked && !(v->revoked = xmlHashCreate(64))) {
+        xmlFreeDoc(doc);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    for (n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+        struct revocation *r;
+        xmlChar *id, *date, *reason;
+
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        r = calloc(1, sizeof *r);
+        id = xmlGetNoNsProp(n, BAD_CAST "document");
+        date = xmlGetNoNsProp(n, BAD_CAST "date");
+        reason = xmlNodeGetContent(n);
+        if (r && id && date) {
+            snprintf(r->date, sizeof r->date, "%s", date);
+            text_sanitize(r->reason, sizeof r->reason, reason ? (const char *)reason : "");
+            if (xmlHashAddEntry(v->revoked, id, r) != 0)
+                free(r);      /* listed twice, or in two lists: the first counts */
+        } else
+            free(r);
+        xmlFree(id);
+        xmlFree(date);
+        xmlFree(reason);
+    }
+    xmlFreeDoc(doc);
+    return ATTACHE_OK;
+}
+
+attache_status attache_revoke(const char *path, const char *document_id, const char *reason,
+                              const char *date, attache_error *err)
+{
+    unsigned char *bytes = NULL;
+    size_t size = 0;
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root, n;
+    xmlChar *out = NULL;
+    int len = 0;
+    struct date d;
+    attache_status rc = ATTACHE_OK;
+    char clip[80];
+    const char *p;
+
+    if (!date_parse(date, &d))
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "the date '%s' is not YYYY-MM-DD",
+                       text_clip(clip, sizeof clip, date, 20));
+    for (p = document_id; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || (*p == '-' && p != document_id)))
+            break;
+    if (*p || !*document_id || strlen(document_id) > 64)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
+                       "'%s' is not a document id (like C-7K3M-Q2XA-PL4D)",
+                       text_clip(clip, sizeof clip, document_id, 40));
+    if (text_forbidden_char(reason) || text_length(reason) > 200 || !*reason)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
+                       "the reason must be 1 to 200 printable characters");
+    rc = attache_read_input(path, MAX_LIST, &bytes, &size, err);
+    if (rc == ATTACHE_ERR_NOINPUT && access(path, F_OK) != 0) {
+        /* a new list */
+        rc = ATTACHE_OK;
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        root = doc ? xmlNewNode(NULL, BAD_CAST "revocations") : NULL;
+        if (!root) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            goto done;
+        }
+        xmlSetProp(root, BAD_CAST "version", BAD_CAST "1");
+        xmlDocSetRootElement(doc, root);
+    } else if (rc != ATTACHE_OK)
+        goto done;
+    else if (!(doc = load_list(path, bytes, size, err))) {
+        rc = err->code;
+        goto done;
+    }
+    root = xmlDocGetRootElement(doc);
+    for (n = root->children; n; n = n->next) {
+        xmlChar *id = n->type == XML_ELEMENT_NODE ? xmlGetNoNsProp(n, BAD_CAST "document") : NULL;
+        bool same = id && !strcmp((const char *)id, document_id);
+        xmlFree(id);
+        if (same) {
+            rc = err_set(err, ATTACHE_ERR_DATA, path, (unsigned long)xmlGetLineNo(n),
+                         "document %s is already revoked", document_id);
+            goto done;
+        }
+    }
+    n = xmlNewTextChild(root, NULL, BAD_CAST "revoked", BAD_CAST reason);
+    if (!n) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    xmlSetProp(n, BAD_CAST "document", BAD_CAST document_id);
+    xmlSetProp(n, BAD_CAST "date", BAD_CAST date);
+    xmlDocDumpFormatMemoryEnc(doc, &out, &len, "UTF-8", 1);
+    if (!out) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    rc = write_file_atomic(path, out, (size_t)len, err);
+done:
+    xmlFree(out);
+    xmlFreeDoc(doc);
+    free(bytes);
+    return rc;
+}
+
+/* ---- verifying ------------------------------------------------------------ */
+
+static void fill(attache_verification *out, const struct token_info *info)
+{
+    struct date d;
+
+    text_clip(out->kind, sizeof out->kind, info->kind, 32);
+    text_clip(out->document_id, sizeof out->document_id, info->document_id, 64);
+    text_clip(out->officer_name, sizeof out->officer_name, info->officer_name, 200);
+    text_clip(out->batch_id, sizeof out->batch_id, info->batch_id, 64);
+    if (info->have_claims) {
+        d = date_from_time((time_t)info->iat);
+        snprintf(out->issue_date, sizeof out->issue_date, "%04d-%02d-%02d", d.year % 10000,
+                 d.month, d.day);
+    }
+}
+
+attache_verdict attache_verify_text(const attache_verifier *v, const char *text,
+                                    attache_verification *out)
+{
+    struct token_info info;
+    char reason[200];
+    const struct revocation *r;
+    enum token_status st;
+
+    memset(out, 0, sizeof *out);
+    st = token_verify(text, v->keys, v->nkeys, &info, reason, sizeof reason);
+    text_sanitize(out->reason, sizeof out->reason, reason);
+    kid_hex(info.kid, out->kid);
+    if (st == TOKEN_UNKNOWN_KEY) {
+        fill(out, &info);
+        return out->verdict = ATTACHE_UNKNOWN_KEY;
+    }
+    if (st != TOKEN_VALID)
+        return out->verdict = ATTACHE_INVALID;
+    fill(out, &info);
+    r = v->revoked ? xmlHashLookup(v->revoked, BAD_CAST info.document_id) : NULL;
+    if (r) {
+        snprintf(out->revoked_on, sizeof out->revoked_on, "%s", r->date);
+        snprintf(out->reason, sizeof out->reason, "%s", r->reason);
+        return out->verdict = ATTACHE_REVOKED;
+    }
+    out->reason[0] = '\0';
+    return out->verdict = ATTACHE_VALID;
+}
+
+attache_status attache_verify_image(const attache_verifier *v, const char *path,
+                                    attache_verification **out, size_t *n, attache_error *err)
+{
+    unsigned char *bytes = NULL, *px = NULL;
+    size_t size;
+    int w, h;
+    zbar_image_scanner_t *scanner = NULL;
+    zbar_image_t *img = NULL;
+    const zbar_symbol_t *sym;
+    attache_status rc;
+    size_t count = 0;
+
+    *out = NULL;
+    *n = 0;
+    rc = attache_read_input(path, MAX_PICTURE, &bytes, &size, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    rc = image_decode_grey(bytes, size, path, &w, &h, &px, err);
+    free(bytes);
+    if (rc != ATTACHE_OK)
+        return rc;
+    scanner = zbar_image_scanner_create();
+    img = zbar_image_create();
+    if (!scanner || !img) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start the QR code reader");
+        goto done;
+    }
+    zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+    zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+    zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+    zbar_image_set_size(img, (unsigned)w, (unsigned)h);
+    zbar_image_set_data(img, px, (unsigned long)w * (unsigned long)h, NULL);
+    if (zbar_scan_image(scanner, img) < 0) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, "cannot be scanned for QR codes");
+        goto done;
+    }
+    for (sym = zbar_image_first_symbol(img); sym; sym = zbar_symbol_next(sym))
+        count++;
+    *out = calloc(count ? count : 1, sizeof **out);
+    if (!*out) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    for (sym = zbar_image_first_symbol(img); sym; sym = zbar_symbol_next(sym)) {
+        const char *data = zbar_symbol_get_data(sym);
+        attache_verify_text(v, data ? data : "", &(*out)[(*n)++]);
+    }
+done:
+    if (img)
+        zbar_image_destroy(img);
+    if (scanner)
+        zbar_image_scanner_destroy(scanner);
+    free(px);
+    return rc;
+}
