@@ -77,7 +77,8 @@ $(BUILD)/attache: $(CLI_OBJ) $(BUILD)/libattache.a
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< \
+	@echo "  TEST    $<"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libattache.a $(ALL_LIBS)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

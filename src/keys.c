@@ -234,6 +234,18 @@ done:
     return k;
 }
 
+struct signing_key *signing_key_from_seed(const unsigned char seed[32], const char *issuer)
+{
+    struct signing_key *k;
+
+    if (sodium_init() < 0 || !valid_id(issuer) || !(k = sodium_malloc(sizeof *k)))
+        return NULL;
+    crypto_sign_seed_keypair(k->pk, k->sk, seed);
+    make_kid(k->pk, k->kid);
+    snprintf(k->issuer, sizeof k->issuer, "%s", issuer);
+    return k;
+}
+
 void signing_key_free(struct signing_key *key)
 {
     if (key)

@@ -25,6 +25,9 @@ struct signing_key;
 struct signing_key *signing_key_load(const char *path, attache_error *err);
 void signing_key_free(struct signing_key *key);
 
+/* A key from its 32-byte seed (for tests and test vectors). */
+struct signing_key *signing_key_from_seed(const unsigned char seed[32], const char *issuer);
+
 const char *signing_key_issuer(const struct signing_key *key);
 const unsigned char *signing_key_public(const struct signing_key *key);   /* 32 bytes */
 const unsigned char *signing_key_kid(const struct signing_key *key);      /* 8 bytes */

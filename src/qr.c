@@ -11,10 +11,15 @@
 #include "qr.h"
 #include "token.h"
 
+static bool alphanumeric_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c && strchr(" $%*+-./:", c));
+}
+
 static bool alphanumeric(const char *s)
 {
     for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') || strchr(" $%*+-./:", *s)))
+        if (!alphanumeric_char(*s))
             return false;
     return true;
 }
@@ -29,13 +34,29 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
     attache_status rc = ATTACHE_OK;
     int i, n;
 
+    const char *whole = payload;
+
     memset(out, 0, sizeof *out);
     if (!in)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (max_version <= 0 || max_version > 40)
         max_version = 40;
-    /* the URL in byte mode, the token in alphanumeric mode */
-    if ((prefix && QRinput_append(in, QR_MODE_8, (int)prefix, (const unsigned char *)payload) < 0) ||
+    /* the URL's capitalised start and the token in alphanumeric mode, the rest in bytes */
+    {
+        size_t an = 0;
+        while (an < prefix && alphanumeric_char(payload[an]))
+            an++;
+        if (an < 12)
+            an = 0;          /* a short run does not pay for its segment header */
+        if (an && QRinput_append(in, QR_MODE_AN, (int)an, (const unsigned char *)payload) < 0)
+            prefix = (size_t)-1;
+        else {
+            payload += an;
+            prefix -= an;
+        }
+    }
+    if (prefix == (size_t)-1 ||
+        (prefix && QRinput_append(in, QR_MODE_8, (int)prefix, (const unsigned char *)payload) < 0) ||
         (tok && alphanumeric(tok) &&
          QRinput_append(in, QR_MODE_AN, (int)strlen(tok), (const unsigned char *)tok) < 0) ||
         (tok && !alphanumeric(tok) &&
@@ -47,7 +68,7 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
     if (!qr && errno == ERANGE) {
         rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
                      "%s: the QR code's %zu characters do not fit any QR version", subject,
-                     strlen(payload));
+                     strlen(whole));
         goto done;
     }
     if (!qr) {
@@ -58,7 +79,7 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
         rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
                      "%s: the QR code needs version %d (%zu characters), more than the "
                      "largest allowed, %d; shorten the verify-url or the name, or raise the "
-                     "template's qr-max-version", subject, qr->version, strlen(payload),
+                     "template's qr-max-version", subject, qr->version, strlen(whole),
                      max_version);
         goto done;
     }

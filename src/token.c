@@ -257,12 +257,28 @@ attache_status token_sign(const struct signing_key *key, const struct token_clai
     return ATTACHE_OK;
 }
 
+/*
+ * The verify-url's scheme and host do not depend on case, so they are
+ * written in capitals: the QR code then carries them in alphanumeric mode
+ * too, which leaves room for longer names in a small code.
+ */
 char *token_qr_payload(const char *token_text, const char *verify_url)
 {
-    char *s;
+    char *s, *p, *host_end;
 
     if (asprintf(&s, "%s%s", verify_url ? verify_url : "", token_text) < 0)
         return NULL;
+    if (strncasecmp(s, "http://", 7) && strncasecmp(s, "https://", 8))
+        return s;
+    p = strstr(s, "://") + 3;
+    host_end = p + strcspn(p, "/?#");
+    for (p = s; p < host_end; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '-' || *p == ':' || *p == '/'))
+            return s;
+    for (p = s; p < host_end; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
     return s;
 }
 
