@@ -110,8 +110,11 @@ demo: deps
 	@scripts/demo.sh $(BUILD)/attache
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench_token
 	@scripts/bench.sh $(BUILD)
+
+$(BUILD)/bench_token: bench/bench_token.c $(BUILD)/libattache.a
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libattache.a $(ALL_LIBS)
 
 # ---- install ---------------------------------------------------------------
 

@@ -417,7 +417,47 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
         goto done;
     }
-    blob = hb_face_reference_blob(sub);
+    /*
+     * libharu 2.3.0 fails to write a font whose tables end exactly on a
+     * 4096-byte boundary when its last table ('prep') is empty: a one-byte
+     * 'prep' (SVTCA, a no-op here) keeps that from happening.
+     */
+    {
+        /* a builder face (what hb_subset returns) cannot list its tables: re-read it */
+        hb_blob_t *first = hb_face_reference_blob(sub);
+        hb_face_t *b = hb_face_builder_create();
+        hb_tag_t tags[64];
+        unsigned count = 64, k, offset = 0;
+        static const char prep[] = {0x00};
+        hb_blob_t *p = hb_blob_create(prep, 1, HB_MEMORY_MODE_READONLY, NULL, NULL);
+
+        hb_face_destroy(sub);
+        sub = hb_face_create(first, 0);
+        hb_blob_destroy(first);
+
+        while (count == 64) {
+            count = hb_face_get_table_tags(sub, offset, &count, tags) ? count : 0;
+            count = count > 64 ? 64 : count;
+            for (k = 0; k < count; k++) {
+                hb_blob_t *t = hb_face_reference_table(sub, tags[k]);
+                if (tags[k] != HB_TAG('p', 'r', 'e', 'p') || hb_blob_get_length(t) > 0)
+                    hb_face_builder_add_table(b, tags[k], t);
+                hb_blob_destroy(t);
+            }
+            offset += count;
+            if (count < 64)
+                break;
+        }
+        {
+            hb_blob_t *existing = hb_face_reference_table(sub, HB_TAG('p', 'r', 'e', 'p'));
+            if (!hb_blob_get_length(existing))
+                hb_face_builder_add_table(b, HB_TAG('p', 'r', 'e', 'p'), p);
+            hb_blob_destroy(existing);
+        }
+        hb_blob_destroy(p);
+        blob = hb_face_reference_blob(b);
+        hb_face_destroy(b);
+    }
     bytes = hb_blob_get_data(blob, &len);
     *data = malloc(len ? len : 1);
     if (!*data) {
