@@ -166,7 +166,8 @@ static void put_bytes(struct cbuf *b, const unsigned char *d, size_t n, bool tex
         b->overflow = true;
         return;
     }
-    memcpy(b->p + b->len, d, n);
+    if (n)
+        memcpy(b->p + b->len, d, n);
     b->len += n;
 }
 
