@@ -49,6 +49,7 @@ struct ctx {
     struct document *d;
     attache_error *err;
     attache_status rc;           /* the first error; everything stops at it */
+    const unsigned char *qr;     /* the QR modules, copied into the document's arena */
     /* the flow being laid out */
     const struct tnode *flow;
     size_t page;                 /* index of the current page */
@@ -968,13 +969,26 @@ static void place_qr(struct ctx *x, size_t page, const struct tnode *t, float qx
 
     if (!x->v->qr_width)
         return;
+    /* the document owns what it draws: it may be drawn again (into a print
+       file) after the caller has freed its QR code */
+    if (!x->qr) {
+        size_t n = (size_t)x->v->qr_width * (size_t)x->v->qr_width;
+        unsigned char *copy = arena_alloc(&x->d->arena, n);
+
+        if (!copy) {
+            oom(x);
+            return;
+        }
+        memcpy(copy, x->v->qr_modules, n);
+        x->qr = copy;
+    }
     op = page_add_op(x->d, cur_page(x, page), OP_QR);
     if (!op) {
         oom(x);
         return;
     }
     op->u.qr.width = x->v->qr_width;
-    op->u.qr.modules = x->v->qr_modules;
+    op->u.qr.modules = x->qr;
     op->u.qr.size = t->size;
     op->u.qr.x = qx;
     op->u.qr.y = cur_page(x, page)->height - qy - t->size;

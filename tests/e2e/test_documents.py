@@ -101,6 +101,58 @@ def test_vietnamese_names_print_with_their_marks(t):
         t.ok(name in body, name)
 
 
+GLYPHCHECK = os.path.join(os.path.dirname(__file__), "..", "tools", "glyphcheck.py")
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+
+
+def glyphcheck(t, pdfs_, extra=()):
+    p = subprocess.run(["/usr/bin/python3", GLYPHCHECK] + list(extra) + pdfs_,
+                       capture_output=True, text=True)
+    m = re.search(r"glyphcheck: (\d+) characters checked, (\d+) do not match", p.stdout)
+    t.ok(m, f"glyphcheck printed no summary: {p.stdout}{p.stderr}")
+    return p.returncode, int(m.group(1)), int(m.group(2)), p.stdout
+
+
+def test_every_vietnamese_letter_prints_as_the_font_draws_it(t):
+    """libharu 2.3.0 drops the inner parts of nested composite glyphs ("Nguyễn"
+    prints as "Nguyen" while the text layer still reads right).  Render every
+    non-ASCII letter of every sample document from the PDF and compare it with
+    the same letter drawn straight from the font file."""
+    key = keygen(t)
+    merged = []
+    for cmd in ("certificates", "letters", "induction"):
+        m = t.path(f"{cmd}.pdf")
+        r = gen(t, cmd, out=cmd, key=key, extra=["--merge", m])
+        t.status(r, 0, cmd)
+        merged.append(m)
+    code, checked, bad, out = glyphcheck(t, merged)
+    want = {c for c in open(SAMPLE, encoding="utf-8").read()
+            if ord(c) > 127 and unicodedata.category(c).startswith("L")
+            and "LATIN" in unicodedata.name(c, "")}
+    t.ok(checked >= len(want), f"only {checked} letters checked, the samples have {len(want)}")
+    t.eq((code, bad), (0, 0), f"letters that do not print as the font draws them:\n{out}")
+
+
+def test_the_glyph_check_sees_a_lost_accent(t):
+    """The control: the same check must fail on a font libharu mangles
+    (DejaVu Serif, whose Vietnamese letters are nested composites)."""
+    tdir = t.path("tpl")
+    os.makedirs(tdir)
+    subprocess.run(["cp", DEJAVU, tdir], check=True)
+    xml = open(os.path.join(t.root, "templates", "certificate.xml"), encoding="utf-8").read()
+    xml = xml.replace('<style name="name" font="serif-display"', '<style name="name" font="dv"')
+    i = xml.index("  <style ")
+    xml = xml[:i] + '  <font family="dv" regular="DejaVuSerif.ttf" fallback="serif"/>\n' + xml[i:]
+    tpl = os.path.join(tdir, "certificate.xml")
+    open(tpl, "w", encoding="utf-8").write(xml)
+    r = gen(t, "certificates", extra=["-t", tpl, "--officer", "vn-2015-02"])
+    t.status(r, 0)
+    pdf = t.path("out", "aec-ascc-2", "vn-2015-02-certificate.pdf")
+    code, checked, bad, out = glyphcheck(t, [pdf], ["--font", f"DejaVuSerif={DEJAVU}"])
+    t.eq(code, 1, f"glyphcheck passed a certificate printed with DejaVu:\n{out}")
+    t.ok("U+1EC5" in out, f"the lost mark of 'ễ' in Nguyễn is not reported:\n{out}")
+
+
 def long_name(xml, name):
     return xml.replace("<name>Chhy Ratha</name>", f"<name>{name}</name>")
 
@@ -342,7 +394,8 @@ def test_kill_leaves_only_whole_documents(t):
         if len(pdfs(t.path("out"))) >= 20 if os.path.isdir(t.path("out")) else False:
             break
         time.sleep(0.02)
-    os.kill(p.pid, signal.SIGKILL)
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGKILL)
     p.wait()
     for f in pdfs(t.path("out")):
         ok, why = qpdf_ok(t.path("out", f))

@@ -53,7 +53,12 @@ def font_file(name, fonts_dir, given):
     if base in given:
         return given[base]
     path = os.path.join(fonts_dir, base + ".ttf")
-    return path if os.path.exists(path) else None
+    if os.path.exists(path):
+        return path
+    # mutool cuts long font names short ("AttacheSerifDisplay-Regu"): take the
+    # one font file whose name begins with what is left
+    found = [f for f in sorted(os.listdir(fonts_dir)) if f.endswith(".ttf") and f.startswith(base)]
+    return os.path.join(fonts_dir, found[0]) if len(found) == 1 else None
 
 
 def wanted(c, chars):
