@@ -61,6 +61,16 @@ struct ctx {
     unsigned serial;             /* for unique encoder names */
     struct buf scratch;          /* encoded text */
     struct buf ops;              /* path operators written straight to the page */
+    /* A print file shares each page's drawn background (its leading paths:
+       borders, rules) between the pages that have the same one. */
+    bool share_layers;
+    struct layer *layers;
+    size_t nlayers;
+};
+
+struct layer {
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    HPDF_Dict stream;            /* owned by the document's cross-reference table */
 };
 
 static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -118,6 +128,7 @@ static void ctx_release(struct ctx *c)
     for (i = 0; i < c->nimages; i++)
         image_free(c->images[i].image);
     free(c->images);
+    free(c->layers);
     buf_release(&c->scratch);
     buf_release(&c->ops);
 }
@@ -706,20 +717,26 @@ static void draw_path(struct ctx *c, const struct op_path *p)
     buf_adds(b, "Q\n");
 }
 
-/* Dark modules as one filled path of row runs, slightly overlapping so no
- * seams show between them. */
+/* Dark modules as one path of row runs, in module units (a `cm` scales them
+ * to the code's size), so that each run is a few small integers.  A hairline
+ * stroke of the same colour, 4% of a module, overlaps the runs so no seams
+ * show between them. */
 static void draw_qr(struct ctx *c, const struct op_qr *q)
 {
     struct buf *b = &c->ops;
-    float m = q->size / (float)q->width, eps = m * 0.02f;
-    int r, x;
+    char tmp[96];
+    float m = q->size / (float)q->width;
+    int r, x, n;
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
+    put_rgb(b, q->colour, "RG");
+    n = snprintf(tmp, sizeof tmp, "%.5f 0 0 %.5f %.3f %.3f cm\n0.04 w\n", m, m, q->x, q->y);
+    buf_add(b, tmp, (size_t)n);
     for (r = 0; r < q->width; r++)
         for (x = 0; x < q->width;) {
             int start;
-            float v[4];
+
             if (!q->modules[r * q->width + x]) {
                 x++;
                 continue;
@@ -727,13 +744,64 @@ static void draw_qr(struct ctx *c, const struct op_qr *q)
             start = x;
             while (x < q->width && q->modules[r * q->width + x])
                 x++;
-            v[0] = q->x + (float)start * m - eps;
-            v[1] = q->y + (float)(q->width - 1 - r) * m - eps;
-            v[2] = (float)(x - start) * m + 2 * eps;
-            v[3] = m + 2 * eps;
-            put_nums(b, v, 4, "re");
+            n = snprintf(tmp, sizeof tmp, "%d %d %d 1 re\n", start, q->width - 1 - r, x - start);
+            buf_add(b, tmp, (size_t)n);
         }
-    buf_adds(b, "f\nQ\n");
+    buf_adds(b, "B\nQ\n");
+}
+
+/*
+ * Draw the page's leading paths (its background: borders, frames, rules) as
+ * a content stream of its own, shared with every earlier page of this PDF
+ * that has the same background, so a print file of a thousand certificates
+ * holds their ornamental border once.  Returns the number of ops drawn.
+ */
+static size_t draw_shared_background(struct ctx *c, const struct page *page, HPDF_Page pg,
+                                     attache_error *err, attache_status *rc)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    HPDF_Dict stream = NULL;
+    HPDF_Array contents;
+    size_t k, i;
+
+    for (k = 0; k < page->nops && page->ops[k].kind == OP_PATH; k++)
+        draw_path(c, &page->ops[k].u.path);
+    if (!k)
+        return 0;
+    crypto_hash_sha256(hash, (const unsigned char *)c->ops.data, c->ops.len);
+    for (i = 0; i < c->nlayers && !stream; i++)
+        if (!memcmp(c->layers[i].hash, hash, sizeof hash))
+            stream = c->layers[i].stream;
+    if (!stream) {
+        struct layer *grown = realloc(c->layers, (c->nlayers + 1) * sizeof *grown);
+
+        if (!grown) {
+            *rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            return k;
+        }
+        c->layers = grown;
+        stream = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+        if (!stream || c->error) {
+            *rc = fail(c, err, "drawing a page's background");
+            return k;
+        }
+        stream->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+        if (HPDF_Stream_Write(stream->stream, (HPDF_BYTE *)c->ops.data,
+                              (HPDF_UINT)c->ops.len) != HPDF_OK) {
+            *rc = fail(c, err, "drawing a page's background");
+            return k;
+        }
+        memcpy(c->layers[c->nlayers].hash, hash, sizeof hash);
+        c->layers[c->nlayers++].stream = stream;
+    }
+    buf_reset(&c->ops);
+    /* /Contents [background, the page's own stream] */
+    contents = HPDF_Array_New(c->pdf->mmgr);
+    if (!contents || HPDF_Array_Add(contents, stream) != HPDF_OK ||
+        HPDF_Array_Add(contents, ((HPDF_PageAttr)pg->attr)->contents) != HPDF_OK ||
+        HPDF_Dict_Add(pg, "Contents", contents) != HPDF_OK || c->error)
+        *rc = fail(c, err, "drawing a page's background");
+    return k;
 }
 
 static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
@@ -749,7 +817,8 @@ static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Pag
     *out = pg;
     CHECK_HPDF(c, HPDF_Page_SetWidth(pg, page->width), "setting the page size");
     CHECK_HPDF(c, HPDF_Page_SetHeight(pg, page->height), "setting the page size");
-    for (k = 0; k < page->nops && rc == ATTACHE_OK; k++) {
+    k = c->share_layers ? draw_shared_background(c, page, pg, err, &rc) : 0;
+    for (; k < page->nops && rc == ATTACHE_OK; k++) {
         const struct op *op = &page->ops[k];
 
         if (op->kind != OP_TEXT && (rc = end_text(c, pg, &ts, err)) != ATTACHE_OK)
@@ -971,6 +1040,7 @@ struct pdf_book *pdf_book_new(const struct pdf_settings *s, attache_error *err)
         return NULL;
     }
     HPDF_SetPageMode(b->c.pdf, HPDF_PAGE_MODE_USE_OUTLINE);
+    b->c.share_layers = true;
     return b;
 }
 

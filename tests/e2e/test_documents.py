@@ -333,12 +333,21 @@ def test_merged_print_file(t):
     t.ok(ok, why)
     t.eq(pages(pdf), len(GRADUATED))
     body = text(pdf)
-    for name in names_from_sample().values():
-        pass
-    t.ok("Nguyễn Thị Thu Hà" in body, "text in the print file")
+    names = names_from_sample()
+    for officer in GRADUATED:
+        t.ok(names[officer] in body, f"{names[officer]!r} in the print file")
     raw = open(pdf, "rb").read()
     t.eq(raw.count(b"/FontFile2"), len({f[0] for f in fonts(pdf)}), "each font embedded once")
-    t.ok(raw.count(b"/Outlines") >= 1, "bookmarks")
+    t.eq(raw.count(b"/Subtype /Image"), 2 + 3 * 2, "each image embedded once: the logo and "
+         "its mask, three signatures (each an ink colour and its shape)")
+    titles = re.findall(rb"/Title <FEFF([0-9A-F]+)>", raw, re.I)
+    t.eq(sorted(bytes.fromhex(x.decode()).decode("utf-16-be") for x in titles),
+         sorted(names[o] for o in GRADUATED), "one bookmark per officer")
+    # the ornamental border is drawn once and shared by every page
+    shown = subprocess.run(["qpdf", "--show-pages", pdf], capture_output=True, text=True).stdout
+    first = re.findall(r"content:\n\s+(\d+ 0 R)", shown)
+    t.eq(len(first), len(GRADUATED), "pages with contents")
+    t.eq(len(set(first)), 1, "pages share one background stream")
 
 
 def test_shards_make_the_same_set(t):
