@@ -718,9 +718,10 @@ static void draw_path(struct ctx *c, const struct op_path *p)
 }
 
 /* Dark modules as one path of row runs, in module units (a `cm` scales them
- * to the code's size), so that each run is a few small integers.  A hairline
- * stroke of the same colour, 4% of a module, overlaps the runs so no seams
- * show between them. */
+ * to the code's size), so that each run is a few small integers.  One path,
+ * filled once: renderers cover the union of the runs, so no seams show
+ * between them (a stroke to close seams would be drawn a whole device pixel
+ * wide on screen and blot the code at small sizes). */
 static void draw_qr(struct ctx *c, const struct op_qr *q)
 {
     struct buf *b = &c->ops;
@@ -730,8 +731,7 @@ static void draw_qr(struct ctx *c, const struct op_qr *q)
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
-    put_rgb(b, q->colour, "RG");
-    n = snprintf(tmp, sizeof tmp, "%.5f 0 0 %.5f %.3f %.3f cm\n0.04 w\n", m, m, q->x, q->y);
+    n = snprintf(tmp, sizeof tmp, "%.5f 0 0 %.5f %.3f %.3f cm\n", m, m, q->x, q->y);
     buf_add(b, tmp, (size_t)n);
     for (r = 0; r < q->width; r++)
         for (x = 0; x < q->width;) {
@@ -747,7 +747,7 @@ static void draw_qr(struct ctx *c, const struct op_qr *q)
             n = snprintf(tmp, sizeof tmp, "%d %d %d 1 re\n", start, q->width - 1 - r, x - start);
             buf_add(b, tmp, (size_t)n);
         }
-    buf_adds(b, "B\nQ\n");
+    buf_adds(b, "f\nQ\n");
 }
 
 /*
