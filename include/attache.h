@@ -117,6 +117,105 @@ attache_data *attache_data_adopt(unsigned char *bytes, size_t size,
 
 void attache_data_free(attache_data *data);
 
+/* ---- remote data: fetching over HTTP(S) ------------------------------- */
+
+/*
+ * What a fetch reports while it runs, through attache_fetch_options.on_event
+ * (the library never prints).  `url` never carries credentials.
+ */
+typedef enum attache_fetch_event_kind {
+    ATTACHE_FETCH_PROGRESS,   /* bytes arriving: received, total, seconds */
+    ATTACHE_FETCH_RETRY,      /* about to wait `wait` seconds, then retry */
+    ATTACHE_FETCH_NOTICE      /* something worth saying that is not an error
+                                 (the cache could not be written) */
+} attache_fetch_event_kind;
+
+typedef struct attache_fetch_event {
+    attache_fetch_event_kind kind;
+    const char *url;
+    const char *message;      /* RETRY: why ("HTTP 503"); NOTICE: what happened */
+    double wait;              /* RETRY: seconds until the next attempt */
+    unsigned retry, retries;  /* RETRY: this is retry `retry` of at most `retries` */
+    uint64_t received;        /* PROGRESS: body bytes so far in this attempt */
+    uint64_t total;           /* PROGRESS: expected bytes; 0 when not known */
+    double seconds;           /* PROGRESS: since this attempt started */
+} attache_fetch_event;
+
+/*
+ * How to fetch.  Fill with attache_fetch_options_init(), then change what
+ * you need; the strings are borrowed and must outlive the call.
+ */
+typedef struct attache_fetch_options {
+    const char *cacert;          /* CA certificates (PEM) for a private CA; NULL:
+                                    the system's.  TLS is always verified. */
+    const char *token;           /* bearer token, sent as "Authorization: Bearer"
+                                    to the URL's origin only; NULL: none.  It never
+                                    appears in a message. */
+    const char *const *headers;  /* extra request headers, "Name: value" */
+    size_t n_headers;
+    bool allow_http;             /* plain http to hosts other than loopback */
+    unsigned timeout;            /* seconds for the whole fetch, retries included (60) */
+    unsigned connect_timeout;    /* seconds to connect (10) */
+    unsigned low_speed_limit;    /* abort an attempt slower than this many bytes/s ... */
+    unsigned low_speed_time;     /* ... for this many seconds (1024, 15) */
+    size_t max_size;             /* body bytes after decompression (64 MiB) */
+    unsigned retries;            /* retries after connection failures, 429 and 5xx (3) */
+    double retry_delay;          /* seconds before the first retry, doubled each time,
+                                    with jitter (1.0) */
+    double max_wait;             /* longest single wait, Retry-After included (30) */
+    unsigned max_redirects;      /* (5) */
+    const char *cache_dir;       /* keep validated bodies here, revalidate with
+                                    ETag/Last-Modified; NULL: no cache */
+    bool offline;                /* use the cache only; never connect */
+    void (*on_event)(void *ctx, const attache_fetch_event *ev);   /* may be NULL */
+    void *ctx;
+} attache_fetch_options;
+
+/* Set `o` to the defaults shown above (no token, no cache, no callback). */
+void attache_fetch_options_init(attache_fetch_options *o);
+
+/* What happened, for the caller's summary. */
+typedef struct attache_fetch_info {
+    long status;                 /* the last HTTP status (0: none, e.g. offline) */
+    char content_type[128];      /* of the body used, "" if none was given */
+    bool from_cache;             /* the body is the cached copy (304 or offline) */
+    unsigned retries;            /* retries made */
+    unsigned redirects;          /* redirects followed in the last attempt */
+} attache_fetch_info;
+
+/*
+ * Download `url` (http or https only; plain http only to loopback unless
+ * allow_http), following at most max_redirects redirects to http(s) URLs
+ * (none to another origin when a token, extra headers or URL credentials
+ * are sent), retrying connection failures, 429 and 5xx with backoff and
+ * Retry-After, and validate the body as attache data with `dopts` (may be
+ * NULL; its name defaults to the URL without credentials, and every error
+ * found goes to its on_error).  Only a 2xx body that validates is returned
+ * and cached.  On success *body (free()) and *size hold it; `info` (may be
+ * NULL) is filled either way.
+ *
+ * Errors, with err->file the URL without credentials:
+ *   ATTACHE_ERR_UNAVAILABLE  any remote failure: HTTP status, refused or
+ *                            too many redirects, timeout, too slow, larger
+ *                            than max_size, TLS, not in the cache (offline)
+ *   ATTACHE_ERR_DATA         the body is not valid attache data: "not attache
+ *                            data (Content-Type T): line N: <first error>"
+ *   ATTACHE_ERR_USAGE        a malformed URL or option (header, token)
+ */
+attache_status attache_fetch(const char *url, const attache_fetch_options *o,
+                             const attache_data_options *dopts, unsigned char **body,
+                             size_t *size, attache_fetch_info *info, attache_error *err);
+
+/*
+ * Like attache_fetch() but returns the loaded data (free with
+ * attache_data_free()), validated once; NULL on failure.  Image paths in
+ * remote data resolve against dopts->base_dir only; with NULL they are
+ * refused when used, never fetched and never read from the current folder.
+ */
+attache_data *attache_fetch_data(const char *url, const attache_fetch_options *o,
+                                 const attache_data_options *dopts, attache_fetch_info *info,
+                                 attache_error *err);
+
 /* One batch of a loaded file, for summaries. */
 typedef struct attache_batch_info {
     const char *id;

@@ -34,6 +34,7 @@ int cmd_manifest(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];
@@ -56,18 +57,69 @@ bool cli_parse_size(const char *s, size_t *out);
 /* Parse a whole number within [min, max]; false if malformed or out of range. */
 bool cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
+#define CLI_MAX_HEADERS 32
+
 /* Options every command that reads DATA understands. */
 struct data_args {
     size_t max_size;
     const char *assets;     /* --assets DIR */
     unsigned max_errors;
     bool quiet;
+    /* for DATA given as an http(s) URL (see cli_data_option) */
+    const char *cacert, *token_file, *cache_dir;
+    const char *headers[CLI_MAX_HEADERS];
+    size_t n_headers;
+    bool allow_http, offline, no_cache;
+    unsigned timeout, low_speed_time;     /* 0: the default */
+    unsigned retries;
+    bool retries_given;
+    double retry_delay;
+    bool retry_delay_given;
 };
 
+/* The long options for fetching, shared by every command that takes DATA:
+ * put CLI_FETCH_LONGOPTS in the getopt_long table and pass what the switch
+ * does not know to cli_data_option(). */
+enum {
+    CLI_OPT_CACERT = 0x200, CLI_OPT_TOKEN_FILE, CLI_OPT_HEADER, CLI_OPT_ALLOW_HTTP,
+    CLI_OPT_TIMEOUT, CLI_OPT_RETRIES, CLI_OPT_RETRY_DELAY, CLI_OPT_LOW_SPEED_TIME,
+    CLI_OPT_CACHE, CLI_OPT_NO_CACHE, CLI_OPT_OFFLINE
+};
+#define CLI_FETCH_LONGOPTS                                                 \
+    {"cacert", required_argument, NULL, CLI_OPT_CACERT},                   \
+    {"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE},           \
+    {"header", required_argument, NULL, CLI_OPT_HEADER},                   \
+    {"allow-http", no_argument, NULL, CLI_OPT_ALLOW_HTTP},                 \
+    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                 \
+    {"retries", required_argument, NULL, CLI_OPT_RETRIES},                 \
+    {"retry-delay", required_argument, NULL, CLI_OPT_RETRY_DELAY},         \
+    {"low-speed-time", required_argument, NULL, CLI_OPT_LOW_SPEED_TIME},   \
+    {"cache", required_argument, NULL, CLI_OPT_CACHE},                     \
+    {"no-cache", no_argument, NULL, CLI_OPT_NO_CACHE},                     \
+    {"offline", no_argument, NULL, CLI_OPT_OFFLINE}
+
 /*
- * Load and validate DATA (a path or "-"), printing every error found.
- * Returns NULL and sets *status to the exit status on failure.
+ * Handle option `c` (with its argument) if it is one of CLI_FETCH_LONGOPTS.
+ * Returns -1 when it is not, 0 when it was taken, 64 (after a message) when
+ * its value is wrong.
+ */
+int cli_data_option(int c, const char *arg, struct data_args *a);
+
+/* Whether DATA names a URL (http:// or https://) rather than a file. */
+bool cli_is_url(const char *arg);
+
+/*
+ * Load and validate DATA (a path, an http(s) URL, or "-"), printing every
+ * error found.  Returns NULL and sets *status to the exit status on failure.
  */
 attache_data *cli_load_data(const char *arg, const struct data_args *a, int *status);
+
+/*
+ * Fetch `url` with the options in `a` and validate it; on success *body
+ * (free()) and *size hold it and 0 is returned, else the exit status after
+ * the messages.  `info` may be NULL.
+ */
+int cli_fetch_body(const char *url, const struct data_args *a, unsigned char **body,
+                   size_t *size, attache_fetch_info *info);
 
 #endif

@@ -183,6 +183,7 @@ static int generate(int argc, char **argv, const char *cmd, const char *builtin)
         {"max-size", required_argument, NULL, 'Z'},
         {"assets", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
+        CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
     };
     struct gen_cli *g = calloc(1, sizeof *g);
@@ -254,7 +255,7 @@ static int generate(int argc, char **argv, const char *cmd, const char *builtin)
             shard_given = true;
             break;
         case 'q':
-            g->quiet = true;
+            g->quiet = g->data.quiet = true;
             break;
         case 'D':
             issue_date = optarg;
@@ -276,6 +277,11 @@ static int generate(int argc, char **argv, const char *cmd, const char *builtin)
             status = cli_usage(cmd, false);
             goto done;
         default:
+            if ((status = cli_data_option(c, optarg, &g->data)) >= 0) {
+                if (status)
+                    goto done;
+                break;
+            }
             cli_error("%s: unknown option or missing value: '%s'", cmd, argv[optind - 1]);
             status = cli_bad_option(cmd);
             goto done;

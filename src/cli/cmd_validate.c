@@ -43,6 +43,7 @@ int cmd_validate(int argc, char **argv)
         {"assets", required_argument, NULL, 'A'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
     };
     struct data_args a = {0};
@@ -76,13 +77,18 @@ int cmd_validate(int argc, char **argv)
         case 'h':
             return cli_usage("validate", false);
         default:
+            if ((status = cli_data_option(c, optarg, &a)) >= 0) {
+                if (status)
+                    return status;
+                break;
+            }
             cli_error("validate: unknown option '%s'", argv[optind - 1]);
             return cli_bad_option("validate");
         }
     }
     if (argc - optind != 1) {
         cli_error(argc - optind ? "validate takes one DATA argument"
-                                : "validate needs DATA: a file, or - for standard input");
+                                : "validate needs DATA: a file, a URL, or - for standard input");
         return cli_bad_option("validate");
     }
     d = cli_load_data(argv[optind], &a, &status);

@@ -9,19 +9,54 @@
 
 #include "cli.h"
 
+/* The fetching options of every command that takes DATA (cli_data_option). */
+#define FETCH_USAGE                                                                       \
+    "\n"                                                                                  \
+    "When DATA is an http:// or https:// URL (see also 'attache fetch'):\n"                \
+    "  --cacert FILE       trust the CA certificates in FILE (a private CA)\n"            \
+    "  --token-file FILE   send the token in FILE as a bearer token (default:\n"         \
+    "                      $ATTACHE_TOKEN)\n"                                             \
+    "  --header 'N: V'     send this request header too (repeatable)\n"                  \
+    "  --allow-http        allow plain http to hosts other than loopback\n"              \
+    "  --timeout SECONDS   give up after this long, retries included (default 60)\n"     \
+    "  --retries N         retry connection failures, 429 and 5xx N times (default 3)\n" \
+    "  --retry-delay SECS  wait before the first retry, doubled each time (default 1)\n" \
+    "  --low-speed-time S  abort a transfer under 1 KB/s for S seconds (default 15)\n"   \
+    "  --cache DIR         cache folder (default: $XDG_CACHE_HOME/attache)\n"            \
+    "  --no-cache          neither use nor fill the cache\n"                             \
+    "  --offline           use the cached copy only\n"
+
 const struct command commands[] = {
     {"validate", cmd_validate, "check data against the data format and summarise it",
      "usage: attache validate [options] DATA\n"
      "\n"
-     "Check DATA (a file, or - for standard input) against the attache data format,\n"
-     "version 1.  Valid data gives one summary line per batch on stdout; invalid data\n"
-     "gives every error found (up to --max-errors) on stderr and exit status 65.\n"
+     "Check DATA (a file, an http(s) URL, or - for standard input) against the attache\n"
+     "data format, version 1.  Valid data gives one summary line per batch on stdout;\n"
+     "invalid data gives every error found (up to --max-errors) on stderr and exit\n"
+     "status 65; data that cannot be fetched gives exit status 69.\n"
      "\n"
      "  --max-size SIZE     refuse input larger than SIZE bytes (K, M, G suffixes;\n"
      "                      default 64M)\n"
      "  --max-errors N      stop after N errors (default 50)\n"
+     "  --assets DIR        where image paths in the data resolve\n"
      "  -q, --quiet         print nothing when the data is valid\n"
-     "  -h, --help          show this help\n"},
+     "  -h, --help          show this help\n"
+     FETCH_USAGE},
+    {"fetch", cmd_fetch, "download data over HTTP(S), validate it, write it atomically",
+     "usage: attache fetch [options] URL [-o FILE]\n"
+     "\n"
+     "Download URL (http or https; plain http only to loopback unless --allow-http),\n"
+     "check that it is valid attache data, and only then write it: atomically to FILE,\n"
+     "or to standard output.  On any failure FILE is left as it was.  Exit status 69\n"
+     "when the data cannot be fetched (HTTP error, timeout, too large, TLS), 65 when\n"
+     "what arrives is not attache data.\n"
+     "\n"
+     "  -o, --output FILE   write the data here (default: standard output)\n"
+     "  --max-size SIZE     refuse a body larger than SIZE after decompression\n"
+     "                      (K, M, G suffixes; default 64M)\n"
+     "  -q, --quiet         no progress or summary output\n"
+     "  -h, --help          show this help\n"
+     FETCH_USAGE},
     {"certificates", cmd_certificates, "graduation certificates, one PDF per graduated officer",
      "usage: attache certificates [options] DATA -o DIR\n"
      "\n"
@@ -43,10 +78,11 @@ const struct command commands[] = {
      "                      $SOURCE_DATE_EPOCH)\n"
      "  --force             rewrite documents that are already up to date\n"
      "  --assets DIR        where image paths in the data resolve (default: the\n"
-     "                      data file's folder)\n"
+     "                      data file's folder; for a URL, no images without it)\n"
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
-     "  -h, --help          show this help\n"},
+     "  -h, --help          show this help\n"
+     FETCH_USAGE},
     {"letters", cmd_letters, "attachment (welcome) letters, one per officer not withdrawn",
      "usage: attache letters [options] DATA -o DIR\n"
      "\n"
@@ -67,10 +103,11 @@ const struct command commands[] = {
      "                      $SOURCE_DATE_EPOCH)\n"
      "  --force             rewrite documents that are already up to date\n"
      "  --assets DIR        where image paths in the data resolve (default: the\n"
-     "                      data file's folder)\n"
+     "                      data file's folder; for a URL, no images without it)\n"
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
-     "  -h, --help          show this help\n"},
+     "  -h, --help          show this help\n"
+     FETCH_USAGE},
     {"induction", cmd_induction, "induction packs, one multi-page PDF per officer not withdrawn",
      "usage: attache induction [options] DATA -o DIR\n"
      "\n"
@@ -91,10 +128,11 @@ const struct command commands[] = {
      "                      $SOURCE_DATE_EPOCH)\n"
      "  --force             rewrite documents that are already up to date\n"
      "  --assets DIR        where image paths in the data resolve (default: the\n"
-     "                      data file's folder)\n"
+     "                      data file's folder; for a URL, no images without it)\n"
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
-     "  -h, --help          show this help\n"},
+     "  -h, --help          show this help\n"
+     FETCH_USAGE},
     {"render", cmd_render, "documents from any template, built-in or a file",
      "usage: attache render [options] TEMPLATE DATA -o DIR\n"
      "\n"
@@ -114,10 +152,11 @@ const struct command commands[] = {
      "                      $SOURCE_DATE_EPOCH)\n"
      "  --force             rewrite documents that are already up to date\n"
      "  --assets DIR        where image paths in the data resolve (default: the\n"
-     "                      data file's folder)\n"
+     "                      data file's folder; for a URL, no images without it)\n"
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
-     "  -h, --help          show this help\n"},
+     "  -h, --help          show this help\n"
+     FETCH_USAGE},
     {"keygen", cmd_keygen, "make an Ed25519 key pair for signing documents",
      "usage: attache keygen -o NAME --issuer ID [--not-before DATE] [--not-after DATE]\n"
      "\n"

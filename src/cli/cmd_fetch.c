@@ -1,0 +1,83 @@
+/*
+ * cmd_fetch.c: attache fetch URL [-o FILE].
+ *
+ * Download data, validate it, and only then write it: atomically to FILE
+ * (a temporary file beside it, synced, renamed), or to standard output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_fetch(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"max-size", required_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        CLI_FETCH_LONGOPTS,
+        {NULL, 0, NULL, 0}
+    };
+    struct data_args a = {0};
+    attache_fetch_info info;
+    attache_error err;
+    const char *output = NULL;
+    unsigned char *body = NULL;
+    size_t size = 0;
+    int c, status = 0;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'S':
+            if (!cli_parse_size(optarg, &a.max_size)) {
+                cli_error("--max-size '%s' is not a size such as 64M", optarg);
+                return 64;
+            }
+            break;
+        case 'q':
+            a.quiet = true;
+            break;
+        case 'h':
+            return cli_usage("fetch", false);
+        default:
+            if ((status = cli_data_option(c, optarg, &a)) >= 0) {
+                if (status)
+                    return status;
+                break;
+            }
+            cli_error("fetch: unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("fetch");
+        }
+    }
+    if (argc - optind != 1) {
+        cli_error(argc - optind ? "fetch takes one URL" : "fetch needs a URL");
+        return cli_bad_option("fetch");
+    }
+    status = cli_fetch_body(argv[optind], &a, &body, &size, &info);
+    if (status)
+        goto done;
+    if (output) {
+        attache_error_clear(&err);
+        if (attache_write_file(output, body, size, &err) != ATTACHE_OK) {
+            status = cli_report(&err);
+            goto done;
+        }
+        if (!a.quiet)
+            cli_error("%s: %zu bytes, %s", output, size,
+                      info.from_cache ? "the cached copy (not modified)" : "downloaded");
+    } else if (fwrite(body, 1, size, stdout) != size || fflush(stdout) != 0) {
+        cli_error("standard output: cannot write: %s", strerror(errno));
+        status = 74;
+    }
+done:
+    free(body);
+    return status;
+}
