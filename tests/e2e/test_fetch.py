@@ -245,8 +245,8 @@ def test_503_with_retry_after_date(t):
 def test_retry_after_past_the_timeout_gives_up_at_once(t):
     srv = server(t)
     r = fault(t, srv.url("/busy?n=9&after=3600"), 69,
-              r"HTTP 503; no time left for retry 1 within --timeout 5 s", "--timeout", "5")
-    t.ok(r.elapsed < 5, "did not wait for an hour, nor for the cap")
+              r"HTTP 503; no time left for retry 1 within --timeout 20 s", "--timeout", "20")
+    t.ok(r.elapsed < 15, f"gave up at once, not at the deadline ({r.elapsed:.1f} s)")
 
 
 def test_429(t):
