@@ -465,7 +465,10 @@ static int write_private(int dirfd, const char *name, const char *head, size_t h
     size_t lens[2] = {hlen, blen}, i;
     int fd, saved;
 
-    snprintf(tmp, sizeof tmp, ".%s.%d.tmp", name, (int)getpid());
+    static unsigned long counter;
+
+    snprintf(tmp, sizeof tmp, ".%s.%d.%lu.tmp", name, (int)getpid(),
+             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
     fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
@@ -1045,6 +1048,8 @@ static CURLcode curl_init_result = CURLE_FAILED_INIT;
 static void init_curl(void)
 {
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (sodium_init() < 0)      /* for the jitter of retry waits */
+        curl_init_result = CURLE_FAILED_INIT;
 }
 
 void attache_fetch_options_init(attache_fetch_options *o)
@@ -1067,9 +1072,15 @@ static attache_status check_options(struct fetch *f, attache_error *err)
     const attache_fetch_options *o = f->o;
     size_t i;
 
-    if (o->token && (!*o->token || strpbrk(o->token, "\r\n") || strlen(o->token) > 8192))
-        return err_set(err, ATTACHE_ERR_USAGE, f->shown, 0,
-                       "the token is empty, too long or spans lines");
+    if (o->token) {
+        const unsigned char *p = (const unsigned char *)o->token;
+
+        while (*p >= 0x20 && *p != 0x7f)
+            p++;
+        if (*p || !*o->token || strlen(o->token) > 8192)
+            return err_set(err, ATTACHE_ERR_USAGE, f->shown, 0,
+                           "the token is empty, too long or has control characters");
+    }
     for (i = 0; i < o->n_headers; i++) {
         const char *h = o->headers[i], *colon = strchr(h, ':');
 

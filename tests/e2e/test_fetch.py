@@ -507,3 +507,34 @@ def test_remote_data_never_reads_images_from_the_current_folder(t):
     t.match(r"data read from a URL has no local folder for images \(give --assets DIR\)", r.err)
     t.ok(not os.path.exists(t.path("out", "aec-ascc-2", "kh-2015-01-certificate.pdf")),
          "no document")
+
+
+def test_every_data_command_takes_the_fetch_options(t):
+    srv = server(t)
+    for cmd in (["validate"], ["certificates"], ["letters"], ["induction"],
+                ["render", "certificate"], ["fetch"]):
+        r = t.run(cmd[:1] + ["--help"])
+        t.status(r, 0, cmd[0])
+        for opt in ("--cacert", "--token-file", "--header", "--allow-http", "--timeout",
+                    "--retries", "--cache", "--offline"):
+            t.ok(opt in r.out, f"{cmd[0]} --help lists {opt}")
+        out = [] if cmd[0] == "validate" else ["-o", t.path("o")]
+        r = t.run(cmd + [srv.url("/batch.xml"), "--timeout", "0"] + out)
+        t.status(r, 64, f"{cmd[0]} parses --timeout")
+        t.match(r"--timeout '0' is not a number of seconds", r.err)
+    t.eq(srv.log, [], "nothing fetched on a usage error")
+
+
+def test_generating_from_a_failing_url_writes_nothing(t):
+    srv = server(t)
+    r = t.run(["keygen", "-o", t.path("k"), "--issuer", "asec"])
+    t.status(r, 0)
+    for route, code, reason in (("/missing", 69, "HTTP 404"),
+                                ("/error", 69, "HTTP 500 after 1 retry"),
+                                ("/html", 65, r"not attache data \(Content-Type text/html.*")):
+        r = t.run(["letters", srv.url(route), "-o", t.path("out"), "-k", t.path("k.key"),
+                   "--retries", "1"] + FAST, env=env(t))
+        t.status(r, code, route)
+        t.match("^attache: " + re.escape(srv.url(route)) + ": " + reason + "$", last_line(r))
+        t.ok(not os.path.exists(t.path("out")) or not os.listdir(t.path("out")),
+             f"{route}: nothing written")
