@@ -25,6 +25,7 @@
 #include <hpdf_objects.h>
 #include <hpdf_pages.h>
 #include <hpdf_streams.h>
+#include <hpdf_utils.h>
 #include <sodium.h>
 
 #include "error.h"
@@ -43,7 +44,6 @@ struct emb_font {
     size_t n, cap;
     bool all;                    /* the face's whole repertoire (print files) */
     HPDF_Font font;
-    int fd;                      /* memfd holding the embedded font file */
 };
 
 struct emb_image {
@@ -121,8 +121,6 @@ static void ctx_release(struct ctx *c)
         HPDF_Free(c->pdf);
     for (i = 0; i < c->nfonts; i++) {
         free(c->fonts[i].cps);
-        if (c->fonts[i].fd >= 0)
-            close(c->fonts[i].fd);
     }
     free(c->fonts);
     for (i = 0; i < c->nimages; i++)
@@ -131,6 +129,28 @@ static void ctx_release(struct ctx *c)
     free(c->layers);
     buf_release(&c->scratch);
     buf_release(&c->ops);
+}
+
+/* ---- libharu's byte loops ------------------------------------------------ */
+
+/*
+ * libharu 2.3.0 copies and clears memory one byte at a time, and clears a
+ * 128 KB glyph table for every font of every document (half a megabyte per
+ * certificate, a twentieth of the time).  It calls these two through the
+ * dynamic linker, so the definitions here take their place: the same
+ * results (both return the end of the area, as libharu's do), with libc's
+ * memset and memmove.
+ */
+void *HPDF_MemSet(void *s, HPDF_BYTE c, HPDF_UINT n)
+{
+    memset(s, c, n);
+    return (HPDF_BYTE *)s + n;
+}
+
+HPDF_BYTE *HPDF_MemCpy(HPDF_BYTE *out, const HPDF_BYTE *in, HPDF_UINT n)
+{
+    memmove(out, in, n);
+    return out + n;
 }
 
 /* ---- fonts and their encodings --------------------------------------- */
@@ -156,7 +176,6 @@ static struct emb_font *font_slot(struct ctx *c, const struct font_face *face)
     f = &c->fonts[c->nfonts++];
     memset(f, 0, sizeof *f);
     f->face = face;
-    f->fd = -1;
     return f;
 }
 
@@ -322,45 +341,60 @@ static bool write_tounicode(HPDF_Font font, const struct emb_font *f)
                                    "end\nend\n") == HPDF_OK;
 }
 
-/* libharu reads fonts from a path: give it a memory file. */
-static int memory_file(const unsigned char *data, size_t size, char *path, size_t psize)
+/*
+ * Register a TrueType font held in memory with the document, as
+ * HPDF_LoadTTFontFromFile does for a file (libharu 2.3.0 loads fonts only
+ * from paths; a memory file cost hundreds of seek and read system calls per
+ * font).  The font definition keeps the stream and reads the glyphs from it
+ * again when the document is saved.  Returns the font's name, or NULL.
+ */
+static const char *load_font(struct ctx *c, const unsigned char *data, size_t size)
 {
-    int fd = memfd_create("attache-font", MFD_CLOEXEC);
-    size_t done = 0;
+    HPDF_Doc pdf = c->pdf;
+    HPDF_Stream s = HPDF_MemStream_New(pdf->mmgr, (HPDF_UINT)(size > 4096 ? size : 4096));
+    HPDF_FontDef def;
+    int i;
 
-    if (fd < 0)
-        return -1;
-    while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
+    if (!s)
+        return NULL;
+    if (HPDF_Stream_Write(s, data, (HPDF_UINT)size) != HPDF_OK) {
+        HPDF_Stream_Free(s);
+        return NULL;
     }
-    snprintf(path, psize, "/proc/self/fd/%d", fd);
-    return fd;
+    def = HPDF_TTFontDef_Load(pdf->mmgr, s, HPDF_TRUE);   /* frees s if it fails */
+    if (!def)
+        return NULL;
+    if (HPDF_Doc_FindFontDef(pdf, def->base_font) ||
+        HPDF_List_Add(pdf->fontdef_list, def) != HPDF_OK) {
+        HPDF_FontDef_Free(def);
+        return NULL;
+    }
+    /* the subset tag, HPDFAA, HPDFAB, ..., as libharu numbers them */
+    if (!pdf->ttfont_tag[0])
+        memcpy(pdf->ttfont_tag, "HPDFAA", 6);
+    else
+        for (i = 5; i >= 0; i--) {
+            if (++pdf->ttfont_tag[i] <= 'Z')
+                break;
+            pdf->ttfont_tag[i] = 'A';
+        }
+    HPDF_TTFontDef_SetTagName(def, (char *)pdf->ttfont_tag);
+    return def->base_font;
 }
 
 static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
     size_t size = 0;
-    char path[64], encname[32];
+    char encname[32];
     const char *name;
     attache_status rc;
 
     rc = font_subset(f->face, f->cps, f->n, false, &data, &size, err);
     if (rc != ATTACHE_OK)
         return rc;
-    f->fd = memory_file(data, size, path, sizeof path);
+    name = load_font(c, data, size);
     free(data);
-    if (f->fd < 0)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot hold a font in memory: %s",
-                       strerror(errno));
-    name = HPDF_LoadTTFontFromFile(c->pdf, path, HPDF_TRUE);
     if (!name || c->error)
         return fail(c, err, "loading a font");
     if (!make_encoder(c, f, encname, sizeof encname) || c->error)
