@@ -15,7 +15,7 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 PYTHON    ?= /usr/bin/python3
 
-PKGS      := libxml-2.0 libqrencode libcurl libsodium libcbor libpng zbar \
+PKGS      := libxml-2.0 libqrencode libcurl libsodium libcbor libpng zbar libdeflate \
              libunibreak harfbuzz harfbuzz-subset
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

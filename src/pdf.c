@@ -26,6 +26,7 @@
 #include <hpdf_pages.h>
 #include <hpdf_streams.h>
 #include <hpdf_utils.h>
+#include <libdeflate.h>
 #include <sodium.h>
 
 #include "error.h"
@@ -382,6 +383,81 @@ static const char *load_font(struct ctx *c, const unsigned char *data, size_t si
     return def->base_font;
 }
 
+/*
+ * libharu only names the filters it applies itself; our bytes are already
+ * deflated, so the stream is written as it is and the filter named here.
+ */
+static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
+{
+    (void)dict;
+    return HPDF_Stream_WriteStr(out, "/Filter /FlateDecode\012");
+}
+
+/*
+ * Deflate `data` into a new buffer (*out, free() it).  libdeflate, at its
+ * level 9, is faster than zlib's default level and makes smaller streams.
+ */
+static bool deflate_bytes(const unsigned char *data, size_t size, unsigned char **out,
+                          size_t *outn)
+{
+    struct libdeflate_compressor *z = libdeflate_alloc_compressor(9);
+    size_t cap = z ? libdeflate_zlib_compress_bound(z, size) : 0;
+    unsigned char *p = cap ? malloc(cap) : NULL;
+    size_t n = p ? libdeflate_zlib_compress(z, data, size, p, cap) : 0;
+
+    libdeflate_free_compressor(z);
+    if (!n) {
+        free(p);
+        return false;
+    }
+    *out = p;
+    *outn = n;
+    return true;
+}
+
+/*
+ * Give the font its descriptor, with the font program (the subset, exactly
+ * as hb-subset made it) already deflated.  libharu 2.3.0 builds a
+ * descriptor when it saves a font that has none: it then re-reads every
+ * table of the font, rewrites it (losing the inner parts of nested composite
+ * glyphs) and deflates it at zlib's default level, for every document.
+ */
+static bool write_descriptor(struct ctx *c, HPDF_Font font, const unsigned char *program,
+                             size_t size)
+{
+    HPDF_FontAttr fa = font->attr;
+    HPDF_FontDef def = fa->fontdef;
+    HPDF_TTFontDefAttr da = def->attr;
+    HPDF_MMgr mm = c->pdf->mmgr;
+    HPDF_Dict d = HPDF_Dict_New(mm), file = HPDF_DictStream_New(mm, c->pdf->xref);
+    unsigned char *z = NULL;
+    size_t zn = 0;
+    HPDF_STATUS st = HPDF_OK;
+
+    if (!d || !file || HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK ||
+        !deflate_bytes(program, size, &z, &zn))
+        return false;
+    st |= HPDF_Stream_Write(file->stream, z, (HPDF_UINT)zn);
+    free(z);
+    file->filter = HPDF_STREAM_FILTER_NONE;
+    file->write_fn = name_flate;
+    st |= HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size);
+    st |= HPDF_Dict_AddName(d, "Type", "FontDescriptor");
+    st |= HPDF_Dict_AddName(d, "FontName", da->base_font);
+    st |= HPDF_Dict_AddNumber(d, "Flags", def->flags);
+    st |= HPDF_Dict_Add(d, "FontBBox", HPDF_Box_Array_New(mm, def->font_bbox));
+    st |= HPDF_Dict_AddNumber(d, "ItalicAngle", def->italic_angle);
+    st |= HPDF_Dict_AddNumber(d, "Ascent", def->ascent);
+    st |= HPDF_Dict_AddNumber(d, "Descent", def->descent);
+    st |= HPDF_Dict_AddNumber(d, "StemV", def->stemv);
+    st |= HPDF_Dict_AddNumber(d, "XHeight", def->x_height);
+    st |= HPDF_Dict_Add(d, "FontFile2", file);
+    if (st != HPDF_OK || c->error)
+        return false;
+    def->descriptor = d;
+    return true;
+}
+
 static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
@@ -394,17 +470,18 @@ static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_erro
     if (rc != ATTACHE_OK)
         return rc;
     name = load_font(c, data, size);
-    free(data);
     if (!name || c->error)
-        return fail(c, err, "loading a font");
-    if (!make_encoder(c, f, encname, sizeof encname) || c->error)
-        return fail(c, err, "making a font encoding");
-    f->font = HPDF_GetFont(c->pdf, name, encname);
-    if (!f->font || c->error)
-        return fail(c, err, "creating a font");
-    if (!write_tounicode(f->font, f))
-        return fail(c, err, "writing a ToUnicode map");
-    return ATTACHE_OK;
+        rc = fail(c, err, "loading a font");
+    else if (!make_encoder(c, f, encname, sizeof encname) || c->error)
+        rc = fail(c, err, "making a font encoding");
+    else if (!(f->font = HPDF_GetFont(c->pdf, name, encname)) || c->error)
+        rc = fail(c, err, "creating a font");
+    else if (!write_tounicode(f->font, f))
+        rc = fail(c, err, "writing a ToUnicode map");
+    else if (!write_descriptor(c, f->font, data, size))
+        rc = fail(c, err, "embedding a font");
+    free(data);
+    return rc;
 }
 
 static struct emb_font *font_of(struct ctx *c, const struct font_face *face)
@@ -443,16 +520,6 @@ static bool encode_text(struct ctx *c, const struct emb_font *f, const char *s)
 }
 
 /* ---- images ------------------------------------------------------------ */
-
-/*
- * libharu only names the filters it applies itself; our bytes are already
- * deflated, so the stream is written as it is and the filter named here.
- */
-static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
-{
-    (void)dict;
-    return HPDF_Stream_WriteStr(out, "/Filter /FlateDecode\012");
-}
 
 /* The same, for samples with a PNG predictor byte before every row. */
 static HPDF_STATUS name_flate_predicted(HPDF_Dict dict, HPDF_Stream out)
