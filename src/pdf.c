@@ -62,6 +62,7 @@ struct ctx {
     unsigned serial;             /* for unique encoder names */
     struct buf scratch;          /* encoded text */
     struct buf ops;              /* path operators written straight to the page */
+    struct libdeflate_compressor *z;   /* made on first use, for every stream */
     /* A print file shares each page's drawn background (its leading paths:
        borders, rules) between the pages that have the same one. */
     bool share_layers;
@@ -128,6 +129,7 @@ static void ctx_release(struct ctx *c)
         image_free(c->images[i].image);
     free(c->images);
     free(c->layers);
+    libdeflate_free_compressor(c->z);
     buf_release(&c->scratch);
     buf_release(&c->ops);
 }
@@ -394,25 +396,61 @@ static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
 }
 
 /*
- * Deflate `data` into a new buffer (*out, free() it).  libdeflate, at its
- * level 9, is faster than zlib's default level and makes smaller streams.
+ * Deflate `data` into a new buffer (*out, free() it).  libdeflate at level 6 with one
+ * compressor per PDF: faster than libharu's zlib, which sets up a new
+ * compressor for every stream, and smaller streams.
  */
-static bool deflate_bytes(const unsigned char *data, size_t size, unsigned char **out,
-                          size_t *outn)
+static bool deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
+                          unsigned char **out, size_t *outn)
 {
-    struct libdeflate_compressor *z = libdeflate_alloc_compressor(9);
-    size_t cap = z ? libdeflate_zlib_compress_bound(z, size) : 0;
-    unsigned char *p = cap ? malloc(cap) : NULL;
-    size_t n = p ? libdeflate_zlib_compress(z, data, size, p, cap) : 0;
+    size_t cap, n;
+    unsigned char *p;
 
-    libdeflate_free_compressor(z);
-    if (!n) {
+    if (!c->z && !(c->z = libdeflate_alloc_compressor(6)))
+        return false;
+    cap = libdeflate_zlib_compress_bound(c->z, size);
+    if (!(p = malloc(cap)))
+        return false;
+    if (!(n = libdeflate_zlib_compress(c->z, data, size, p, cap))) {
         free(p);
         return false;
     }
     *out = p;
     *outn = n;
     return true;
+}
+
+/*
+ * Replace what a stream object holds by its deflated form, written as it is
+ * with the filter named (libharu would deflate it again on saving).
+ */
+static bool deflate_stream(struct ctx *c, HPDF_Dict dict)
+{
+    HPDF_Stream s = dict->stream;
+    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
+    struct buf plain = {0};
+    unsigned char *z = NULL;
+    size_t zn = 0;
+    bool ok = true;
+
+    if (dict->write_fn && dict->write_fn != name_flate)
+        return false;
+    if (dict->write_fn == name_flate)
+        return true;                    /* deflated already (a shared background) */
+    for (i = 0; i < count && ok; i++) {
+        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
+        ok = part && buf_add(&plain, part, len);
+    }
+    ok = ok && deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
+    buf_release(&plain);
+    if (!ok)
+        return false;
+    HPDF_MemStream_FreeData(s);
+    ok = HPDF_Stream_Write(s, z, (HPDF_UINT)zn) == HPDF_OK;
+    free(z);
+    dict->filter = HPDF_STREAM_FILTER_NONE;
+    dict->write_fn = name_flate;
+    return ok && !c->error;
 }
 
 /*
@@ -435,7 +473,7 @@ static bool write_descriptor(struct ctx *c, HPDF_Font font, const unsigned char 
     HPDF_STATUS st = HPDF_OK;
 
     if (!d || !file || HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK ||
-        !deflate_bytes(program, size, &z, &zn))
+        !deflate_bytes(c, program, size, &z, &zn))
         return false;
     st |= HPDF_Stream_Write(file->stream, z, (HPDF_UINT)zn);
     free(z);
@@ -458,6 +496,20 @@ static bool write_descriptor(struct ctx *c, HPDF_Font font, const unsigned char 
     return true;
 }
 
+/*
+ * Deflate the font's ToUnicode and CIDToGIDMap streams ourselves.  libharu
+ * gives them the font dictionary's filter when it saves the font: with none
+ * there, it leaves them as they are.
+ */
+static bool deflate_font_maps(struct ctx *c, HPDF_Font font)
+{
+    HPDF_FontAttr fa = font->attr;
+
+    font->filter = HPDF_STREAM_FILTER_NONE;
+    return (!fa->map_stream || deflate_stream(c, fa->map_stream)) &&
+           (!fa->cmap_stream || deflate_stream(c, fa->cmap_stream));
+}
+
 static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
@@ -478,6 +530,8 @@ static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_erro
         rc = fail(c, err, "creating a font");
     else if (!write_tounicode(f->font, f))
         rc = fail(c, err, "writing a ToUnicode map");
+    else if (!deflate_font_maps(c, f->font))
+        rc = fail(c, err, "compressing a font's maps");
     else if (!write_descriptor(c, f->font, data, size))
         rc = fail(c, err, "embedding a font");
     free(data);
@@ -886,9 +940,8 @@ static size_t draw_shared_background(struct ctx *c, const struct page *page, HPD
             *rc = fail(c, err, "drawing a page's background");
             return k;
         }
-        stream->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
         if (HPDF_Stream_Write(stream->stream, (HPDF_BYTE *)c->ops.data,
-                              (HPDF_UINT)c->ops.len) != HPDF_OK) {
+                              (HPDF_UINT)c->ops.len) != HPDF_OK || !deflate_stream(c, stream)) {
             *rc = fail(c, err, "drawing a page's background");
             return k;
         }
@@ -964,6 +1017,8 @@ static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Pag
         rc = end_text(c, pg, &ts, err);
     if (rc == ATTACHE_OK)
         rc = flush_ops(c, pg, err);
+    if (rc == ATTACHE_OK && !deflate_stream(c, ((HPDF_PageAttr)pg->attr)->contents))
+        rc = fail(c, err, "compressing a page");
 done:
     return rc;
 }
