@@ -374,13 +374,19 @@ static void *worker(void *arg)
             row->doc = NULL;
             r->progress.failed++;
             r->result.failed++;
+            bool fatal;
+
+            /* an output that cannot be written stops everything, and so does
+               a run that lacks an option every document needs (--assets);
+               the caller reports that error, once */
+            fatal = rc == ATTACHE_ERR_CANTCREAT || rc == ATTACHE_ERR_IO ||
+                    rc == ATTACHE_ERR_INTERNAL || rc == ATTACHE_ERR_USAGE;
             if (!r->first_error.code)
                 r->first_error = err;
-            if (r->o->on_error)
+            /* failures once the run is stopping follow from what stopped it */
+            if (!fatal && !r->stop && r->o->on_error)
                 r->o->on_error(r->o->ctx, &err);
-            /* an output that cannot be written stops everything */
-            if (rc == ATTACHE_ERR_CANTCREAT || rc == ATTACHE_ERR_IO ||
-                rc == ATTACHE_ERR_INTERNAL) {
+            if (fatal && !r->stop) {
                 r->fatal = err;
                 r->stop = true;
                 pthread_cond_broadcast(&r->not_full);

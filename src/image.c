@@ -682,7 +682,7 @@ static attache_status resolve(const char *base_dir, const char *src, const char 
     size_t n;
 
     if (!base_dir)
-        return err_set(err, ATTACHE_ERR_DATA, NULL, 0,
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
                        "%s: image '%s' cannot be used: data read from a URL has no local "
                        "folder for images (give --assets DIR)", subject,
                        text_clip(clip, sizeof clip, src, 60));
