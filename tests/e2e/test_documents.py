@@ -353,6 +353,49 @@ def test_output_that_cannot_be_created(t):
     t.status(r, 73)
 
 
+def run_with_file_limit(t, args, limit):
+    """Run attache where no file may grow past `limit` bytes: a write past it
+    fails with EFBIG, as on a full disk."""
+    import resource
+
+    def limit_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    p = subprocess.run([t.attache] + args, capture_output=True, text=True,
+                       env=t.env(SOURCE_DATE_EPOCH=EPOCH), cwd=t.tmp, preexec_fn=limit_files)
+    return p
+
+
+def all_files(folder):
+    return sorted(os.path.relpath(os.path.join(r, f), folder)
+                  for r, _, fs in os.walk(folder) for f in fs)
+
+
+def test_a_full_disk_leaves_no_partial_file(t):
+    key = keygen(t)
+    # no certificate fits: the first write error stops the run
+    p = run_with_file_limit(t, ["certificates", SAMPLE, "-o", t.path("a"), "-k", key, "-q"],
+                            20000)
+    t.eq(p.returncode, 74, f"exit status: {p.stderr}")
+    t.match(r"^attache: .*-certificate\.pdf: cannot write: File too large$", p.stderr)
+    t.eq(len(p.stderr.splitlines()), 1, "one line")
+    t.eq([f for f in all_files(t.path("a")) if f != ".attache.lock"], [],
+         "no document, no temporary file, no manifest")
+    # the certificates fit, the print file does not
+    p = run_with_file_limit(t, ["certificates", SAMPLE, "-o", t.path("b"), "-k", key, "-q",
+                                "--merge", t.path("b", "print.pdf")], 100000)
+    t.eq(p.returncode, 74, f"exit status: {p.stderr}")
+    t.match(r"print\.pdf: cannot write: File too large", p.stderr)
+    files = all_files(t.path("b"))
+    t.ok("print.pdf" not in files, "no partial print file")
+    t.eq([f for f in files if os.path.basename(f).startswith(".") and f != ".attache.lock"],
+         [], "no temporary file")
+    for row in manifest(t.path("b")):
+        ok, why = qpdf_ok(t.path("b", row["file"]))
+        t.ok(ok, f"{row['file']}: {why}")
+
+
 def test_merged_print_file(t):
     r = gen(t, "certificates", extra=["--merge", t.path("print.pdf")])
     t.status(r, 0)
