@@ -301,6 +301,8 @@ typedef struct attache_template_info {
     const char *name;          /* "certificate": what `render` and --template name */
     const char *kind;          /* the document kind: certificate, letter, induction */
     const char *description;   /* one line */
+    const char *source;        /* the template's XML, to copy and change */
+    size_t source_size;        /* its length in bytes */
 } attache_template_info;
 
 /*

@@ -52,6 +52,8 @@ static void load(void)
             infos[ninfos].name = root_attr(root, "name");
             infos[ninfos].kind = root_attr(root, "kind");
             infos[ninfos].description = root_attr(root, "description");
+            infos[ninfos].source = (const char *)r->data;
+            infos[ninfos].source_size = r->size;
             ninfos++;
         }
         xmlFreeDoc(doc);

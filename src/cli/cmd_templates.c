@@ -1,21 +1,63 @@
 /*
- * cmd_templates.c: attache templates.
+ * cmd_templates.c: attache templates [--show NAME].
  */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
-int cmd_templates(int argc, char **argv)
+/* Print the built-in template `name` as it is, to copy and change. */
+static int show(const char *name)
 {
     size_t i, n = attache_template_builtin_count();
 
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-        return cli_usage("templates", false);
-    if (argc > 1) {
+    for (i = 0; i < n; i++) {
+        const attache_template_info *t = attache_template_builtin(i);
+
+        if (strcmp(t->name, name))
+            continue;
+        if (fwrite(t->source, 1, t->source_size, stdout) != t->source_size ||
+            fflush(stdout)) {
+            cli_error("cannot write the template: %s", strerror(errno));
+            return 74;
+        }
+        return 0;
+    }
+    cli_error("no built-in template '%s'; 'attache templates' lists them", name);
+    return 64;
+}
+
+int cmd_templates(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"show", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *name = NULL;
+    size_t i, n;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            name = optarg;
+            break;
+        case 'h':
+            return cli_usage("templates", false);
+        default:
+            return cli_bad_option("templates");
+        }
+    }
+    if (optind < argc) {
         cli_error("templates takes no arguments");
         return cli_bad_option("templates");
     }
+    if (name)
+        return show(name);
+    n = attache_template_builtin_count();
     for (i = 0; i < n; i++) {
         const attache_template_info *t = attache_template_builtin(i);
         printf("%-12s %-12s %s\n", t->name, t->kind, t->description);

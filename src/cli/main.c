@@ -202,9 +202,14 @@ const struct command commands[] = {
      "  --data DATA         order the rows as the officers are in DATA\n"
      "  -h, --help          show this help\n"},
     {"templates", cmd_templates, "list the built-in templates",
-     "usage: attache templates\n"
+     "usage: attache templates [--show NAME]\n"
      "\n"
-     "List the built-in templates: name, kind of document, page set-up.\n"},
+     "List the built-in templates: name, kind of document, page set-up.\n"
+     "\n"
+     "  --show NAME         print the built-in template NAME, to copy and change:\n"
+     "                      attache templates --show certificate > mine.xml\n"
+     "                      attache certificates DATA -o DIR --template mine.xml\n"
+     "  -h, --help          show this help\n"},
     {NULL, NULL, NULL, NULL}
 };
 

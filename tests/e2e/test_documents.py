@@ -206,6 +206,22 @@ def test_long_names_stay_in_their_box(t):
         t.ok(name in text(pdf).replace("\n", " "), "the whole name is there")
 
 
+def test_a_copied_built_in_template(t):
+    """What docs/templates.md tells an HR officer to do: print the built-in
+    certificate, change its wording, and make certificates with the copy."""
+    r = t.run(["templates", "--show", "certificate"])
+    t.status(r, 0)
+    t.eq(r.out, open(os.path.join(t.root, "templates", "certificate.xml"),
+                     encoding="utf-8").read(), "the built-in template as it is")
+    mine = t.path("mine.xml")
+    open(mine, "w", encoding="utf-8").write(
+        r.out.replace("Certificate of Completion", "Certificate of Attachment"))
+    r = gen(t, "certificates", extra=["--template", mine, "--officer", "vn-2015-02"])
+    t.status(r, 0)
+    body = text(t.path("out", "aec-ascc-2", "vn-2015-02-certificate.pdf"))
+    t.ok("Certificate of Attachment" in body and "Nguyễn Thị Thu Hà" in body, body)
+
+
 def test_sixty_sessions_flow_over_pages(t):
     sessions = "".join(
         f'<session date="2015-02-{9 + i % 5:02d}" start="{8 + i % 9:02d}:00" end="{8 + i % 9:02d}:45" '
