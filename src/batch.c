@@ -98,18 +98,6 @@ static double elapsed(const struct run *r)
     return (double)(now.tv_sec - r->start.tv_sec) + (now.tv_nsec - r->start.tv_nsec) / 1e9;
 }
 
-static void hex(char *out, const unsigned char *in, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* ---- the print file, in data order ---------------------------------------- */
 
 /* Append every finished document that is next in data order (mu held). */
@@ -157,7 +145,7 @@ static void fingerprint(struct run *r, const struct officer_view *v, char out[65
     crypto_hash_sha256_update(&st, signing_key_public(r->key), 32);
     crypto_hash_sha256_final(&st, h);
     xmlFree(dump);
-    hex(out, h, sizeof h);
+    sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
 /* The inputs hash recorded in an existing PDF, or "". */
@@ -178,7 +166,7 @@ static void sha256_hex(const void *data, size_t n, char out[65])
     unsigned char h[crypto_hash_sha256_BYTES];
 
     crypto_hash_sha256(h, data, (unsigned long long)n);
-    hex(out, h, sizeof h);
+    sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
 static attache_status make_one(struct run *r, struct composer *c, struct job *j, struct row *row,

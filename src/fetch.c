@@ -360,18 +360,6 @@ static void cache_entry_release(struct cache_entry *c)
     memset(c, 0, sizeof *c);
 }
 
-static void hex(char *out, const unsigned char *in, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* Create `path` and missing parents, new folders with mode 0700. */
 static int make_dirs(const char *path)
 {
@@ -444,7 +432,7 @@ static bool cache_load(struct fetch *f, struct cache_entry *c)
         p = nl ? nl + 1 : NULL;
     }
     crypto_hash_sha256(digest, c->body, c->size);
-    hex(sum, digest, sizeof digest);
+    sodium_bin2hex(sum, 2 * sizeof digest + 1, digest, sizeof digest);
     if (want_size != c->size || !want_sum || strcmp(want_sum, sum) ||
         (c->etag && !clean_value(c->etag)) ||
         (c->last_modified && !clean_value(c->last_modified)))
@@ -522,7 +510,7 @@ static void cache_store(struct fetch *f, const unsigned char *body, size_t size)
     if (!f->o->cache_dir)
         return;
     crypto_hash_sha256(digest, body, size);
-    hex(sum, digest, sizeof digest);
+    sodium_bin2hex(sum, 2 * sizeof digest + 1, digest, sizeof digest);
     buf_adds(&head, CACHE_MAGIC);
     buf_addf(&head, "url: %s\n", f->shown);
     if (clean_value(etag))
@@ -1129,7 +1117,7 @@ static attache_status fetch_run(const char *url, const attache_fetch_options *op
     f.dopts.on_error_ctx = &f;
     f.credentials = opts->token || opts->n_headers || fetch_url_has_userinfo(url);
     crypto_hash_sha256(digest, (const unsigned char *)url, strlen(url));
-    hex(f.cache_name, digest, 16);
+    sodium_bin2hex(f.cache_name, 2 * 16 + 1, digest, 16);
     memcpy(f.cache_name + 32, ".xml", 5);
     f.started = now_seconds();
     f.deadline = f.started + (opts->timeout ? opts->timeout : 60);
