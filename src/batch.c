@@ -737,6 +737,9 @@ done:
     }
     free(r.rows);
     free(want);
+    /* a run that stopped leaves officers' views in the queue */
+    for (; r.queue && r.qlen; r.qlen--, r.qhead = (r.qhead + 1) % r.qcap)
+        xmlFreeDoc(r.queue[r.qhead].view.doc);
     free(r.queue);
     free(threads);
     pdf_book_free(r.book);
