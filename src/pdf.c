@@ -1057,7 +1057,24 @@ done:
 
 /* ---- metadata ---------------------------------------------------------- */
 
-/* A text string as UTF-16BE with a byte order mark (PDF text string). */
+static HPDF_Binary utf16_string(struct ctx *c, const char *s);
+
+/*
+ * A PDF text string: printable ASCII as it is (a quarter of the bytes), any
+ * other text as UTF-16BE with a byte order mark.  NULL when out of memory.
+ */
+static void *text_string(struct ctx *c, const char *s)
+{
+    const char *p;
+
+    for (p = s; *p >= 0x20 && *p < 0x7F; p++)
+        ;
+    if (!*p)
+        return HPDF_String_New(c->pdf->mmgr, s, NULL);
+    return utf16_string(c, s);
+}
+
+/* A text string as UTF-16BE with a byte order mark. */
 static HPDF_Binary utf16_string(struct ctx *c, const char *s)
 {
     struct buf b = {0};
@@ -1123,11 +1140,11 @@ static attache_status set_info(struct ctx *c, const struct document *doc,
                "writing metadata");
     for (i = 0; doc && i < sizeof fields / sizeof fields[0]; i++) {
         const char *v = *(const char *const *)((const char *)doc + fields[i].off);
-        HPDF_Binary b;
+        void *b;
 
         if (!v || !*v)
             continue;
-        b = utf16_string(c, v);
+        b = text_string(c, v);
         if (!b)
             return fail(c, err, "writing metadata");
         CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, fields[i].key, b), "writing metadata");
@@ -1277,7 +1294,7 @@ attache_status pdf_book_add(struct pdf_book *b, const struct document *doc, atta
     if (rc == ATTACHE_OK && first && doc->bookmark) {
         HPDF_Outline o = HPDF_CreateOutline(c->pdf, NULL, "-", NULL);
         HPDF_Destination d = first ? HPDF_Page_CreateDestination(first) : NULL;
-        HPDF_Binary title = utf16_string(c, doc->bookmark);
+        void *title = text_string(c, doc->bookmark);
 
         if (!o || !d || !title || c->error)
             return fail(c, err, "adding a bookmark");
