@@ -378,7 +378,8 @@ unsigned font_face_id(const struct font_face *face)
 /* ---- embedding ------------------------------------------------------ */
 
 attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool all, unsigned char **data, size_t *size, attache_error *err)
+                           bool retain_gids, unsigned char **data, size_t *size,
+                           attache_error *err)
 {
     static const hb_tag_t drop[] = {
         HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
@@ -396,13 +397,12 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
     *size = 0;
     if (!in)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-    if (all)
-        hb_face_collect_unicodes(face->face, hb_subset_input_unicode_set(in));
     for (i = 0; i < n; i++)
         hb_set_add(hb_subset_input_unicode_set(in), cps[i]);
     for (i = 0; i < ARRAY_SIZE(drop); i++)
         hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
-    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
+                                      (retain_gids ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
     /* names: copyright, family, style and PostScript name are all a PDF needs */
     {
         hb_set_t *names = hb_subset_input_set(in, HB_SUBSET_SETS_NAME_ID);

@@ -73,11 +73,14 @@ unsigned font_face_id(const struct font_face *face);
 
 /*
  * A TrueType font with only the glyphs of `cps` (n code points, plus .notdef),
- * for embedding.  *data (free()) and *size receive it.  `all` keeps every
- * glyph instead (for a merged print file that embeds each font once).
+ * for embedding.  *data (free()) and *size receive it.  With `retain_gids`
+ * every glyph keeps the number it has in `face` (the others are left empty),
+ * so a subset made later for fewer characters fits the same glyph map: a
+ * merged print file loads each face whole and embeds only what it used.
  */
 attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool all, unsigned char **data, size_t *size, attache_error *err);
+                           bool retain_gids, unsigned char **data, size_t *size,
+                           attache_error *err);
 
 /* Every code point `face` has a glyph for, sorted; *out is malloc'd.  Returns the count. */
 size_t font_unicodes(const struct font_face *face, uint32_t **out);

@@ -45,7 +45,9 @@ struct emb_font {
     uint32_t *cps;               /* sorted; code of cps[k] is code_of(k) */
     size_t n, cap;
     bool all;                    /* the face's whole repertoire (print files) */
+    bool *used;                  /* with `all`: which of cps the pages drew */
     HPDF_Font font;
+    HPDF_Dict program;           /* the FontFile2 stream */
 };
 
 struct emb_image {
@@ -123,6 +125,7 @@ static void ctx_release(struct ctx *c)
         HPDF_Free(c->pdf);
     for (i = 0; i < c->nfonts; i++) {
         free(c->fonts[i].cps);
+        free(c->fonts[i].used);
     }
     free(c->fonts);
     for (i = 0; i < c->nimages; i++)
@@ -485,6 +488,25 @@ static bool deflate_stream(struct ctx *c, HPDF_Dict dict)
     return ok && !c->error;
 }
 
+/* Put a font program, deflated, into its FontFile2 stream (replacing any). */
+static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *program,
+                        size_t size)
+{
+    unsigned char *z = NULL;
+    size_t zn = 0;
+    bool ok;
+
+    if (!deflate_bytes(program, size, &z, &zn))
+        return false;
+    HPDF_MemStream_FreeData(file->stream);
+    ok = HPDF_Stream_Write(file->stream, z, (HPDF_UINT)zn) == HPDF_OK &&
+         HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK;
+    free(z);
+    file->filter = HPDF_STREAM_FILTER_NONE;
+    file->write_fn = name_flate;
+    return ok && !c->error;
+}
+
 /*
  * Give the font its descriptor, with the font program (the subset, exactly
  * as hb-subset made it) already deflated.  libharu 2.3.0 builds a
@@ -493,25 +515,19 @@ static bool deflate_stream(struct ctx *c, HPDF_Dict dict)
  * glyphs) and deflates it at zlib's default level, for every document.
  */
 static bool write_descriptor(struct ctx *c, HPDF_Font font, const unsigned char *program,
-                             size_t size)
+                             size_t size, HPDF_Dict *out)
 {
     HPDF_FontAttr fa = font->attr;
     HPDF_FontDef def = fa->fontdef;
     HPDF_TTFontDefAttr da = def->attr;
     HPDF_MMgr mm = c->pdf->mmgr;
     HPDF_Dict d = HPDF_Dict_New(mm), file = HPDF_DictStream_New(mm, c->pdf->xref);
-    unsigned char *z = NULL;
-    size_t zn = 0;
     HPDF_STATUS st = HPDF_OK;
 
     if (!d || !file || HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK ||
-        !deflate_bytes(program, size, &z, &zn))
+        !set_program(c, file, program, size))
         return false;
-    st |= HPDF_Stream_Write(file->stream, z, (HPDF_UINT)zn);
-    free(z);
-    file->filter = HPDF_STREAM_FILTER_NONE;
-    file->write_fn = name_flate;
-    st |= HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size);
+    *out = file;
     st |= HPDF_Dict_AddName(d, "Type", "FontDescriptor");
     st |= HPDF_Dict_AddName(d, "FontName", da->base_font);
     st |= HPDF_Dict_AddNumber(d, "Flags", def->flags);
@@ -550,7 +566,7 @@ static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_erro
     const char *name;
     attache_status rc;
 
-    rc = font_subset(f->face, f->cps, f->n, false, &data, &size, err);
+    rc = font_subset(f->face, f->cps, f->n, f->all, &data, &size, err);
     if (rc != ATTACHE_OK)
         return rc;
     name = load_font(c, data, size);
@@ -564,7 +580,7 @@ static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_erro
         rc = fail(c, err, "writing a ToUnicode map");
     else if (!deflate_font_maps(c, f->font))
         rc = fail(c, err, "compressing a font's maps");
-    else if (!write_descriptor(c, f->font, data, size))
+    else if (!write_descriptor(c, f->font, data, size, &f->program))
         rc = fail(c, err, "embedding a font");
     free(data);
     return rc;
@@ -581,7 +597,7 @@ static struct emb_font *font_of(struct ctx *c, const struct font_face *face)
 }
 
 /* The text in `f`'s codes, into c->scratch. */
-static bool encode_text(struct ctx *c, const struct emb_font *f, const char *s)
+static bool encode_text(struct ctx *c, struct emb_font *f, const char *s)
 {
     const char *end = s + strlen(s);
 
@@ -594,6 +610,8 @@ static bool encode_text(struct ctx *c, const struct emb_font *f, const char *s)
 
         if (!hit)
             return false;
+        if (f->used)
+            f->used[hit - f->cps] = true;
         code = code_of((size_t)(hit - f->cps));
         b[0] = (char)(code >> 8);
         b[1] = (char)(code & 255);
@@ -1268,7 +1286,8 @@ static attache_status book_fonts(struct pdf_book *b, const struct document *doc,
                 return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             f->all = true;
             f->n = font_unicodes(f->face, &f->cps);
-            if (!f->cps)
+            f->used = calloc(f->n ? f->n : 1, sizeof *f->used);
+            if (!f->cps || !f->used)
                 return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             f->cap = f->n;
             rc = embed_font(&b->c, f, err);
@@ -1306,10 +1325,48 @@ done:
     return rc;
 }
 
+/*
+ * Each face was loaded whole, with its glyph numbers kept: now that every
+ * page is drawn, embed only the glyphs the pages used, at the same numbers.
+ */
+static attache_status book_subset_fonts(struct ctx *c, attache_error *err)
+{
+    size_t i, k;
+
+    for (i = 0; i < c->nfonts; i++) {
+        struct emb_font *f = &c->fonts[i];
+        uint32_t *cps;
+        size_t n = 0, size = 0;
+        unsigned char *data = NULL;
+        attache_status rc;
+
+        if (!f->all || !f->used || !f->program)
+            continue;
+        cps = malloc((f->n ? f->n : 1) * sizeof *cps);
+        if (!cps)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        for (k = 0; k < f->n; k++)
+            if (f->used[k])
+                cps[n++] = f->cps[k];
+        rc = font_subset(f->face, cps, n, true, &data, &size, err);
+        free(cps);
+        if (rc != ATTACHE_OK)
+            return rc;
+        if (!set_program(c, f->program, data, size)) {
+            free(data);
+            return fail(c, err, "embedding a font");
+        }
+        free(data);
+    }
+    return ATTACHE_OK;
+}
+
 attache_status pdf_book_finish(struct pdf_book *b, struct buf *out, attache_error *err)
 {
     attache_status rc = set_info(&b->c, NULL, &b->settings, err);
 
+    if (rc == ATTACHE_OK)
+        rc = book_subset_fonts(&b->c, err);
     if (rc == ATTACHE_OK)
         rc = save(&b->c, out, err);
     return rc;

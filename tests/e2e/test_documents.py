@@ -434,6 +434,26 @@ def test_merged_print_file(t):
          "one bookmark per officer, in data order")
     t.eq([int(page) for _, page in titles], list(range(1, len(GRADUATED) + 1)),
          "each bookmark opens its officer's page")
+    # every page looks exactly like the document it came from (a glyph left
+    # out of the print file's font subsets would show here)
+    from PIL import Image, ImageChops
+    for page, row in enumerate(manifest(t.path("out")), 1):
+        for src, first, name in ((t.path("out", row["file"]), 1, "doc"), (pdf, page, "book")):
+            t.sh(["pdftoppm", "-r", "40", "-f", str(first), "-l", str(first), "-png",
+                  "-singlefile", src, t.path(name)])
+        diff = ImageChops.difference(Image.open(t.path("doc.png")).convert("L"),
+                                     Image.open(t.path("book.png")).convert("L"))
+        t.eq(diff.getbbox(), None, f"page {page} of the print file differs from {row['file']}")
+    # each font holds only the glyphs the pages draw, not the face's repertoire
+    from fontTools.ttLib import TTFont
+    drawn = len(set(text(pdf)))
+    for obj in set(re.findall(rb"/FontFile2 (\d+) 0 R", raw)):
+        program = t.path(f"font-{obj.decode()}.ttf")
+        open(program, "wb").write(t.sh(["qpdf", f"--show-object={obj.decode()}",
+                                        "--filtered-stream-data", pdf]))
+        glyf = TTFont(program)["glyf"]
+        inked = sum(1 for g in glyf.keys() if glyf[g].numberOfContours != 0)
+        t.ok(inked <= drawn, f"a print file font has {inked} glyphs, the text {drawn} characters")
     # the ornamental border is drawn once and shared by every page
     shown = subprocess.run(["qpdf", "--show-pages", pdf], capture_output=True, text=True).stdout
     first = re.findall(r"content:\n\s+(\d+ 0 R)", shown)
