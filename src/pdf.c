@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,6 +64,7 @@ struct ctx {
     unsigned serial;             /* for unique encoder names */
     struct buf scratch;          /* encoded text */
     struct buf ops;              /* path operators written straight to the page */
+    struct libdeflate_compressor *z;   /* made on first use, for every stream */
     /* A print file shares each page's drawn background (its leading paths:
        borders, rules) between the pages that have the same one. */
     bool share_layers;
@@ -132,6 +132,7 @@ static void ctx_release(struct ctx *c)
         image_free(c->images[i].image);
     free(c->images);
     free(c->layers);
+    libdeflate_free_compressor(c->z);
     buf_release(&c->scratch);
     buf_release(&c->ops);
 }
@@ -398,55 +399,22 @@ static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
 }
 
 /*
- * One libdeflate compressor per thread, kept for the thread's life: making
- * one costs more than deflating a certificate's content stream.
- */
-static pthread_key_t compressor_key;
-static pthread_once_t compressor_once = PTHREAD_ONCE_INIT;
-
-static void free_compressor(void *z)
-{
-    libdeflate_free_compressor(z);
-}
-
-static void make_compressor_key(void)
-{
-    if (pthread_key_create(&compressor_key, free_compressor))
-        abort();
-}
-
-static struct libdeflate_compressor *compressor(void)
-{
-    struct libdeflate_compressor *z;
-
-    pthread_once(&compressor_once, make_compressor_key);
-    z = pthread_getspecific(compressor_key);
-    if (!z && (z = libdeflate_alloc_compressor(6)) &&
-        pthread_setspecific(compressor_key, z)) {
-        libdeflate_free_compressor(z);
-        z = NULL;
-    }
-    return z;
-}
-
-/*
  * Deflate `data` into a new buffer (*out, free() it) with libdeflate at
- * level 6: faster than libharu's zlib, which sets up a new compressor for
- * every stream, and smaller streams.
+ * level 6 and one compressor per PDF: faster than libharu's zlib, which sets
+ * up a new compressor for every stream, and smaller streams.
  */
-static bool deflate_bytes(const unsigned char *data, size_t size, unsigned char **out,
-                          size_t *outn)
+static bool deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
+                          unsigned char **out, size_t *outn)
 {
-    struct libdeflate_compressor *z = compressor();
     size_t cap, n;
     unsigned char *p;
 
-    if (!z)
+    if (!c->z && !(c->z = libdeflate_alloc_compressor(6)))
         return false;
-    cap = libdeflate_zlib_compress_bound(z, size);
+    cap = libdeflate_zlib_compress_bound(c->z, size);
     if (!(p = malloc(cap)))
         return false;
-    if (!(n = libdeflate_zlib_compress(z, data, size, p, cap))) {
+    if (!(n = libdeflate_zlib_compress(c->z, data, size, p, cap))) {
         free(p);
         return false;
     }
@@ -476,7 +444,7 @@ static bool deflate_stream(struct ctx *c, HPDF_Dict dict)
         HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
         ok = part && buf_add(&plain, part, len);
     }
-    ok = ok && deflate_bytes((const unsigned char *)plain.data, plain.len, &z, &zn);
+    ok = ok && deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
     buf_release(&plain);
     if (!ok)
         return false;
@@ -496,7 +464,7 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
     size_t zn = 0;
     bool ok;
 
-    if (!deflate_bytes(program, size, &z, &zn))
+    if (!deflate_bytes(c, program, size, &z, &zn))
         return false;
     HPDF_MemStream_FreeData(file->stream);
     ok = HPDF_Stream_Write(file->stream, z, (HPDF_UINT)zn) == HPDF_OK &&
