@@ -2,7 +2,8 @@
 #
 #   make            build build/attache and build/libattache.a
 #   make demo       install missing Debian packages (as root), build, run the samples
-#   make test       install missing packages, build, run every test, then again under ASan+UBSan
+#   make test       install missing packages, build, run every test, the main commands
+#                   under valgrind, then every test again under ASan+UBSan
 #   make bench      the benchmark (never part of the tests)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -36,7 +37,7 @@ TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
              $(sort $(wildcard fonts/*.ttf))
 
-.PHONY: all deps demo test check unit e2e test-asan bench install uninstall clean
+.PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
 all: $(BUILD)/attache $(BUILD)/libattache.a
 
 # Compiler and linker flags of the dependencies, found once with pkg-config
@@ -98,7 +99,11 @@ check: all $(TESTS)
 
 test: deps
 	$(MAKE) check
+	$(MAKE) test-valgrind
 	$(MAKE) test-asan
+
+test-valgrind: all
+	@tests/valgrind.sh $(BUILD)/attache
 
 test-asan:
 	$(MAKE) BUILD=build-asan \

@@ -10,7 +10,7 @@ libcurl4-openssl-dev libsodium-dev libcbor-dev libpng-dev libjpeg-dev libzbar-de
 libunistring-dev libunibreak-dev libharfbuzz-dev zlib1g-dev libdeflate-dev"
 TEST="python3 python3-cbor2 python3-nacl python3-pil poppler-utils qpdf zbar-tools
 openssl ca-certificates mupdf-tools fonts-dejavu-core
-python3-fonttools"
+python3-fonttools valgrind"
 
 want=$BUILD
 [ "${1:-build}" = test ] && want="$BUILD $TEST"
