@@ -220,6 +220,11 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
         rc = qr_make(payload, r->t->qr_max_version ? r->t->qr_max_version
                                                    : DEFAULT_QR_MAX_VERSION,
                      subject, &qr, err);
+    if (rc == ATTACHE_ERR_DATA && !err->file[0]) {
+        /* the officer's data does not fit the code: say where it is */
+        snprintf(err->file, sizeof err->file, "%s", attache_data_name(r->data));
+        err->line = ref->line;
+    }
     if (rc != ATTACHE_OK)
         goto done;
     row->document_id = strdup(doc_id);

@@ -222,6 +222,22 @@ def test_a_copied_built_in_template(t):
     t.ok("Certificate of Attachment" in body and "Nguyễn Thị Thu Hà" in body, body)
 
 
+def test_a_name_too_long_for_the_qr_code(t):
+    """The data format allows 200 characters; a name that long makes a code
+    larger than the template allows: one line naming file, line and officer,
+    exit 65, and the other documents are made."""
+    name = ("Công Tôn Nữ Hoàng Bảo Châu Nguyễn Phước Vĩnh Thụy Khải Định Đồng Khánh "
+            "Hàm Nghi Kiến Phúc Hiệp Hòa Tự Đức Thiệu Trị Minh Mạng Gia Long ") * 3
+    data = sample_with(t, "long.xml", lambda x: long_name(x, name[:200].strip()))
+    r = gen(t, "certificates", data=data, extra=["--batch", "aec-ascc-2"])
+    t.status(r, 65)
+    line = open(data, encoding="utf-8").read().split('<officer id="kh-2015-01"')[0].count("\n") + 1
+    t.match(rf"^attache: {re.escape(data)}:{line}: officer 'kh-2015-01': the QR code needs "
+            r"version \d+ .*more than the largest allowed, 16", r.err)
+    t.eq(sorted(row["officer_id"] for row in manifest(t.path("out"))),
+         ["kh-2015-06", "la-2015-03", "mm-2015-04", "vn-2015-02"], "the others are made")
+
+
 def test_sixty_sessions_flow_over_pages(t):
     sessions = "".join(
         f'<session date="2015-02-{9 + i % 5:02d}" start="{8 + i % 9:02d}:00" end="{8 + i % 9:02d}:45" '
