@@ -108,3 +108,31 @@ def sample_with(t, name, transform):
         if not os.path.exists(dst):
             shutil.copytree(os.path.join(ROOT, "samples", sub), dst)
     return write_data(t, name, xml)
+
+
+def page_words(pdf):
+    """[(width, height, [(word, xmin, ymin, xmax, ymax)])] for every page, in points
+    from the top left, from pdftotext -bbox."""
+    import html
+    out = run(["pdftotext", "-bbox", pdf, "-"]).stdout.decode()
+    page_rx = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+    word_rx = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                         r'yMax="([\d.]+)">(.*?)</word>')
+    return [(float(p.group(1)), float(p.group(2)),
+             [(html.unescape(w.group(5)), *map(float, w.group(1, 2, 3, 4)))
+              for w in word_rx.finditer(p.group(3))])
+            for p in page_rx.finditer(out)]
+
+
+def collisions(words, share=0.3):
+    """Pairs of words whose boxes overlap by more than `share` of the smaller
+    one's height (lines set with tight leading overlap a little)."""
+    bad = []
+    for i, a in enumerate(words):
+        for b in words[i + 1:]:
+            dx = min(a[3], b[3]) - max(a[1], b[1])
+            dy = min(a[4], b[4]) - max(a[2], b[2])
+            if dx > 0.5 and dy > share * min(a[4] - a[2], b[4] - b[2]):
+                bad.append((a[0], b[0]))
+    return bad
+

@@ -10,8 +10,8 @@ import subprocess
 import time
 import unicodedata
 
-from docs_util import (EPOCH, SAMPLE, fonts, keygen, manifest, pages, pdfs, qpdf_ok, qr_codes,
-                       sample_with, text, words_bbox, write_data)
+from docs_util import (EPOCH, SAMPLE, collisions, fonts, keygen, manifest, page_words, pages, pdfs,
+                       qpdf_ok, qr_codes, sample_with, text, words_bbox, write_data)
 
 GRADUATED = ["kh-2015-01", "vn-2015-02", "la-2015-03", "mm-2015-04", "kh-2015-06",
              "mm-2016-01", "la-2016-02", "vn-2016-03", "kh-2016-04", "la-jd8-01", "vn-jd8-02",
@@ -236,6 +236,50 @@ def test_a_name_too_long_for_the_qr_code(t):
             r"version \d+ .*more than the largest allowed, 16", r.err)
     t.eq(sorted(row["officer_id"] for row in manifest(t.path("out"))),
          ["kh-2015-06", "la-2015-03", "mm-2015-04", "vn-2015-02"], "the others are made")
+
+
+def test_long_texts_everywhere_stay_in_their_boxes(t):
+    """The longest name that fits the QR code, and a long issuer, ministry and
+    programme title: every document is made, no words collide, nothing leaves
+    the page, and running headers stay above their rule."""
+    name = ("Công Tôn Nữ Hoàng Bảo Châu Nguyễn Phước Vĩnh Thụy Khải Định Đồng Khánh Hàm "
+            "Nghi Kiến Phúc")
+
+    def stretch(xml):
+        xml = long_name(xml, name)
+        xml = xml.replace("<name>ASEAN Secretariat</name>", "<name>Secretariat of the "
+                          "Association of Southeast Asian Nations, Office of the Deputy "
+                          "Secretary-General for Community Affairs</name>", 1)
+        xml = xml.replace("<ministry>Ministry of Women's Affairs</ministry>",
+                          "<ministry>Ministry of Women's Affairs, Department of Gender Equality "
+                          "and Economic Development, Office of International Cooperation"
+                          "</ministry>", 1)
+        return xml.replace(
+            "<title>Attachment Programme for AEC and ASCC Involvement at the ASEAN "
+            "Secretariat</title>",
+            "<title>Attachment Programme for ASEAN Economic Community and ASEAN Socio-Cultural "
+            "Community Involvement of Officers from Cambodia, Lao PDR, Myanmar and Viet Nam at "
+            "the ASEAN Secretariat in Jakarta</title>", 1)
+
+    data = sample_with(t, "long.xml", stretch)
+    key = keygen(t)
+    rules = {"letter": 21 * 72 / 25.4, "induction": 19 * 72 / 25.4}   # running header rules
+    for cmd, kind in (("certificates", "certificate"), ("letters", "letter"),
+                      ("induction", "induction")):
+        r = gen(t, cmd, out=cmd, data=data, key=key, extra=["--officer", "kh-2015-01"])
+        t.status(r, 0, cmd)
+        pdf = t.path(cmd, "aec-ascc-2", f"kh-2015-01-{kind}.pdf")
+        for number, (width, height, words) in enumerate(page_words(pdf), 1):
+            where = f"{kind} page {number}"
+            t.eq(collisions(words), [], f"{where}: words drawn over each other")
+            for w, x0, y0, x1, y1 in words:
+                t.ok(x0 >= 14 and y0 >= 14 and x1 <= width - 14 and y1 <= height - 14,
+                     f"{where}: {w!r} leaves the page: {x0:.0f},{y0:.0f}-{x1:.0f},{y1:.0f}")
+            rule = rules.get(kind)
+            if rule and number > 1:
+                for w, x0, y0, x1, y1 in words:
+                    mid0, mid1 = y0 + (y1 - y0) / 4, y1 - (y1 - y0) / 4
+                    t.ok(not (mid0 < rule < mid1), f"{where}: {w!r} is struck by the header rule")
 
 
 def test_sixty_sessions_flow_over_pages(t):
