@@ -899,13 +899,21 @@ static void draw_qr(struct ctx *c, const struct op_qr *q)
 {
     struct buf *b = &c->ops;
     char tmp[96];
-    float m = q->size / (float)q->width;
+    float m = q->size / (float)q->width, cm[6];
     int r, x, n;
+
+    cm[0] = cm[3] = m;
+    cm[1] = cm[2] = 0;
+    cm[4] = q->x;
+    cm[5] = q->y;
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
-    n = snprintf(tmp, sizeof tmp, "%.5f 0 0 %.5f %.3f %.3f cm\n", m, m, q->x, q->y);
-    buf_add(b, tmp, (size_t)n);
+    for (n = 0; n < 6; n++) {
+        put_num(b, cm[n], 3);
+        buf_add(b, " ", 1);
+    }
+    buf_adds(b, "cm\n");
     for (r = 0; r < q->width; r++)
         for (x = 0; x < q->width;) {
             int start;
