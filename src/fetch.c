@@ -33,6 +33,7 @@
 #include "attache.h"
 #include "error.h"
 #include "fetch.h"
+#include "output.h"
 #include "text.h"
 #include "util.h"
 
@@ -444,60 +445,6 @@ bad:
     return false;
 }
 
-/* Write `head` then `body` to `name` in `dirfd`: temporary file, sync, rename. */
-static int write_private(int dirfd, const char *name, const char *head, size_t hlen,
-                         const unsigned char *body, size_t blen)
-{
-    char tmp[256];
-    const unsigned char *parts[2] = {(const unsigned char *)head, body};
-    size_t lens[2] = {hlen, blen}, i;
-    int fd, saved;
-
-    static unsigned long counter;
-
-    snprintf(tmp, sizeof tmp, ".%s.%d.%lu.tmp", name, (int)getpid(),
-             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    for (i = 0; i < 2; i++) {
-        const unsigned char *p = parts[i];
-        size_t left = lens[i];
-
-        while (left > 0) {
-            ssize_t n = write(fd, p, left);
-
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                if (n == 0)
-                    errno = EIO;
-                goto fail;
-            }
-            p += n;
-            left -= (size_t)n;
-        }
-    }
-    if (fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (renameat(dirfd, tmp, dirfd, name) < 0)
-        goto fail;
-    fsync(dirfd);
-    return 0;
-fail:
-    saved = errno;
-    if (fd >= 0)
-        close(fd);
-    unlinkat(dirfd, tmp, 0);
-    errno = saved;
-    return -1;
-}
-
 /* Keep a validated body.  Failing to is not an error: it is only said. */
 static void cache_store(struct fetch *f, const unsigned char *body, size_t size)
 {
@@ -524,9 +471,19 @@ static void cache_store(struct fetch *f, const unsigned char *body, size_t size)
         goto done;
     }
     if (make_dirs(f->o->cache_dir) < 0 ||
-        (dirfd = open(f->o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-        write_private(dirfd, f->cache_name, head.data, head.len, body, size) < 0)
+        (dirfd = open(f->o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         notice(f, "the cache in '%s' was not written: %s", f->o->cache_dir, strerror(errno));
+        goto done;
+    }
+    {
+        struct part parts[2] = {{head.data, head.len}, {body, size}};
+        attache_error e;
+
+        attache_error_clear(&e);
+        if (write_parts_at(dirfd, f->cache_name, parts, 2, 0600, f->cache_name, &e) !=
+            ATTACHE_OK)
+            notice(f, "the cache in '%s' was not written: %s", f->o->cache_dir, e.message);
+    }
 done:
     if (dirfd >= 0)
         close(dirfd);

@@ -205,28 +205,41 @@ done:
 attache_status write_at(int dirfd, const char *name, const void *data, size_t len,
                         const char *shown, attache_error *err)
 {
+    struct part whole = {data, len};
+
+    return write_parts_at(dirfd, name, &whole, 1, 0644, shown, err);
+}
+
+attache_status write_parts_at(int dirfd, const char *name, const struct part *parts, size_t n,
+                              mode_t mode, const char *shown, attache_error *err)
+{
     char tmp[PATH_MAX];
-    const char *p = data;
     int fd;
+    size_t i;
     attache_status rc = ATTACHE_OK;
 
     snprintf(tmp, sizeof tmp, ".%s.%d.%lu" TMP_SUFFIX, name, (int)getpid(),
              __atomic_add_fetch(&tmp_counter, 1, __ATOMIC_RELAXED));
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s",
                        strerror(errno));
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s",
-                         n < 0 ? strerror(errno) : "nothing written");
-            goto fail;
+    for (i = 0; i < n; i++) {
+        const char *p = parts[i].data;
+        size_t len = parts[i].len;
+
+        while (len > 0) {
+            ssize_t w = write(fd, p, len);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s",
+                             w < 0 ? strerror(errno) : "nothing written");
+                goto fail;
+            }
+            p += w;
+            len -= (size_t)w;
         }
-        p += n;
-        len -= (size_t)n;
     }
     if (fsync(fd) < 0) {
         rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));

@@ -12,6 +12,7 @@
 #define ATTACHE_OUTPUT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "attache.h"
 
@@ -36,9 +37,23 @@ int outdir_subdir(struct outdir *o, const char *name, attache_error *err);
 /* The output folder's own descriptor. */
 int outdir_fd(const struct outdir *o);
 
-/* Write `len` bytes to `name` in folder `dirfd` atomically (see above). */
+/* Write `len` bytes to `name` in folder `dirfd` atomically (see above), mode 0644. */
 attache_status write_at(int dirfd, const char *name, const void *data, size_t len,
                         const char *shown, attache_error *err);
+
+/* One piece of a file for write_parts_at(). */
+struct part {
+    const void *data;
+    size_t len;
+};
+
+/*
+ * Write the `n` parts one after the other as `name` in folder `dirfd`,
+ * atomically like write_at(), with file mode `mode` (e.g. 0600 for a cache).
+ * `shown` names the file in messages.
+ */
+attache_status write_parts_at(int dirfd, const char *name, const struct part *parts, size_t n,
+                              mode_t mode, const char *shown, attache_error *err);
 
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */
 attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,
