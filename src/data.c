@@ -96,12 +96,14 @@ struct diag {
     unsigned long line;
     unsigned long seq;
     bool placed;          /* message already names its officer/batch/... */
+    char element[16];     /* a schema message's element when it holds others */
     char *message;
 };
 
 /* Where a programme, batch or the issuer starts, for placing schema errors. */
 struct mark {
     unsigned long line;
+    const char *kind;     /* "programme", "batch", "issuer" */
     char what[96];
 };
 
@@ -154,6 +156,7 @@ static void add_diag_at(struct loader *l, unsigned long line, bool placed, const
     dg->line = line;
     dg->seq = l->seq++;
     dg->placed = placed;
+    dg->element[0] = '\0';
     l->ndiags++;
 }
 
@@ -240,7 +243,11 @@ static const char *quoted(char *out, size_t size, const char *s, const char *unt
 /* "( a, b, c )" -> "<a>, <b> or <c>" */
 static void expected_list(char *out, size_t size, const char *s)
 {
-    const char *open = strchr(s, '('), *close = open ? strchr(open, ')') : NULL;
+    /* after "Expected is": "Missing child element(s)" has parentheses too */
+    const char *from = strstr(s, "Expected is"), *open, *close;
+
+    open = strchr(from ? from : s, '(');
+    close = open ? strchr(open, ')') : NULL;
     char items[16][64];
     size_t n = 0, i, len = 0;
     const char *p;
@@ -432,6 +439,27 @@ static void rewrite_parser_message(const xmlError *e, char *out, size_t size)
  * ahead of the reader and gives no node, only a line: they are placed in
  * their officer or batch afterwards (place_diags).
  */
+/*
+ * The element a schema message ("Element 'batch': Missing child ...") is
+ * about, when it is one that holds officers or batches: the validator reports
+ * what such an element lacks at its end tag, after its last child, so the
+ * message must not be put on that child.
+ */
+static void container_of_message(const char *msg, char *out, size_t size)
+{
+    static const char *const containers[] = {"attache", "programme", "batch"};
+    size_t i, n;
+
+    out[0] = '\0';
+    if (!msg || strncmp(msg, "Element '", 9))
+        return;
+    msg += 9;
+    n = strcspn(msg, "'");
+    for (i = 0; i < ARRAY_SIZE(containers); i++)
+        if (strlen(containers[i]) == n && !strncmp(msg, containers[i], n))
+            snprintf(out, size, "%s", containers[i]);
+}
+
 static void on_xml_error(void *arg, xmlErrorPtr e)
 {
     struct loader *l = arg;
@@ -444,8 +472,13 @@ static void on_xml_error(void *arg, xmlErrorPtr e)
         /* Duplicate ids: our own check says it better, naming both lines. */
         if (e->code == XML_SCHEMAV_CVC_IDC)
             return;
+        size_t before = l->ndiags;
+
         rewrite_schema_message(e->message ? e->message : "", msg, sizeof msg);
         add_diag_at(l, line, false, msg);
+        if (l->ndiags > before)
+            container_of_message(e->message, l->diags[before].element,
+                                 sizeof l->diags[before].element);
         return;
     }
     /* After the first fatal error the parser only reports its consequences. */
@@ -482,6 +515,7 @@ static void add_mark(struct loader *l, xmlNodePtr node, const char *kind)
     }
     m = &l->marks[l->nmarks++];
     m->line = line_of(node);
+    m->kind = kind;
     id = xmlGetNoNsProp(node, BAD_CAST "id");
     if (id)
         snprintf(m->what, sizeof m->what, "%s '%s'", kind,
@@ -512,10 +546,13 @@ static void place_diags(struct loader *l)
             else
                 hi = mid;
         }
-        if (lo)
+        if (lo && !dg->element[0])
             o = &l->d->officers[lo - 1];
+        /* a message about a programme or batch goes on the last one started,
+           one about the whole file on nothing */
         for (k = 0; k < l->nmarks && l->marks[k].line <= dg->line; k++)
-            m = &l->marks[k];
+            if (!dg->element[0] || !strcmp(l->marks[k].kind, dg->element))
+                m = &l->marks[k];
         if (o && (!m || o->line >= m->line)) {
             char clip[80];
             snprintf(what, sizeof what, "officer '%s'", text_clip(clip, sizeof clip, o->id, 64));

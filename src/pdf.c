@@ -436,10 +436,10 @@ static bool deflate_stream(struct ctx *c, HPDF_Dict dict)
     size_t zn = 0;
     bool ok = true;
 
-    if (dict->write_fn && dict->write_fn != name_flate)
-        return false;
     if (dict->write_fn == name_flate)
         return true;                    /* deflated already (a shared background) */
+    if (dict->write_fn)
+        return false;                   /* a stream libharu writes in its own way */
     for (i = 0; i < count && ok; i++) {
         HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
         ok = part && buf_add(&plain, part, len);
@@ -1051,23 +1051,6 @@ done:
 
 /* ---- metadata ---------------------------------------------------------- */
 
-static HPDF_Binary utf16_string(struct ctx *c, const char *s);
-
-/*
- * A PDF text string: printable ASCII as it is (a quarter of the bytes), any
- * other text as UTF-16BE with a byte order mark.  NULL when out of memory.
- */
-static void *text_string(struct ctx *c, const char *s)
-{
-    const char *p;
-
-    for (p = s; *p >= 0x20 && *p < 0x7F; p++)
-        ;
-    if (!*p)
-        return HPDF_String_New(c->pdf->mmgr, s, NULL);
-    return utf16_string(c, s);
-}
-
 /* A text string as UTF-16BE with a byte order mark. */
 static HPDF_Binary utf16_string(struct ctx *c, const char *s)
 {
@@ -1093,6 +1076,21 @@ static HPDF_Binary utf16_string(struct ctx *c, const char *s)
     bin = b.data ? HPDF_Binary_New(c->pdf->mmgr, (HPDF_BYTE *)b.data, (HPDF_UINT)b.len) : NULL;
     buf_release(&b);
     return bin;
+}
+
+/*
+ * A PDF text string: printable ASCII as it is (a quarter of the bytes), any
+ * other text as UTF-16BE with a byte order mark.  NULL when out of memory.
+ */
+static void *text_string(struct ctx *c, const char *s)
+{
+    const char *p;
+
+    for (p = s; *p >= 0x20 && *p < 0x7F; p++)
+        ;
+    if (!*p)
+        return HPDF_String_New(c->pdf->mmgr, s, NULL);
+    return utf16_string(c, s);
 }
 
 static HPDF_Date date_of(time_t t)

@@ -33,7 +33,8 @@ check() {
 officers=kh-2015-01,vn-2015-02,vn-2016-03
 check keygen 0 keygen -o k --issuer asec
 check validate 0 validate -q "$samples"
-check validate-bad 65 validate "$root/tests/e2e/cases/validate-missing/cmd"
+printf '<attache version="1"><issuer id="x"/></attache>\n' > bad.xml
+check validate-bad 65 validate bad.xml
 check certificates 0 certificates "$samples" -o c -k k.key -q -j 2 --officer "$officers" \
     --merge c/print.pdf
 check letters 0 letters "$samples" -o l -k k.key -q --officer vn-2015-02

@@ -102,6 +102,22 @@ def test_errors_are_all_reported(t):
     t.eq(nums, sorted(nums), "errors in line order")
 
 
+def test_what_a_container_lacks_is_put_on_it(t):
+    """The validator reports what a programme, batch or the file lacks at its end
+    tag, after its last officer: the message names the container and what it
+    lacks, not that officer."""
+    data = hostile.doc(hostile.officer()).replace(
+        b"</programme>\n", b"</programme>\n  <programme id=\"empty\"><title>T</title>\n"
+        b"  </programme>\n", 1)
+    with open(t.path("lacks.xml"), "wb") as f:
+        f.write(data)
+    r = t.run(["validate", "lacks.xml"])
+    t.status(r, 65)
+    t.match(r"^attache: lacks\.xml:\d+: programme 'empty': <programme> lacks "
+            r"(<\w+>, )*(<\w+> or )?<batch>$", r.err)
+    t.eq(len(r.err.splitlines()), 1, "one error")
+
+
 def test_error_cap(t):
     body = b"\n".join(hostile.officer(oid=b"o-%d" % i, extra=b"        <bad/>\n") for i in range(120))
     with open(t.path("cap.xml"), "wb") as f:
