@@ -47,11 +47,20 @@ struct emb_font {
     bool *used;                  /* with `all`: which of cps the pages drew */
     HPDF_Font font;
     HPDF_Dict program;           /* the FontFile2 stream */
+    char res[16];                /* its name in the resources: F1, F2, ... */
 };
 
 struct emb_image {
     struct image *image;         /* a reference */
     HPDF_Image hpdf;
+    char res[16];                /* Im1, Im2, ... */
+};
+
+struct span;
+
+struct seen {
+    uint64_t key;                /* 0: an empty slot */
+    size_t page;                 /* the page that drew it first */
 };
 
 struct ctx {
@@ -63,13 +72,22 @@ struct ctx {
     size_t nimages;
     unsigned serial;             /* for unique encoder names */
     struct buf scratch;          /* encoded text */
-    struct buf ops;              /* path operators written straight to the page */
+    struct buf ops;              /* the page's content stream */
     struct libdeflate_compressor *z;   /* made on first use, for every stream */
-    /* A print file shares each page's drawn background (its leading paths:
-       borders, rules) between the pages that have the same one. */
+    HPDF_Dict resources;         /* one dictionary for every page: fonts and images */
+    /* A print file draws what its pages have in common once (draw_shared) */
     bool share_layers;
     struct layer *layers;
     size_t nlayers;
+    struct seen *seen;           /* the operations drawn on earlier pages */
+    size_t nseen, seen_cap;
+    size_t npages;               /* pages drawn so far */
+    float page_w, page_h;        /* the first page's size */
+    bool mixed_sizes;            /* a later page has another */
+    struct span *spans;
+    size_t spans_cap;
+    struct buf shared;
+    unsigned char shorthash_key[crypto_shorthash_KEYBYTES];   /* zero: deterministic */
 };
 
 struct layer {
@@ -132,6 +150,9 @@ static void ctx_release(struct ctx *c)
         image_free(c->images[i].image);
     free(c->images);
     free(c->layers);
+    free(c->seen);
+    free(c->spans);
+    buf_release(&c->shared);
     libdeflate_free_compressor(c->z);
     buf_release(&c->scratch);
     buf_release(&c->ops);
@@ -399,9 +420,12 @@ static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
 }
 
 /*
- * Deflate `data` into a new buffer (*out, free() it) with libdeflate at
- * level 6 and one compressor per PDF: faster than libharu's zlib, which sets
- * up a new compressor for every stream, and smaller streams.
+ * Deflate `data` into a new buffer (*out, free() it) with libdeflate and one
+ * compressor per PDF: faster than libharu's zlib, which sets up a new
+ * compressor for every stream, and smaller streams.  Level 6 for documents;
+ * print files take level 12, whose near-optimal parsing makes a page's QR
+ * code (most of what a page of a print file still holds of its own) a tenth
+ * smaller, for about 2 ms a page.
  */
 static bool deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                           unsigned char **out, size_t *outn)
@@ -409,7 +433,7 @@ static bool deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
     size_t cap, n;
     unsigned char *p;
 
-    if (!c->z && !(c->z = libdeflate_alloc_compressor(6)))
+    if (!c->z && !(c->z = libdeflate_alloc_compressor(c->share_layers ? 12 : 6)))
         return false;
     cap = libdeflate_zlib_compress_bound(c->z, size);
     if (!(p = malloc(cap)))
@@ -526,6 +550,35 @@ static bool deflate_font_maps(struct ctx *c, HPDF_Font font)
            (!fa->cmap_stream || deflate_stream(c, fa->cmap_stream));
 }
 
+/* The one resource dictionary of the PDF's pages, made on first use. */
+static HPDF_Dict resources(struct ctx *c)
+{
+    HPDF_Dict r;
+
+    if (c->resources)
+        return c->resources;
+    r = HPDF_Dict_New(c->pdf->mmgr);
+    if (!r || HPDF_Xref_Add(c->pdf->xref, r) != HPDF_OK || c->error)
+        return NULL;
+    return c->resources = r;
+}
+
+/* Name `obj` in the resources' `kind` (Font, XObject) dictionary. */
+static bool add_resource(struct ctx *c, const char *kind, const char *name, void *obj)
+{
+    HPDF_Dict r = resources(c), sub;
+
+    if (!r)
+        return false;
+    sub = HPDF_Dict_GetItem(r, kind, HPDF_OCLASS_DICT);
+    if (!sub) {
+        sub = HPDF_Dict_New(c->pdf->mmgr);
+        if (!sub || HPDF_Dict_Add(r, kind, sub) != HPDF_OK)
+            return false;
+    }
+    return HPDF_Dict_Add(sub, name, obj) == HPDF_OK && !c->error;
+}
+
 static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
@@ -550,6 +603,11 @@ static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_erro
         rc = fail(c, err, "compressing a font's maps");
     else if (!write_descriptor(c, f->font, data, size, &f->program))
         rc = fail(c, err, "embedding a font");
+    else {
+        snprintf(f->res, sizeof f->res, "F%zu", (size_t)(f - c->fonts) + 1);
+        if (!add_resource(c, "Font", f->res, f->font))
+            rc = fail(c, err, "embedding a font");
+    }
     free(data);
     return rc;
 }
@@ -644,7 +702,7 @@ static bool set_indexed(struct ctx *c, HPDF_Image h, const struct image *im)
                                               (HPDF_UINT)im->palette_size * 3)) == HPDF_OK;
 }
 
-static HPDF_Image image_of(struct ctx *c, struct image *im)
+static struct emb_image *image_of(struct ctx *c, struct image *im)
 {
     struct emb_image *e;
     HPDF_Image h;
@@ -652,7 +710,7 @@ static HPDF_Image image_of(struct ctx *c, struct image *im)
 
     for (i = 0; i < c->nimages; i++)
         if (c->images[i].image == im)
-            return c->images[i].hpdf;
+            return &c->images[i];
     if (im->codec == IMAGE_DCT)
         h = HPDF_LoadJpegImageFromMem(c->pdf, im->data, (HPDF_UINT)im->size);
     else
@@ -672,81 +730,53 @@ static HPDF_Image image_of(struct ctx *c, struct image *im)
     if (!e)
         return NULL;
     c->images = e;
-    c->images[c->nimages].image = image_ref(im);
-    c->images[c->nimages].hpdf = h;
+    e = &c->images[c->nimages];
+    snprintf(e->res, sizeof e->res, "Im%zu", c->nimages + 1);
+    if (!add_resource(c, "XObject", e->res, h))
+        return NULL;
+    e->image = image_ref(im);
+    e->hpdf = h;
     c->nimages++;
-    return h;
+    return e;
 }
 
 /* ---- drawing ----------------------------------------------------------- */
 
+/*
+ * Everything on a page is written straight into its content stream, in
+ * c->ops: libharu formats every operator through a cleared 512-byte
+ * buffer, which costs more than everything else on a certificate's border
+ * put together, and its numbers carry five decimals.  What is written is
+ * whole q ... Q groups and whole BT ... ET blocks, so libharu's idea of the
+ * graphics state stays true.
+ */
+
+/* What the content stream has set for text, so that it is set only when it changes. */
 struct text_state {
     bool in_text;
-    HPDF_Font font;
+    const struct emb_font *font;
     float size, tracking;
     struct rgb colour;
-    bool colour_set;
+    bool font_set, colour_set, tracking_set;
 };
+
+/* At the start of a content stream: nothing set but the letter spacing (0). */
+static void text_state_init(struct text_state *ts)
+{
+    memset(ts, 0, sizeof *ts);
+    ts->tracking_set = true;
+}
+
+/* Nothing known: for an operation that must draw the same after any other. */
+static void text_state_forget(struct text_state *ts)
+{
+    memset(ts, 0, sizeof *ts);
+}
 
 static bool same_rgb(struct rgb a, struct rgb b)
 {
     return a.r == b.r && a.g == b.g && a.b == b.b;
 }
-
-static attache_status draw_text(struct ctx *c, HPDF_Page pg, struct text_state *ts,
-                                const struct op_text *t, attache_error *err)
-{
-    struct emb_font *f = font_of(c, t->face);
-    attache_status rc = ATTACHE_OK;
-
-    if (!f || !f->font || !encode_text(c, f, t->text))
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
-                       "text drawn in %s has a character the font was not prepared for",
-                       font_face_name(t->face));
-    /* font, colour and letter spacing outlast BT ... ET: keep them per page */
-    if (!ts->in_text) {
-        CHECK_HPDF(c, HPDF_Page_BeginText(pg), "drawing text");
-        ts->in_text = true;
-    }
-    if (ts->font != f->font || ts->size != t->size) {
-        CHECK_HPDF(c, HPDF_Page_SetFontAndSize(pg, f->font, t->size), "setting a font");
-        ts->font = f->font;
-        ts->size = t->size;
-    }
-    if (!ts->colour_set || !same_rgb(ts->colour, t->colour)) {
-        CHECK_HPDF(c, HPDF_Page_SetRGBFill(pg, t->colour.r, t->colour.g, t->colour.b),
-                   "setting a colour");
-        ts->colour = t->colour;
-        ts->colour_set = true;
-    }
-    if (ts->tracking != t->tracking) {
-        CHECK_HPDF(c, HPDF_Page_SetCharSpace(pg, t->tracking), "setting letter spacing");
-        ts->tracking = t->tracking;
-    }
-    CHECK_HPDF(c, HPDF_Page_TextOut(pg, t->x, t->y, c->scratch.data), "drawing text");
-done:
-    return rc;
-}
-
-static attache_status end_text(struct ctx *c, HPDF_Page pg, struct text_state *ts,
-                               attache_error *err)
-{
-    attache_status rc = ATTACHE_OK;
-
-    if (ts->in_text)
-        CHECK_HPDF(c, HPDF_Page_EndText(pg), "drawing text");
-    ts->in_text = false;
-done:
-    return rc;
-}
-
-/*
- * Paths and QR codes are written straight into the page's content stream:
- * libharu formats every operator through a cleared 512-byte buffer, which
- * costs more than everything else on a certificate's border put together.
- * What is written is whole q ... Q groups, so libharu's idea of the
- * graphics state stays true.
- */
 
 /* A number with at most `decimals` (2 or 3) digits after the point, no trailing zeros. */
 static void put_num(struct buf *b, float v, int decimals)
@@ -804,19 +834,6 @@ static void put_rgb(struct buf *b, struct rgb c, const char *op)
     buf_add(b, "\n", 1);
 }
 
-static attache_status flush_ops(struct ctx *c, HPDF_Page pg, attache_error *err)
-{
-    HPDF_PageAttr attr = pg->attr;
-    attache_status rc = ATTACHE_OK;
-
-    if (!c->ops.len)
-        return ATTACHE_OK;
-    CHECK_HPDF(c, HPDF_Stream_Write(attr->stream, (HPDF_BYTE *)c->ops.data,
-                                    (HPDF_UINT)c->ops.len), "drawing");
-    buf_reset(&c->ops);
-done:
-    return rc;
-}
 
 static void put_segments(struct buf *b, const struct op_path *p)
 {
@@ -890,160 +907,590 @@ static void draw_path(struct ctx *c, const struct op_path *p)
     buf_adds(b, "Q\n");
 }
 
-/* Dark modules as one path of row runs, in module units (a `cm` scales them
+/* Which part of a QR code draw_qr() draws. */
+enum qr_part {
+    QR_FINDERS,                  /* the three 7 x 7 squares at the corners */
+    QR_REST
+};
+
+static bool in_finder(int w, int r, int x)
+{
+    return (r < 7 && (x < 7 || x >= w - 7)) || (r >= w - 7 && x < 7);
+}
+
+/*
+ * Dark modules as one path of row runs, in module units (a `cm` scales them
  * to the code's size), so that each run is a few small integers.  One path,
  * filled once: renderers cover the union of the runs, so no seams show
  * between them (a stroke to close seams would be drawn a whole device pixel
- * wide on screen and blot the code at small sizes). */
-static void draw_qr(struct ctx *c, const struct op_qr *q)
+ * wide on screen and blot the code at small sizes).  The finder patterns
+ * are a path of their own: a light border a module wide parts them from
+ * every other dark module, so no seam can show, and every code of a size
+ * has the same ones (a print file draws them once).  The runs go out
+ * grouped by length, which deflates smaller than row by row.
+ */
+struct qr_run {
+    unsigned char u, v, len;     /* from (u, v), `len` modules along u */
+};
+
+/*
+ * The part's runs of dark modules along rows or, when `columns`, along
+ * columns, in module units from the bottom left; columns with u and v
+ * swapped (drawn through a transposing matrix).  count[len] counts them.
+ */
+static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
+                      struct qr_run *runs, size_t *count)
+{
+    int w = q->width, line, i;
+    size_t n = 0;
+
+    for (line = 0; line < w; line++)
+        for (i = 0; i < w;) {
+            int start, r = columns ? i : line, x = columns ? line : i;
+
+            if (!q->modules[r * w + x] || in_finder(w, r, x) != (part == QR_FINDERS)) {
+                i++;
+                continue;
+            }
+            for (start = i; i < w; i++) {
+                r = columns ? i : line;
+                x = columns ? line : i;
+                if (!q->modules[r * w + x] || in_finder(w, r, x) != (part == QR_FINDERS))
+                    break;
+            }
+            if (columns) {
+                runs[n].u = (unsigned char)(w - i);         /* rows start..i-1, from below */
+                runs[n].v = (unsigned char)line;
+            } else {
+                runs[n].u = (unsigned char)start;
+                runs[n].v = (unsigned char)(w - 1 - line);
+            }
+            runs[n].len = (unsigned char)(i - start);
+            count[i - start]++;
+            n++;
+        }
+    return n;
+}
+
+/*
+ * Dark modules as one path of runs, in module units (a `cm` scales them to
+ * the code's size), so that each run is a few small integers.  One path,
+ * filled once: renderers cover the union of the runs, so no seams show
+ * between them (a stroke to close seams would be drawn a whole device pixel
+ * wide on screen and blot the code at small sizes).  The finder patterns
+ * are a path of their own: a light border a module wide parts them from
+ * every other dark module, so no seam can show, and every code of a size
+ * has the same ones (a print file draws them once).  The rest runs along
+ * rows or along columns, whichever makes fewer runs, grouped by length:
+ * both deflate smaller.
+ */
+static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
 {
     struct buf *b = &c->ops;
+    size_t cap = (size_t)q->width * ((size_t)q->width / 2 + 2);
+    size_t nruns, ncols = 0, *count = calloc(2 * ((size_t)q->width + 1), sizeof *count);
+    struct qr_run *runs = malloc(2 * cap * sizeof *runs);
+    float m = q->size / (float)q->width, cm[6] = {m, 0, 0, m, q->x, q->y};
     char tmp[96];
-    float m = q->size / (float)q->width, cm[6];
-    int r, x, n;
-
-    cm[0] = cm[3] = m;
-    cm[1] = cm[2] = 0;
-    cm[4] = q->x;
-    cm[5] = q->y;
+    size_t i, len;
+    int n;
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
+    if (!runs || !count || q->width > 255) {
+        free(runs);
+        free(count);
+        b->failed = true;
+        return;
+    }
+    nruns = qr_runs(q, part, false, runs, count);
+    if (part == QR_REST)
+        ncols = qr_runs(q, part, true, runs + cap, count + q->width + 1);
+    if (ncols && ncols < nruns) {
+        nruns = ncols;
+        memmove(runs, runs + cap, nruns * sizeof *runs);
+        memmove(count, count + q->width + 1, ((size_t)q->width + 1) * sizeof *count);
+        cm[0] = cm[3] = 0;
+        cm[1] = cm[2] = m;
+    }
     for (n = 0; n < 6; n++) {
         put_num(b, cm[n], 3);
         buf_add(b, " ", 1);
     }
     buf_adds(b, "cm\n");
-    for (r = 0; r < q->width; r++)
-        for (x = 0; x < q->width;) {
-            int start;
-
-            if (!q->modules[r * q->width + x]) {
-                x++;
-                continue;
+    for (len = 1; len <= (size_t)q->width; len++)
+        for (i = 0; i < nruns && count[len]; i++)
+            if (runs[i].len == len) {
+                n = snprintf(tmp, sizeof tmp, "%d %d %d 1 re\n", runs[i].u, runs[i].v,
+                             runs[i].len);
+                buf_add(b, tmp, (size_t)n);
+                count[len]--;
             }
-            start = x;
-            while (x < q->width && q->modules[r * q->width + x])
-                x++;
-            n = snprintf(tmp, sizeof tmp, "%d %d %d 1 re\n", start, q->width - 1 - r, x - start);
-            buf_add(b, tmp, (size_t)n);
-        }
+    free(runs);
+    free(count);
     buf_adds(b, "f\nQ\n");
 }
 
+static void end_text(struct ctx *c, struct text_state *ts)
+{
+    if (ts->in_text)
+        buf_adds(&c->ops, "ET\n");
+    ts->in_text = false;
+}
+
 /*
- * Draw the page's leading paths (its background: borders, frames, rules) as
- * a content stream of its own, shared with every earlier page of this PDF
- * that has the same background, so a print file of a thousand certificates
- * holds their ornamental border once.  Returns the number of ops drawn.
+ * Put the text's origin at (x, y), in 1/100 pt: the first text of a BT ...
+ * ET moves there from the origin, the others set the text matrix.  Always
+ * absolute, never a move from the text before: a renderer that adds up
+ * moves can land a hair off, and a print file, which draws some texts
+ * without those before them, would then differ from its documents.
  */
-static size_t draw_shared_background(struct ctx *c, const struct page *page, HPDF_Page pg,
-                                     attache_error *err, attache_status *rc)
+static void put_origin(struct buf *b, bool first, long x, long y)
+{
+    if (!first)
+        buf_adds(b, "1 0 0 1 ");
+    put_num(b, (float)x / 100.0f, 2);
+    buf_add(b, " ", 1);
+    put_num(b, (float)y / 100.0f, 2);
+    buf_adds(b, first ? " Td\n" : " Tm\n");
+}
+
+static bool write_text(struct ctx *c, struct text_state *ts, const struct op_text *t)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct emb_font *f = font_of(c, t->face);
+    struct buf *b = &c->ops;
+    bool first = !ts->in_text;
+    size_t i;
+
+    if (!f || !f->font || !encode_text(c, f, t->text))
+        return false;
+    if (first) {
+        buf_adds(b, "BT\n");
+        ts->in_text = true;
+    }
+    if (!ts->font_set || ts->font != f || ts->size != t->size) {
+        buf_addf(b, "/%s ", f->res);
+        put_num(b, t->size, 2);
+        buf_adds(b, " Tf\n");
+        ts->font = f;
+        ts->size = t->size;
+        ts->font_set = true;
+    }
+    if (!ts->colour_set || !same_rgb(ts->colour, t->colour)) {
+        put_rgb(b, t->colour, "rg");
+        ts->colour = t->colour;
+        ts->colour_set = true;
+    }
+    if (!ts->tracking_set || ts->tracking != t->tracking) {
+        put_num(b, t->tracking, 3);
+        buf_adds(b, " Tc\n");
+        ts->tracking = t->tracking;
+        ts->tracking_set = true;
+    }
+    put_origin(b, first, lroundf(t->x * 100), lroundf(t->y * 100));
+    buf_add(b, "<", 1);
+    if (!buf_grow(b, c->scratch.len * 2))
+        return false;
+    for (i = 0; i < c->scratch.len; i++) {
+        unsigned char v = (unsigned char)c->scratch.data[i];
+        b->data[b->len++] = hex[v >> 4];
+        b->data[b->len++] = hex[v & 15];
+    }
+    b->data[b->len] = '\0';
+    buf_adds(b, "> Tj\n");
+    return true;
+}
+
+static bool write_image(struct ctx *c, const struct op_image *im)
+{
+    struct emb_image *e = image_of(c, im->image);
+    struct buf *b = &c->ops;
+    float m[6] = {im->w, 0, 0, im->h, im->x, im->y};
+
+    if (!e)
+        return false;
+    buf_adds(b, "q\n");
+    if (im->clip) {
+        float r[4] = {im->cx, im->cy, im->cw, im->ch};
+        put_nums(b, r, 4, "re");
+        buf_adds(b, "W n\n");
+    }
+    put_nums(b, m, 6, "cm");
+    buf_addf(b, "/%s Do\nQ\n", e->res);
+    return true;
+}
+
+/* One operation, after what `ts` says the stream has set. */
+static attache_status write_op(struct ctx *c, struct text_state *ts, const struct op *op,
+                               attache_error *err)
+{
+    if (op->kind == OP_TEXT) {
+        if (!write_text(c, ts, &op->u.text))
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                           "text drawn in %s has a character the font was not prepared for",
+                           font_face_name(op->u.text.face));
+        return ATTACHE_OK;
+    }
+    end_text(c, ts);
+    switch (op->kind) {
+    case OP_PATH:
+        draw_path(c, &op->u.path);
+        break;
+    case OP_QR:
+        draw_qr(c, &op->u.qr, QR_FINDERS);
+        draw_qr(c, &op->u.qr, QR_REST);
+        break;
+    case OP_IMAGE:
+        if (!write_image(c, &op->u.image))
+            return fail(c, err, "embedding an image");
+        break;
+    default:
+        break;
+    }
+    return ATTACHE_OK;
+}
+
+/* ---- print files: what pages have in common, drawn once ------------------ */
+
+/*
+ * A print file of a thousand certificates draws the same border, title,
+ * programme, signatory and logo on every page; only the name, the QR code
+ * and a few lines differ.  Each page's operations are written so that each
+ * draws the same whatever came before it, and those already drawn on an
+ * earlier page go into a content stream shared by the pages that have the
+ * same ones (/Contents [shared own]).  Moving an operation ahead of the
+ * page's own ones changes what is painted over what, so an operation moves
+ * only when it overlaps none of the own operations it followed.
+ */
+
+struct span {
+    size_t start, len;           /* the operation's bytes in c->ops */
+    uint64_t key;
+    float box[4];                /* x0 y0 x1 y1, what it can paint */
+    bool boxed, shared;
+    size_t origin;               /* shared: the page that drew it first */
+};
+
+static void box_add(float b[4], float x, float y)
+{
+    b[0] = fminf(b[0], x);
+    b[1] = fminf(b[1], y);
+    b[2] = fmaxf(b[2], x);
+    b[3] = fmaxf(b[3], y);
+}
+
+static void box_add_path(float b[4], const struct op_path *p, const float *m)
+{
+    size_t i;
+    int k;
+
+    for (i = 0; i < p->n; i++) {
+        int npts = p->segs[i].verb == PATH_CURVE ? 3 : p->segs[i].verb == PATH_CLOSE ? 0 : 1;
+        for (k = 0; k < npts; k++) {
+            float x = p->segs[i].p[2 * k], y = p->segs[i].p[2 * k + 1];
+            if (m)
+                box_add(b, m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]);
+            else
+                box_add(b, x, y);
+        }
+    }
+}
+
+/* A rectangle that holds everything the operation can paint; false if unknown. */
+static bool op_box(const struct op *op, float b[4])
+{
+    b[0] = b[1] = INFINITY;
+    b[2] = b[3] = -INFINITY;
+    switch (op->kind) {
+    case OP_TEXT: {
+        const struct op_text *t = &op->u.text;
+        const char *s = t->text, *end = s + strlen(s);
+        double w = 0;
+        float slack = t->size * 0.25f;    /* overhangs: italics, accents */
+
+        while (s < end) {
+            w += font_advance(t->face, text_next(&s, end)) * t->size + t->tracking;
+        }
+        box_add(b, t->x - slack, t->y + (float)font_descender(t->face) * t->size - slack);
+        box_add(b, t->x + (float)w + slack, t->y + (float)font_ascender(t->face) * t->size + slack);
+        return true;
+    }
+    case OP_IMAGE: {
+        const struct op_image *im = &op->u.image;
+        box_add(b, im->x, im->y);
+        box_add(b, im->x + im->w, im->y + im->h);
+        if (im->clip) {
+            b[0] = fmaxf(b[0], im->cx);
+            b[1] = fmaxf(b[1], im->cy);
+            b[2] = fminf(b[2], im->cx + im->cw);
+            b[3] = fminf(b[3], im->cy + im->ch);
+        }
+        return true;
+    }
+    case OP_QR:
+        box_add(b, op->u.qr.x, op->u.qr.y);
+        box_add(b, op->u.qr.x + op->u.qr.size, op->u.qr.y + op->u.qr.size);
+        return true;
+    case OP_PATH: {
+        const struct op_path *p = &op->u.path;
+        float pad = (p->do_stroke ? p->line_width * 2 : 0) + 1;
+        size_t i;
+
+        if (p->nrepeat)
+            for (i = 0; i < p->nrepeat; i++)
+                box_add_path(b, p, p->repeat[i]);
+        else
+            box_add_path(b, p, p->transformed ? p->matrix : NULL);
+        if (!(b[0] <= b[2]))
+            return true;        /* draws nothing */
+        if (p->transformed && p->nrepeat)
+            return false;       /* both: not made by any template */
+        b[0] -= pad, b[1] -= pad, b[2] += pad, b[3] += pad;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool overlap(const struct span *a, const struct span *b)
+{
+    if (!a->boxed || !b->boxed)
+        return true;
+    return a->box[0] < b->box[2] && b->box[0] < a->box[2] && a->box[1] < b->box[3] &&
+           b->box[1] < a->box[3];
+}
+
+/*
+ * The operations drawn on earlier pages, and the page that drew each first:
+ * open addressing on the keys.  Returns the slot of `key`, or the empty
+ * slot where it would go.
+ */
+static struct seen *seen_slot(const struct ctx *c, uint64_t key)
+{
+    size_t i;
+
+    for (i = key & (c->seen_cap - 1); c->seen[i].key; i = (i + 1) & (c->seen_cap - 1))
+        if (c->seen[i].key == key)
+            break;
+    return &c->seen[i];
+}
+
+static const struct seen *seen(const struct ctx *c, uint64_t key)
+{
+    const struct seen *e = c->seen_cap ? seen_slot(c, key) : NULL;
+
+    return e && e->key ? e : NULL;
+}
+
+static bool see(struct ctx *c, uint64_t key, size_t page)
+{
+    struct seen *e;
+
+    if ((c->nseen + 1) * 2 > c->seen_cap) {
+        size_t cap = c->seen_cap ? c->seen_cap * 2 : 1024, k;
+        struct seen *old = c->seen;
+        size_t oldcap = c->seen_cap;
+
+        c->seen = calloc(cap, sizeof *c->seen);
+        if (!c->seen) {
+            c->seen = old;
+            return false;
+        }
+        c->seen_cap = cap;
+        for (k = 0; k < oldcap; k++)
+            if (old[k].key)
+                *seen_slot(c, old[k].key) = old[k];
+        free(old);
+    }
+    e = seen_slot(c, key);
+    if (!e->key) {
+        e->key = key;
+        e->page = page;
+        c->nseen++;
+    }
+    return true;
+}
+
+/* The shared content stream holding `bytes`, made the first time. */
+static HPDF_Dict layer_of(struct ctx *c, const struct buf *bytes)
 {
     unsigned char hash[crypto_hash_sha256_BYTES];
-    HPDF_Dict stream = NULL;
-    HPDF_Array contents;
-    size_t k, i;
+    HPDF_Dict stream;
+    struct layer *grown;
+    size_t i;
 
-    for (k = 0; k < page->nops && page->ops[k].kind == OP_PATH; k++)
-        draw_path(c, &page->ops[k].u.path);
-    if (!k)
-        return 0;
-    crypto_hash_sha256(hash, (const unsigned char *)c->ops.data, c->ops.len);
-    for (i = 0; i < c->nlayers && !stream; i++)
+    crypto_hash_sha256(hash, (const unsigned char *)bytes->data, bytes->len);
+    for (i = 0; i < c->nlayers; i++)
         if (!memcmp(c->layers[i].hash, hash, sizeof hash))
-            stream = c->layers[i].stream;
-    if (!stream) {
-        struct layer *grown = realloc(c->layers, (c->nlayers + 1) * sizeof *grown);
+            return c->layers[i].stream;
+    grown = realloc(c->layers, (c->nlayers + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    c->layers = grown;
+    stream = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    if (!stream || c->error ||
+        HPDF_Stream_Write(stream->stream, (const HPDF_BYTE *)bytes->data,
+                          (HPDF_UINT)bytes->len) != HPDF_OK ||
+        !deflate_stream(c, stream))
+        return NULL;
+    memcpy(c->layers[c->nlayers].hash, hash, sizeof hash);
+    c->layers[c->nlayers++].stream = stream;
+    return stream;
+}
 
-        if (!grown) {
-            *rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-            return k;
-        }
-        c->layers = grown;
-        stream = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
-        if (!stream || c->error) {
-            *rc = fail(c, err, "drawing a page's background");
-            return k;
-        }
-        if (HPDF_Stream_Write(stream->stream, (HPDF_BYTE *)c->ops.data,
-                              (HPDF_UINT)c->ops.len) != HPDF_OK || !deflate_stream(c, stream)) {
-            *rc = fail(c, err, "drawing a page's background");
-            return k;
-        }
-        memcpy(c->layers[c->nlayers].hash, hash, sizeof hash);
-        c->layers[c->nlayers++].stream = stream;
+/* Append a shared content stream holding c->shared to `contents`. */
+static bool add_layer(struct ctx *c, HPDF_Array contents)
+{
+    HPDF_Dict layer = layer_of(c, &c->shared);
+
+    buf_reset(&c->shared);
+    return layer && HPDF_Array_Add(contents, layer) == HPDF_OK;
+}
+
+/*
+ * Write the page's operations into c->ops, each on its own, and move those
+ * drawn on an earlier page, that may move, into shared content streams: one
+ * for the page's background (the paths it begins with: borders, frames),
+ * then one per run of operations that an earlier page drew first together
+ * (a title drawn by every page; a programme's lines drawn by its pages), so
+ * that pages differing in one run still share the others.  The page's
+ * /Contents lists the shared streams, then its own, which c->ops keeps.
+ */
+static attache_status draw_shared(struct ctx *c, const struct page *page, HPDF_Page pg,
+                                  attache_error *err)
+{
+    struct text_state ts;
+    struct span *sp;
+    size_t k, j, n = 0, nspans = 0, own = 0, origin = 0, lead = 0;
+    attache_status rc;
+    unsigned char key[crypto_shorthash_BYTES];
+    HPDF_Array contents = NULL;
+
+    /* a span per operation; two for a QR code, whose finder patterns are
+       the same on every page */
+    for (k = 0; k < page->nops; k++)
+        n += page->ops[k].kind == OP_QR ? 2 : 1;
+    while (lead < page->nops && page->ops[lead].kind == OP_PATH)
+        lead++;
+    if (n > c->spans_cap) {
+        sp = realloc(c->spans, n * sizeof *sp);
+        if (!sp)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        c->spans = sp;
+        c->spans_cap = n;
     }
-    buf_reset(&c->ops);
-    /* /Contents [background, the page's own stream] */
-    contents = HPDF_Array_New(c->pdf->mmgr);
-    if (!contents || HPDF_Array_Add(contents, stream) != HPDF_OK ||
-        HPDF_Array_Add(contents, ((HPDF_PageAttr)pg->attr)->contents) != HPDF_OK ||
-        HPDF_Dict_Add(pg, "Contents", contents) != HPDF_OK || c->error)
-        *rc = fail(c, err, "drawing a page's background");
-    return k;
+    sp = c->spans;
+    for (n = 0; n < page->nops; n++) {
+        const struct op *op = &page->ops[n];
+        int part, parts = op->kind == OP_QR ? 2 : 1;
+
+        for (part = 0; part < parts; part++) {
+            struct span *s = &sp[nspans++];
+            const struct seen *e;
+
+            s->start = c->ops.len;
+            text_state_forget(&ts);
+            if (op->kind == OP_QR)
+                draw_qr(c, &op->u.qr, part ? QR_REST : QR_FINDERS);
+            else if ((rc = write_op(c, &ts, op, err)) != ATTACHE_OK)
+                return rc;
+            end_text(c, &ts);
+            s->len = c->ops.len - s->start;
+            if (c->ops.failed)
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            crypto_shorthash(key, (const unsigned char *)c->ops.data + s->start, s->len,
+                             c->shorthash_key);
+            memcpy(&s->key, key, sizeof s->key);
+            s->key |= 1;        /* never 0, the empty slot */
+            s->boxed = op_box(op, s->box);
+            if (n < lead) {
+                /* the background, drawn first: shared from the first page on */
+                s->shared = true;
+                s->origin = (size_t)-1;
+                continue;
+            }
+            e = seen(c, s->key);
+            s->shared = e != NULL;
+            s->origin = e ? e->page : 0;
+            for (j = 0; j + 1 < nspans && s->shared; j++)
+                if (!sp[j].shared && overlap(&sp[j], s))
+                    s->shared = false;
+        }
+    }
+    buf_reset(&c->shared);
+    for (k = 0; k < nspans; k++) {
+        if (!sp[k].shared) {
+            if (sp[k].len)
+                memmove(c->ops.data + own, c->ops.data + sp[k].start, sp[k].len);
+            own += sp[k].len;
+            continue;
+        }
+        if (!contents && !(contents = HPDF_Array_New(c->pdf->mmgr)))
+            return fail(c, err, "sharing what pages have in common");
+        if (c->shared.len && sp[k].origin != origin && !add_layer(c, contents))
+            return fail(c, err, "sharing what pages have in common");
+        origin = sp[k].origin;
+        /* the own operations before it were moved down already: its bytes are intact */
+        buf_add(&c->shared, c->ops.data + sp[k].start, sp[k].len);
+    }
+    if (c->shared.len && !add_layer(c, contents))
+        return fail(c, err, "sharing what pages have in common");
+    c->ops.len = own;
+    if (c->ops.data)
+        c->ops.data[own] = '\0';
+    for (k = 0; k < nspans; k++)
+        if (!see(c, sp[k].key, c->npages))
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (c->shared.failed)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (contents && (HPDF_Array_Add(contents, ((HPDF_PageAttr)pg->attr)->contents) != HPDF_OK ||
+                     HPDF_Dict_Add(pg, "Contents", contents) != HPDF_OK || c->error))
+        return fail(c, err, "sharing what pages have in common");
+    return ATTACHE_OK;
 }
 
 static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
                                 attache_error *err)
 {
-    struct text_state ts = {0};
     attache_status rc = ATTACHE_OK;
     HPDF_Page pg = HPDF_AddPage(c->pdf);
+    HPDF_Dict res = resources(c);
     size_t k;
 
-    if (!pg || c->error)
+    if (!pg || !res || c->error)
         return fail(c, err, "adding a page");
     *out = pg;
     CHECK_HPDF(c, HPDF_Page_SetWidth(pg, page->width), "setting the page size");
     CHECK_HPDF(c, HPDF_Page_SetHeight(pg, page->height), "setting the page size");
-    k = c->share_layers ? draw_shared_background(c, page, pg, err, &rc) : 0;
-    for (; k < page->nops && rc == ATTACHE_OK; k++) {
-        const struct op *op = &page->ops[k];
-
-        if (op->kind != OP_TEXT && (rc = end_text(c, pg, &ts, err)) != ATTACHE_OK)
-            break;
-        if (op->kind == OP_PATH) {
-            draw_path(c, &op->u.path);
-            continue;
-        }
-        if (op->kind == OP_QR) {
-            draw_qr(c, &op->u.qr);
-            continue;
-        }
-        if ((rc = flush_ops(c, pg, err)) != ATTACHE_OK)
-            break;
-        switch (op->kind) {
-        case OP_TEXT:
-            rc = draw_text(c, pg, &ts, &op->u.text, err);
-            break;
-        case OP_IMAGE: {
-            HPDF_Image h = image_of(c, op->u.image.image);
-            const struct op_image *im = &op->u.image;
-            if (!h)
-                return fail(c, err, "embedding an image");
-            if (im->clip) {
-                CHECK_HPDF(c, HPDF_Page_GSave(pg), "drawing an image");
-                CHECK_HPDF(c, HPDF_Page_Rectangle(pg, im->cx, im->cy, im->cw, im->ch),
-                           "drawing an image");
-                CHECK_HPDF(c, HPDF_Page_Clip(pg), "drawing an image");
-                CHECK_HPDF(c, HPDF_Page_EndPath(pg), "drawing an image");
-            }
-            CHECK_HPDF(c, HPDF_Page_DrawImage(pg, h, im->x, im->y, im->w, im->h),
-                       "drawing an image");
-            if (im->clip)
-                CHECK_HPDF(c, HPDF_Page_GRestore(pg), "drawing an image");
-            break;
-        }
-        default:
-            break;
-        }
+    CHECK_HPDF(c, HPDF_Dict_Add(pg, "Resources", res), "adding a page");
+    if (c->npages == 0) {
+        c->page_w = page->width;
+        c->page_h = page->height;
+    } else if (page->width != c->page_w || page->height != c->page_h) {
+        c->mixed_sizes = true;
     }
-    if (rc == ATTACHE_OK)
-        rc = end_text(c, pg, &ts, err);
-    if (rc == ATTACHE_OK)
-        rc = flush_ops(c, pg, err);
-    if (rc == ATTACHE_OK && !deflate_stream(c, ((HPDF_PageAttr)pg->attr)->contents))
+    buf_reset(&c->ops);
+    if (c->share_layers) {
+        rc = draw_shared(c, page, pg, err);
+    } else {
+        struct text_state ts;
+
+        text_state_init(&ts);
+        for (k = 0; k < page->nops && rc == ATTACHE_OK; k++)
+            rc = write_op(c, &ts, &page->ops[k], err);
+        end_text(c, &ts);
+    }
+    c->npages++;
+    if (rc != ATTACHE_OK)
+        return rc;
+    if (c->ops.failed)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    CHECK_HPDF(c, HPDF_Stream_Write(((HPDF_PageAttr)pg->attr)->stream,
+                                    (const HPDF_BYTE *)c->ops.data, (HPDF_UINT)c->ops.len),
+               "drawing a page");
+    if (!deflate_stream(c, ((HPDF_PageAttr)pg->attr)->contents))
         rc = fail(c, err, "compressing a page");
 done:
     return rc;
@@ -1285,15 +1732,20 @@ attache_status pdf_book_add(struct pdf_book *b, const struct document *doc, atta
             first = pg;
     }
     if (rc == ATTACHE_OK && first && doc->bookmark) {
+        /* an outline item with its destination written in it, [page /Fit],
+           not as an object of its own, and without libharu's /Type (outline
+           items have none): a third of the bytes per bookmark */
         HPDF_Outline o = HPDF_CreateOutline(c->pdf, NULL, "-", NULL);
-        HPDF_Destination d = first ? HPDF_Page_CreateDestination(first) : NULL;
+        HPDF_Array d = HPDF_Array_New(c->pdf->mmgr);
         void *title = text_string(c, doc->bookmark);
 
         if (!o || !d || !title || c->error)
             return fail(c, err, "adding a bookmark");
         CHECK_HPDF(c, HPDF_Dict_Add(o, "Title", title), "adding a bookmark");
-        CHECK_HPDF(c, HPDF_Destination_SetFit(d), "adding a bookmark");
-        CHECK_HPDF(c, HPDF_Outline_SetDestination(o, d), "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Array_Add(d, first), "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Array_AddName(d, "Fit"), "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Dict_Add(o, "Dest", d), "adding a bookmark");
+        CHECK_HPDF(c, HPDF_Dict_RemoveElement(o, "Type"), "adding a bookmark");
     }
 done:
     return rc;
@@ -1335,10 +1787,41 @@ static attache_status book_subset_fonts(struct ctx *c, attache_error *err)
     return ATTACHE_OK;
 }
 
+/*
+ * What every page of a print file has alike is said once, in the page tree
+ * they inherit it from: their resources (always one dictionary) and their
+ * size, when they are all of one size.
+ */
+static attache_status inherit_page_attributes(struct ctx *c, attache_error *err)
+{
+    HPDF_List pages = c->pdf->page_list;
+    HPDF_Box box = {0, 0, c->page_w, c->page_h};
+    bool size = !c->mixed_sizes;
+    HPDF_UINT i;
+
+    if (!c->npages || !c->resources)
+        return ATTACHE_OK;
+    if (HPDF_Dict_Add(c->pdf->root_pages, "Resources", c->resources) != HPDF_OK ||
+        (size && HPDF_Dict_Add(c->pdf->root_pages, "MediaBox",
+                               HPDF_Box_Array_New(c->pdf->mmgr, box)) != HPDF_OK) ||
+        c->error)
+        return fail(c, err, "writing the page tree");
+    for (i = 0; i < pages->count; i++) {
+        HPDF_Page pg = HPDF_List_ItemAt(pages, i);
+
+        if (HPDF_Dict_RemoveElement(pg, "Resources") != HPDF_OK ||
+            (size && HPDF_Dict_RemoveElement(pg, "MediaBox") != HPDF_OK))
+            return fail(c, err, "writing the page tree");
+    }
+    return ATTACHE_OK;
+}
+
 attache_status pdf_book_finish(struct pdf_book *b, struct buf *out, attache_error *err)
 {
     attache_status rc = set_info(&b->c, NULL, &b->settings, err);
 
+    if (rc == ATTACHE_OK)
+        rc = inherit_page_attributes(&b->c, err);
     if (rc == ATTACHE_OK)
         rc = book_subset_fonts(&b->c, err);
     if (rc == ATTACHE_OK)

@@ -16,8 +16,10 @@ bool buf_grow(struct buf *b, size_t extra)
     size_t want, cap;
     char *p;
 
-    if (extra > (size_t)-1 / 2 - b->len)
+    if (extra > (size_t)-1 / 2 - b->len) {
+        b->failed = true;
         return false;
+    }
     want = b->len + extra + 1;
     if (want <= b->cap)
         return true;
@@ -25,8 +27,10 @@ bool buf_grow(struct buf *b, size_t extra)
     while (cap < want)
         cap *= 2;
     p = realloc(b->data, cap);
-    if (!p)
+    if (!p) {
+        b->failed = true;
         return false;
+    }
     b->data = p;
     b->cap = cap;
     return true;
@@ -77,6 +81,7 @@ bool buf_addf(struct buf *b, const char *fmt, ...)
 void buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->failed = false;
     if (b->data)
         b->data[0] = '\0';
 }
@@ -86,6 +91,7 @@ void buf_release(struct buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = false;
 }
 
 char *buf_detach(struct buf *b, size_t *len)
@@ -98,6 +104,7 @@ char *buf_detach(struct buf *b, size_t *len)
         *len = b->len;
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = false;
     return d;
 }
 

@@ -17,11 +17,13 @@
  * A growable buffer of bytes, always NUL-terminated when data != NULL.
  * Initialise with `struct buf b = {0};`, release with buf_release().
  * Appending functions return false when memory runs out (the buffer is then
- * left as it was).
+ * left as it was) and set `failed`, so that a writer appending many pieces
+ * can check once at the end.
  */
 struct buf {
     char *data;
     size_t len, cap;
+    bool failed;                 /* an append ran out of memory since the last reset */
 };
 
 bool buf_grow(struct buf *b, size_t extra);

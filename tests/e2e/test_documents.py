@@ -472,6 +472,35 @@ def test_a_full_disk_leaves_no_partial_file(t):
         t.ok(ok, f"{row['file']}: {why}")
 
 
+def test_print_files_of_letters_and_packs_look_like_their_documents(t):
+    # a print file draws what its pages share once, and the rest page by
+    # page: every page must still look exactly like its document's page
+    from PIL import Image, ImageChops
+    key = keygen(t)
+    for cmd in ("letters", "induction"):
+        pdf = t.path(f"{cmd}.pdf")
+        r = gen(t, cmd, out=cmd, key=key, extra=["--merge", pdf])
+        t.status(r, 0)
+        ok, why = qpdf_ok(pdf)
+        t.ok(ok, why)
+        t.sh(["pdftoppm", "-r", "50", "-png", pdf, t.path(cmd, "book")])
+        book = sorted(f for f in os.listdir(t.path(cmd)) if f.startswith("book"))
+        at = 0
+        for row in manifest(t.path(cmd)):
+            doc = t.path(cmd, row["file"])
+            t.sh(["pdftoppm", "-r", "50", "-png", doc, t.path(cmd, "doc")])
+            mine = sorted(f for f in os.listdir(t.path(cmd)) if f.startswith("doc"))
+            for k, name in enumerate(mine):
+                diff = ImageChops.difference(
+                    Image.open(t.path(cmd, name)).convert("L"),
+                    Image.open(t.path(cmd, book[at + k])).convert("L"))
+                t.eq(diff.getbbox(), None, f"{cmd}: page {at + k + 1} of the print file "
+                     f"differs from page {k + 1} of {row['file']}")
+                os.remove(t.path(cmd, name))
+            at += len(mine)
+        t.eq(at, len(book), f"{cmd}: the print file has the documents' pages, no more")
+
+
 def test_merged_print_file(t):
     r = gen(t, "certificates", extra=["--merge", t.path("print.pdf")])
     t.status(r, 0)
@@ -514,11 +543,26 @@ def test_merged_print_file(t):
         glyf = TTFont(program)["glyf"]
         inked = sum(1 for g in glyf.keys() if glyf[g].numberOfContours != 0)
         t.ok(inked <= drawn, f"a print file font has {inked} glyphs, the text {drawn} characters")
-    # the ornamental border is drawn once and shared by every page
+    # what the pages have in common is drawn once: the ornamental border is
+    # one stream shared by every page, and a line that every certificate
+    # prints is in a shared stream, not in each page's own
     shown = subprocess.run(["qpdf", "--show-pages", pdf], capture_output=True, text=True).stdout
-    first = re.findall(r"content:\n\s+(\d+ 0 R)", shown)
-    t.eq(len(first), len(GRADUATED), "pages with contents")
-    t.eq(len(set(first)), 1, "pages share one background stream")
+    contents = [re.findall(r"(\d+) 0 R", block) for block in
+                re.findall(r"content:\n((?:\s+\d+ 0 R\n?)+)", shown)]
+    t.eq(len(contents), len(GRADUATED), "pages with contents")
+    t.eq(len({c[0] for c in contents}), 1, "pages share one background stream")
+    t.ok(all(len(c) >= 3 for c in contents[1:]),
+         f"later pages draw shared streams before their own: {contents}")
+    streams = {}
+    for obj in {o for c in contents for o in c}:
+        streams[obj] = t.sh(["qpdf", f"--show-object={obj}", "--filtered-stream-data", pdf])
+    def shown_strings(data):
+        return set(re.findall(rb"<([0-9A-F]+)> Tj", data))
+    common = set.intersection(*[shown_strings(streams[c[-1]]) for c in contents[1:]])
+    t.eq(common, set(), "no line that every page prints is in each page's own stream")
+    own = [streams[c[-1]] for c in contents]
+    t.eq([data.count(b" re\n") > 100 for data in own], [True] * len(own),
+         "each page draws its own QR code")
 
 
 def test_shards_make_the_same_set(t):
