@@ -2,6 +2,8 @@
  * font.c: font families, glyph coverage, measurement and subsetting, all
  * through HarfBuzz (hb-ot for metrics, hb-subset for embedding).
  */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,15 +379,64 @@ unsigned font_face_id(const struct font_face *face)
 
 /* ---- embedding ------------------------------------------------------ */
 
+unsigned font_glyph(const struct font_face *face, uint32_t cp)
+{
+    hb_codepoint_t g = 0;
+
+    return hb_font_get_nominal_glyph(face->font, cp, &g) ? (unsigned)g : 0;
+}
+
+int font_glyph_width(const struct font_face *face, unsigned glyph)
+{
+    return (int)lround(hb_font_get_glyph_h_advance(face->font, glyph) * 1000.0 / face->upem);
+}
+
+static int thousandths(const struct font_face *face, double v)
+{
+    return (int)lround(v * 1000.0 / face->upem);
+}
+
+static int int16_at(const char *p)
+{
+    return (int16_t)(((unsigned char)p[0] << 8) | (unsigned char)p[1]);
+}
+
+void font_pdf_metrics(const struct font_face *face, struct font_metrics *m)
+{
+    hb_blob_t *head = hb_face_reference_table(face->face, HB_TAG('h', 'e', 'a', 'd'));
+    unsigned len = 0;
+    const char *h = hb_blob_get_data(head, &len);
+    int k;
+
+    memset(m, 0, sizeof *m);
+    if (h && len >= 54)
+        for (k = 0; k < 4; k++)
+            m->bbox[k] = thousandths(face, int16_at(h + 36 + 2 * k));
+    hb_blob_destroy(head);
+    m->ascent = (int)lround(face->ascender * 1000);
+    m->descent = (int)lround(face->descender * 1000);
+    m->cap_height = (int)lround(face->cap_height * 1000);
+    m->x_height = thousandths(face, metric(face->font, HB_OT_METRICS_TAG_X_HEIGHT,
+                                           0.5 * face->upem));
+    m->italic_angle = hb_style_get_value(face->font, HB_STYLE_TAG_SLANT_ANGLE);
+    m->italic = hb_style_get_value(face->font, HB_STYLE_TAG_ITALIC) > 0.5f ||
+                m->italic_angle != 0;
+    m->bold = hb_style_get_value(face->font, HB_STYLE_TAG_WEIGHT) >= 600;
+    m->stem_v = m->bold ? 140 : 80;     /* what producers write when they do not measure it */
+}
+
+/* ---- embedding ------------------------------------------------------ */
+
 attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool retain_gids, unsigned char **data, size_t *size,
-                           attache_error *err)
+                           bool retain_gids, unsigned *glyphs, unsigned char **data,
+                           size_t *size, attache_error *err)
 {
     static const hb_tag_t drop[] = {
         HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
         HB_TAG('k', 'e', 'r', 'n'), HB_TAG('D', 'S', 'I', 'G'), HB_TAG('g', 'a', 's', 'p'),
     };
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    hb_subset_plan_t *plan = NULL;
     hb_face_t *sub = NULL;
     hb_blob_t *blob = NULL;
     const char *bytes;
@@ -412,54 +463,27 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
         hb_set_add(names, 2);
         hb_set_add(names, 6);
     }
-    sub = hb_subset_or_fail(face->face, in);
+    plan = hb_subset_plan_create_or_fail(face->face, in);
+    sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
         goto done;
     }
-    /*
-     * libharu 2.3.0 fails to write a font whose tables end exactly on a
-     * 4096-byte boundary when its last table ('prep') is empty: a one-byte
-     * 'prep' (SVTCA, a no-op here) keeps that from happening.
-     */
-    {
-        /* a builder face (what hb_subset returns) cannot list its tables: re-read it */
-        hb_blob_t *first = hb_face_reference_blob(sub);
-        hb_face_t *b = hb_face_builder_create();
-        hb_tag_t tags[64];
-        unsigned count = 64, k, offset = 0;
-        static const char prep[] = {0x00};
-        hb_blob_t *p = hb_blob_create(prep, 1, HB_MEMORY_MODE_READONLY, NULL, NULL);
-
-        hb_face_destroy(sub);
-        sub = hb_face_create(first, 0);
-        hb_blob_destroy(first);
-
-        while (count == 64) {
-            count = hb_face_get_table_tags(sub, offset, &count, tags) ? count : 0;
-            count = count > 64 ? 64 : count;
-            for (k = 0; k < count; k++) {
-                hb_blob_t *t = hb_face_reference_table(sub, tags[k]);
-                if (tags[k] != HB_TAG('p', 'r', 'e', 'p') || hb_blob_get_length(t) > 0)
-                    hb_face_builder_add_table(b, tags[k], t);
-                hb_blob_destroy(t);
-            }
-            offset += count;
-            if (count < 64)
-                break;
+    if (glyphs) {
+        const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
+        for (i = 0; i < n; i++) {
+            unsigned old = font_glyph(face, cps[i]);
+            hb_codepoint_t now = old ? hb_map_get(map, old) : HB_MAP_VALUE_INVALID;
+            glyphs[i] = now == HB_MAP_VALUE_INVALID ? 0 : (unsigned)now;
         }
-        {
-            hb_blob_t *existing = hb_face_reference_table(sub, HB_TAG('p', 'r', 'e', 'p'));
-            if (!hb_blob_get_length(existing))
-                hb_face_builder_add_table(b, HB_TAG('p', 'r', 'e', 'p'), p);
-            hb_blob_destroy(existing);
-        }
-        hb_blob_destroy(p);
-        blob = hb_face_reference_blob(b);
-        hb_face_destroy(b);
     }
+    blob = hb_face_reference_blob(sub);
     bytes = hb_blob_get_data(blob, &len);
-    *data = malloc(len ? len : 1);
+    if (!len) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
+        goto done;
+    }
+    *data = malloc(len);
     if (!*data) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto done;
@@ -471,6 +495,8 @@ done:
         hb_blob_destroy(blob);
     if (sub)
         hb_face_destroy(sub);
+    if (plan)
+        hb_subset_plan_destroy(plan);
     hb_subset_input_destroy(in);
     return rc;
 }

@@ -71,16 +71,32 @@ const char *font_face_name(const struct font_face *face);
 /* A small number unique to each face in the process, for tables keyed by face. */
 unsigned font_face_id(const struct font_face *face);
 
+/* The face's glyph for `cp`; 0 (.notdef) when it has none. */
+unsigned font_glyph(const struct font_face *face, uint32_t cp);
+
+/* A glyph's advance width in thousandths of an em. */
+int font_glyph_width(const struct font_face *face, unsigned glyph);
+
+/* What a PDF font descriptor says of a face, in thousandths of an em. */
+struct font_metrics {
+    int bbox[4];                 /* xMin yMin xMax yMax of every glyph */
+    int ascent, descent, cap_height, x_height, stem_v;
+    double italic_angle;         /* degrees, counter-clockwise: negative leans right */
+    bool italic, bold;
+};
+void font_pdf_metrics(const struct font_face *face, struct font_metrics *m);
+
 /*
  * A TrueType font with only the glyphs of `cps` (n code points, plus .notdef),
- * for embedding.  *data (free()) and *size receive it.  With `retain_gids`
- * every glyph keeps the number it has in `face` (the others are left empty),
- * so a subset made later for fewer characters fits the same glyph map: a
- * merged print file loads each face whole and embeds only what it used.
+ * for embedding.  *data (free()) and *size receive it, and glyphs[i] (when
+ * not NULL) the number of cps[i]'s glyph in it.  With `retain_gids` every
+ * glyph keeps the number it has in `face` (the others are left empty), so a
+ * merged print file can number its text by the face's own glyphs and embed,
+ * at the end, only those its pages drew.
  */
 attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool retain_gids, unsigned char **data, size_t *size,
-                           attache_error *err);
+                           bool retain_gids, unsigned *glyphs, unsigned char **data,
+                           size_t *size, attache_error *err);
 
 /* Every code point `face` has a glyph for, sorted; *out is malloc'd.  Returns the count. */
 size_t font_unicodes(const struct font_face *face, uint32_t **out);

@@ -1,11 +1,12 @@
 /*
  * pdf.c: the PDF writer, on libharu 2.3.0 (Debian 12).
  *
- * Besides the public API this file uses a few of libharu's exported
- * internals (encoders, dictionaries, memory streams) to do what its public
- * API cannot: per-font encodings with a correct ToUnicode map, images
- * compressed once per run instead of once per document, Unicode metadata
- * and bookmarks, and a deterministic /ID.  They are pinned to 2.3.0 below.
+ * libharu keeps the document's objects, pages, outline and cross-reference
+ * table and writes the file; attache writes what goes in them: content
+ * streams, fonts (Type 0 over TrueType subsets, with ToUnicode maps), images
+ * compressed once per run, Unicode metadata and bookmarks, a deterministic
+ * /ID.  For that it uses a few of libharu's exported internals (objects,
+ * dictionaries, memory streams), pinned to 2.3.0 below.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,8 +21,6 @@
 #include <hpdf.h>
 #include <hpdf_conf.h>
 #include <hpdf_doc.h>
-#include <hpdf_encoder.h>
-#include <hpdf_font.h>
 #include <hpdf_objects.h>
 #include <hpdf_pages.h>
 #include <hpdf_streams.h>
@@ -41,12 +40,14 @@
 
 struct emb_font {
     const struct font_face *face;
-    uint32_t *cps;               /* sorted; code of cps[k] is code_of(k) */
+    uint32_t *cps;               /* the characters, sorted */
     size_t n, cap;
+    unsigned *glyphs;            /* glyphs[k]: cps[k]'s glyph in the face */
+    unsigned *cids;              /* cids[k]: its glyph, and CID, in the embedded program */
     bool all;                    /* the face's whole repertoire (print files) */
     bool *used;                  /* with `all`: which of cps the pages drew */
-    HPDF_Font font;
-    HPDF_Dict program;           /* the FontFile2 stream */
+    HPDF_Dict font;              /* the Type 0 font */
+    HPDF_Dict cidfont, program, tounicode;
     char res[16];                /* its name in the resources: F1, F2, ... */
 };
 
@@ -144,6 +145,8 @@ static void ctx_release(struct ctx *c)
     for (i = 0; i < c->nfonts; i++) {
         free(c->fonts[i].cps);
         free(c->fonts[i].used);
+        free(c->fonts[i].glyphs);
+        free(c->fonts[i].cids);
     }
     free(c->fonts);
     for (i = 0; i < c->nimages; i++)
@@ -161,12 +164,11 @@ static void ctx_release(struct ctx *c)
 /* ---- libharu's byte loops ------------------------------------------------ */
 
 /*
- * libharu 2.3.0 copies and clears memory one byte at a time, and clears a
- * 128 KB glyph table for every font of every document (half a megabyte per
- * certificate, a twentieth of the time).  It calls these two through the
- * dynamic linker, so the definitions here take their place: the same
- * results (both return the end of the area, as libharu's do), with libc's
- * memset and memmove.
+ * libharu 2.3.0 copies and clears memory one byte at a time (every stream
+ * it writes, every object it makes): 6% of the time of a certificate.  It
+ * calls these two through the dynamic linker, so the definitions here take
+ * their place: the same results (both return the end of the area, as
+ * libharu's do), with libc's memset and memmove.
  */
 void *HPDF_MemSet(void *s, HPDF_BYTE c, HPDF_UINT n)
 {
@@ -180,13 +182,19 @@ HPDF_BYTE *HPDF_MemCpy(HPDF_BYTE *out, const HPDF_BYTE *in, HPDF_UINT n)
     return out + n;
 }
 
-/* ---- fonts and their encodings --------------------------------------- */
+/* ---- fonts ---------------------------------------------------------- */
 
-/* Codes are two bytes, neither of them zero (libharu's text is C strings). */
-static unsigned code_of(size_t k)
-{
-    return (unsigned)(((1 + k / 255) << 8) | (1 + k % 255));
-}
+/*
+ * Each font is a Type 0 font over a CIDFontType2 (TrueType) font whose CIDs
+ * are the glyph numbers of the embedded program (/CIDToGIDMap /Identity),
+ * written by attache: libharu 2.3.0's own TrueType path re-reads and
+ * rewrites the font for every document (and loses the inner parts of nested
+ * composite glyphs), and its Unicode encoding writes a 128 KB glyph map.
+ * Text is shown in two-byte codes, the CIDs, with a ToUnicode map so that
+ * it can be searched and copied.  A document's font holds only its glyphs,
+ * renumbered; a print file's keeps the face's glyph numbers, so that it can
+ * number text before it knows every glyph its pages will draw.
+ */
 
 static struct emb_font *font_slot(struct ctx *c, const struct font_face *face)
 {
@@ -263,150 +271,6 @@ static attache_status collect_chars(struct ctx *c, const struct document *doc, a
     for (k = 0; k < c->nfonts; k++)
         sort_unique(&c->fonts[k]);
     return ATTACHE_OK;
-}
-
-static HPDF_BOOL lead_byte(HPDF_Encoder e, HPDF_BYTE b)
-{
-    (void)e;
-    return b != 0;
-}
-
-static HPDF_BOOL trail_byte(HPDF_Encoder e, HPDF_BYTE b)
-{
-    (void)e;
-    return b != 0;
-}
-
-/*
- * An encoder numbering f->cps with two-byte codes that are also the CIDs
- * (Identity-H).  One extra code follows the last: libharu's width and
- * glyph-map tables stop one short of the highest CID.
- */
-static HPDF_Encoder make_encoder(struct ctx *c, struct emb_font *f, char *name, size_t size)
-{
-    HPDF_Encoder enc;
-    HPDF_CMapEncoderAttr a;
-    HPDF_CidRange_Rec space = {0x0101, 0xFFFF, 0};
-    size_t k;
-
-    snprintf(name, size, "AttacheEnc%u", c->serial++);
-    enc = HPDF_CMapEncoder_New(c->pdf->mmgr, name, NULL);
-    if (!enc)
-        return NULL;
-    /* HPDF_CMapEncoder_InitAttr, but with libc's memset instead of a byte loop
-     * over 256 KB (a quarter of the time of a small document). */
-    a = HPDF_GetMem(enc->mmgr, sizeof *a);
-    if (!a)
-        return NULL;
-    memset(a, 0, sizeof *a);
-    enc->attr = a;
-    a->cmap_range = HPDF_List_New(enc->mmgr, HPDF_DEF_RANGE_TBL_NUM);
-    a->notdef_range = HPDF_List_New(enc->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
-    a->code_space_range = HPDF_List_New(enc->mmgr, HPDF_DEF_ITEMS_PER_BLOCK);
-    if (!a->cmap_range || !a->notdef_range || !a->code_space_range)
-        return NULL;
-    for (k = 0; k <= f->n; k++) {
-        unsigned code = code_of(k);
-        a->cid_map[code & 255][code >> 8] = (HPDF_UINT16)code;
-        a->unicode_map[code & 255][code >> 8] = (HPDF_UNICODE)(k < f->n ? f->cps[k] : 0x20);
-    }
-    if (HPDF_CMapEncoder_AddCodeSpaceRange(enc, space) != HPDF_OK)
-        return NULL;
-    a->is_lead_byte_fn = lead_byte;
-    a->is_trial_byte_fn = trail_byte;
-    strcpy(a->registry, "Adobe");
-    strcpy(a->ordering, "Identity-H");
-    a->suppliment = 0;
-    a->uid_offset = -1;
-    a->writing_mode = HPDF_WMODE_HORIZONTAL;
-    enc->type = HPDF_ENCODER_TYPE_DOUBLE_BYTE;
-    if (HPDF_Doc_RegisterEncoder(c->pdf, enc) != HPDF_OK)
-        return NULL;
-    return enc;
-}
-
-/* Replace libharu's ToUnicode stream (a CID map) with a real one. */
-static bool write_tounicode(HPDF_Font font, const struct emb_font *f)
-{
-    HPDF_FontAttr fa = font->attr;
-    HPDF_Dict cmap = fa->cmap_stream;
-    HPDF_Stream s;
-    char line[64];
-    size_t k;
-
-    if (!cmap)
-        return false;
-    s = cmap->stream;
-    HPDF_MemStream_FreeData(s);
-    HPDF_Dict_RemoveElement(cmap, "CMapName");
-    HPDF_Dict_RemoveElement(cmap, "CIDSystemInfo");
-    HPDF_Dict_RemoveElement(cmap, "WMode");
-    HPDF_Dict_RemoveElement(cmap, "Type");
-    if (HPDF_Stream_WriteStr(s, "/CIDInit /ProcSet findresource begin\n12 dict begin\n"
-                                "begincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) "
-                                "/Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n"
-                                "/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\n"
-                                "endcodespacerange\n") != HPDF_OK)
-        return false;
-    for (k = 0; k < f->n; k++) {
-        uint32_t cp = f->cps[k];
-        if (k % 100 == 0) {
-            snprintf(line, sizeof line, "%zu beginbfchar\n", f->n - k < 100 ? f->n - k : 100);
-            HPDF_Stream_WriteStr(s, line);
-        }
-        if (cp < 0x10000)
-            snprintf(line, sizeof line, "<%04X> <%04X>\n", code_of(k), (unsigned)cp);
-        else
-            snprintf(line, sizeof line, "<%04X> <%04X%04X>\n", code_of(k),
-                     (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
-                     (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
-        HPDF_Stream_WriteStr(s, line);
-        if (k % 100 == 99 || k + 1 == f->n)
-            HPDF_Stream_WriteStr(s, "endbfchar\n");
-    }
-    return HPDF_Stream_WriteStr(s, "endcmap\nCMapName currentdict /CMap defineresource pop\n"
-                                   "end\nend\n") == HPDF_OK;
-}
-
-/*
- * Register a TrueType font held in memory with the document, as
- * HPDF_LoadTTFontFromFile does for a file (libharu 2.3.0 loads fonts only
- * from paths; a memory file cost hundreds of seek and read system calls per
- * font).  The font definition keeps the stream and reads the glyphs from it
- * again when the document is saved.  Returns the font's name, or NULL.
- */
-static const char *load_font(struct ctx *c, const unsigned char *data, size_t size)
-{
-    HPDF_Doc pdf = c->pdf;
-    HPDF_Stream s = HPDF_MemStream_New(pdf->mmgr, (HPDF_UINT)(size > 4096 ? size : 4096));
-    HPDF_FontDef def;
-    int i;
-
-    if (!s)
-        return NULL;
-    if (HPDF_Stream_Write(s, data, (HPDF_UINT)size) != HPDF_OK) {
-        HPDF_Stream_Free(s);
-        return NULL;
-    }
-    def = HPDF_TTFontDef_Load(pdf->mmgr, s, HPDF_TRUE);   /* frees s if it fails */
-    if (!def)
-        return NULL;
-    if (HPDF_Doc_FindFontDef(pdf, def->base_font) ||
-        HPDF_List_Add(pdf->fontdef_list, def) != HPDF_OK) {
-        HPDF_FontDef_Free(def);
-        return NULL;
-    }
-    /* the subset tag, HPDFAA, HPDFAB, ..., as libharu numbers them */
-    if (!pdf->ttfont_tag[0])
-        memcpy(pdf->ttfont_tag, "HPDFAA", 6);
-    else
-        for (i = 5; i >= 0; i--) {
-            if (++pdf->ttfont_tag[i] <= 'Z')
-                break;
-            pdf->ttfont_tag[i] = 'A';
-        }
-    HPDF_TTFontDef_SetTagName(def, (char *)pdf->ttfont_tag);
-    return def->base_font;
 }
 
 /*
@@ -499,57 +363,6 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
     return ok && !c->error;
 }
 
-/*
- * Give the font its descriptor, with the font program (the subset, exactly
- * as hb-subset made it) already deflated.  libharu 2.3.0 builds a
- * descriptor when it saves a font that has none: it then re-reads every
- * table of the font, rewrites it (losing the inner parts of nested composite
- * glyphs) and deflates it at zlib's default level, for every document.
- */
-static bool write_descriptor(struct ctx *c, HPDF_Font font, const unsigned char *program,
-                             size_t size, HPDF_Dict *out)
-{
-    HPDF_FontAttr fa = font->attr;
-    HPDF_FontDef def = fa->fontdef;
-    HPDF_TTFontDefAttr da = def->attr;
-    HPDF_MMgr mm = c->pdf->mmgr;
-    HPDF_Dict d = HPDF_Dict_New(mm), file = HPDF_DictStream_New(mm, c->pdf->xref);
-    HPDF_STATUS st = HPDF_OK;
-
-    if (!d || !file || HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK ||
-        !set_program(c, file, program, size))
-        return false;
-    *out = file;
-    st |= HPDF_Dict_AddName(d, "Type", "FontDescriptor");
-    st |= HPDF_Dict_AddName(d, "FontName", da->base_font);
-    st |= HPDF_Dict_AddNumber(d, "Flags", def->flags);
-    st |= HPDF_Dict_Add(d, "FontBBox", HPDF_Box_Array_New(mm, def->font_bbox));
-    st |= HPDF_Dict_AddNumber(d, "ItalicAngle", def->italic_angle);
-    st |= HPDF_Dict_AddNumber(d, "Ascent", def->ascent);
-    st |= HPDF_Dict_AddNumber(d, "Descent", def->descent);
-    st |= HPDF_Dict_AddNumber(d, "StemV", def->stemv);
-    st |= HPDF_Dict_AddNumber(d, "XHeight", def->x_height);
-    st |= HPDF_Dict_Add(d, "FontFile2", file);
-    if (st != HPDF_OK || c->error)
-        return false;
-    def->descriptor = d;
-    return true;
-}
-
-/*
- * Deflate the font's ToUnicode and CIDToGIDMap streams ourselves.  libharu
- * gives them the font dictionary's filter when it saves the font: with none
- * there, it leaves them as they are.
- */
-static bool deflate_font_maps(struct ctx *c, HPDF_Font font)
-{
-    HPDF_FontAttr fa = font->attr;
-
-    font->filter = HPDF_STREAM_FILTER_NONE;
-    return (!fa->map_stream || deflate_stream(c, fa->map_stream)) &&
-           (!fa->cmap_stream || deflate_stream(c, fa->cmap_stream));
-}
-
 /* The one resource dictionary of the PDF's pages, made on first use. */
 static HPDF_Dict resources(struct ctx *c)
 {
@@ -579,37 +392,257 @@ static bool add_resource(struct ctx *c, const char *kind, const char *name, void
     return HPDF_Dict_Add(sub, name, obj) == HPDF_OK && !c->error;
 }
 
+/* A new stream object, left for the caller to fill. */
+static HPDF_Dict new_stream(struct ctx *c)
+{
+    HPDF_Dict s = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+
+    return s && !c->error ? s : NULL;
+}
+
+/* A new dictionary, an object of its own when `indirect`. */
+static HPDF_Dict new_dict(struct ctx *c, bool indirect)
+{
+    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
+
+    if (!d || (indirect && HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK) || c->error)
+        return NULL;
+    return d;
+}
+
+/*
+ * The subset tag before the font's name (six capitals, as the PDF reference
+ * asks), from the face and the glyphs embedded: the same subset has the
+ * same name in every document, and another subset another.
+ */
+static void font_tag(const struct emb_font *f, char tag[8])
+{
+    unsigned char h[8];
+    crypto_generichash_state st;
+    const char *name = font_face_name(f->face);
+    int i;
+
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
+    crypto_generichash_update(&st, (const unsigned char *)(f->all ? "all" : "some"), 4);
+    if (!f->all && f->n)
+        crypto_generichash_update(&st, (const unsigned char *)f->cids, f->n * sizeof *f->cids);
+    crypto_generichash_final(&st, h, sizeof h);
+    for (i = 0; i < 6; i++)
+        tag[i] = (char)('A' + h[i] % 26);
+    tag[6] = '\0';
+}
+
+/* The indexes of f->cps whose glyphs the font holds, in CID order, into *out. */
+static size_t glyphs_in_cid_order(const struct emb_font *f, size_t **out)
+{
+    size_t *idx = malloc((f->n ? f->n : 1) * sizeof *idx), n = 0, i, j;
+
+    *out = idx;
+    if (!idx)
+        return 0;
+    for (i = 0; i < f->n; i++)
+        if (f->cids[i] && (!f->used || f->used[i]))
+            idx[n++] = i;
+    for (i = 1; i < n; i++)             /* insertion sort: tens of glyphs, mostly in order */
+        for (j = i; j > 0 && f->cids[idx[j - 1]] > f->cids[idx[j]]; j--) {
+            size_t t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    return n;
+}
+
+/* /W [c [w w ...] c [w ...]]: a group per run of consecutive CIDs. */
+static bool write_widths(struct ctx *c, struct emb_font *f, const size_t *idx, size_t n)
+{
+    HPDF_Array w = HPDF_Array_New(c->pdf->mmgr), run = NULL;
+    size_t i;
+
+    if (!w || HPDF_Dict_Add(f->cidfont, "W", w) != HPDF_OK)
+        return false;
+    for (i = 0; i < n; i++) {
+        unsigned cid = f->cids[idx[i]];
+        /* two characters drawn by one glyph (rare): one width */
+        if (i && cid == f->cids[idx[i - 1]])
+            continue;
+        if (!run || cid != f->cids[idx[i - 1]] + 1u) {
+            if (HPDF_Array_AddNumber(w, (HPDF_INT32)cid) != HPDF_OK ||
+                !(run = HPDF_Array_New(c->pdf->mmgr)) || HPDF_Array_Add(w, run) != HPDF_OK)
+                return false;
+        }
+        if (HPDF_Array_AddNumber(run, font_glyph_width(f->face, f->glyphs[idx[i]])) != HPDF_OK)
+            return false;
+    }
+    return !c->error;
+}
+
+static void put_utf16(struct buf *b, uint32_t cp)
+{
+    if (cp < 0x10000)
+        buf_addf(b, "%04X", (unsigned)cp);
+    else
+        buf_addf(b, "%04X%04X", (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
+                 (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+}
+
+/*
+ * The ToUnicode map, CID to character: a range for each run of consecutive
+ * CIDs drawing consecutive characters (they mostly do: a subset numbers its
+ * glyphs in the order of the face, which is mostly the order of Unicode).
+ */
+static bool write_tounicode(struct ctx *c, struct emb_font *f, const size_t *idx, size_t n)
+{
+    struct buf m = {0}, entries = {0};
+    size_t i = 0, count = 0;
+    bool ok;
+
+    buf_adds(&m, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                 "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+                 "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                 "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    while (i < n) {
+        size_t j = i + 1;
+        unsigned cid = f->cids[idx[i]];
+        uint32_t cp = f->cps[idx[i]];
+
+        if (i && cid == f->cids[idx[i - 1]]) {
+            i++;                /* the glyph drew an earlier character: that one it is */
+            continue;
+        }
+        /* a range changes only the last byte of its codes and of its text */
+        while (j < n && f->cids[idx[j]] == cid + (j - i) && f->cps[idx[j]] == cp + (j - i) &&
+               ((cid + (j - i)) & 0xFF) != 0 && ((cp + (j - i)) & 0xFF) != 0 &&
+               cp + (j - i) < 0x10000)
+            j++;
+        buf_addf(&entries, "<%04X> <%04X> <", cid, (unsigned)(cid + (j - i - 1)));
+        put_utf16(&entries, cp);
+        buf_adds(&entries, ">\n");
+        if (++count == 100) {
+            buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
+            buf_reset(&entries);
+            count = 0;
+        }
+        i = j;
+    }
+    if (count)
+        buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
+    buf_adds(&m, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    ok = !m.failed && !entries.failed &&
+         HPDF_Stream_Write(f->tounicode->stream, (const HPDF_BYTE *)m.data, (HPDF_UINT)m.len) ==
+             HPDF_OK &&
+         deflate_stream(c, f->tounicode);
+    buf_release(&m);
+    buf_release(&entries);
+    return ok;
+}
+
+/* The program, widths and ToUnicode map, for the glyphs the font holds. */
+static bool complete_font(struct ctx *c, struct emb_font *f, const unsigned char *program,
+                          size_t size)
+{
+    size_t *idx, n = glyphs_in_cid_order(f, &idx);
+    bool ok = idx && set_program(c, f->program, program, size) &&
+              write_widths(c, f, idx, n) && write_tounicode(c, f, idx, n);
+
+    free(idx);
+    return ok;
+}
+
+static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name,
+                             HPDF_Dict *out)
+{
+    struct font_metrics m;
+    HPDF_Dict d = new_dict(c, true);
+    HPDF_Array bbox = HPDF_Array_New(c->pdf->mmgr);
+    HPDF_STATUS st = HPDF_OK;
+    int k;
+
+    font_pdf_metrics(f->face, &m);
+    if (!d || !bbox || !(f->program = new_stream(c)))
+        return false;
+    for (k = 0; k < 4; k++)
+        st |= HPDF_Array_AddNumber(bbox, m.bbox[k]);
+    st |= HPDF_Dict_AddName(d, "Type", "FontDescriptor");
+    st |= HPDF_Dict_AddName(d, "FontName", name);
+    /* nonsymbolic, italic, bold */
+    st |= HPDF_Dict_AddNumber(d, "Flags", 32 | (m.italic ? 64 : 0) | (m.bold ? 1 << 18 : 0));
+    st |= HPDF_Dict_Add(d, "FontBBox", bbox);
+    st |= HPDF_Dict_AddNumber(d, "ItalicAngle", (HPDF_INT32)lround(m.italic_angle));
+    st |= HPDF_Dict_AddNumber(d, "Ascent", m.ascent);
+    st |= HPDF_Dict_AddNumber(d, "Descent", m.descent);
+    st |= HPDF_Dict_AddNumber(d, "CapHeight", m.cap_height);
+    st |= HPDF_Dict_AddNumber(d, "XHeight", m.x_height);
+    st |= HPDF_Dict_AddNumber(d, "StemV", m.stem_v);
+    st |= HPDF_Dict_Add(d, "FontFile2", f->program);
+    *out = d;
+    return st == HPDF_OK && !c->error;
+}
+
+/* The font's objects: Type 0 font, CIDFont, descriptor, program and maps. */
+static bool write_font_objects(struct ctx *c, struct emb_font *f)
+{
+    char tag[8], name[160];
+    HPDF_Dict info = new_dict(c, false), descriptor = NULL;
+    HPDF_Array descendants = HPDF_Array_New(c->pdf->mmgr);
+    HPDF_STATUS st = HPDF_OK;
+
+    font_tag(f, tag);
+    snprintf(name, sizeof name, "%s+%s", tag, font_face_name(f->face));
+    if (!info || !descendants || !(f->font = new_dict(c, true)) ||
+        !(f->cidfont = new_dict(c, true)) || !(f->tounicode = new_stream(c)) ||
+        !write_descriptor(c, f, name, &descriptor))
+        return false;
+    st |= HPDF_Dict_AddName(f->font, "Type", "Font");
+    st |= HPDF_Dict_AddName(f->font, "Subtype", "Type0");
+    st |= HPDF_Dict_AddName(f->font, "BaseFont", name);
+    st |= HPDF_Dict_AddName(f->font, "Encoding", "Identity-H");
+    st |= HPDF_Array_Add(descendants, f->cidfont);
+    st |= HPDF_Dict_Add(f->font, "DescendantFonts", descendants);
+    st |= HPDF_Dict_Add(f->font, "ToUnicode", f->tounicode);
+    st |= HPDF_Dict_Add(info, "Registry", HPDF_String_New(c->pdf->mmgr, "Adobe", NULL));
+    st |= HPDF_Dict_Add(info, "Ordering", HPDF_String_New(c->pdf->mmgr, "Identity", NULL));
+    st |= HPDF_Dict_AddNumber(info, "Supplement", 0);
+    st |= HPDF_Dict_AddName(f->cidfont, "Type", "Font");
+    st |= HPDF_Dict_AddName(f->cidfont, "Subtype", "CIDFontType2");
+    st |= HPDF_Dict_AddName(f->cidfont, "BaseFont", name);
+    st |= HPDF_Dict_Add(f->cidfont, "CIDSystemInfo", info);
+    st |= HPDF_Dict_Add(f->cidfont, "FontDescriptor", descriptor);
+    st |= HPDF_Dict_AddName(f->cidfont, "CIDToGIDMap", "Identity");
+    return st == HPDF_OK && !c->error;
+}
+
+/*
+ * Embed the face for the characters of f->cps: a document's font now, cut
+ * down to them; a print file's (f->all) numbered by the face's glyphs and
+ * completed when the file is finished.
+ */
 static attache_status embed_font(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
-    size_t size = 0;
-    char encname[32];
-    const char *name;
-    attache_status rc;
+    size_t size = 0, k;
+    attache_status rc = ATTACHE_OK;
 
-    rc = font_subset(f->face, f->cps, f->n, f->all, &data, &size, err);
+    f->glyphs = calloc(f->n ? f->n : 1, sizeof *f->glyphs);
+    f->cids = calloc(f->n ? f->n : 1, sizeof *f->cids);
+    if (!f->glyphs || !f->cids)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    for (k = 0; k < f->n; k++)
+        f->glyphs[k] = font_glyph(f->face, f->cps[k]);
+    if (f->all)
+        memcpy(f->cids, f->glyphs, f->n * sizeof *f->cids);
+    else if ((rc = font_subset(f->face, f->cps, f->n, false, f->cids, &data, &size, err)) !=
+             ATTACHE_OK)
+        return rc;
+    if (!write_font_objects(c, f) || (!f->all && !complete_font(c, f, data, size)))
+        rc = fail(c, err, "embedding a font");
+    free(data);
     if (rc != ATTACHE_OK)
         return rc;
-    name = load_font(c, data, size);
-    if (!name || c->error)
-        rc = fail(c, err, "loading a font");
-    else if (!make_encoder(c, f, encname, sizeof encname) || c->error)
-        rc = fail(c, err, "making a font encoding");
-    else if (!(f->font = HPDF_GetFont(c->pdf, name, encname)) || c->error)
-        rc = fail(c, err, "creating a font");
-    else if (!write_tounicode(f->font, f))
-        rc = fail(c, err, "writing a ToUnicode map");
-    else if (!deflate_font_maps(c, f->font))
-        rc = fail(c, err, "compressing a font's maps");
-    else if (!write_descriptor(c, f->font, data, size, &f->program))
-        rc = fail(c, err, "embedding a font");
-    else {
-        snprintf(f->res, sizeof f->res, "F%zu", (size_t)(f - c->fonts) + 1);
-        if (!add_resource(c, "Font", f->res, f->font))
-            rc = fail(c, err, "embedding a font");
-    }
-    free(data);
-    return rc;
+    snprintf(f->res, sizeof f->res, "F%zu", (size_t)(f - c->fonts) + 1);
+    if (!add_resource(c, "Font", f->res, f->font))
+        return fail(c, err, "embedding a font");
+    return ATTACHE_OK;
 }
 
 static struct emb_font *font_of(struct ctx *c, const struct font_face *face)
@@ -622,7 +655,7 @@ static struct emb_font *font_of(struct ctx *c, const struct font_face *face)
     return NULL;
 }
 
-/* The text in `f`'s codes, into c->scratch. */
+/* The text in `f`'s codes (its CIDs, two bytes each), into c->scratch. */
 static bool encode_text(struct ctx *c, struct emb_font *f, const char *s)
 {
     const char *end = s + strlen(s);
@@ -631,16 +664,15 @@ static bool encode_text(struct ctx *c, struct emb_font *f, const char *s)
     while (s < end) {
         uint32_t cp = text_next(&s, end);
         const uint32_t *hit = bsearch(&cp, f->cps, f->n, sizeof cp, cmp_u32);
-        unsigned code;
+        size_t k;
         char b[2];
 
-        if (!hit)
+        if (!hit || !f->cids[k = (size_t)(hit - f->cps)])
             return false;
         if (f->used)
-            f->used[hit - f->cps] = true;
-        code = code_of((size_t)(hit - f->cps));
-        b[0] = (char)(code >> 8);
-        b[1] = (char)(code & 255);
+            f->used[k] = true;
+        b[0] = (char)(f->cids[k] >> 8);
+        b[1] = (char)(f->cids[k] & 255);
         if (!buf_add(&c->scratch, b, 2))
             return false;
     }
@@ -1752,8 +1784,9 @@ done:
 }
 
 /*
- * Each face was loaded whole, with its glyph numbers kept: now that every
- * page is drawn, embed only the glyphs the pages used, at the same numbers.
+ * Each face's text was numbered by the face's own glyphs: now that every
+ * page is drawn, embed only the glyphs the pages used, at the same numbers,
+ * with their widths and ToUnicode map.
  */
 static attache_status book_subset_fonts(struct ctx *c, attache_error *err)
 {
@@ -1774,11 +1807,11 @@ static attache_status book_subset_fonts(struct ctx *c, attache_error *err)
         for (k = 0; k < f->n; k++)
             if (f->used[k])
                 cps[n++] = f->cps[k];
-        rc = font_subset(f->face, cps, n, true, &data, &size, err);
+        rc = font_subset(f->face, cps, n, true, NULL, &data, &size, err);
         free(cps);
         if (rc != ATTACHE_OK)
             return rc;
-        if (!set_program(c, f->program, data, size)) {
+        if (!complete_font(c, f, data, size)) {
             free(data);
             return fail(c, err, "embedding a font");
         }

@@ -2,11 +2,9 @@
  * pdf.h: writing documents (draw.h) as PDF with libharu.  This is the only
  * module that calls HPDF_*.
  *
- * Text is embedded in fonts cut down to the glyphs used.  libharu 2.3.0's
- * own Unicode path writes a 128 KB glyph map and a width table for all of
- * Unicode into every PDF; instead each font gets an encoding of its own that
- * numbers only the characters drawn (two-byte codes, Identity-H), with a
- * proper ToUnicode map so text can be searched and copied.
+ * Text is embedded in fonts cut down to the glyphs used, shown by glyph
+ * number (Identity-H), with a ToUnicode map so that it can be searched and
+ * copied.  A print file draws what its pages share once.
  */
 #ifndef ATTACHE_PDF_H
 #define ATTACHE_PDF_H
