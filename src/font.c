@@ -434,6 +434,12 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
     static const hb_tag_t drop[] = {
         HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
         HB_TAG('k', 'e', 'r', 'n'), HB_TAG('D', 'S', 'I', 'G'), HB_TAG('g', 'a', 's', 'p'),
+        /* a CIDFontType2 program is read by glyph number: PDF needs only glyf,
+           loca, head, hhea, hmtx and maxp (ISO 32000-1, 9.9) */
+        HB_TAG('c', 'm', 'a', 'p'), HB_TAG('n', 'a', 'm', 'e'), HB_TAG('p', 'o', 's', 't'),
+        HB_TAG('O', 'S', '/', '2'), HB_TAG('h', 'd', 'm', 'x'), HB_TAG('L', 'T', 'S', 'H'),
+        HB_TAG('V', 'D', 'M', 'X'), HB_TAG('S', 'T', 'A', 'T'), HB_TAG('f', 'v', 'a', 'r'),
+        HB_TAG('M', 'V', 'A', 'R'), HB_TAG('H', 'V', 'A', 'R'), HB_TAG('g', 'v', 'a', 'r'),
     };
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
     hb_subset_plan_t *plan = NULL;
