@@ -277,8 +277,13 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
         ps.date = (time_t)r->o->issued_at;
         ps.id_seed = fp;
         rc = pdf_render(doc, &ps, &pdf, err);
-        if (rc != ATTACHE_OK)
+        if (rc != ATTACHE_OK) {
+            /* say which document: an error here is attache's, and a report needs it */
+            char msg[sizeof err->message];
+            snprintf(msg, sizeof msg, "%s", err->message);
+            err_set(err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
             goto done;
+        }
         rc = write_at(dirfd, file_name, pdf.data, pdf.len, row->file, err);
         if (rc != ATTACHE_OK) {
             /* name the file relative to the output folder */

@@ -518,13 +518,19 @@ static size_t break_lines(const struct para *p, float width, struct line *lines,
     return n;
 }
 
-/* Two lines as even as possible, for names and titles that need two. */
+/*
+ * Two lines as even as possible, for names and titles that need two.  Not
+ * for text with line breaks of its own (<br/>): those decide its lines.
+ */
 static bool balance_two(const struct para *p, float width, struct line *lines)
 {
     float best = 1e9f;
     size_t i, best_i = 0;
     bool found = false;
 
+    for (i = 0; i < p->n; i++)
+        if (p->g[i].newline)
+            return false;
     for (i = 0; i + 1 < p->n; i++) {
         struct line a, b;
         float m;

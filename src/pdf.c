@@ -655,20 +655,27 @@ static struct emb_font *font_of(struct ctx *c, const struct font_face *face)
     return NULL;
 }
 
-/* The text in `f`'s codes (its CIDs, two bytes each), into c->scratch. */
-static bool encode_text(struct ctx *c, struct emb_font *f, const char *s)
+/*
+ * The text in `f`'s codes (its CIDs, two bytes each), into c->scratch.
+ * False when out of memory or when the font has no glyph for a character
+ * (*missing receives it).
+ */
+static bool encode_text(struct ctx *c, struct emb_font *f, const char *s, uint32_t *missing)
 {
     const char *end = s + strlen(s);
 
     buf_reset(&c->scratch);
+    *missing = 0;
     while (s < end) {
         uint32_t cp = text_next(&s, end);
         const uint32_t *hit = bsearch(&cp, f->cps, f->n, sizeof cp, cmp_u32);
         size_t k;
         char b[2];
 
-        if (!hit || !f->cids[k = (size_t)(hit - f->cps)])
+        if (!hit || !f->cids[k = (size_t)(hit - f->cps)]) {
+            *missing = cp;
             return false;
+        }
         if (f->used)
             f->used[k] = true;
         b[0] = (char)(f->cids[k] >> 8);
@@ -1087,7 +1094,8 @@ static void put_origin(struct buf *b, bool first, long x, long y)
     buf_adds(b, first ? " Td\n" : " Tm\n");
 }
 
-static bool write_text(struct ctx *c, struct text_state *ts, const struct op_text *t)
+static bool write_text(struct ctx *c, struct text_state *ts, const struct op_text *t,
+                       uint32_t *missing)
 {
     static const char hex[] = "0123456789ABCDEF";
     struct emb_font *f = font_of(c, t->face);
@@ -1095,7 +1103,7 @@ static bool write_text(struct ctx *c, struct text_state *ts, const struct op_tex
     bool first = !ts->in_text;
     size_t i;
 
-    if (!f || !f->font || !encode_text(c, f, t->text))
+    if (!f || !f->font || !encode_text(c, f, t->text, missing))
         return false;
     if (first) {
         buf_adds(b, "BT\n");
@@ -1158,11 +1166,15 @@ static attache_status write_op(struct ctx *c, struct text_state *ts, const struc
                                attache_error *err)
 {
     if (op->kind == OP_TEXT) {
-        if (!write_text(c, ts, &op->u.text))
-            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
-                           "text drawn in %s has a character the font was not prepared for",
-                           font_face_name(op->u.text.face));
-        return ATTACHE_OK;
+        uint32_t missing = 0;
+
+        if (write_text(c, ts, &op->u.text, &missing))
+            return ATTACHE_OK;
+        if (!missing)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                       "text drawn in %s has U+%04X, which the font was not prepared for",
+                       font_face_name(op->u.text.face), (unsigned)missing);
     }
     end_text(c, ts);
     switch (op->kind) {

@@ -282,6 +282,23 @@ def test_long_texts_everywhere_stay_in_their_boxes(t):
                     t.ok(not (mid0 < rule < mid1), f"{where}: {w!r} is struck by the header rule")
 
 
+def test_card_lines_of_their_own_stay_lines(t):
+    # the identity card's details are lines of their own (<br/>); when the
+    # text fits on two lines they must not be evened out into two, which
+    # drew the line breaks as characters
+    data = sample_with(t, "d.xml", lambda x: x.replace(
+        'department="AEC" division="Trade Facilitation Division"',
+        'department="AEC" division="Health Division"').replace(
+        'number="2" start="2015-02-09" end="2016-02-05"',
+        'number="2" start="2015-02-09" end="2015-03-06"'))
+    r = gen(t, "induction", data=data, extra=["--officer", "vn-2015-02"])
+    t.status(r, 0)
+    pdf = t.path("out", "aec-ascc-2", "vn-2015-02-induction.pdf")
+    card = text(pdf, pages(pdf), pages(pdf))
+    for line in ("Viet Nam", "Health Division, AEC", "2nd Batch"):
+        t.ok(re.search(rf"^{re.escape(line)}$", card, re.M), f"{line!r} is a line of its own")
+
+
 def test_sixty_sessions_flow_over_pages(t):
     sessions = "".join(
         f'<session date="2015-02-{9 + i % 5:02d}" start="{8 + i % 9:02d}:00" end="{8 + i % 9:02d}:45" '
