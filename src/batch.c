@@ -56,6 +56,13 @@ struct row {
     struct document *doc;         /* kept for the print file until merged */
 };
 
+/* A document written, waiting for the disk before it takes its name. */
+struct commit {
+    struct pending_file file;
+    size_t index;                 /* its row */
+    size_t bytes;
+};
+
 struct job {
     struct officer_view view;
 };
@@ -79,6 +86,12 @@ struct run {
     struct job *queue;
     size_t qcap, qhead, qlen;
     bool closed;
+
+    /* documents written, for the committer to sync and put in place */
+    pthread_cond_t commit_ready, commit_room;
+    struct commit *commits;
+    size_t ccap, chead, clen;
+    bool writers_done;
 
     /* results, by officer index */
     struct row *rows;
@@ -169,8 +182,13 @@ static void sha256_hex(const void *data, size_t n, char out[65])
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
+/*
+ * Make one document.  A document written is left in *pending (*written is
+ * then true) for the committer to put in place; one up to date is reused.
+ */
 static attache_status make_one(struct run *r, struct composer *c, struct job *j, struct row *row,
-                               bool *reused, size_t *bytes, attache_error *err)
+                               bool *reused, bool *written, struct commit *pending,
+                               attache_error *err)
 {
     const struct officer_ref *ref = j->view.ref;
     const attache_batch_info *b = j->view.batch;
@@ -182,6 +200,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     struct document *doc = NULL;
     struct pdf_settings ps;
     struct buf pdf = {0};
+    struct part whole;
     char *token = NULL, *payload = NULL, *issuer_up;
     unsigned char *old = NULL;
     size_t old_len = 0;
@@ -189,7 +208,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     attache_status rc;
 
     *reused = false;
-    *bytes = 0;
+    *written = false;
     token_document_id(doc_id, sizeof doc_id, data_issuer_id(r->data), b->id, ref->id, r->t->kind);
     snprintf(file_name, sizeof file_name, "%s-%s.pdf", ref->id, r->t->kind);
     fingerprint(r, &j->view, fp);
@@ -284,7 +303,10 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
             err_set(err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
             goto done;
         }
-        rc = write_at(dirfd, file_name, pdf.data, pdf.len, row->file, err);
+        whole.data = pdf.data;
+        whole.len = pdf.len;
+        rc = file_write_pending(dirfd, file_name, &whole, 1, 0644, row->file, &pending->file,
+                                err);
         if (rc != ATTACHE_OK) {
             /* name the file relative to the output folder */
             char msg[sizeof err->message];
@@ -293,7 +315,8 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
             goto done;
         }
         sha256_hex(pdf.data, pdf.len, row->sha256);
-        *bytes = pdf.len;
+        pending->bytes = pdf.len;
+        *written = true;
     } else
         sha256_hex(old, old_len, row->sha256);
     if (r->book) {
@@ -320,6 +343,109 @@ static void report_progress(struct run *r)
     r->o->on_progress(r->o->ctx, &r->progress);
 }
 
+/* Count a document made (or failed) and report it (mu held). */
+static void finish_row(struct run *r, struct row *row, attache_status rc, bool reused,
+                       size_t bytes, attache_error *err)
+{
+    if (rc == ATTACHE_OK) {
+        row->state = ROW_DONE;
+        r->progress.done++;
+        if (reused)
+            r->result.reused++;
+        else
+            r->result.written++;
+        r->result.bytes += bytes;
+    } else {
+        bool fatal;
+
+        row->state = ROW_FAILED;
+        document_free(row->doc);
+        row->doc = NULL;
+        r->progress.failed++;
+        r->result.failed++;
+        /* an output that cannot be written stops everything, and so does
+           a run that lacks an option every document needs (--assets);
+           the caller reports that error, once */
+        fatal = rc == ATTACHE_ERR_CANTCREAT || rc == ATTACHE_ERR_IO ||
+                rc == ATTACHE_ERR_INTERNAL || rc == ATTACHE_ERR_USAGE;
+        if (!r->first_error.code)
+            r->first_error = *err;
+        /* failures once the run is stopping follow from what stopped it */
+        if (!fatal && !r->stop && r->o->on_error)
+            r->o->on_error(r->o->ctx, err);
+        if (fatal && !r->stop) {
+            r->fatal = *err;
+            r->stop = true;
+            pthread_cond_broadcast(&r->not_full);
+            pthread_cond_broadcast(&r->not_empty);
+            pthread_cond_broadcast(&r->commit_room);
+        }
+    }
+    merge_ready(r);
+    report_progress(r);
+}
+
+/*
+ * The committer: syncs each document the workers wrote and renames it into
+ * place, in the order written, while the workers make the next ones.  A
+ * worker that waited for its own fsync left its core idle for it.
+ */
+static void *committer(void *arg)
+{
+    struct run *r = arg;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        struct commit c;
+        struct row *row;
+        attache_error err;
+        attache_status rc;
+
+        while (!r->clen && !r->writers_done)
+            pthread_cond_wait(&r->commit_ready, &r->mu);
+        if (!r->clen)
+            break;
+        c = r->commits[r->chead];
+        r->chead = (r->chead + 1) % r->ccap;
+        r->clen--;
+        pthread_cond_signal(&r->commit_room);
+        row = &r->rows[c.index];
+        if (r->stop) {
+            /* what is not in place when a run stops is not written */
+            file_abandon(&c.file);
+            row->state = ROW_FAILED;
+            document_free(row->doc);
+            row->doc = NULL;
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        attache_error_clear(&err);
+        rc = file_put_in_place(&c.file, row->file, &err);
+        if (rc != ATTACHE_OK) {
+            char msg[sizeof err.message];
+            snprintf(msg, sizeof msg, "%s", err.message);
+            err_set(&err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
+        }
+        pthread_mutex_lock(&r->mu);
+        finish_row(r, row, rc, false, c.bytes, &err);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Once the workers are done: let the committer finish what they wrote, and join it. */
+static void stop_committer(struct run *r, pthread_t thread, bool *running)
+{
+    if (!*running)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->writers_done = true;
+    pthread_cond_broadcast(&r->commit_ready);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(thread, NULL);
+    *running = false;
+}
+
 static void *worker(void *arg)
 {
     struct run *r = arg;
@@ -338,8 +464,8 @@ static void *worker(void *arg)
     for (;;) {
         struct job j;
         struct row *row;
-        bool reused;
-        size_t bytes;
+        bool reused, written;
+        struct commit pending;
         attache_status rc;
 
         while (!r->qlen && !r->closed && !r->stop)
@@ -354,44 +480,25 @@ static void *worker(void *arg)
 
         row = &r->rows[j.view.index];
         attache_error_clear(&err);
-        rc = make_one(r, &c, &j, row, &reused, &bytes, &err);
+        rc = make_one(r, &c, &j, row, &reused, &written, &pending, &err);
         xmlFreeDoc(j.view.doc);
 
         pthread_mutex_lock(&r->mu);
-        if (rc == ATTACHE_OK) {
-            row->state = ROW_DONE;
-            r->progress.done++;
-            if (reused)
-                r->result.reused++;
-            else
-                r->result.written++;
-            r->result.bytes += bytes;
-        } else {
-            row->state = ROW_FAILED;
-            document_free(row->doc);
-            row->doc = NULL;
-            r->progress.failed++;
-            r->result.failed++;
-            bool fatal;
-
-            /* an output that cannot be written stops everything, and so does
-               a run that lacks an option every document needs (--assets);
-               the caller reports that error, once */
-            fatal = rc == ATTACHE_ERR_CANTCREAT || rc == ATTACHE_ERR_IO ||
-                    rc == ATTACHE_ERR_INTERNAL || rc == ATTACHE_ERR_USAGE;
-            if (!r->first_error.code)
-                r->first_error = err;
-            /* failures once the run is stopping follow from what stopped it */
-            if (!fatal && !r->stop && r->o->on_error)
-                r->o->on_error(r->o->ctx, &err);
-            if (fatal && !r->stop) {
-                r->fatal = err;
-                r->stop = true;
-                pthread_cond_broadcast(&r->not_full);
+        if (rc == ATTACHE_OK && written) {
+            /* the committer waits for the disk; this worker goes on */
+            while (r->clen == r->ccap && !r->stop)
+                pthread_cond_wait(&r->commit_room, &r->mu);
+            if (r->stop) {
+                file_abandon(&pending.file);
+                continue;
             }
+            pending.index = j.view.index;
+            r->commits[(r->chead + r->clen) % r->ccap] = pending;
+            r->clen++;
+            pthread_cond_signal(&r->commit_ready);
+            continue;
         }
-        merge_ready(r);
-        report_progress(r);
+        finish_row(r, row, rc, reused, 0, &err);
     }
     pthread_mutex_unlock(&r->mu);
     if (ok)
@@ -601,7 +708,8 @@ attache_status attache_generate(const attache_data *data, const attache_generate
 {
     struct run r;
     struct producer prod;
-    pthread_t *threads = NULL;
+    pthread_t *threads = NULL, commit_thread;
+    bool committing = false;
     unsigned nthreads = 0, i;
     size_t n = data_officer_count(data), k;
     bool *want = NULL, prod_ok = false;
@@ -615,6 +723,8 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.not_empty, NULL);
     pthread_cond_init(&r.not_full, NULL);
+    pthread_cond_init(&r.commit_ready, NULL);
+    pthread_cond_init(&r.commit_room, NULL);
     if (o->shards && (o->shard < 1 || o->shard > o->shards)) {
         rc = err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "shard %u of %u does not exist",
                      o->shard, o->shards);
@@ -665,11 +775,18 @@ attache_status attache_generate(const attache_data *data, const attache_generate
         nthreads = 64;
     r.qcap = (size_t)nthreads * 2 + 2;
     r.queue = calloc(r.qcap, sizeof *r.queue);
+    r.ccap = (size_t)nthreads * 2 + 2;
+    r.commits = calloc(r.ccap, sizeof *r.commits);
     threads = calloc(nthreads, sizeof *threads);
-    if (!r.queue || !threads) {
+    if (!r.queue || !r.commits || !threads) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto done;
     }
+    if (pthread_create(&commit_thread, NULL, committer, &r) != 0) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start a thread");
+        goto done;
+    }
+    committing = true;
     for (i = 0; i < nthreads; i++)
         if (pthread_create(&threads[i], NULL, worker, &r) != 0)
             break;
@@ -693,6 +810,7 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     for (i = 0; i < nthreads; i++)
         pthread_join(threads[i], NULL);
     nthreads = 0;
+    stop_committer(&r, commit_thread, &committing);
 
     if (r.stop) {
         r.result.stopped = true;
@@ -722,10 +840,12 @@ done:
         pthread_mutex_lock(&r.mu);
         r.stop = r.closed = true;
         pthread_cond_broadcast(&r.not_empty);
+        pthread_cond_broadcast(&r.commit_room);
         pthread_mutex_unlock(&r.mu);
         for (i = 0; i < nthreads; i++)
             pthread_join(threads[i], NULL);
     }
+    stop_committer(&r, commit_thread, &committing);
     if (r.out) {
         attache_error e2;
         attache_error_clear(&e2);
@@ -751,6 +871,7 @@ done:
     for (; r.queue && r.qlen; r.qlen--, r.qhead = (r.qhead + 1) % r.qcap)
         xmlFreeDoc(r.queue[r.qhead].view.doc);
     free(r.queue);
+    free(r.commits);
     free(threads);
     pdf_book_free(r.book);
     image_cache_free(r.images);
@@ -758,6 +879,8 @@ done:
     template_free(r.t);
     pthread_cond_destroy(&r.not_empty);
     pthread_cond_destroy(&r.not_full);
+    pthread_cond_destroy(&r.commit_ready);
+    pthread_cond_destroy(&r.commit_room);
     pthread_mutex_destroy(&r.mu);
     return rc;
 }

@@ -213,55 +213,95 @@ attache_status write_at(int dirfd, const char *name, const void *data, size_t le
 attache_status write_parts_at(int dirfd, const char *name, const struct part *parts, size_t n,
                               mode_t mode, const char *shown, attache_error *err)
 {
-    char tmp[PATH_MAX];
-    int fd;
-    size_t i;
-    attache_status rc = ATTACHE_OK;
+    struct pending_file pf;
+    attache_status rc = file_write_pending(dirfd, name, parts, n, mode, shown, &pf, err);
 
-    snprintf(tmp, sizeof tmp, ".%s.%d.%lu" TMP_SUFFIX, name, (int)getpid(),
-             __atomic_add_fetch(&tmp_counter, 1, __ATOMIC_RELAXED));
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0)
-        return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s",
-                       strerror(errno));
+    return rc == ATTACHE_OK ? file_put_in_place(&pf, shown, err) : rc;
+}
+
+static void pending_release(struct pending_file *pf)
+{
+    if (pf->fd >= 0)
+        close(pf->fd);
+    pf->fd = -1;
+    if (pf->tmp)
+        unlinkat(pf->dirfd, pf->tmp, 0);
+    free(pf->tmp);
+    free(pf->name);
+    pf->tmp = pf->name = NULL;
+}
+
+attache_status file_write_pending(int dirfd, const char *name, const struct part *parts,
+                                  size_t n, mode_t mode, const char *shown,
+                                  struct pending_file *pf, attache_error *err)
+{
+    size_t i;
+
+    pf->dirfd = dirfd;
+    pf->fd = -1;
+    pf->name = strdup(name);
+    if (!pf->name || asprintf(&pf->tmp, ".%s.%d.%lu" TMP_SUFFIX, name, (int)getpid(),
+                              __atomic_add_fetch(&tmp_counter, 1, __ATOMIC_RELAXED)) < 0) {
+        pf->tmp = NULL;
+        pending_release(pf);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    pf->fd = openat(dirfd, pf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (pf->fd < 0) {
+        int e = errno;
+        free(pf->tmp);           /* not ours to remove: it was never made */
+        pf->tmp = NULL;
+        pending_release(pf);
+        return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s", strerror(e));
+    }
     for (i = 0; i < n; i++) {
         const char *p = parts[i].data;
         size_t len = parts[i].len;
 
         while (len > 0) {
-            ssize_t w = write(fd, p, len);
+            ssize_t w = write(pf->fd, p, len);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
-                rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s",
-                             w < 0 ? strerror(errno) : "nothing written");
-                goto fail;
+                attache_status rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s",
+                                            w < 0 ? strerror(errno) : "nothing written");
+                pending_release(pf);
+                return rc;
             }
             p += w;
             len -= (size_t)w;
         }
     }
-    if (fsync(fd) < 0) {
-        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
-        goto fail;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (renameat(dirfd, tmp, dirfd, name) < 0) {
-        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
-                     strerror(errno));
-        goto fail;
-    }
     return ATTACHE_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlinkat(dirfd, tmp, 0);
+}
+
+attache_status file_put_in_place(struct pending_file *pf, const char *shown,
+                                 attache_error *err)
+{
+    attache_status rc = ATTACHE_OK;
+
+    if (fsync(pf->fd) < 0) {
+        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
+    } else if (close(pf->fd) < 0) {
+        pf->fd = -1;
+        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
+    } else {
+        pf->fd = -1;
+        if (renameat(pf->dirfd, pf->tmp, pf->dirfd, pf->name) < 0)
+            rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
+                         strerror(errno));
+        else {
+            free(pf->tmp);       /* in place: nothing to remove */
+            pf->tmp = NULL;
+        }
+    }
+    pending_release(pf);
     return rc;
+}
+
+void file_abandon(struct pending_file *pf)
+{
+    pending_release(pf);
 }
 
 attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,

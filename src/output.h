@@ -55,6 +55,23 @@ struct part {
 attache_status write_parts_at(int dirfd, const char *name, const struct part *parts, size_t n,
                               mode_t mode, const char *shown, attache_error *err);
 
+/*
+ * The same in two steps, so that waiting for the disk need not hold up the
+ * caller: file_write_pending() creates the temporary file and writes it,
+ * file_put_in_place() syncs it and renames it into place (or removes it on
+ * failure), file_abandon() removes it.  Either of the last two ends it.
+ */
+struct pending_file {
+    int dirfd, fd;
+    char *tmp, *name;
+};
+attache_status file_write_pending(int dirfd, const char *name, const struct part *parts,
+                                  size_t n, mode_t mode, const char *shown,
+                                  struct pending_file *pf, attache_error *err);
+attache_status file_put_in_place(struct pending_file *pf, const char *shown,
+                                 attache_error *err);
+void file_abandon(struct pending_file *pf);
+
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */
 attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,
                        size_t *len);
