@@ -96,6 +96,7 @@ struct run {
     /* results, by officer index */
     struct row *rows;
     size_t next_merge;
+    bool merging;                  /* a thread is adding pages to the print file */
     attache_progress progress;
     attache_generate_result result;
     attache_error first_error;     /* of a failed document */
@@ -113,28 +114,47 @@ static double elapsed(const struct run *r)
 
 /* ---- the print file, in data order ---------------------------------------- */
 
-/* Append every finished document that is next in data order (mu held). */
+/*
+ * Append every finished document that is next in data order (mu held).
+ * One thread at a time adds pages, without the lock, so that the others go
+ * on meanwhile; what becomes ready then, it adds too before it stops.
+ */
 static void merge_ready(struct run *r)
 {
     size_t n = data_officer_count(r->data);
 
+    if (r->merging)
+        return;
+    r->merging = true;
     while (r->next_merge < n && !r->stop) {
         struct row *row = &r->rows[r->next_merge];
+        struct document *doc = row->doc;
         attache_error e;
 
         if (row->state == ROW_PENDING)
             break;
-        if (row->state == ROW_DONE && row->doc && r->book) {
-            attache_error_clear(&e);
-            if (pdf_book_add(r->book, row->doc, &e) != ATTACHE_OK) {
-                r->fatal = e;
-                r->stop = true;
-            }
-        }
-        document_free(row->doc);
         row->doc = NULL;
         r->next_merge++;
+        if (row->state == ROW_DONE && doc && r->book) {
+            attache_status rc;
+
+            attache_error_clear(&e);
+            pthread_mutex_unlock(&r->mu);
+            rc = pdf_book_add(r->book, doc, &e);
+            document_free(doc);
+            pthread_mutex_lock(&r->mu);
+            if (rc != ATTACHE_OK && !r->stop) {
+                r->fatal = e;
+                r->stop = true;
+                pthread_cond_broadcast(&r->not_full);
+                pthread_cond_broadcast(&r->not_empty);
+                pthread_cond_broadcast(&r->commit_room);
+            }
+        } else {
+            document_free(doc);
+        }
     }
+    r->merging = false;
 }
 
 /* ---- one document ----------------------------------------------------------- */
@@ -820,7 +840,15 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     }
     if (rc != ATTACHE_OK)
         goto done;
+    pthread_mutex_lock(&r.mu);
     merge_ready(&r);
+    pthread_mutex_unlock(&r.mu);
+    if (r.stop) {
+        r.result.stopped = true;
+        *err = r.fatal;
+        rc = r.fatal.code ? r.fatal.code : ATTACHE_ERR_INTERNAL;
+        goto done;
+    }
     rc = write_manifest(&r, err);
     r.result.stopped = rc != ATTACHE_OK;
     if (rc == ATTACHE_OK && r.book) {
