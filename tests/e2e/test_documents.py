@@ -332,10 +332,12 @@ def test_reproducible_and_parallel_runs_match(t):
     key = keygen(t)
     outs = []
     for name, jobs in (("a", "1"), ("b", "1"), ("c", "2"), ("d", "4")):
-        r = gen(t, "certificates", out=name, key=key, extra=["-j", jobs])
+        r = gen(t, "certificates", out=name, key=key,
+                extra=["-j", jobs, "--merge", t.path(f"{name}-print.pdf")])
         t.status(r, 0)
         outs.append({f: open(t.path(name, f), "rb").read() for f in pdfs(t.path(name))})
         outs[-1]["manifest"] = open(t.path(name, "manifest.csv"), "rb").read()
+        outs[-1]["print file"] = open(t.path(f"{name}-print.pdf"), "rb").read()
     for o in outs[1:]:
         t.ok(o == outs[0], "byte-identical output across runs and worker counts")
 
