@@ -159,6 +159,15 @@ static void merge_ready(struct run *r)
 
 /* ---- one document ----------------------------------------------------------- */
 
+/* Put an error on the document's file, named from the output folder: "out: b1/x.pdf: ..." */
+static void blame_document(const struct run *r, const struct row *row, attache_error *err)
+{
+    char msg[sizeof err->message];
+
+    snprintf(msg, sizeof msg, "%s", err->message);
+    err_set(err, err->code, r->o->output_dir, 0, "%s: %s", row->file, msg);
+}
+
 /* A hash of everything the document is made from. */
 static void fingerprint(struct run *r, const struct officer_view *v, char out[65])
 {
@@ -317,10 +326,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
         ps.id_seed = fp;
         rc = pdf_render(doc, &ps, &pdf, err);
         if (rc != ATTACHE_OK) {
-            /* say which document: an error here is attache's, and a report needs it */
-            char msg[sizeof err->message];
-            snprintf(msg, sizeof msg, "%s", err->message);
-            err_set(err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
+            blame_document(r, row, err);    /* attache's error: a report needs the file */
             goto done;
         }
         whole.data = pdf.data;
@@ -328,10 +334,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
         rc = file_write_pending(dirfd, file_name, &whole, 1, 0644, row->file, &pending->file,
                                 err);
         if (rc != ATTACHE_OK) {
-            /* name the file relative to the output folder */
-            char msg[sizeof err->message];
-            snprintf(msg, sizeof msg, "%s", err->message);
-            err_set(err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
+            blame_document(r, row, err);
             goto done;
         }
         sha256_hex(pdf.data, pdf.len, row->sha256);
@@ -441,11 +444,8 @@ static void *committer(void *arg)
         pthread_mutex_unlock(&r->mu);
         attache_error_clear(&err);
         rc = file_put_in_place(&c.file, row->file, &err);
-        if (rc != ATTACHE_OK) {
-            char msg[sizeof err.message];
-            snprintf(msg, sizeof msg, "%s", err.message);
-            err_set(&err, rc, r->o->output_dir, 0, "%s: %s", row->file, msg);
-        }
+        if (rc != ATTACHE_OK)
+            blame_document(r, row, &err);
         pthread_mutex_lock(&r->mu);
         finish_row(r, row, rc, false, c.bytes, &err);
     }
