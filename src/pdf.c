@@ -477,13 +477,14 @@ static bool write_widths(struct ctx *c, struct emb_font *f, const size_t *idx, s
     return !c->error;
 }
 
+/* `cp` as the hex digits of its UTF-16 code units. */
 static void put_utf16(struct buf *b, uint32_t cp)
 {
-    if (cp < 0x10000)
-        buf_addf(b, "%04X", (unsigned)cp);
-    else
-        buf_addf(b, "%04X%04X", (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
-                 (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+    uint16_t u[2];
+    int i, n = text_utf16(cp, u);
+
+    for (i = 0; i < n; i++)
+        buf_addf(b, "%04X", (unsigned)u[i]);
 }
 
 /*
@@ -1551,17 +1552,12 @@ static HPDF_Binary utf16_string(struct ctx *c, const char *s)
 
     buf_add(&b, "\xFE\xFF", 2);
     while (s < end) {
-        uint32_t cp = text_next(&s, end);
-        unsigned char u[4];
+        uint16_t u[2];
+        int i, n = text_utf16(text_next(&s, end), u);
 
-        if (cp >= 0x10000) {
-            unsigned hi = 0xD800 + ((cp - 0x10000) >> 10), lo = 0xDC00 + ((cp - 0x10000) & 0x3FF);
-            u[0] = (unsigned char)(hi >> 8), u[1] = (unsigned char)hi;
-            u[2] = (unsigned char)(lo >> 8), u[3] = (unsigned char)lo;
-            buf_add(&b, u, 4);
-        } else {
-            u[0] = (unsigned char)(cp >> 8), u[1] = (unsigned char)cp;
-            buf_add(&b, u, 2);
+        for (i = 0; i < n; i++) {
+            unsigned char be[2] = {(unsigned char)(u[i] >> 8), (unsigned char)u[i]};
+            buf_add(&b, be, 2);
         }
     }
     bin = b.data ? HPDF_Binary_New(c->pdf->mmgr, (HPDF_BYTE *)b.data, (HPDF_UINT)b.len) : NULL;

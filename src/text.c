@@ -14,6 +14,17 @@
 
 #include "text.h"
 
+int text_utf16(uint32_t cp, uint16_t u[2])
+{
+    if (cp < 0x10000) {
+        u[0] = (uint16_t)cp;
+        return 1;
+    }
+    u[0] = (uint16_t)(0xD800 + ((cp - 0x10000) >> 10));
+    u[1] = (uint16_t)(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    return 2;
+}
+
 uint32_t text_next(const char **p, const char *end)
 {
     ucs4_t cp;

@@ -30,6 +30,9 @@ const char *text_clip(char *out, size_t size, const char *in, size_t max_chars);
  */
 uint32_t text_next(const char **p, const char *end);
 
+/* `cp` in UTF-16: its one or two code units into u; returns how many. */
+int text_utf16(uint32_t cp, uint16_t u[2]);
+
 /* Number of code points in a valid UTF-8 string. */
 size_t text_length(const char *s);
 

@@ -96,6 +96,22 @@ static void test_dates(void)
     CHECK_STR(out, "9 February 2015");
 }
 
+static void test_utf16(void)
+{
+    uint16_t u[2];
+
+    CHECK_INT(text_utf16(0x41, u), 1);
+    CHECK_INT(u[0], 0x41);
+    CHECK_INT(text_utf16(0x1EC5, u), 1);          /* ễ */
+    CHECK_INT(u[0], 0x1EC5);
+    CHECK_INT(text_utf16(0x1F600, u), 2);
+    CHECK_INT(u[0], 0xD83D);
+    CHECK_INT(u[1], 0xDE00);
+    CHECK_INT(text_utf16(0x10FFFF, u), 2);
+    CHECK_INT(u[0], 0xDBFF);
+    CHECK_INT(u[1], 0xDFFF);
+}
+
 int main(void)
 {
     test_sanitize();
@@ -103,5 +119,6 @@ int main(void)
     test_forbidden();
     test_upper();
     test_dates();
+    test_utf16();
     return check_done();
 }
