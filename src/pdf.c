@@ -1162,9 +1162,19 @@ static bool write_image(struct ctx *c, const struct op_image *im)
     return true;
 }
 
-/* One operation, after what `ts` says the stream has set. */
-static attache_status write_op(struct ctx *c, struct text_state *ts, const struct op *op,
-                               attache_error *err)
+/*
+ * How many parts an operation is written in: a QR code's finder patterns
+ * are a part of their own, the same on every code of its size, which a
+ * print file draws once.
+ */
+static int op_parts(const struct op *op)
+{
+    return op->kind == OP_QR ? 2 : 1;
+}
+
+/* Part `part` of an operation, after what `ts` says the stream has set. */
+static attache_status write_part(struct ctx *c, struct text_state *ts, const struct op *op,
+                                 int part, attache_error *err)
 {
     if (op->kind == OP_TEXT) {
         uint32_t missing = 0;
@@ -1183,8 +1193,7 @@ static attache_status write_op(struct ctx *c, struct text_state *ts, const struc
         draw_path(c, &op->u.path);
         break;
     case OP_QR:
-        draw_qr(c, &op->u.qr, QR_FINDERS);
-        draw_qr(c, &op->u.qr, QR_REST);
+        draw_qr(c, &op->u.qr, part ? QR_REST : QR_FINDERS);
         break;
     case OP_IMAGE:
         if (!write_image(c, &op->u.image))
@@ -1413,10 +1422,8 @@ static attache_status draw_shared(struct ctx *c, const struct page *page, HPDF_P
     unsigned char key[crypto_shorthash_BYTES];
     HPDF_Array contents = NULL;
 
-    /* a span per operation; two for a QR code, whose finder patterns are
-       the same on every page */
     for (k = 0; k < page->nops; k++)
-        n += page->ops[k].kind == OP_QR ? 2 : 1;
+        n += (size_t)op_parts(&page->ops[k]);
     while (lead < page->nops && page->ops[lead].kind == OP_PATH)
         lead++;
     if (n > c->spans_cap) {
@@ -1429,17 +1436,15 @@ static attache_status draw_shared(struct ctx *c, const struct page *page, HPDF_P
     sp = c->spans;
     for (n = 0; n < page->nops; n++) {
         const struct op *op = &page->ops[n];
-        int part, parts = op->kind == OP_QR ? 2 : 1;
+        int part;
 
-        for (part = 0; part < parts; part++) {
+        for (part = 0; part < op_parts(op); part++) {
             struct span *s = &sp[nspans++];
             const struct seen *e;
 
             s->start = c->ops.len;
             text_state_forget(&ts);
-            if (op->kind == OP_QR)
-                draw_qr(c, &op->u.qr, part ? QR_REST : QR_FINDERS);
-            else if ((rc = write_op(c, &ts, op, err)) != ATTACHE_OK)
+            if ((rc = write_part(c, &ts, op, part, err)) != ATTACHE_OK)
                 return rc;
             end_text(c, &ts);
             s->len = c->ops.len - s->start;
@@ -1522,9 +1527,12 @@ static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Pag
     } else {
         struct text_state ts;
 
+        int part;
+
         text_state_init(&ts);
         for (k = 0; k < page->nops && rc == ATTACHE_OK; k++)
-            rc = write_op(c, &ts, &page->ops[k], err);
+            for (part = 0; part < op_parts(&page->ops[k]) && rc == ATTACHE_OK; part++)
+                rc = write_part(c, &ts, &page->ops[k], part, err);
         end_text(c, &ts);
     }
     c->npages++;
