@@ -1514,7 +1514,8 @@ static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Pag
     *out = pg;
     CHECK_HPDF(c, HPDF_Page_SetWidth(pg, page->width), "setting the page size");
     CHECK_HPDF(c, HPDF_Page_SetHeight(pg, page->height), "setting the page size");
-    CHECK_HPDF(c, HPDF_Dict_Add(pg, "Resources", res), "adding a page");
+    /* libharu's own per-page resources go: the page inherits the PDF's */
+    CHECK_HPDF(c, HPDF_Dict_RemoveElement(pg, "Resources"), "adding a page");
     if (c->npages == 0) {
         c->page_w = page->width;
         c->page_h = page->height;
@@ -1526,7 +1527,6 @@ static attache_status draw_page(struct ctx *c, const struct page *page, HPDF_Pag
         rc = draw_shared(c, page, pg, err);
     } else {
         struct text_state ts;
-
         int part;
 
         text_state_init(&ts);
@@ -1682,6 +1682,31 @@ done:
     return rc;
 }
 
+/*
+ * What every page has alike is said once, in the page tree they inherit it
+ * from: their resources (one dictionary for the whole PDF) and their size,
+ * when they are all of one size.
+ */
+static attache_status inherit_page_attributes(struct ctx *c, attache_error *err)
+{
+    HPDF_List pages = c->pdf->page_list;
+    HPDF_Box box = {0, 0, c->page_w, c->page_h};
+    HPDF_Dict res = resources(c);
+    HPDF_UINT i;
+
+    if (!res || HPDF_Dict_Add(c->pdf->root_pages, "Resources", res) != HPDF_OK || c->error)
+        return fail(c, err, "writing the page tree");
+    if (!c->npages || c->mixed_sizes)
+        return ATTACHE_OK;
+    if (HPDF_Dict_Add(c->pdf->root_pages, "MediaBox", HPDF_Box_Array_New(c->pdf->mmgr, box)) !=
+        HPDF_OK || c->error)
+        return fail(c, err, "writing the page tree");
+    for (i = 0; i < pages->count; i++)
+        if (HPDF_Dict_RemoveElement(HPDF_List_ItemAt(pages, i), "MediaBox") != HPDF_OK)
+            return fail(c, err, "writing the page tree");
+    return ATTACHE_OK;
+}
+
 /* ---- one document ------------------------------------------------------ */
 
 attache_status pdf_render(const struct document *doc, const struct pdf_settings *s,
@@ -1703,6 +1728,8 @@ attache_status pdf_render(const struct document *doc, const struct pdf_settings 
     }
     if (rc == ATTACHE_OK)
         rc = set_info(&c, doc, s, err);
+    if (rc == ATTACHE_OK)
+        rc = inherit_page_attributes(&c, err);
     if (rc == ATTACHE_OK)
         rc = save(&c, out, err);
 done:
@@ -1836,34 +1863,6 @@ static attache_status book_subset_fonts(struct ctx *c, attache_error *err)
     return ATTACHE_OK;
 }
 
-/*
- * What every page of a print file has alike is said once, in the page tree
- * they inherit it from: their resources (always one dictionary) and their
- * size, when they are all of one size.
- */
-static attache_status inherit_page_attributes(struct ctx *c, attache_error *err)
-{
-    HPDF_List pages = c->pdf->page_list;
-    HPDF_Box box = {0, 0, c->page_w, c->page_h};
-    bool size = !c->mixed_sizes;
-    HPDF_UINT i;
-
-    if (!c->npages || !c->resources)
-        return ATTACHE_OK;
-    if (HPDF_Dict_Add(c->pdf->root_pages, "Resources", c->resources) != HPDF_OK ||
-        (size && HPDF_Dict_Add(c->pdf->root_pages, "MediaBox",
-                               HPDF_Box_Array_New(c->pdf->mmgr, box)) != HPDF_OK) ||
-        c->error)
-        return fail(c, err, "writing the page tree");
-    for (i = 0; i < pages->count; i++) {
-        HPDF_Page pg = HPDF_List_ItemAt(pages, i);
-
-        if (HPDF_Dict_RemoveElement(pg, "Resources") != HPDF_OK ||
-            (size && HPDF_Dict_RemoveElement(pg, "MediaBox") != HPDF_OK))
-            return fail(c, err, "writing the page tree");
-    }
-    return ATTACHE_OK;
-}
 
 attache_status pdf_book_finish(struct pdf_book *b, struct buf *out, attache_error *err)
 {
