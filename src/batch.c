@@ -677,8 +677,10 @@ static attache_status write_manifest(struct run *r, attache_error *err)
         csv_field(&b, row->sha256, false);
         csv_field(&b, row->qr, true);
     }
-    if (!b.data)
+    if (!b.data || b.failed) {
+        buf_release(&b);
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
     rc = write_at(outdir_fd(r->out), "manifest.csv", b.data, b.len, "manifest.csv", err);
     if (rc != ATTACHE_OK) {
         char msg[sizeof err->message];

@@ -45,31 +45,6 @@ void image_free(struct image *img)
 
 #define PRINT_DPI 300.0f
 
-/*
- * Deflate (zlib format) with libdeflate at level 10, the first of its
- * near-optimal levels: an image is compressed once per run and embedded in
- * every document, so every byte saved here is saved a thousand times.  It
- * takes what zlib's level 9 took and makes certificates 400 bytes smaller;
- * level 12 would save 800 more for a fifth of a second more per run, which
- * delays every worker waiting for the first images.
- */
-static bool deflate_buf(const unsigned char *in, size_t n, unsigned char **out, size_t *outn)
-{
-    struct libdeflate_compressor *z = libdeflate_alloc_compressor(10);
-    size_t cap = z ? libdeflate_zlib_compress_bound(z, n) : 0, len = 0;
-    unsigned char *p = z ? malloc(cap) : NULL;
-
-    if (p)
-        len = libdeflate_zlib_compress(z, in, n, p, cap);
-    libdeflate_free_compressor(z);
-    if (!len) {
-        free(p);
-        return false;
-    }
-    *out = p;
-    *outn = len;
-    return true;
-}
 
 /* Decoded pixels: `c` colour components, plus alpha when `alpha`. */
 struct pixels {
@@ -216,15 +191,25 @@ static unsigned char *predict(const unsigned char *src, int w, int h, int bpp, s
     return out;
 }
 
-/* Deflate samples, with PNG predictors when that is smaller. */
+/*
+ * Deflate samples, with PNG predictors when that is smaller, with libdeflate
+ * at level 10, the first of its near-optimal levels: an image is compressed
+ * once per run and embedded in every document, so every byte saved here is
+ * saved a thousand times.  It takes what zlib's level 9 took and makes
+ * certificates 400 bytes smaller; level 12 would save 800 more for a fifth
+ * of a second more per run, which delays every worker waiting for the first
+ * images.
+ */
 static bool deflate_best(const unsigned char *px, int w, int h, int bpp, unsigned char **out,
                          size_t *outn, bool *predicted)
 {
     size_t n, plain_n;
+    struct libdeflate_compressor *z = libdeflate_alloc_compressor(10);
     unsigned char *p = predict(px, w, h, bpp, &n), *with = NULL, *plain = NULL;
-    bool ok = p && deflate_buf(p, n, &with, &n) &&
-              deflate_buf(px, (size_t)w * (size_t)h * (size_t)bpp, &plain, &plain_n);
+    bool ok = z && p && zlib_deflate(z, p, n, &with, &n) &&
+              zlib_deflate(z, px, (size_t)w * (size_t)h * (size_t)bpp, &plain, &plain_n);
 
+    libdeflate_free_compressor(z);
     free(p);
     if (!ok) {
         free(with);

@@ -52,6 +52,8 @@ static bool parse_record(const char **p, const char *end, char **fields, int *nf
                 buf_add(&f, s++, 1);
         if (n == NCOLS)
             goto bad;
+        if (f.failed)
+            goto bad;       /* out of memory: the line is not read */
         fields[n++] = buf_detach(&f, NULL);
         if (s < end && *s == ',') {
             s++;
@@ -176,7 +178,7 @@ attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
         }
     }
     if (rc == ATTACHE_OK) {
-        if (!b.data)
+        if (!b.data || b.failed)
             rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         else
             *out = buf_detach(&b, outlen);

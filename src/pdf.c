@@ -294,21 +294,9 @@ static HPDF_STATUS name_flate(HPDF_Dict dict, HPDF_Stream out)
 static bool deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                           unsigned char **out, size_t *outn)
 {
-    size_t cap, n;
-    unsigned char *p;
-
     if (!c->z && !(c->z = libdeflate_alloc_compressor(c->share_layers ? 12 : 6)))
         return false;
-    cap = libdeflate_zlib_compress_bound(c->z, size);
-    if (!(p = malloc(cap)))
-        return false;
-    if (!(n = libdeflate_zlib_compress(c->z, data, size, p, cap))) {
-        free(p);
-        return false;
-    }
-    *out = p;
-    *outn = n;
-    return true;
+    return zlib_deflate(c->z, data, size, out, outn);
 }
 
 /*
@@ -970,7 +958,7 @@ static bool in_finder(int w, int r, int x)
  * grouped by length, which deflates smaller than row by row.
  */
 struct qr_run {
-    unsigned char u, v, len;     /* from (u, v), `len` modules along u */
+    uint16_t u, v, len;          /* from (u, v), `len` modules along u */
 };
 
 /*
@@ -999,13 +987,13 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
                     break;
             }
             if (columns) {
-                runs[n].u = (unsigned char)(w - i);         /* rows start..i-1, from below */
-                runs[n].v = (unsigned char)line;
+                runs[n].u = (uint16_t)(w - i);         /* rows start..i-1, from below */
+                runs[n].v = (uint16_t)line;
             } else {
-                runs[n].u = (unsigned char)start;
-                runs[n].v = (unsigned char)(w - 1 - line);
+                runs[n].u = (uint16_t)start;
+                runs[n].v = (uint16_t)(w - 1 - line);
             }
-            runs[n].len = (unsigned char)(i - start);
+            runs[n].len = (uint16_t)(i - start);
             count[i - start]++;
             n++;
         }
@@ -1037,7 +1025,7 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
-    if (!runs || !count || q->width > 255) {
+    if (!runs || !count) {
         free(runs);
         free(count);
         b->failed = true;

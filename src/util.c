@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
+
 #include "util.h"
 
 bool buf_grow(struct buf *b, size_t extra)
@@ -60,7 +62,11 @@ bool buf_vaddf(struct buf *b, const char *fmt, va_list ap)
     va_copy(cp, ap);
     n = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);
-    if (n < 0 || !buf_grow(b, (size_t)n))
+    if (n < 0) {
+        b->failed = true;
+        return false;
+    }
+    if (!buf_grow(b, (size_t)n))
         return false;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
@@ -106,6 +112,23 @@ char *buf_detach(struct buf *b, size_t *len)
     b->len = b->cap = 0;
     b->failed = false;
     return d;
+}
+
+bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
+                  unsigned char **out, size_t *outn)
+{
+    size_t cap = libdeflate_zlib_compress_bound(z, n), len;
+    unsigned char *p = malloc(cap);
+
+    if (!p)
+        return false;
+    if (!(len = libdeflate_zlib_compress(z, in, n, p, cap))) {
+        free(p);
+        return false;
+    }
+    *out = p;
+    *outn = len;
+    return true;
 }
 
 char *xstrdup(const char *s)

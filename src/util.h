@@ -36,6 +36,12 @@ void buf_release(struct buf *b);
 /* Hand the data over to the caller (free() it) and reset the buffer. */
 char *buf_detach(struct buf *b, size_t *len);
 
+struct libdeflate_compressor;
+
+/* Deflate `n` bytes (zlib format) with `z` into a new buffer (*out; free() it). */
+bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
+                  unsigned char **out, size_t *outn);
+
 /* strdup that returns NULL for NULL. */
 char *xstrdup(const char *s);
 
