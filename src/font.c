@@ -30,6 +30,7 @@ struct font_face {
     hb_font_t *font;
     double upem;
     double ascender, descender, cap_height;
+    struct font_metrics pdf;         /* for PDF font descriptors, read once */
 };
 
 struct font_family {
@@ -46,6 +47,17 @@ struct font_set {
 };
 
 static unsigned next_face_id;
+
+/* Font units as thousandths of an em, PDF's glyph space. */
+static int thousandths(const struct font_face *face, double v)
+{
+    return (int)lround(v * 1000.0 / face->upem);
+}
+
+static int int16_at(const char *p)
+{
+    return (int16_t)(((unsigned char)p[0] << 8) | (unsigned char)p[1]);
+}
 
 /* ---- faces ---------------------------------------------------------- */
 
@@ -68,6 +80,29 @@ static double metric(hb_font_t *font, hb_ot_metrics_tag_t tag, double fallback)
     hb_position_t v;
 
     return hb_ot_metrics_get_position(font, tag, &v) ? (double)v : fallback;
+}
+
+/* What a PDF font descriptor says of the face. */
+static void pdf_metrics(struct font_face *f)
+{
+    struct font_metrics *m = &f->pdf;
+    hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
+    unsigned len = 0;
+    const char *h = hb_blob_get_data(head, &len);
+    int k;
+
+    if (h && len >= 54)
+        for (k = 0; k < 4; k++)
+            m->bbox[k] = thousandths(f, int16_at(h + 36 + 2 * k));
+    hb_blob_destroy(head);
+    m->ascent = thousandths(f, f->ascender * f->upem);
+    m->descent = thousandths(f, f->descender * f->upem);
+    m->cap_height = thousandths(f, f->cap_height * f->upem);
+    m->x_height = thousandths(f, metric(f->font, HB_OT_METRICS_TAG_X_HEIGHT, 0.5 * f->upem));
+    m->italic_angle = hb_style_get_value(f->font, HB_STYLE_TAG_SLANT_ANGLE);
+    m->italic = hb_style_get_value(f->font, HB_STYLE_TAG_ITALIC) > 0.5f || m->italic_angle != 0;
+    m->bold = hb_style_get_value(f->font, HB_STYLE_TAG_WEIGHT) >= 600;
+    m->stem_v = m->bold ? 140 : 80;     /* what producers write when they do not measure it */
 }
 
 /* Takes over `blob`. `what` names the font in messages. */
@@ -109,6 +144,7 @@ static struct font_face *face_new(struct font_set *fs, hb_blob_t *blob, const ch
     f->ascender = metric(f->font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, 0.8 * f->upem) / f->upem;
     f->descender = metric(f->font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, -0.2 * f->upem) / f->upem;
     f->cap_height = metric(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, 0.7 * f->upem) / f->upem;
+    pdf_metrics(f);
     if (!hb_ot_name_get_utf8(f->face, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID,
                              &len, name) || !len)
         snprintf(name, sizeof name, "Font%u", next_face_id);
@@ -309,11 +345,16 @@ void font_set_free(struct font_set *fs)
 
 /* ---- look-up and metrics ------------------------------------------- */
 
+unsigned font_glyph(const struct font_face *face, uint32_t cp)
+{
+    hb_codepoint_t g = 0;
+
+    return hb_font_get_nominal_glyph(face->font, cp, &g) ? (unsigned)g : 0;
+}
+
 static bool has_glyph(const struct font_face *f, uint32_t cp)
 {
-    hb_codepoint_t g;
-
-    return hb_font_get_nominal_glyph(f->font, cp, &g) && g != 0;
+    return font_glyph(f, cp) != 0;
 }
 
 const struct font_face *font_pick(const struct font_set *fs, const struct font_family *family,
@@ -346,10 +387,7 @@ const struct font_face *font_family_face(const struct font_family *family, enum 
 
 double font_advance(const struct font_face *face, uint32_t cp)
 {
-    hb_codepoint_t g = 0;
-
-    hb_font_get_nominal_glyph(face->font, cp, &g);
-    return hb_font_get_glyph_h_advance(face->font, g) / face->upem;
+    return hb_font_get_glyph_h_advance(face->font, font_glyph(face, cp)) / face->upem;
 }
 
 double font_ascender(const struct font_face *face)
@@ -377,52 +415,16 @@ unsigned font_face_id(const struct font_face *face)
     return face->id;
 }
 
-/* ---- embedding ------------------------------------------------------ */
-
-unsigned font_glyph(const struct font_face *face, uint32_t cp)
-{
-    hb_codepoint_t g = 0;
-
-    return hb_font_get_nominal_glyph(face->font, cp, &g) ? (unsigned)g : 0;
-}
+/* ---- glyphs and PDF metrics ----------------------------------------- */
 
 int font_glyph_width(const struct font_face *face, unsigned glyph)
 {
-    return (int)lround(hb_font_get_glyph_h_advance(face->font, glyph) * 1000.0 / face->upem);
+    return thousandths(face, hb_font_get_glyph_h_advance(face->font, glyph));
 }
 
-static int thousandths(const struct font_face *face, double v)
+const struct font_metrics *font_pdf_metrics(const struct font_face *face)
 {
-    return (int)lround(v * 1000.0 / face->upem);
-}
-
-static int int16_at(const char *p)
-{
-    return (int16_t)(((unsigned char)p[0] << 8) | (unsigned char)p[1]);
-}
-
-void font_pdf_metrics(const struct font_face *face, struct font_metrics *m)
-{
-    hb_blob_t *head = hb_face_reference_table(face->face, HB_TAG('h', 'e', 'a', 'd'));
-    unsigned len = 0;
-    const char *h = hb_blob_get_data(head, &len);
-    int k;
-
-    memset(m, 0, sizeof *m);
-    if (h && len >= 54)
-        for (k = 0; k < 4; k++)
-            m->bbox[k] = thousandths(face, int16_at(h + 36 + 2 * k));
-    hb_blob_destroy(head);
-    m->ascent = (int)lround(face->ascender * 1000);
-    m->descent = (int)lround(face->descender * 1000);
-    m->cap_height = (int)lround(face->cap_height * 1000);
-    m->x_height = thousandths(face, metric(face->font, HB_OT_METRICS_TAG_X_HEIGHT,
-                                           0.5 * face->upem));
-    m->italic_angle = hb_style_get_value(face->font, HB_STYLE_TAG_SLANT_ANGLE);
-    m->italic = hb_style_get_value(face->font, HB_STYLE_TAG_ITALIC) > 0.5f ||
-                m->italic_angle != 0;
-    m->bold = hb_style_get_value(face->font, HB_STYLE_TAG_WEIGHT) >= 600;
-    m->stem_v = m->bold ? 140 : 80;     /* what producers write when they do not measure it */
+    return &face->pdf;
 }
 
 /* ---- embedding ------------------------------------------------------ */

@@ -84,7 +84,7 @@ struct font_metrics {
     double italic_angle;         /* degrees, counter-clockwise: negative leans right */
     bool italic, bold;
 };
-void font_pdf_metrics(const struct font_face *face, struct font_metrics *m);
+const struct font_metrics *font_pdf_metrics(const struct font_face *face);
 
 /*
  * A TrueType font with only the glyphs of `cps` (n code points, plus .notdef),

@@ -541,28 +541,27 @@ static bool complete_font(struct ctx *c, struct emb_font *f, const unsigned char
 static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name,
                              HPDF_Dict *out)
 {
-    struct font_metrics m;
+    const struct font_metrics *m = font_pdf_metrics(f->face);
     HPDF_Dict d = new_dict(c, true);
     HPDF_Array bbox = HPDF_Array_New(c->pdf->mmgr);
     HPDF_STATUS st = HPDF_OK;
     int k;
 
-    font_pdf_metrics(f->face, &m);
     if (!d || !bbox || !(f->program = new_stream(c)))
         return false;
     for (k = 0; k < 4; k++)
-        st |= HPDF_Array_AddNumber(bbox, m.bbox[k]);
+        st |= HPDF_Array_AddNumber(bbox, m->bbox[k]);
     st |= HPDF_Dict_AddName(d, "Type", "FontDescriptor");
     st |= HPDF_Dict_AddName(d, "FontName", name);
     /* nonsymbolic, italic, bold */
-    st |= HPDF_Dict_AddNumber(d, "Flags", 32 | (m.italic ? 64 : 0) | (m.bold ? 1 << 18 : 0));
+    st |= HPDF_Dict_AddNumber(d, "Flags", 32 | (m->italic ? 64 : 0) | (m->bold ? 1 << 18 : 0));
     st |= HPDF_Dict_Add(d, "FontBBox", bbox);
-    st |= HPDF_Dict_AddNumber(d, "ItalicAngle", (HPDF_INT32)lround(m.italic_angle));
-    st |= HPDF_Dict_AddNumber(d, "Ascent", m.ascent);
-    st |= HPDF_Dict_AddNumber(d, "Descent", m.descent);
-    st |= HPDF_Dict_AddNumber(d, "CapHeight", m.cap_height);
-    st |= HPDF_Dict_AddNumber(d, "XHeight", m.x_height);
-    st |= HPDF_Dict_AddNumber(d, "StemV", m.stem_v);
+    st |= HPDF_Dict_AddNumber(d, "ItalicAngle", (HPDF_INT32)lround(m->italic_angle));
+    st |= HPDF_Dict_AddNumber(d, "Ascent", m->ascent);
+    st |= HPDF_Dict_AddNumber(d, "Descent", m->descent);
+    st |= HPDF_Dict_AddNumber(d, "CapHeight", m->cap_height);
+    st |= HPDF_Dict_AddNumber(d, "XHeight", m->x_height);
+    st |= HPDF_Dict_AddNumber(d, "StemV", m->stem_v);
     st |= HPDF_Dict_Add(d, "FontFile2", f->program);
     *out = d;
     return st == HPDF_OK && !c->error;
