@@ -299,6 +299,7 @@ struct para {
     size_t len;
     struct glyph *g;
     size_t n;
+    bool breaks;                 /* has line breaks of its own (<br/>) */
 };
 
 struct line {
@@ -392,6 +393,7 @@ static bool measure(struct ctx *x, const struct runs *r, struct para *p)
         g->st = st;
         g->space = g->cp == ' ';
         g->newline = g->cp == '\n';
+        p->breaks |= g->newline;
         g->brk = (unsigned char)brks[k + g->len - 1];
         if (g->newline) {
             g->face = font_family_face(st->family, fs);
@@ -528,9 +530,8 @@ static bool balance_two(const struct para *p, float width, struct line *lines)
     size_t i, best_i = 0;
     bool found = false;
 
-    for (i = 0; i < p->n; i++)
-        if (p->g[i].newline)
-            return false;
+    if (p->breaks)
+        return false;
     for (i = 0; i + 1 < p->n; i++) {
         struct line a, b;
         float m;
