@@ -75,7 +75,7 @@ def render_page(pdf, page, dpi, tmp):
 
 
 def check(pdf, fonts_dir, given, chars, dpi):
-    bad, checked, skipped = [], 0, set()
+    bad, checked, skipped = [], set(), set()
     scale = dpi / 72.0
     with tempfile.TemporaryDirectory() as tmp:
         pages = chars_on_pages(pdf, tmp)
@@ -104,7 +104,7 @@ def check(pdf, fonts_dir, given, chars, dpi):
                     continue
                 missing = sum(1 for r, p in zip(ref_ink.getdata(), page_ink.getdata())
                               if r and not p)
-                checked += 1
+                checked.add(c)
                 if missing / total > MISSING:
                     bad.append(f"{pdf}: page {page}: {c!r} (U+{ord(c):04X}) in {name} "
                                f"{size:g}pt at {x:.1f},{y:.1f}: {missing} of {total} ink "
@@ -130,7 +130,7 @@ def main(argv):
     if not pdfs:
         print(__doc__, file=sys.stderr)
         return 64
-    total_bad = total_checked = 0
+    total_bad, total_checked = 0, set()
     for pdf in pdfs:
         bad, checked, skipped = check(pdf, fonts_dir, given, chars, dpi)
         for line in bad:
@@ -138,8 +138,9 @@ def main(argv):
         for s in sorted(skipped):
             print(f"{pdf}: no font file for {s}; its characters were not checked")
         total_bad += len(bad)
-        total_checked += checked
-    print(f"glyphcheck: {total_checked} characters checked, {total_bad} do not match the font")
+        total_checked |= checked
+    print(f"glyphcheck: {len(total_checked)} characters checked, {total_bad} do not match the font")
+    print(f"glyphcheck: checked {''.join(sorted(total_checked))}")
     return 1 if total_bad or not total_checked else 0
 
 
