@@ -361,28 +361,6 @@ static void cache_entry_release(struct cache_entry *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Create `path` and missing parents, new folders with mode 0700. */
-static int make_dirs(const char *path)
-{
-    char p[4096];
-    size_t i, n = strlen(path);
-
-    if (!n || n >= sizeof p) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(p, path, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        p[i] = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-            return -1;
-        p[i] = i < n ? '/' : '\0';
-    }
-    return 0;
-}
-
 /* Read and check the entry for this URL; false when there is none usable. */
 static bool cache_load(struct fetch *f, struct cache_entry *c)
 {
@@ -466,13 +444,13 @@ static void cache_store(struct fetch *f, const unsigned char *body, size_t size)
         buf_addf(&head, "last-modified: %s\n", lm);
     if (clean_value(f->info->content_type))
         buf_addf(&head, "content-type: %s\n", f->info->content_type);
-    if (!buf_addf(&head, "size: %zu\nsha256: %s\n\n", size, sum) || head.len > CACHE_HEAD_MAX) {
+    buf_addf(&head, "size: %zu\nsha256: %s\n\n", size, sum);
+    if (head.failed) {
         notice(f, "the cache was not written: out of memory");
         goto done;
     }
-    if (make_dirs(f->o->cache_dir) < 0 ||
-        (dirfd = open(f->o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        notice(f, "the cache in '%s' was not written: %s", f->o->cache_dir, strerror(errno));
+    if (head.len > CACHE_HEAD_MAX) {
+        notice(f, "the cache was not written: its validators are too long");
         goto done;
     }
     {
@@ -480,6 +458,15 @@ static void cache_store(struct fetch *f, const unsigned char *body, size_t size)
         attache_error e;
 
         attache_error_clear(&e);
+        if (make_folders(f->o->cache_dir, 0700, &e) != ATTACHE_OK) {
+            notice(f, "the cache in '%s' was not written: %s", f->o->cache_dir, e.message);
+            goto done;
+        }
+        if ((dirfd = open(f->o->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+            notice(f, "the cache in '%s' was not written: %s", f->o->cache_dir,
+                   strerror(errno));
+            goto done;
+        }
         if (write_parts_at(dirfd, f->cache_name, parts, 2, 0600, f->cache_name, &e) !=
             ATTACHE_OK)
             notice(f, "the cache in '%s' was not written: %s", f->o->cache_dir, e.message);

@@ -37,7 +37,7 @@ struct outdir {
 
 static unsigned long tmp_counter;
 
-static attache_status mkdirs(const char *path, attache_error *err)
+attache_status make_folders(const char *path, mode_t mode, attache_error *err)
 {
     char buf[PATH_MAX], *p;
 
@@ -48,12 +48,12 @@ static attache_status mkdirs(const char *path, attache_error *err)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
             return err_set(err, ATTACHE_ERR_CANTCREAT, buf, 0, "cannot create folder: %s",
                            strerror(errno));
         *p = '/';
     }
-    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
         return err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot create folder: %s",
                        strerror(errno));
     return ATTACHE_OK;
@@ -91,7 +91,7 @@ struct outdir *outdir_open(const char *path, attache_error *err)
     o->fd = o->lock = -1;
     pthread_mutex_init(&o->mu, NULL);
     o->path = strdup(path);
-    if (!o->path || mkdirs(path, err) != ATTACHE_OK)
+    if (!o->path || make_folders(path, 0777, err) != ATTACHE_OK)
         goto fail;
     o->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (o->fd < 0) {

@@ -37,6 +37,9 @@ int outdir_subdir(struct outdir *o, const char *name, attache_error *err);
 /* The output folder's own descriptor. */
 int outdir_fd(const struct outdir *o);
 
+/* Create the folder `path` and its missing parents, new ones with `mode` (less umask). */
+attache_status make_folders(const char *path, mode_t mode, attache_error *err);
+
 /* Write `len` bytes to `name` in folder `dirfd` atomically (see above), mode 0644. */
 attache_status write_at(int dirfd, const char *name, const void *data, size_t len,
                         const char *shown, attache_error *err);
