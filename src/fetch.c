@@ -40,6 +40,7 @@
 #define DISCARD_MAX (256 * 1024)     /* body of a non-2xx response we read and drop */
 #define CACHE_MAGIC "attache-cache 1\n"
 #define CACHE_HEAD_MAX 4096
+#define DEFAULT_TIMEOUT 60
 
 /* ---- pure helpers (unit-tested) ---------------------------------------- */
 
@@ -237,6 +238,7 @@ struct fetch {
     char shown[512];                   /* url without credentials */
     char cache_name[2 * crypto_hash_sha256_BYTES + 8];
     bool credentials;                  /* token, headers or userinfo are sent */
+    unsigned timeout;            /* seconds for the whole fetch: the option, or its default */
     double started, deadline;
     attache_fetch_info *info;
 
@@ -696,7 +698,7 @@ static bool transport_reason(struct fetch *f, CURLcode cc, char *why, size_t siz
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT:
         if (now_seconds() >= f->deadline - 0.5) {
-            snprintf(why, size, "timed out after %u s (see --timeout)", f->o->timeout);
+            snprintf(why, size, "timed out after %u s (see --timeout)", f->timeout);
             return false;
         }
         if (strstr(detail, "too slow")) {
@@ -770,7 +772,7 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
 
     *retry_after = -1;
     if (left < 0.05) {
-        snprintf(why, why_size, "timed out after %u s (see --timeout)", f->o->timeout);
+        snprintf(why, why_size, "timed out after %u s (see --timeout)", f->timeout);
         err_set(err, ATTACHE_ERR_UNAVAILABLE, f->shown, 0, "%s", why);
         return FAILED;
     }
@@ -947,7 +949,7 @@ static attache_status download(struct fetch *f, attache_data **data, attache_err
         if (now_seconds() + wait >= f->deadline) {
             return err_set(err, ATTACHE_ERR_UNAVAILABLE, f->shown, 0,
                            "%s; no time left for retry %u within --timeout %u s", why, retry,
-                           o->timeout);
+                           f->timeout);
         }
         {
             attache_fetch_event ev = {.kind = ATTACHE_FETCH_RETRY};
@@ -987,7 +989,7 @@ static void init_curl(void)
 void attache_fetch_options_init(attache_fetch_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->timeout = 60;
+    o->timeout = DEFAULT_TIMEOUT;
     o->connect_timeout = 10;
     o->low_speed_limit = 1024;
     o->low_speed_time = 15;
@@ -1063,8 +1065,9 @@ static attache_status fetch_run(const char *url, const attache_fetch_options *op
     crypto_hash_sha256(digest, (const unsigned char *)url, strlen(url));
     sodium_bin2hex(f.cache_name, 2 * 16 + 1, digest, 16);
     memcpy(f.cache_name + 32, ".xml", 5);
+    f.timeout = opts->timeout ? opts->timeout : DEFAULT_TIMEOUT;
     f.started = now_seconds();
-    f.deadline = f.started + (opts->timeout ? opts->timeout : 60);
+    f.deadline = f.started + f.timeout;
 
     if ((rc = check_options(&f, err)) != ATTACHE_OK ||
         (rc = check_target(&f, url, false, err)) != ATTACHE_OK)
