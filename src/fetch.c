@@ -144,6 +144,14 @@ void fetch_url_shown(const char *url, char *out, size_t size)
     buf_release(&b);
 }
 
+/* Scheme and host names are ASCII and compare without case. */
+static void ascii_lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s + ('a' - 'A'));
+}
+
 /* Scheme (lower case), host (lower case) and port of an absolute URL. */
 static bool url_parts(const char *url, char *scheme, size_t ssize, char *host, size_t hsize,
                       long *port)
@@ -151,7 +159,6 @@ static bool url_parts(const char *url, char *scheme, size_t ssize, char *host, s
     CURLU *u = curl_url();
     char *sc = NULL, *ho = NULL, *po = NULL;
     bool ok = false;
-    size_t i;
 
     if (!u)
         return false;
@@ -159,14 +166,12 @@ static bool url_parts(const char *url, char *scheme, size_t ssize, char *host, s
         curl_url_get(u, CURLUPART_SCHEME, &sc, 0) != CURLUE_OK)
         goto done;
     snprintf(scheme, ssize, "%s", sc);
-    for (i = 0; scheme[i]; i++)
-        scheme[i] = (char)(scheme[i] >= 'A' && scheme[i] <= 'Z' ? scheme[i] + 32 : scheme[i]);
+    ascii_lower(scheme);
     if (host) {
         if (curl_url_get(u, CURLUPART_HOST, &ho, 0) != CURLUE_OK)
             goto done;
         snprintf(host, hsize, "%s", ho);
-        for (i = 0; host[i]; i++)
-            host[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+        ascii_lower(host);
     }
     if (port) {
         if (curl_url_get(u, CURLUPART_PORT, &po, CURLU_DEFAULT_PORT) != CURLUE_OK)
