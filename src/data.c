@@ -96,7 +96,7 @@ struct diag {
     unsigned long line;
     unsigned long seq;
     bool placed;          /* message already names its officer/batch/... */
-    char element[16];     /* a schema message's element when it holds others */
+    const char *element;  /* a schema message's element when it holds others, or NULL */
     char *message;
 };
 
@@ -156,7 +156,7 @@ static void add_diag_at(struct loader *l, unsigned long line, bool placed, const
     dg->line = line;
     dg->seq = l->seq++;
     dg->placed = placed;
-    dg->element[0] = '\0';
+    dg->element = NULL;
     l->ndiags++;
 }
 
@@ -435,31 +435,31 @@ static void rewrite_parser_message(const xmlError *e, char *out, size_t size)
 }
 
 /*
- * Schema errors come from the validator plugged into the parser, which runs
- * ahead of the reader and gives no node, only a line: they are placed in
- * their officer or batch afterwards (place_diags).
- */
-/*
  * The element a schema message ("Element 'batch': Missing child ...") is
  * about, when it is one that holds officers or batches: the validator reports
  * what such an element lacks at its end tag, after its last child, so the
  * message must not be put on that child.
  */
-static void container_of_message(const char *msg, char *out, size_t size)
+static const char *container_of_message(const char *msg)
 {
     static const char *const containers[] = {"attache", "programme", "batch"};
     size_t i, n;
 
-    out[0] = '\0';
     if (!msg || strncmp(msg, "Element '", 9))
-        return;
+        return NULL;
     msg += 9;
     n = strcspn(msg, "'");
     for (i = 0; i < ARRAY_SIZE(containers); i++)
         if (strlen(containers[i]) == n && !strncmp(msg, containers[i], n))
-            snprintf(out, size, "%s", containers[i]);
+            return containers[i];
+    return NULL;
 }
 
+/*
+ * Schema errors come from the validator plugged into the parser, which runs
+ * ahead of the reader and gives no node, only a line: they are placed in
+ * their officer or batch afterwards (place_diags).
+ */
 static void on_xml_error(void *arg, xmlErrorPtr e)
 {
     struct loader *l = arg;
@@ -477,8 +477,7 @@ static void on_xml_error(void *arg, xmlErrorPtr e)
         rewrite_schema_message(e->message ? e->message : "", msg, sizeof msg);
         add_diag_at(l, line, false, msg);
         if (l->ndiags > before)
-            container_of_message(e->message, l->diags[before].element,
-                                 sizeof l->diags[before].element);
+            l->diags[before].element = container_of_message(e->message);
         return;
     }
     /* After the first fatal error the parser only reports its consequences. */
@@ -546,12 +545,12 @@ static void place_diags(struct loader *l)
             else
                 hi = mid;
         }
-        if (lo && !dg->element[0])
+        if (lo && !dg->element)
             o = &l->d->officers[lo - 1];
         /* a message about a programme or batch goes on the last one started,
            one about the whole file on nothing */
         for (k = 0; k < l->nmarks && l->marks[k].line <= dg->line; k++)
-            if (!dg->element[0] || !strcmp(l->marks[k].kind, dg->element))
+            if (!dg->element || !strcmp(l->marks[k].kind, dg->element))
                 m = &l->marks[k];
         if (o && (!m || o->line >= m->line)) {
             char clip[80];
