@@ -544,6 +544,19 @@ static attache_status validate(struct fetch *f, const unsigned char *bytes, size
                    f->first.message);
 }
 
+/* Use the cached copy (offline, or the server said it is current), if it is valid data. */
+static attache_status use_cached(struct fetch *f, attache_data **data, attache_error *err)
+{
+    attache_status rc;
+
+    snprintf(f->info->content_type, sizeof f->info->content_type, "%s",
+             f->cache.content_type ? f->cache.content_type : "");
+    rc = validate(f, f->cache.body, f->cache.size, data, err);
+    if (rc == ATTACHE_OK)
+        f->info->from_cache = true;
+    return rc;
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 /*
@@ -925,13 +938,8 @@ static attache_status download(struct fetch *f, attache_data **data, attache_err
                 cache_store(f, (unsigned char *)f->body.data, f->body.len);
             return rc;
         case NOT_MODIFIED:
-            snprintf(f->info->content_type, sizeof f->info->content_type, "%s",
-                     f->cache.content_type ? f->cache.content_type : "");
-            rc = validate(f, f->cache.body, f->cache.size, data, err);
-            if (rc == ATTACHE_OK) {
-                f->info->from_cache = true;
+            if ((rc = use_cached(f, data, err)) == ATTACHE_OK)
                 return rc;
-            }
             /* The cached copy went bad: ask again for the whole body, once. */
             notice(f, "the cached copy is not valid data; downloading it again");
             cache_forget(f);
@@ -1084,17 +1092,8 @@ static attache_status fetch_run(const char *url, const attache_fetch_options *op
                          "not in the cache (offline: nothing is downloaded)");
             goto done;
         }
-        if (f.cache.content_type)
-            snprintf(f.info->content_type, sizeof f.info->content_type, "%s",
-                     f.cache.content_type);
-        rc = validate(&f, f.cache.body, f.cache.size, data, err);
-        if (rc != ATTACHE_OK)
+        if ((rc = use_cached(&f, data, err)) != ATTACHE_OK)
             goto done;
-        f.info->from_cache = true;
-        if (body && !buf_add(&f.body, f.cache.body, f.cache.size)) {
-            rc = err_set(err, ATTACHE_ERR_INTERNAL, f.shown, 0, "out of memory");
-            goto done;
-        }
     } else {
         pthread_once(&curl_once, init_curl);
         if (curl_init_result != CURLE_OK) {
@@ -1109,12 +1108,12 @@ static attache_status fetch_run(const char *url, const attache_fetch_options *op
         }
         if ((rc = setup(&f, err)) != ATTACHE_OK || (rc = download(&f, data, err)) != ATTACHE_OK)
             goto done;
-        if (f.info->from_cache && body) {
-            buf_reset(&f.body);
-            if (!buf_add(&f.body, f.cache.body, f.cache.size)) {
-                rc = err_set(err, ATTACHE_ERR_INTERNAL, f.shown, 0, "out of memory");
-                goto done;
-            }
+    }
+    if (body && f.info->from_cache) {
+        buf_reset(&f.body);
+        if (!buf_add(&f.body, f.cache.body, f.cache.size)) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, f.shown, 0, "out of memory");
+            goto done;
         }
     }
     if (body) {
