@@ -65,17 +65,16 @@ struct data_args {
     const char *assets;     /* --assets DIR */
     unsigned max_errors;
     bool quiet;
-    /* for DATA given as an http(s) URL (see cli_data_option) */
-    const char *cacert, *token_file, *cache_dir;
+    /* for DATA given as an http(s) URL (see cli_data_option): the options
+       set straight into `fetch`; what the library does not take here */
+    attache_fetch_options fetch;
+    const char *token_file, *cache_dir;
     const char *headers[CLI_MAX_HEADERS];
-    size_t n_headers;
-    bool allow_http, offline, no_cache;
-    unsigned timeout, low_speed_time;     /* 0: the default */
-    unsigned retries;
-    bool retries_given;
-    double retry_delay;
-    bool retry_delay_given;
+    bool no_cache;
 };
+
+/* Every option at its default. */
+void cli_data_args_init(struct data_args *a);
 
 /* The long options for fetching, shared by every command that takes DATA:
  * put CLI_FETCH_LONGOPTS in the getopt_long table and pass what the switch

@@ -22,7 +22,7 @@ int cmd_fetch(int argc, char **argv)
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
     };
-    struct data_args a = {0};
+    struct data_args a;
     attache_fetch_info info;
     attache_error err;
     const char *output = NULL;
@@ -30,6 +30,7 @@ int cmd_fetch(int argc, char **argv)
     size_t size = 0;
     int c, status = 0;
 
+    cli_data_args_init(&a);
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {

@@ -202,6 +202,7 @@ static int generate(int argc, char **argv, const char *cmd, const char *builtin)
     }
     g->cmd = cmd;
     g->o.key_path = getenv("ATTACHE_KEY");
+    cli_data_args_init(&g->data);
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:k:t:j:qh", longopts, NULL)) != -1) {

@@ -17,7 +17,7 @@ int cmd_manifest(int argc, char **argv)
         {NULL, 0, NULL, 0}
     };
     const char *out_path = NULL, *data_arg = NULL;
-    struct data_args a = {0};
+    struct data_args a;
     attache_data *data = NULL;
     attache_error err;
     char *csv = NULL;
@@ -32,6 +32,7 @@ int cmd_manifest(int argc, char **argv)
     }
     argc--;
     argv++;
+    cli_data_args_init(&a);
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {

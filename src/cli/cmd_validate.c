@@ -46,12 +46,13 @@ int cmd_validate(int argc, char **argv)
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
     };
-    struct data_args a = {0};
+    struct data_args a;
     attache_data *d;
     unsigned long n;
     size_t i, officers = 0;
     int c, status = 0;
 
+    cli_data_args_init(&a);
     opterr = 0;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {

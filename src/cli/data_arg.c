@@ -35,19 +35,25 @@ static bool parse_seconds(const char *s, double max, double *out)
     return true;
 }
 
+void cli_data_args_init(struct data_args *a)
+{
+    memset(a, 0, sizeof *a);
+    attache_fetch_options_init(&a->fetch);
+}
+
 int cli_data_option(int c, const char *arg, struct data_args *a)
 {
     unsigned long n;
 
     switch (c) {
     case CLI_OPT_CACERT:
-        a->cacert = arg;
+        a->fetch.cacert = arg;
         return 0;
     case CLI_OPT_TOKEN_FILE:
         a->token_file = arg;
         return 0;
     case CLI_OPT_HEADER:
-        if (a->n_headers == CLI_MAX_HEADERS) {
+        if (a->fetch.n_headers == CLI_MAX_HEADERS) {
             cli_error("at most %d --header options", CLI_MAX_HEADERS);
             return 64;
         }
@@ -56,39 +62,37 @@ int cli_data_option(int c, const char *arg, struct data_args *a)
             cli_error("--header must be one line of the form 'Name: value'");
             return 64;
         }
-        a->headers[a->n_headers++] = arg;
+        a->headers[a->fetch.n_headers++] = arg;
         return 0;
     case CLI_OPT_ALLOW_HTTP:
-        a->allow_http = true;
+        a->fetch.allow_http = true;
         return 0;
     case CLI_OPT_TIMEOUT:
         if (!cli_parse_uint(arg, 1, 86400, &n)) {
             cli_error("--timeout '%s' is not a number of seconds from 1 to 86400", arg);
             return 64;
         }
-        a->timeout = (unsigned)n;
+        a->fetch.timeout = (unsigned)n;
         return 0;
     case CLI_OPT_RETRIES:
         if (!cli_parse_uint(arg, 0, 100, &n)) {
             cli_error("--retries '%s' is not a number from 0 to 100", arg);
             return 64;
         }
-        a->retries = (unsigned)n;
-        a->retries_given = true;
+        a->fetch.retries = (unsigned)n;
         return 0;
     case CLI_OPT_RETRY_DELAY:
-        if (!parse_seconds(arg, 600, &a->retry_delay)) {
+        if (!parse_seconds(arg, 600, &a->fetch.retry_delay)) {
             cli_error("--retry-delay '%s' is not a number of seconds from 0 to 600", arg);
             return 64;
         }
-        a->retry_delay_given = true;
         return 0;
     case CLI_OPT_LOW_SPEED_TIME:
         if (!cli_parse_uint(arg, 1, 3600, &n)) {
             cli_error("--low-speed-time '%s' is not a number of seconds from 1 to 3600", arg);
             return 64;
         }
-        a->low_speed_time = (unsigned)n;
+        a->fetch.low_speed_time = (unsigned)n;
         return 0;
     case CLI_OPT_CACHE:
         a->cache_dir = arg;
@@ -97,7 +101,7 @@ int cli_data_option(int c, const char *arg, struct data_args *a)
         a->no_cache = true;
         return 0;
     case CLI_OPT_OFFLINE:
-        a->offline = true;
+        a->fetch.offline = true;
         return 0;
     default:
         return -1;
@@ -263,28 +267,16 @@ static void cache_dir(struct fetch_cli *fc, const struct data_args *a)
 static int fetch_cli_init(struct fetch_cli *fc, const struct data_args *a)
 {
     memset(fc, 0, sizeof *fc);
-    attache_fetch_options_init(&fc->o);
-    fc->o.cacert = a->cacert;
+    fc->o = a->fetch;
     fc->o.headers = a->headers;
-    fc->o.n_headers = a->n_headers;
-    fc->o.allow_http = a->allow_http;
-    if (a->timeout)
-        fc->o.timeout = a->timeout;
-    if (a->low_speed_time)
-        fc->o.low_speed_time = a->low_speed_time;
-    if (a->retries_given)
-        fc->o.retries = a->retries;
-    if (a->retry_delay_given)
-        fc->o.retry_delay = a->retry_delay;
     if (a->max_size)
         fc->o.max_size = a->max_size;
-    fc->o.offline = a->offline;
     fc->o.on_event = on_fetch_event;
     fc->o.ctx = fc;
     fc->tty = isatty(2);
     fc->quiet = a->quiet;
     cache_dir(fc, a);
-    if (a->offline && !fc->o.cache_dir) {
+    if (a->fetch.offline && !fc->o.cache_dir) {
         cli_error("--offline needs a cache: give --cache DIR (not --no-cache)");
         return 64;
     }
