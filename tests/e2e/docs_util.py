@@ -53,11 +53,7 @@ def fonts(pdf):
 
 def words_bbox(pdf, page=1):
     """[(word, xmin, ymin, xmax, ymax)] in points, from pdftotext -bbox."""
-    out = run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), pdf, "-"]).stdout.decode()
-    rx = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
-    import html
-    return [(html.unescape(m.group(5)), float(m.group(1)), float(m.group(2)),
-             float(m.group(3)), float(m.group(4))) for m in rx.finditer(out)]
+    return page_words(pdf, page, page)[0][2]
 
 
 def qr_codes(pdf, tmp, page=1, dpi=300):
@@ -110,11 +106,12 @@ def sample_with(t, name, transform):
     return write_data(t, name, xml)
 
 
-def page_words(pdf):
-    """[(width, height, [(word, xmin, ymin, xmax, ymax)])] for every page, in points
-    from the top left, from pdftotext -bbox."""
+def page_words(pdf, first=None, last=None):
+    """[(width, height, [(word, xmin, ymin, xmax, ymax)])] for every page (or
+    pages first to last), in points from the top left, from pdftotext -bbox."""
     import html
-    out = run(["pdftotext", "-bbox", pdf, "-"]).stdout.decode()
+    pages = (["-f", str(first)] if first else []) + (["-l", str(last)] if last else [])
+    out = run(["pdftotext", "-bbox"] + pages + [pdf, "-"]).stdout.decode()
     page_rx = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
     word_rx = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
                          r'yMax="([\d.]+)">(.*?)</word>')
