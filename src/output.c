@@ -219,13 +219,14 @@ attache_status write_parts_at(int dirfd, const char *name, const struct part *pa
     return rc == ATTACHE_OK ? file_put_in_place(&pf, shown, err) : rc;
 }
 
-static void pending_release(struct pending_file *pf)
+void file_abandon(struct pending_file *pf)
 {
     if (pf->fd >= 0)
         close(pf->fd);
     pf->fd = -1;
-    if (pf->tmp)
+    if (pf->made)
         unlinkat(pf->dirfd, pf->tmp, 0);
+    pf->made = false;
     free(pf->tmp);
     free(pf->name);
     pf->tmp = pf->name = NULL;
@@ -237,23 +238,23 @@ attache_status file_write_pending(int dirfd, const char *name, const struct part
 {
     size_t i;
 
+    memset(pf, 0, sizeof *pf);
     pf->dirfd = dirfd;
     pf->fd = -1;
     pf->name = strdup(name);
     if (!pf->name || asprintf(&pf->tmp, ".%s.%d.%lu" TMP_SUFFIX, name, (int)getpid(),
                               __atomic_add_fetch(&tmp_counter, 1, __ATOMIC_RELAXED)) < 0) {
         pf->tmp = NULL;
-        pending_release(pf);
+        file_abandon(pf);
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     }
     pf->fd = openat(dirfd, pf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (pf->fd < 0) {
         int e = errno;
-        free(pf->tmp);           /* not ours to remove: it was never made */
-        pf->tmp = NULL;
-        pending_release(pf);
+        file_abandon(pf);
         return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s", strerror(e));
     }
+    pf->made = true;
     for (i = 0; i < n; i++) {
         const char *p = parts[i].data;
         size_t len = parts[i].len;
@@ -265,7 +266,7 @@ attache_status file_write_pending(int dirfd, const char *name, const struct part
             if (w <= 0) {
                 attache_status rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s",
                                             w < 0 ? strerror(errno) : "nothing written");
-                pending_release(pf);
+                file_abandon(pf);
                 return rc;
             }
             p += w;
@@ -290,18 +291,11 @@ attache_status file_put_in_place(struct pending_file *pf, const char *shown,
         if (renameat(pf->dirfd, pf->tmp, pf->dirfd, pf->name) < 0)
             rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
                          strerror(errno));
-        else {
-            free(pf->tmp);       /* in place: nothing to remove */
-            pf->tmp = NULL;
-        }
+        else
+            pf->made = false;    /* in place: nothing to remove */
     }
-    pending_release(pf);
+    file_abandon(pf);
     return rc;
-}
-
-void file_abandon(struct pending_file *pf)
-{
-    pending_release(pf);
 }
 
 attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,

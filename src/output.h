@@ -67,6 +67,7 @@ attache_status write_parts_at(int dirfd, const char *name, const struct part *pa
 struct pending_file {
     int dirfd, fd;
     char *tmp, *name;
+    bool made;                   /* the temporary file exists, ours to remove */
 };
 attache_status file_write_pending(int dirfd, const char *name, const struct part *parts,
                                   size_t n, mode_t mode, const char *shown,
