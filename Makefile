@@ -4,6 +4,8 @@
 #   make demo       install missing Debian packages (as root), build, run the samples
 #   make test       install missing packages, build, run every test, the main commands
 #                   under valgrind, then every test again under ASan+UBSan
+#   make fuzz       build the fuzz targets with clang's libFuzzer and run each for
+#                   FUZZ_SECONDS (60) on its corpus (docs/fuzzing.md)
 #   make bench      the benchmark (never part of the tests)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -32,12 +34,17 @@ TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/resources.o
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Fuzz targets (tests/fuzz/fuzz_NAME.c): replayed over their saved inputs by
+# the tests, run under libFuzzer by `make fuzz`.
+FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+REPLAYS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 
 # Files compiled into the library: schemas, built-in templates, fonts.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
              $(sort $(wildcard fonts/*.ttf))
 
-.PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
+.PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean \
+        fuzz fuzzers
 all: $(BUILD)/attache $(BUILD)/libattache.a
 
 # Compiler and linker flags of the dependencies, found once with pkg-config
@@ -82,18 +89,26 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libattache.a $(ALL_LIBS)
 
+# A fuzz target with a main() that replays files: no clang runtime needed.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/common.c \
+        tests/fuzz/fuzz.h $(BUILD)/libattache.a
+	@mkdir -p $(@D)
+	@echo "  REPLAY  $<"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/fuzz -DFUZZ_TARGET='"$*"' -o $@ \
+	    $< tests/fuzz/replay.c tests/fuzz/common.c $(BUILD)/libattache.a $(ALL_LIBS)
+
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # ---- tests -----------------------------------------------------------------
 
-unit: $(TESTS)
-	@LC_ALL=C TZ=UTC tests/run-unit.sh $(TESTS)
+unit: $(TESTS) $(REPLAYS)
+	@LC_ALL=C TZ=UTC tests/run-unit.sh $(TESTS) $(REPLAYS)
 
 e2e: all
 	@LC_ALL=C TZ=UTC ATTACHE=$(abspath $(BUILD)/attache) $(PYTHON) tests/e2e/run.py
 
-check: all $(TESTS)
-	@LC_ALL=C TZ=UTC tests/run-all.sh $(BUILD) $(PYTHON) $(TESTS)
+check: all $(TESTS) $(REPLAYS)
+	@LC_ALL=C TZ=UTC tests/run-all.sh $(BUILD) $(PYTHON) $(TESTS) $(REPLAYS)
 
 
 
@@ -109,6 +124,29 @@ test-asan:
 	$(MAKE) BUILD=build-asan \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" check
+
+# ---- fuzzing ---------------------------------------------------------------
+#
+# The library and the targets are built with clang into build-fuzz/ (clang
+# does not know -Wno-format-truncation, hence -Wno-unknown-warning-option).
+# tests/fuzz/run.sh runs each target for FUZZ_SECONDS on a copy of its
+# corpus and fails if any crashed; what they find is in build-fuzz/found/.
+
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=all -Wno-unknown-warning-option
+
+fuzz: deps
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzzers
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzzers: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/common.c tests/fuzz/fuzz.h $(BUILD)/libattache.a
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $<"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz \
+	    -o $@ $< tests/fuzz/common.c $(BUILD)/libattache.a $(ALL_LIBS)
 
 demo: deps
 	$(MAKE) all
@@ -145,4 +183,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/attache
 
 clean:
-	rm -rf build build-asan demo-out
+	rm -rf build build-asan build-fuzz demo-out
