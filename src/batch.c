@@ -703,6 +703,10 @@ static attache_status prepare(struct run *r, attache_error *err)
 {
     struct date d = date_from_time((time_t)r->o->issued_at);
 
+    if (!d.year)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
+                       "the issue time %lld is not in the years 1 to 9999",
+                       (long long)r->o->issued_at);
     snprintf(r->issue_date, sizeof r->issue_date, "%04d-%02d-%02d", d.year, d.month, d.day);
     r->t = template_load(r->o->template_name, err);
     if (!r->t)

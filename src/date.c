@@ -86,9 +86,10 @@ long date_days(const struct date *d)
 struct date date_from_time(time_t t)
 {
     struct tm tm;
-    struct date d;
+    struct date d = {0};
 
-    gmtime_r(&t, &tm);
+    if (!gmtime_r(&t, &tm) || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900)
+        return d;
     d.year = tm.tm_year + 1900;
     d.month = tm.tm_mon + 1;
     d.day = tm.tm_mday;

@@ -22,7 +22,7 @@ int time_parse(const char *s);
 /* <0, 0, >0 as a is before, the same as, or after b. */
 int date_cmp(const struct date *a, const struct date *b);
 
-/* The UTC date of a Unix time. */
+/* The UTC date of a Unix time; all fields 0 when it is not in the years 1 to 9999. */
 struct date date_from_time(time_t t);
 
 /* Days since 1970-01-01 (negative before). */

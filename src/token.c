@@ -285,6 +285,79 @@ char *token_qr_payload(const char *token_text, const char *verify_url)
 
 /* ---- reading ------------------------------------------------------------- */
 
+#define CBOR_MAX_DEPTH 8
+#define MAX_IAT 253402300799LL    /* 9999-12-31 23:59:59 UTC: a date can be printed */
+
+/*
+ * Whether `p` holds exactly one CBOR item whose every declared size fits in
+ * the bytes that are there, checked before libcbor sees it: libcbor 0.8
+ * allocates (and clears) an array or map of the declared length before it
+ * reads one element, so a 6-byte token declaring 2^32 entries would cost
+ * tens of gigabytes.  An array of n items needs at least n bytes and a map
+ * of n pairs 2n, so with this check libcbor never allocates more than a
+ * small multiple of the token's length.  Indefinite lengths, reserved
+ * encodings and nesting deeper than CBOR_MAX_DEPTH are refused: tokens have
+ * none of them.
+ */
+static bool cbor_bounded(const unsigned char *p, size_t len)
+{
+    uint64_t pending[CBOR_MAX_DEPTH + 1];   /* items still to read at each level */
+    size_t depth = 0, at = 0;
+
+    pending[0] = 1;
+    while (depth > 0 || pending[0] > 0) {
+        unsigned major, info, extra;
+        uint64_t v = 0;
+        size_t left;
+
+        if (pending[depth] == 0) {
+            depth--;
+            continue;
+        }
+        pending[depth]--;
+        if (at >= len)
+            return false;
+        major = p[at] >> 5;
+        info = p[at] & 31;
+        at++;
+        if (info < 24)
+            v = info;
+        else if (info <= 27) {
+            extra = 1u << (info - 24);
+            if (len - at < extra)
+                return false;
+            while (extra--)
+                v = v << 8 | p[at++];
+        } else
+            return false;           /* reserved, or an indefinite length */
+        left = len - at;
+        switch (major) {
+        case 2:
+        case 3:                     /* byte and text strings */
+            if (v > left)
+                return false;
+            at += (size_t)v;
+            break;
+        case 4:                     /* array: n items of one byte at least */
+        case 5:                     /* map: n pairs */
+            if (major == 5 && v > left / 2)
+                return false;
+            if (v > left || depth == CBOR_MAX_DEPTH)
+                return false;
+            pending[++depth] = major == 5 ? 2 * v : v;
+            break;
+        case 6:                     /* a tag and its one item */
+            if (depth == CBOR_MAX_DEPTH)
+                return false;
+            pending[++depth] = 1;
+            break;
+        default:                    /* integers, simple values, floats */
+            break;
+        }
+    }
+    return at == len;
+}
+
 static bool copy_text(const cbor_item_t *v, char *out, size_t size)
 {
     size_t n;
@@ -325,7 +398,7 @@ static bool read_claims(const unsigned char *payload, size_t len, struct token_i
                         char *reason, size_t rsize)
 {
     struct cbor_load_result res;
-    cbor_item_t *m = cbor_load(payload, len, &res);
+    cbor_item_t *m = cbor_bounded(payload, len) ? cbor_load(payload, len, &res) : NULL;
     struct cbor_pair *pairs;
     size_t i, n;
     unsigned seen = 0;
@@ -347,7 +420,7 @@ static bool read_claims(const unsigned char *payload, size_t len, struct token_i
         switch (key) {
         case CLAIM_ISS: good = copy_text(pairs[i].value, info->issuer, sizeof info->issuer); break;
         case CLAIM_IAT:
-            good = get_int(pairs[i].value, &v) && v >= 0;
+            good = get_int(pairs[i].value, &v) && v >= 0 && v <= MAX_IAT;
             info->iat = v;
             break;
         case CLAIM_DOCUMENT:
@@ -407,7 +480,7 @@ static bool read_protected(const unsigned char *p, size_t len, unsigned char kid
                            char *reason, size_t rsize)
 {
     struct cbor_load_result res;
-    cbor_item_t *m = cbor_load(p, len, &res);
+    cbor_item_t *m = cbor_bounded(p, len) ? cbor_load(p, len, &res) : NULL;
     struct cbor_pair *pairs;
     size_t i;
     bool alg = false, have_kid = false;
@@ -484,7 +557,8 @@ enum token_status token_verify(const char *text, const struct public_key *keys, 
             snprintf(reason, rsize, "malformed: not a COSE_Sign1 structure (tag 18)");
             goto done;
         }
-        root = cbor_load(raw + skip, (size_t)len - skip, &res);
+        if (cbor_bounded(raw + skip, (size_t)len - skip))
+            root = cbor_load(raw + skip, (size_t)len - skip, &res);
         if (!root || res.error.code != CBOR_ERR_NONE || res.read != (size_t)len - skip) {
             snprintf(reason, rsize, "malformed: not a COSE_Sign1 structure");
             goto done;

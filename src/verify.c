@@ -293,8 +293,9 @@ static void fill(attache_verification *out, const struct token_info *info)
     text_clip(out->batch_id, sizeof out->batch_id, info->batch_id, 64);
     if (info->have_claims) {
         d = date_from_time((time_t)info->iat);
-        snprintf(out->issue_date, sizeof out->issue_date, "%04d-%02d-%02d", d.year % 10000,
-                 d.month, d.day);
+        if (d.year)
+            snprintf(out->issue_date, sizeof out->issue_date, "%04d-%02d-%02d", d.year,
+                     d.month, d.day);
     }
 }
 
