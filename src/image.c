@@ -7,6 +7,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 #include <libdeflate.h>
 
@@ -25,6 +27,8 @@
 #define MAX_IMAGE_FILE (20u * 1024 * 1024)
 #define MAX_PIXELS (40u * 1000 * 1000)
 #define MAX_SIDE 20000
+#define MAX_JPEG_SCANS 256
+#define MAX_JPEG_MEMORY (512L * 1024 * 1024)   /* libjpeg's own buffers */
 #define CACHE_SLOTS 64
 
 struct image *image_ref(struct image *img)
@@ -223,31 +227,61 @@ static bool deflate_best(const unsigned char *px, int w, int h, int bpp, unsigne
     return true;
 }
 
-/* The distinct colours of the visible pixels, if there are at most 256. */
+/*
+ * The distinct colours of the visible pixels, if there are at most 256, with
+ * a hash of them so that finding a pixel's entry costs one probe or two, not
+ * a scan of the palette: a large indexed logo has millions of pixels.
+ */
+#define PALETTE_SLOTS 1024          /* a power of two, well over 256 */
+
 struct palette {
     int n;
     unsigned char rgb[256 * 3];
+    uint32_t key[PALETTE_SLOTS];    /* colour + 1 (0: empty) */
+    unsigned char index[PALETTE_SLOTS];
 };
+
+static uint32_t colour_key(const unsigned char *s, int c)
+{
+    return (c == 1 ? (uint32_t)s[0] * 0x010101u
+                   : (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2]) + 1;
+}
+
+/* The slot of `key`: where it is, or the empty one where it would go. */
+static size_t palette_slot(const struct palette *pal, uint32_t key)
+{
+    size_t i = (key * 2654435761u) >> 22 & (PALETTE_SLOTS - 1);
+
+    while (pal->key[i] && pal->key[i] != key)
+        i = (i + 1) & (PALETTE_SLOTS - 1);
+    return i;
+}
 
 static bool find_palette(const struct pixels *p, struct palette *pal)
 {
-    size_t npx = (size_t)p->w * (size_t)p->h, i;
-    int ch = p->c + p->alpha, k;
+    size_t npx = (size_t)p->w * (size_t)p->h, i, slot;
+    int ch = p->c + p->alpha;
+    uint32_t key, last = 0;
 
     pal->n = 0;
+    memset(pal->key, 0, sizeof pal->key);
     for (i = 0; i < npx; i++) {
         const unsigned char *s = p->px + i * (size_t)ch;
         if (p->alpha && s[p->c] == 0)
             continue;
-        for (k = 0; k < pal->n; k++)
-            if (!memcmp(pal->rgb + k * 3, s, (size_t)p->c))
-                break;
-        if (k == pal->n) {
-            if (pal->n == 256)
-                return false;
-            memcpy(pal->rgb + pal->n * 3, s, (size_t)p->c);
-            pal->n++;
-        }
+        key = colour_key(s, p->c);
+        if (key == last)
+            continue;
+        last = key;
+        slot = palette_slot(pal, key);
+        if (pal->key[slot])
+            continue;
+        if (pal->n == 256)
+            return false;
+        pal->key[slot] = key;
+        pal->index[slot] = (unsigned char)pal->n;
+        memcpy(pal->rgb + pal->n * 3, s, (size_t)p->c);
+        pal->n++;
     }
     return pal->n > 0;
 }
@@ -256,7 +290,10 @@ static int nearest(const struct palette *pal, const unsigned char *s, int c)
 {
     int best = 0, k, j;
     long bestd = -1;
+    size_t slot = palette_slot(pal, colour_key(s, c));
 
+    if (pal->key[slot])
+        return pal->index[slot];
     for (k = 0; k < pal->n; k++) {
         long d = 0;
         for (j = 0; j < c; j++) {
@@ -333,8 +370,19 @@ static attache_status store_flate(struct pixels *p, const struct palette *pal, c
     } else {
         cc = p->c;
         if (pal && pal->n) {
-            for (i = 0; i < npx; i++)
-                colour[i] = (unsigned char)nearest(pal, p->px + i * (size_t)ch, p->c);
+            uint32_t last_key = 0;
+            int last = 0;
+
+            for (i = 0; i < npx; i++) {
+                const unsigned char *s = p->px + i * (size_t)ch;
+                uint32_t key = colour_key(s, p->c);
+
+                if (key != last_key) {      /* runs of one colour are common */
+                    last = nearest(pal, s, p->c);
+                    last_key = key;
+                }
+                colour[i] = (unsigned char)last;
+            }
             memcpy(img->palette, pal->rgb, (size_t)pal->n * 3);
             img->palette_size = pal->n;
             img->components = 1;
@@ -380,6 +428,8 @@ static attache_status decode_png(const unsigned char *bytes, size_t size, const 
                        "PNG image is %ux%u pixels; the limit is %u pixels", pi.width,
                        pi.height, MAX_PIXELS);
     }
+    /* 16-bit samples are sRGB, as viewers take them, not linear as libpng would */
+    pi.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
     p->alpha = pi.format & PNG_FORMAT_FLAG_ALPHA;
     p->c = pi.format & PNG_FORMAT_FLAG_COLOR ? 3 : 1;
     pi.format = p->c == 1 ? (p->alpha ? PNG_FORMAT_GA : PNG_FORMAT_GRAY)
@@ -420,8 +470,10 @@ static attache_status from_png(const unsigned char *bytes, size_t size, const ch
 
 struct jpeg_err {
     struct jpeg_error_mgr mgr;
+    struct jpeg_progress_mgr progress;
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    bool truncated;              /* the data (or a scan's) ended before the picture did */
 };
 
 static void jpeg_fail(j_common_ptr cinfo)
@@ -432,10 +484,84 @@ static void jpeg_fail(j_common_ptr cinfo)
     longjmp(e->jump, 1);
 }
 
+/* Warnings are not errors (many cameras write a few stray bytes), except the end of data. */
 static void jpeg_quiet(j_common_ptr cinfo, int level)
 {
-    (void)cinfo;
-    (void)level;
+    struct jpeg_err *e = (struct jpeg_err *)cinfo->err;
+
+    if (level < 0 && (cinfo->err->msg_code == JWRN_JPEG_EOF ||
+                      cinfo->err->msg_code == JWRN_HIT_MARKER))
+        e->truncated = true;
+}
+
+/*
+ * A progressive JPEG may hold any number of scans, each a pass over the
+ * whole picture: a small file with thousands of them costs minutes.
+ */
+static void jpeg_count_scans(j_common_ptr cinfo)
+{
+    struct jpeg_err *e = (struct jpeg_err *)cinfo->err;
+
+    if (cinfo->is_decompressor &&
+        ((j_decompress_ptr)cinfo)->input_scan_number > MAX_JPEG_SCANS) {
+        snprintf(e->message, sizeof e->message, "more than %d progressive scans",
+                 MAX_JPEG_SCANS);
+        longjmp(e->jump, 1);
+    }
+}
+
+/* Error handling and limits for a decompressor, before jpeg_create_decompress(). */
+static void jpeg_guard(struct jpeg_decompress_struct *ci, struct jpeg_err *je)
+{
+    memset(ci, 0, sizeof *ci);
+    memset(je, 0, sizeof *je);
+    ci->err = jpeg_std_error(&je->mgr);
+    je->mgr.error_exit = jpeg_fail;
+    je->mgr.emit_message = jpeg_quiet;
+    je->progress.progress_monitor = jpeg_count_scans;
+}
+
+/* After jpeg_create_decompress(): the limits that live in the decompressor. */
+static void jpeg_limit(struct jpeg_decompress_struct *ci, struct jpeg_err *je)
+{
+    ci->progress = &je->progress;
+    ci->mem->max_memory_to_use = MAX_JPEG_MEMORY;
+}
+
+/* Whether the header's size is one attache accepts; err says why not. */
+static bool jpeg_size_ok(const struct jpeg_decompress_struct *ci, const char *name,
+                         attache_error *err)
+{
+    if (ci->image_width == 0 || ci->image_height == 0 || ci->image_width > MAX_SIDE ||
+        ci->image_height > MAX_SIDE ||
+        (size_t)ci->image_width * ci->image_height > MAX_PIXELS) {
+        err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is %ux%u pixels; the limit is %u "
+                "pixels, at most %u on a side", ci->image_width, ci->image_height, MAX_PIXELS,
+                MAX_SIDE);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Decode the whole picture at an eighth of its size, only to find out that
+ * it is all there: a JPEG that goes into the PDF as it is must not be cut
+ * short (a viewer would draw grey where the data ends).
+ */
+static bool jpeg_complete(struct jpeg_decompress_struct *ci, struct jpeg_err *je)
+{
+    JSAMPARRAY row;
+
+    ci->scale_num = 1;
+    ci->scale_denom = 8;
+    ci->out_color_space = JCS_GRAYSCALE;
+    jpeg_start_decompress(ci);
+    row = (*ci->mem->alloc_sarray)((j_common_ptr)ci, JPOOL_IMAGE, ci->output_width, 1);
+    while (ci->output_scanline < ci->output_height && !je->truncated)
+        jpeg_read_scanlines(ci, row, 1);
+    if (!je->truncated)
+        jpeg_finish_decompress(ci);
+    return !je->truncated;
 }
 
 /* Encode pixels (no alpha) as a JPEG of good quality. */
@@ -489,10 +615,7 @@ static attache_status from_jpeg(const unsigned char *bytes, size_t size, const c
     volatile attache_status rc = ATTACHE_OK;
     int tw = 0, th = 0;
 
-    memset(&ci, 0, sizeof ci);
-    ci.err = jpeg_std_error(&je.mgr);
-    je.mgr.error_exit = jpeg_fail;
-    je.mgr.emit_message = jpeg_quiet;
+    jpeg_guard(&ci, &je);
     if (setjmp(je.jump)) {
         jpeg_destroy_decompress(&ci);
         free(p.px);
@@ -500,12 +623,11 @@ static attache_status from_jpeg(const unsigned char *bytes, size_t size, const c
                        je.message);
     }
     jpeg_create_decompress(&ci);
+    jpeg_limit(&ci, &je);
     jpeg_mem_src(&ci, bytes, (unsigned long)size);
     jpeg_read_header(&ci, TRUE);
-    if (ci.image_width == 0 || ci.image_height == 0 || ci.image_width > MAX_SIDE ||
-        ci.image_height > MAX_SIDE) {
-        rc = err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is %ux%u pixels; too large",
-                     ci.image_width, ci.image_height);
+    if (!jpeg_size_ok(&ci, name, err)) {
+        rc = err->code;
         goto done;
     }
     if (ci.num_components != 1 && ci.num_components != 3) {
@@ -523,6 +645,10 @@ static attache_status from_jpeg(const unsigned char *bytes, size_t size, const c
     img->components = p.c;
     img->codec = IMAGE_DCT;
     if ((size_t)tw * (size_t)th * 2 > (size_t)p.w * (size_t)p.h) {
+        if (!jpeg_complete(&ci, &je)) {
+            rc = err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is truncated or damaged");
+            goto done;
+        }
         img->data = malloc(size);
         if (!img->data) {
             rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
@@ -539,9 +665,13 @@ static attache_status from_jpeg(const unsigned char *bytes, size_t size, const c
     }
     ci.out_color_space = p.c == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&ci);
-    while (ci.output_scanline < ci.output_height) {
+    while (ci.output_scanline < ci.output_height && !je.truncated) {
         JSAMPROW row = p.px + (size_t)ci.output_scanline * (size_t)p.w * (size_t)p.c;
         jpeg_read_scanlines(&ci, &row, 1);
+    }
+    if (je.truncated) {
+        rc = err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is truncated or damaged");
+        goto done;
     }
     jpeg_finish_decompress(&ci);
     if (!resample(&p, tw, th) || !encode_jpeg(&p, &img->data, &img->size)) {
@@ -556,6 +686,7 @@ done:
     return rc;
 }
 
+/* For scans: a picture cut short is still read, as far as it goes. */
 static attache_status grey_jpeg(const unsigned char *bytes, size_t size, const char *name,
                                 int *w, int *h, unsigned char **px, attache_error *err)
 {
@@ -563,10 +694,7 @@ static attache_status grey_jpeg(const unsigned char *bytes, size_t size, const c
     struct jpeg_err je;
     unsigned char *volatile buf = NULL;
 
-    memset(&ci, 0, sizeof ci);
-    ci.err = jpeg_std_error(&je.mgr);
-    je.mgr.error_exit = jpeg_fail;
-    je.mgr.emit_message = jpeg_quiet;
+    jpeg_guard(&ci, &je);
     if (setjmp(je.jump)) {
         jpeg_destroy_decompress(&ci);
         free(buf);
@@ -574,13 +702,12 @@ static attache_status grey_jpeg(const unsigned char *bytes, size_t size, const c
                        je.message);
     }
     jpeg_create_decompress(&ci);
+    jpeg_limit(&ci, &je);
     jpeg_mem_src(&ci, bytes, (unsigned long)size);
     jpeg_read_header(&ci, TRUE);
-    if (ci.image_width == 0 || ci.image_height == 0 || ci.image_width > MAX_SIDE ||
-        ci.image_height > MAX_SIDE ||
-        (size_t)ci.image_width * ci.image_height > MAX_PIXELS) {
+    if (!jpeg_size_ok(&ci, name, err)) {
         jpeg_destroy_decompress(&ci);
-        return err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is too large");
+        return err->code;
     }
     ci.out_color_space = JCS_GRAYSCALE;
     jpeg_start_decompress(&ci);
@@ -623,6 +750,7 @@ attache_status image_decode_grey(const unsigned char *bytes, size_t size, const 
         return err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is too large");
     }
     pi.format = PNG_FORMAT_GRAY;
+    pi.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
     *px = malloc(PNG_IMAGE_SIZE(pi));
     if (!*px) {
         png_image_free(&pi);
