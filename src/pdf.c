@@ -192,19 +192,33 @@ bool pdf_add_resource(struct ctx *c, const char *kind, const char *name, void *o
 
 /* ---- images ------------------------------------------------------------ */
 
-/* The same, for samples with a PNG predictor byte before every row. */
-static HPDF_STATUS name_flate_predicted(HPDF_Dict dict, HPDF_Stream out)
+/*
+ * The same, for samples with a PNG predictor byte before every row, one
+ * function per number of samples a pixel has.  The number is not read from
+ * the dictionary's /ColorSpace: an indexed image's is an array, and asking
+ * libharu for it as a name is an error that stops the whole document.
+ */
+static HPDF_STATUS name_flate_predicted(HPDF_Dict dict, HPDF_Stream out, int colours)
 {
     HPDF_Number w = HPDF_Dict_GetItem(dict, "Width", HPDF_OCLASS_NUMBER);
-    HPDF_Name cs = HPDF_Dict_GetItem(dict, "ColorSpace", HPDF_OCLASS_NAME);
     char line[160];
 
     snprintf(line, sizeof line,
              "/Filter /FlateDecode\012/DecodeParms << /Predictor 15 /Colors %d "
              "/BitsPerComponent 8 /Columns %d >>\012",
-             cs && !strcmp(cs->value, "DeviceRGB") ? 3 : 1, w ? (int)w->value : 1);
-    /* an indexed image's ColorSpace is an array: one sample per pixel */
+             colours, w ? (int)w->value : 1);
     return HPDF_Stream_WriteStr(out, line);
+}
+
+/* grey, or an index into a palette */
+static HPDF_STATUS name_flate_predicted_1(HPDF_Dict dict, HPDF_Stream out)
+{
+    return name_flate_predicted(dict, out, 1);
+}
+
+static HPDF_STATUS name_flate_predicted_3(HPDF_Dict dict, HPDF_Stream out)
+{
+    return name_flate_predicted(dict, out, 3);
 }
 
 /* An image whose stream holds already-deflated samples, written as they are
@@ -222,7 +236,10 @@ static HPDF_Image precompressed(struct ctx *c, const unsigned char *data, size_t
     if (HPDF_Stream_Write(img->stream, data, (HPDF_UINT)size) != HPDF_OK)
         return NULL;
     img->filter = HPDF_STREAM_FILTER_NONE;
-    img->write_fn = raw ? NULL : predicted ? name_flate_predicted : pdf_name_flate;
+    img->write_fn = raw         ? NULL
+                    : !predicted ? pdf_name_flate
+                    : components == 1 ? name_flate_predicted_1
+                                      : name_flate_predicted_3;
     if (HPDF_Dict_AddNumber(img, "Width", w) != HPDF_OK ||
         HPDF_Dict_AddNumber(img, "Height", h) != HPDF_OK)
         return NULL;
