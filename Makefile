@@ -3,7 +3,8 @@
 #   make            build build/attache and build/libattache.a
 #   make demo       install missing Debian packages (as root), build, run the samples
 #   make test       install missing packages, build, run every test, the main commands
-#                   under valgrind, then every test again under ASan+UBSan
+#                   under valgrind, then every test again under ASan+UBSan, and the
+#                   threads test under ThreadSanitizer (make test-tsan)
 #   make fuzz       build the fuzz targets with clang's libFuzzer and run each for
 #                   FUZZ_SECONDS (60) on its corpus (docs/fuzzing.md)
 #   make bench      the benchmark (never part of the tests)
@@ -43,8 +44,8 @@ REPLAYS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
              $(sort $(wildcard fonts/*.ttf))
 
-.PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean \
-        fuzz fuzzers
+.PHONY: all deps demo test check unit e2e test-asan test-tsan test-valgrind bench install \
+        uninstall clean fuzz fuzzers
 all: $(BUILD)/attache $(BUILD)/libattache.a
 
 # Compiler and linker flags of the dependencies, found once with pkg-config
@@ -116,9 +117,17 @@ test: deps
 	$(MAKE) check
 	$(MAKE) test-valgrind
 	$(MAKE) test-asan
+	$(MAKE) test-tsan
 
 test-valgrind: all
 	@tests/valgrind.sh $(BUILD)/attache
+
+# Threads: what attache.h says may run at once, under ThreadSanitizer.
+test-tsan:
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    build-tsan/tests/test_threads
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LC_ALL=C TZ=UTC \
+	    build-tsan/tests/test_threads
 
 test-asan:
 	$(MAKE) BUILD=build-asan \
@@ -183,4 +192,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/attache
 
 clean:
-	rm -rf build build-asan build-fuzz demo-out
+	rm -rf build build-asan build-tsan build-fuzz demo-out

@@ -58,21 +58,14 @@ struct attache_data {
 static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
 static xmlSchemaPtr schema;
 
-/* Every external load is refused: data never makes us read or fetch a file. */
-static xmlParserInputPtr deny_external(const char *url, const char *id,
-                                       xmlParserCtxtPtr ctxt)
-{
-    (void)url;
-    (void)id;
-    (void)ctxt;
-    return NULL;
-}
-
+/*
+ * Nothing is loaded from outside: screen() refuses every DOCTYPE and entity
+ * declaration before libxml2 sees the bytes, and PARSE_OPTIONS asks for no
+ * DTD, no entity substitution, no XInclude and no network (see xml.h).
+ */
 static void compile_schema(void)
 {
     schema = xml_schema_compile("schema/attache-1.xsd");
-    /* From here on nothing is loaded from outside, trusted or not. */
-    xmlSetExternalEntityLoader(deny_external);
 }
 
 const char *officer_status_name(enum officer_status s)
@@ -801,6 +794,8 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
 {
     xmlTextReaderPtr r = l->reader;
     attache_data *d = l->d;
+    xmlStructuredErrorFunc saved;
+    void *saved_ctx;
     int ret;
 
     xmlSchemaSetValidStructuredErrors(vc, on_xml_error, l);
@@ -811,8 +806,11 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
     /*
      * Well-formedness errors: the reader's own error hook does not survive
      * the validator being plugged into the parser, so use libxml2's
-     * per-thread handler for the duration of the pass.
+     * per-thread handler for the duration of the pass, and give the thread's
+     * owner (the host program may have its own) its handler back after.
      */
+    saved = xmlStructuredError;
+    saved_ctx = xmlStructuredErrorContext;
     xmlSetStructuredErrorFunc(l, on_xml_error);
     while (!l->stop && (ret = xmlTextReaderRead(r)) == 1) {
         const char *name;
@@ -891,7 +889,7 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
     l->draining = true;
     while (xmlTextReaderRead(r) == 1)
         ;
-    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlSetStructuredErrorFunc(saved_ctx, saved);
 }
 
 static int by_line(const void *a, const void *b)
@@ -1212,6 +1210,8 @@ attache_status data_foreach(const attache_data *d, const bool *want,
         rc = err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "cannot create an XML reader");
         goto done;
     }
+    /* the data has been validated: libxml2 has nothing to say, and must not say it elsewhere */
+    xmlTextReaderSetStructuredErrorHandler(r, xml_ignore_error, NULL);
     /* After an element has been expanded and copied, Next() skips its subtree. */
     while (rc == ATTACHE_OK && (skip ? xmlTextReaderNext(r) : xmlTextReaderRead(r)) == 1) {
         int depth;

@@ -1031,24 +1031,13 @@ static xmlDocPtr parse_template(const char *file, const unsigned char *bytes, si
                                 attache_error *err)
 {
     struct xml_first_error se = {file, "template: ", err, false};
-    xmlParserCtxtPtr pc = xmlNewParserCtxt();
     xmlSchemaValidCtxtPtr vc;
     xmlDocPtr doc;
 
-    if (!pc) {
-        err_set(err, ATTACHE_ERR_INTERNAL, file, 0, "out of memory");
+    if (!xml_screen(bytes, size, file, "templates", err))
         return NULL;
-    }
-    if (memmem(bytes, size, "<!DOCTYPE", 9) || memmem(bytes, size, "<!ENTITY", 8)) {
-        err_set(err, ATTACHE_ERR_DATA, file, 0, "templates may not have a DOCTYPE");
-        xmlFreeParserCtxt(pc);
-        return NULL;
-    }
-    xmlSetStructuredErrorFunc(&se, xml_first_error_record);
-    doc = xmlCtxtReadMemory(pc, (const char *)bytes, (int)size, file, NULL,
-                            XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
-    xmlSetStructuredErrorFunc(NULL, NULL);
-    xmlFreeParserCtxt(pc);
+    doc = xml_read(bytes, size, file, XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA,
+                   xml_first_error_record, &se);
     if (!doc) {
         if (!se.seen)
             err_set(err, ATTACHE_ERR_DATA, file, 0, "template is not well-formed XML");
@@ -1179,6 +1168,7 @@ struct template *template_load(const char *name_or_path, attache_error *err)
         err_set(err, ATTACHE_ERR_INTERNAL, l.file, 0, "out of memory");
         goto fail;
     }
+    l.xp->error = xml_ignore_error;     /* a bad expression is reported by add_expr() */
     template_register_functions(l.xp);
     build(&l, xmlDocGetRootElement(doc));
     if (l.failed)

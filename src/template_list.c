@@ -11,6 +11,7 @@
 
 #include "attache.h"
 #include "resource.h"
+#include "xml.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static attache_template_info *infos;
@@ -46,7 +47,7 @@ static void load(void)
 
         if (strncmp(r->name, "templates/", 10))
             continue;
-        doc = xmlReadMemory((const char *)r->data, (int)r->size, r->name, NULL, XML_PARSE_NONET);
+        doc = xml_read(r->data, r->size, r->name, 0, xml_ignore_error, NULL);
         root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (root) {
             infos[ninfos].name = root_attr(root, "name");

@@ -111,13 +111,10 @@ static xmlDocPtr load_list(const char *path, const unsigned char *bytes, size_t 
         err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "the revocation list schema does not compile");
         return NULL;
     }
-    if (memmem(bytes, size, "<!DOCTYPE", 9) || memmem(bytes, size, "<!ENTITY", 8)) {
-        err_set(err, ATTACHE_ERR_DATA, path, 0, "revocation lists may not have a DOCTYPE");
+    if (!xml_screen(bytes, size, path, "revocation lists", err))
         return NULL;
-    }
-    xmlSetStructuredErrorFunc(&fe, xml_first_error_record);
-    doc = xmlReadMemory((const char *)bytes, (int)size, path, NULL,
-                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOBLANKS);
+    doc = xml_read(bytes, size, path, XML_PARSE_BIG_LINES | XML_PARSE_NOBLANKS,
+                   xml_first_error_record, &fe);
     if (doc && (vc = xmlSchemaNewValidCtxt(schema))) {
         xmlSchemaSetValidStructuredErrors(vc, xml_first_error_record, &fe);
         if (xmlSchemaValidateDoc(vc, doc) != 0) {
@@ -126,7 +123,6 @@ static xmlDocPtr load_list(const char *path, const unsigned char *bytes, size_t 
         }
         xmlSchemaFreeValidCtxt(vc);
     }
-    xmlSetStructuredErrorFunc(NULL, NULL);
     if (!doc && !fe.seen)
         err_set(err, ATTACHE_ERR_DATA, path, 0, "not a valid revocation list");
     return doc;

@@ -2,13 +2,17 @@
  * xml.c: compiling a built-in schema, and libxml2's messages said as
  * attache says its own (see xml.h).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
+#include <unistr.h>
 
 #include "error.h"
 #include "resource.h"
+#include "text.h"
 #include "xml.h"
 
 xmlSchemaPtr xml_schema_compile(const char *resource)
@@ -20,6 +24,7 @@ xmlSchemaPtr xml_schema_compile(const char *resource)
     xmlInitParser();
     if (!r || !(pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size)))
         return NULL;
+    xmlSchemaSetParserStructuredErrors(pc, xml_ignore_error, NULL);
     schema = xmlSchemaParse(pc);
     xmlSchemaFreeParserCtxt(pc);
     return schema;
@@ -52,4 +57,115 @@ void xml_first_error_record(void *arg, xmlErrorPtr e)
     xml_message_clean(msg, sizeof msg, e->message ? e->message : "invalid");
     err_set(f->err, ATTACHE_ERR_DATA, f->file, e->line > 0 ? (unsigned long)e->line : 0, "%s%s",
             f->prefix, msg);
+}
+
+/* ---- a guest in the host's libxml2 --------------------------------------- */
+
+void xml_ignore_error(void *arg, xmlErrorPtr e)
+{
+    (void)arg;
+    (void)e;
+}
+
+/*
+ * libxml2 hands a parser's structured errors the context's userData, which
+ * the tree builder needs to be the context itself; the handler and its
+ * argument travel in _private, which libxml2 leaves to its user.
+ */
+struct relay {
+    xmlStructuredErrorFunc fn;
+    void *arg;
+};
+
+static void relay_error(void *ctx, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr pc = ctx;
+    const struct relay *r = pc ? pc->_private : NULL;
+
+    if (r)
+        r->fn(r->arg, e);
+}
+
+xmlDocPtr xml_read(const unsigned char *bytes, size_t size, const char *file, int options,
+                   xmlStructuredErrorFunc on_error, void *arg)
+{
+    struct relay r = {on_error ? on_error : xml_ignore_error, arg};
+    xmlParserCtxtPtr pc;
+    xmlDocPtr doc;
+
+    if (size > INT_MAX || !(pc = xmlNewParserCtxt()))
+        return NULL;
+    pc->_private = &r;
+    pc->sax->serror = relay_error;
+    doc = xmlCtxtReadMemory(pc, (const char *)bytes, (int)size, file, NULL,
+                            options | XML_PARSE_NONET);
+    pc->_private = NULL;
+    xmlFreeParserCtxt(pc);
+    return doc;
+}
+
+static unsigned long line_of(const unsigned char *b, const unsigned char *at)
+{
+    unsigned long line = 1;
+
+    for (; b < at; b++)
+        line += *b == '\n';
+    return line;
+}
+
+bool xml_screen(const unsigned char *b, size_t size, const char *file, const char *what,
+                attache_error *err)
+{
+    const unsigned char *p, *end = b + size, *close, *enc;
+    const uint8_t *bad;
+
+    for (p = b; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++)
+        ;
+    if (p == end) {
+        err_set(err, ATTACHE_ERR_DATA, file, 0, "file is empty");
+        return false;
+    }
+    if ((size >= 2 && (!memcmp(b, "\xfe\xff", 2) || !memcmp(b, "\xff\xfe", 2))) ||
+        (size >= 4 && (b[0] == 0 || b[1] == 0))) {
+        err_set(err, ATTACHE_ERR_DATA, file, 1, "file is UTF-16 or UTF-32; %s must be UTF-8",
+                what);
+        return false;
+    }
+    if ((p = memchr(b, 0, size)) != NULL) {
+        err_set(err, ATTACHE_ERR_DATA, file, line_of(b, p),
+                "file contains a NUL byte; it is not an XML text file");
+        return false;
+    }
+    if ((bad = u8_check(b, size)) != NULL) {
+        err_set(err, ATTACHE_ERR_DATA, file, line_of(b, bad),
+                "text is not valid UTF-8 (byte 0x%02X)", *bad);
+        return false;
+    }
+    if (size >= 3 && !memcmp(b, "\xef\xbb\xbf", 3))
+        b += 3, size -= 3;
+    /* The declaration may name no other encoding. */
+    if (size >= 5 && !memcmp(b, "<?xml", 5) &&
+        (close = memmem(b, size < 400 ? size : 400, "?>", 2)) != NULL &&
+        (enc = memmem(b, (size_t)(close - b), "encoding", 8)) != NULL) {
+        const unsigned char *q = enc + 8;
+        char name[40], clip[60];
+        size_t n = 0;
+
+        while (q < close && (*q == ' ' || *q == '=' || *q == '"' || *q == '\''))
+            q++;
+        while (q < close && *q != '"' && *q != '\'' && n + 1 < sizeof name)
+            name[n++] = (char)*q++;
+        name[n] = '\0';
+        if (strcasecmp(name, "UTF-8") && strcasecmp(name, "UTF8")) {
+            err_set(err, ATTACHE_ERR_DATA, file, 1, "file declares encoding '%s'; %s must be "
+                    "UTF-8", text_clip(clip, sizeof clip, name, 30), what);
+            return false;
+        }
+    }
+    if ((p = memmem(b, size, "<!DOCTYPE", 9)) != NULL ||
+        (p = memmem(b, size, "<!ENTITY", 8)) != NULL) {
+        err_set(err, ATTACHE_ERR_DATA, file, line_of(b, p), "%s may not have a DOCTYPE", what);
+        return false;
+    }
+    return true;
 }

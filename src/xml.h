@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
@@ -46,5 +47,41 @@ struct xml_first_error {
 };
 
 void xml_first_error_record(void *arg, xmlErrorPtr e);
+
+/* ---- a guest in the host's libxml2 ------------------------------------------
+ *
+ * The program that links libattache may use libxml2 itself, with its own
+ * error handlers.  So the library never sets libxml2's process-wide or
+ * per-thread handlers for good: every parser, validator and XPath context
+ * it makes gets its own handler (below), and the one pass that cannot
+ * (data.c's reader with the schema plugged into it) saves the thread's
+ * handler and puts it back.  Nothing is loaded from outside because every
+ * document is screened for a DOCTYPE first and parsed without DTD loading,
+ * entity substitution, XInclude or network access, not because of a
+ * process-wide entity loader.
+ */
+
+/* An error handler that drops what it is given: for libxml2's own messages
+ * about input that is checked another way, or that cannot fail. */
+void xml_ignore_error(void *arg, xmlErrorPtr e);
+
+/*
+ * Parse `size` bytes as a document (`file` names it for libxml2's messages)
+ * with libxml2's parse `options` plus XML_PARSE_NONET, every error going
+ * to on_error(arg, e) and nowhere else.  NULL when it is not well-formed
+ * (on_error has been told why) or memory ran out.  Free with xmlFreeDoc().
+ */
+xmlDocPtr xml_read(const unsigned char *bytes, size_t size, const char *file, int options,
+                   xmlStructuredErrorFunc on_error, void *arg);
+
+/*
+ * Check outside bytes before libxml2 sees them, as the data loader does:
+ * not empty, UTF-8 (no UTF-16 or UTF-32, no NUL, no other declared
+ * encoding), no DOCTYPE or ENTITY declaration.  `what` names such files
+ * in messages ("templates", "revocation lists").  False with `err` set
+ * (ATTACHE_ERR_DATA, `file` and the line) when the bytes are refused.
+ */
+bool xml_screen(const unsigned char *bytes, size_t size, const char *file, const char *what,
+                attache_error *err);
 
 #endif
