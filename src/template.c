@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <libgen.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -205,6 +206,42 @@ static bool length_attr(struct loader *l, xmlNodePtr n, const char *name, float 
     return ok && v;
 }
 
+/*
+ * A whole number from lo to hi, or `dflt` when the attribute is missing.
+ * Numbers in templates come from strangers: parsed whole, bounded before
+ * any arithmetic is done with them.
+ */
+static int int_attr(struct loader *l, xmlNodePtr n, const char *name, long lo, long hi, int dflt)
+{
+    char *v = attr(n, name), *end, clip[60];
+    long x;
+    int out = dflt;
+
+    if (v) {
+        errno = 0;
+        x = strtol(v, &end, 10);
+        if (end == v || *end || errno || x < lo || x > hi)
+            fail_at(l, n, "<%s> %s='%s' must be a whole number from %ld to %ld", n->name, name,
+                    text_clip(clip, sizeof clip, v, 40), lo, hi);
+        else
+            out = (int)x;
+    }
+    xmlFree(v);
+    return out;
+}
+
+/* A decimal number (with `unit` after it, "" for none), finite and from lo to hi. */
+static bool parse_number(const char *v, const char *unit, double lo, double hi, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+
+    if (end == v || strcmp(end, unit) || !isfinite(x) || x < lo || x > hi)
+        return false;
+    *out = x;
+    return true;
+}
+
 static bool colour_attr(struct loader *l, xmlNodePtr n, const char *name, struct rgb *out)
 {
     char *v = attr(n, name);
@@ -287,18 +324,19 @@ static bool apply_style(struct loader *l, xmlNodePtr n, const struct tstyle *inh
         out->size = f;
     }
     if ((v = attr(n, "tracking"))) {
-        char *end;
-        double em = strtod(v, &end);
-        if (end == v || (*end && strcmp(end, "em")) || em < -0.2 || em > 2)
+        double em;
+        if (!parse_number(v, "em", -0.2, 2, &em) && !parse_number(v, "", -0.2, 2, &em))
             fail_at(l, n, "<%s> tracking must be ems from -0.2em to 2em, like 0.05em", n->name);
         else
             out->tracking = (float)em;
         xmlFree(v);
     }
     if ((v = attr(n, "leading"))) {
-        out->leading = (float)strtod(v, NULL);
-        if (out->leading < 0.8f || out->leading > 4)
+        double x;
+        if (!parse_number(v, "", 0.8, 4, &x))
             fail_at(l, n, "<%s> leading must be from 0.8 to 4 (times the size)", n->name);
+        else
+            out->leading = (float)x;
         xmlFree(v);
     }
     colour_attr(l, n, "colour", &out->colour);
@@ -590,9 +628,7 @@ static struct tnode *load_placed(struct loader *l, xmlNodePtr n)
         length_attr(l, n, "min-size", &t->min_size);
         if (t->min_size > t->style.size)
             fail_at(l, n, "<text> min-size is larger than its size");
-        v = attr(n, "max-lines");
-        t->max_lines = v ? atoi(v) : 0;
-        xmlFree(v);
+        t->max_lines = int_attr(l, n, "max-lines", 1, 1000, 0);
         v = attr(n, "valign");
         t->valign = !v || !strcmp(v, "top") ? VALIGN_TOP : !strcmp(v, "middle") ? VALIGN_MIDDLE
                                                                                : VALIGN_BOTTOM;
@@ -726,9 +762,7 @@ static struct tnode *load_row(struct loader *l, xmlNodePtr n, const struct tstyl
         if (!cell)
             break;
         apply_style(l, c, t->header ? header : st, &cell->style);
-        v = attr(c, "span");
-        cell->span = v ? atoi(v) : 1;
-        xmlFree(v);
+        cell->span = int_attr(l, c, "span", 1, MAX_COLUMNS, 1);
         cell->children = load_inline(l, c, &cell->style);
         *tail = cell;
         tail = &cell->next;
@@ -772,9 +806,16 @@ static void load_columns(struct loader *l, xmlNodePtr n, struct tnode *t)
         }
         if (!strcmp(tok, "*"))
             t->columns[t->ncolumns++] = -1;
-        else if (tok[strlen(tok) - 1] == '*')
-            t->columns[t->ncolumns++] = -(float)strtod(tok, NULL);
-        else if (!parse_length(tok, &t->columns[t->ncolumns++])) {
+        else if (tok[strlen(tok) - 1] == '*') {
+            double share;
+            if (!parse_number(tok, "*", 0.01, 100, &share)) {
+                char clip[60];
+                fail_at(l, n, "table column share '%s' must be from 0.01* to 100*",
+                        text_clip(clip, sizeof clip, tok, 40));
+                break;
+            }
+            t->columns[t->ncolumns++] = -(float)share;
+        } else if (!parse_length(tok, &t->columns[t->ncolumns++])) {
             fail_at(l, n, "table column width '%s' is not a length or *", tok);
             break;
         }
@@ -1084,11 +1125,7 @@ static void build(struct loader *l, xmlNodePtr root)
     t->select = xmlHasProp(root, BAD_CAST "select") ? expr_attr(l, root, "select", true) : -1;
     t->title = inline_attr(l, root, "title");
     t->subject = inline_attr(l, root, "subject");
-    v = attr(root, "qr-max-version");
-    t->qr_max_version = v ? atoi(v) : 0;
-    if (t->qr_max_version > 40)
-        fail_at(l, root, "qr-max-version is at most 40");
-    xmlFree(v);
+    t->qr_max_version = int_attr(l, root, "qr-max-version", 1, 40, 0);
     dflt.page_w = 595.276f;
     dflt.page_h = 841.890f;
     dflt.margin[0] = dflt.margin[1] = dflt.margin[2] = dflt.margin[3] = 20 * MM;
