@@ -92,15 +92,48 @@ double fetch_backoff(unsigned retry, double base, double cap, double jitter)
     return d / 2 + d / 2 * jitter;
 }
 
-/* Where the authority of `url` starts and ends; false without "scheme://". */
-static bool authority(const char *url, const char **start, const char **end)
+/*
+ * URLs are read by libcurl's own parser, the one that will use them, so
+ * that what is checked (scheme, host, credentials) is what is requested:
+ * curl takes "http:/u:p@h/" and "http:///u:p@h/" as "http://u:p@h/", which
+ * a search for "://" would not.
+ */
+static CURLU *parse_url(const char *url)
 {
-    const char *s = strstr(url, "://");
+    CURLU *u = curl_url();
 
-    if (!s || s == url || strcspn(url, ":/?#") != (size_t)(s - url))
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        u = NULL;
+    }
+    return u;
+}
+
+/* Whether the parsed URL has a part set (and not empty). */
+static bool has_part(CURLU *u, CURLUPart what)
+{
+    char *v = NULL;
+    bool yes = curl_url_get(u, what, &v, 0) == CURLUE_OK && v && *v;
+
+    curl_free(v);
+    return yes;
+}
+
+/*
+ * For text libcurl cannot parse (and so never requests): where what might
+ * be an authority starts and ends, after "scheme:" and any slashes, so
+ * that anything before an '@' in it can be left out of messages.
+ */
+static bool rough_authority(const char *url, const char **start, const char **end)
+{
+    size_t n = strcspn(url, ":/?#");
+
+    if (n == 0 || url[n] != ':')
         return false;
-    *start = s + 3;
-    *end = *start + strcspn(*start, "/?#");
+    *start = url + n + 1;
+    while (**start == '/' || **start == '\\')
+        (*start)++;
+    *end = *start + strcspn(*start, "/\\?#");
     return true;
 }
 
@@ -116,20 +149,41 @@ static const char *userinfo_end(const char *start, const char *end)
 
 bool fetch_url_has_userinfo(const char *url)
 {
+    CURLU *u = parse_url(url);
     const char *s, *e;
+    bool yes;
 
-    return authority(url, &s, &e) && userinfo_end(s, e);
+    if (!u)
+        return rough_authority(url, &s, &e) && userinfo_end(s, e);
+    yes = has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD) ||
+          has_part(u, CURLUPART_OPTIONS);
+    curl_url_cleanup(u);
+    return yes;
 }
 
 void fetch_url_shown(const char *url, char *out, size_t size)
 {
+    CURLU *u;
     const char *s, *e, *at;
+    char *text = NULL;
     struct buf b = {0};
     size_t n;
 
     if (!size)
         return;
-    if (authority(url, &s, &e) && (at = userinfo_end(s, e)) != NULL) {
+    u = parse_url(url);
+    if (u && curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK && text) {
+        text_sanitize(out, size, text);
+        curl_free(text);
+        curl_url_cleanup(u);
+        return;
+    }
+    curl_url_cleanup(u);
+    if (rough_authority(url, &s, &e) && (at = userinfo_end(s, e)) != NULL) {
         buf_add(&b, url, (size_t)(s - url));
         buf_adds(&b, at + 1);
     } else
@@ -156,14 +210,13 @@ static void ascii_lower(char *s)
 static bool url_parts(const char *url, char *scheme, size_t ssize, char *host, size_t hsize,
                       long *port)
 {
-    CURLU *u = curl_url();
+    CURLU *u = parse_url(url);
     char *sc = NULL, *ho = NULL, *po = NULL;
     bool ok = false;
 
     if (!u)
         return false;
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &sc, 0) != CURLUE_OK)
+    if (curl_url_get(u, CURLUPART_SCHEME, &sc, 0) != CURLUE_OK)
         goto done;
     snprintf(scheme, ssize, "%s", sc);
     ascii_lower(scheme);
@@ -784,9 +837,10 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
     double left = f->deadline - now_seconds();
     long status = 0, connect_ms;
     const char *ct = NULL, *ra;
-    char *location = NULL;
+    char *location = NULL, scheme[16], host[256];
+    CURLU *parsed;
     CURLcode cc;
-    bool ok;
+    bool ok, loopback;
 
     *retry_after = -1;
     if (left < 0.05) {
@@ -808,17 +862,29 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
     f->discarded = 0;
     f->errbuf[0] = '\0';
     f->request_started = now_seconds();
-    if (curl_easy_setopt(f->h, CURLOPT_URL, url) != CURLE_OK ||
+    parsed = parse_url(url);
+    /*
+     * Loopback is never reached through a proxy: plain http is allowed
+     * there, with a token, only because it does not leave the machine.
+     */
+    loopback = url_parts(url, scheme, sizeof scheme, host, sizeof host, NULL) &&
+               fetch_host_is_loopback(host);
+    if (!parsed || curl_easy_setopt(f->h, CURLOPT_CURLU, parsed) != CURLE_OK ||
+        curl_easy_setopt(f->h, CURLOPT_NOPROXY, loopback ? "*" : NULL) != CURLE_OK ||
         curl_easy_setopt(f->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
         curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, (long)(left * 1000)) != CURLE_OK ||
         curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms > 1 ? connect_ms : 1L) !=
             CURLE_OK) {
         free_headers(hdrs);
+        curl_easy_setopt(f->h, CURLOPT_CURLU, NULL);
+        curl_url_cleanup(parsed);
         err_set(err, ATTACHE_ERR_INTERNAL, f->shown, 0, "libcurl refused the request options");
         return FAILED;
     }
     cc = curl_easy_perform(f->h);
     curl_easy_setopt(f->h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(f->h, CURLOPT_CURLU, NULL);
+    curl_url_cleanup(parsed);
     free_headers(hdrs);
     curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &status);
     f->info->status = status;
