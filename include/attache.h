@@ -14,6 +14,55 @@
  *    tool can exit with it directly.
  *  - Strings are UTF-8.  Strings returned as `const char *` belong to the
  *    handle they came from and live as long as it does.
+ *
+ * Threads
+ *   Every function may be called from several threads at once, each on its
+ *   own objects, except where its comment says otherwise.  In particular:
+ *    - attache_error_*, attache_version, attache_read_input, attache_write_file
+ *      (different paths), attache_keygen (different names), the built-in
+ *      template list and attache_template_check_kind: always.
+ *    - attache_data_load/_adopt and attache_fetch/_fetch_data: always.  A
+ *      loaded attache_data is not changed after loading: any number of
+ *      threads may read it (attache_data_batch*, attache_generate) at once;
+ *      attache_data_free() only when they are done.
+ *    - attache_verifier: add keys and revocation lists from one thread;
+ *      after that, attache_verify_text() and attache_verify_image() may be
+ *      called from any number of threads at once on the same verifier.
+ *    - attache_generate: at once for different output folders (a folder is
+ *      locked while a run writes to it: a second run on it fails).  Its
+ *      callbacks are called from its worker threads, one at a time.
+ *    - attache_revoke and attache_manifest_merge: at once for different
+ *      files; two revocations added to one list at once may lose one.
+ *   tests/unit/test_threads.c runs loading, generating and verifying in two
+ *   threads at once under ThreadSanitizer (make test-tsan).
+ *
+ * Sharing a process
+ *   The library is a guest in its host's process and leaves the host's
+ *   settings of the libraries they share alone:
+ *    - libxml2: no handler is replaced.  Every parser, schema validator and
+ *      XPath context the library makes has its own error handler; the one
+ *      pass that must use libxml2's per-thread structured error handler
+ *      (reading data with its schema plugged into the reader) puts the
+ *      thread's handler back when it is done.  The external entity loader
+ *      is not replaced: nothing is loaded from outside because every XML
+ *      input with a DOCTYPE or ENTITY declaration is refused before it is
+ *      parsed, and parsing asks for no DTD, no entity substitution, no
+ *      XInclude and no network.  xmlInitParser() is called, as libxml2 asks
+ *      of every user; xmlCleanupParser() is never called.
+ *   What remains process-wide, and why:
+ *    - libcurl: curl_global_init(CURL_GLOBAL_DEFAULT) once, before the first
+ *      fetch, as libcurl requires of every user (safe to repeat and, in
+ *      libcurl 7.84 and later, to call from several threads; it initialises
+ *      the TLS library).  curl_global_cleanup() is never called.
+ *    - libsodium: sodium_init(), idempotent; it only picks implementations.
+ *    - libharu: the library defines HPDF_MemSet() and HPDF_MemCpy(), which
+ *      replace libharu's byte-at-a-time loops (libharu calls them through
+ *      the dynamic linker) in the whole process, the host's documents
+ *      included.  They give the same results as libharu's own (memset and
+ *      memmove, returning the end of the area) and are much faster; no
+ *      memory allocator of libharu's is replaced: each document gets
+ *      libharu's default allocator.
+ *    - libunibreak: its tables are initialised once (init_linebreak()).
  */
 #ifndef ATTACHE_H
 #define ATTACHE_H
@@ -267,14 +316,17 @@ typedef struct attache_verifier attache_verifier;
 attache_verifier *attache_verifier_new(attache_error *err);
 void attache_verifier_free(attache_verifier *v);
 
-/* Trust a public key (.pub file).  Two keys with one kid are refused (ATTACHE_ERR_USAGE). */
+/* Trust a public key (.pub file).  Two keys with one kid are refused (ATTACHE_ERR_USAGE).
+ * Not at the same time as any other call on the same verifier. */
 attache_status attache_verifier_add_key(attache_verifier *v, const char *path, attache_error *err);
 
-/* Use a revocation list (docs/token.md).  ATTACHE_ERR_DATA if it is malformed. */
+/* Use a revocation list (docs/token.md).  ATTACHE_ERR_DATA if it is malformed.
+ * Not at the same time as any other call on the same verifier. */
 attache_status attache_verifier_add_revocations(attache_verifier *v, const char *path,
                                                 attache_error *err);
 
-/* Verify a QR text: a token "ATT1:..." or a URL that ends in one. */
+/* Verify a QR text: a token "ATT1:..." or a URL that ends in one.  May run
+ * in many threads at once on one verifier (nothing is added meanwhile). */
 attache_verdict attache_verify_text(const attache_verifier *v, const char *text,
                                     attache_verification *out);
 
@@ -289,7 +341,8 @@ attache_status attache_verify_image(const attache_verifier *v, const char *path,
 /*
  * Add document `document_id` to the revocation list at `path` (created if
  * missing), revoked on `date` (YYYY-MM-DD) for `reason`; the file is
- * replaced atomically.  A document already on the list is refused.
+ * replaced atomically.  A document already on the list is refused.  Two
+ * calls on one list at the same time may lose one of the two additions.
  */
 attache_status attache_revoke(const char *path, const char *document_id, const char *reason,
                               const char *date, attache_error *err);
