@@ -172,3 +172,28 @@ def test_hostile_pictures(t):
                             f"outside {outside}")
     if failures:
         t.fail("\n".join(failures))
+
+
+def test_hostile_scans(t):
+    """The same pictures given to verify as scans: read (a scan cut short is
+    read as far as it goes; these hold no QR code, so the answer is exit 1),
+    or refused with the file named, in bounded memory."""
+    docs_util.keygen(t)
+    pics = pictures(t)
+    failures = []
+    refused = ("huge.png", "bomb.jpg", "truncated.png")
+    for name in refused + ("bomb-in-cap.jpg", "progressive.jpg", "rgba-16bit.png",
+                           "big-palette.png"):
+        with open(t.path(name), "wb") as f:
+            f.write(pics[name][0])
+        r = t.run(["-f", "%M", t.attache, "verify", "--pub", "k.pub", name],
+                  binary="/usr/bin/time")
+        lines = r.err.splitlines()
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else -1
+        if rss < 0 or rss > MAX_RSS_KB:
+            failures.append(f"{name}: peak RSS {rss} KB (limit {MAX_RSS_KB})")
+        named = any(l.startswith("attache: " + name + ": ") for l in lines)
+        if r.code != 1 or named != (name in refused):
+            failures.append(f"{name}: exit {r.code}: {r.err!r}")
+    if failures:
+        t.fail("\n".join(failures))
