@@ -911,7 +911,8 @@ attache_data *attache_data_load(const unsigned char *bytes, size_t size,
         err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         return NULL;
     }
-    memcpy(copy, bytes, size);
+    if (size)       /* an empty body may come as NULL */
+        memcpy(copy, bytes, size);
     return attache_data_adopt(copy, size, opts, err);
 }
 
