@@ -343,6 +343,42 @@ static void test_measure(struct font_set *fonts)
     free(r.v);
 }
 
+/*
+ * A paragraph of more runs than an unsigned short counts: each character
+ * still has its own run's style, and an error names its own run.
+ */
+static void test_measure_many_runs(struct font_set *fonts)
+{
+    enum { N = 70000 };
+    struct measuring m;
+    struct tstyle first = plain, rest = plain;
+    struct runs r = {0};
+    struct para p;
+    size_t i, wrong = 0;
+
+    first.family = rest.family = font_family_find(fonts, "serif");
+    first.bold = true;
+    measuring_init(&m, fonts);
+    add(&r, "a", &first, NULL, 1);
+    for (i = 1; i < N; i++)
+        add(&r, "a", &rest, NULL, 2);
+    CHECK(typeset_measure(&m.x, &r, &p));
+    CHECK_INT(p.n, N);
+    CHECK(p.g[0].st == &first);
+    for (i = 1; i < p.n; i++)
+        wrong += p.g[i].st != &rest;
+    CHECK_INT(wrong, 0);
+    CHECK(p.g[65536].st == &rest);
+
+    /* the last run cannot be drawn: the message names it, not run 70000 - 65536 */
+    r.v[N - 1] = (struct run){"\xee\x80\x80", &rest, "last", 9};
+    CHECK(!typeset_measure(&m.x, &r, &p));
+    CHECK_STR(m.err.message, "officer 'kh-01': {last} '\xee\x80\x80' has U+E000, which no font "
+                             "of the template can draw");
+    measuring_release(&m);
+    free(r.v);
+}
+
 int main(void)
 {
     attache_error err;
@@ -358,6 +394,7 @@ int main(void)
     if (fonts) {
         test_heights(fonts);
         test_measure(fonts);
+        test_measure_many_runs(fonts);
     }
     font_set_free(fonts);
     return check_done();
