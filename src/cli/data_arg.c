@@ -108,9 +108,11 @@ int cli_data_option(int c, const char *arg, struct data_args *a)
     }
 }
 
+/* "http:" or "https:", with any number of slashes: libcurl reads "http:/h/x"
+ * and "http:///h/x" as "http://h/x", so they are URLs, not file names. */
 bool cli_is_url(const char *arg)
 {
-    return !strncasecmp(arg, "http://", 7) || !strncasecmp(arg, "https://", 8);
+    return !strncasecmp(arg, "http:", 5) || !strncasecmp(arg, "https:", 6);
 }
 
 /* "scheme://..." with a scheme other than http(s): not a file name we accept. */

@@ -25,12 +25,13 @@ def test_loopback_is_not_proxied(t):
     t.ok(srv.saw_authorization(), "the server got the token")
 
 
-def test_user_name_after_three_slashes(t):
-    url = "http:///user:s3cret-pw@example.invalid/batch.xml"
-    for extra in ([], ["--allow-http"]):
+def test_user_name_after_one_or_three_slashes(t):
+    for url, extra in (("http:///user:s3cret-pw@example.invalid/batch.xml", []),
+                       ("http:///user:s3cret-pw@example.invalid/batch.xml", ["--allow-http"]),
+                       ("http:/user:s3cret-pw@example.invalid/batch.xml", ["--allow-http"])):
         r = t.run(["fetch", url, "-o", t.path("got.xml"), "--no-cache", "--retries", "0"] + extra,
                   env=t.env(XDG_CACHE_HOME=t.path("xdg")))
-        t.status(r, 69, f"fetch {extra}")
+        t.status(r, 69, f"fetch {url} {extra}")
         t.ok("s3cret-pw" not in r.err and "user" not in r.err, f"the password is shown: {r.err!r}")
         if extra:
             t.match(r"credentials are never sent over plain http", r.err)
