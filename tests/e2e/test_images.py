@@ -55,6 +55,12 @@ def convert(t, src, out, *args):
     return open(out, "rb").read()
 
 
+def many_scans(jpeg, copies=300):
+    last = jpeg.rindex(b"\xff\xda")
+    end = jpeg.rindex(b"\xff\xd9")
+    return jpeg[:end] + jpeg[last:end] * copies + jpeg[end:]
+
+
 def pictures(t):
     """name -> (bytes, 'drawn' or a regular expression for the refusal)."""
     w, h = 64, 32
@@ -103,6 +109,10 @@ def pictures(t):
         # 6000 x 6000 is within the cap, but the data ends at once
         "bomb-in-cap.jpg": (base[:sof + 5] + struct.pack(">HH", 6000, 6000) + base[sof + 9:],
                             r"bomb-in-cap\.jpg.* truncated or damaged"),
+        # a progressive JPEG's last scan repeated: each scan is a pass over
+        # the whole picture, so their number is bounded
+        "many-scans.jpg": (many_scans(convert(t, src, t.path("p2.jpg"), "-interlace", "JPEG")),
+                           r"many-scans\.jpg.*\(more than 256 progressive scans\)"),
         "truncated.png": (open(src, "rb").read()[:90], r"truncated\.png"),
         "truncated.jpg": (busy_jpg[:len(busy_jpg) * 2 // 3], r"truncated\.jpg.* truncated or damaged"),
         "truncated-header.jpg": (base[:sof + 20], r"truncated-header\.jpg"),
