@@ -207,6 +207,12 @@ def image_seeds(tmp):
         out = os.path.join(tmp, name)
         subprocess.run(["convert", src] + args + [out], check=True)
         put("image", name, open(out, "rb").read())
+    prog = open(os.path.join(tmp, "progressive.jpg"), "rb").read()
+    last, end = prog.rindex(b"\xff\xda"), prog.rindex(b"\xff\xd9")
+    put("image", "many-scans.jpg", prog[:end] + prog[last:end] * 300 + prog[end:])
+    put("image", "indexed-predicted.png",
+        png(512, 64, 8, 3, [bytes(x // 2 for x in range(512))] * 64,
+            png_chunk(b"PLTE", bytes(range(256)) * 3)))
     jpg = open(os.path.join(tmp, "baseline.jpg"), "rb").read()
     put("image", "truncated.jpg", jpg[: len(jpg) // 2])
     # the same JPEG claiming 20000 x 20000 pixels (SOF0 height and width)
