@@ -18,6 +18,18 @@ const WORDS = {
                   'issuer.'],
 };
 
+// What an INVALID verdict's reason (token.js, worded as attache verify
+// words it) means for the person holding the document.
+function plainReason(reason) {
+  if (reason === 'bad signature')
+    return 'The signature does not match: the code was changed, or not made by the issuer.';
+  if (reason.startsWith('the token\'s issuer'))
+    return 'The code is signed with a key of another issuer.';
+  if (reason.startsWith('issued outside'))
+    return 'The code is dated outside the period its key was valid for.';
+  return 'The code is damaged, incomplete, or not a document code.';
+}
+
 const KINDS = { certificate: 'Certificate', letter: 'Attachment letter',
                 induction: 'Induction pack' };
 
@@ -75,13 +87,18 @@ function showList(trust) {
 
 // The page's end state: `state` is 'done', 'idle' (nothing to check) or
 // 'error' (the check could not run); `verdict` is set only for 'done'.
-function finish(state, word, summary, detail) {
+function finish(state, word, summary, detail, technical) {
   const body = document.body;
   setText('word', word);
   setText('summary', summary);
   document.title = `${word} – Document check`;
   if (detail) {
     setText('detail', detail);
+    if (technical) {
+      const small = document.createElement('small');
+      small.textContent = technical;
+      $('detail').append(small);
+    }
     $('detail').hidden = false;
   }
   body.dataset.state = state;
@@ -128,14 +145,16 @@ async function run() {
     return;
   }
   const [word, summary] = WORDS[result.verdict];
-  let detail = null;
+  let detail = null, technical = null;
   if (result.claims)
     showFields(result.claims);
   if (result.verdict === 'REVOKED')
     detail = `Revoked on ${longDate(result.revocation.date)}: ${result.revocation.reason}`;
-  else if (result.verdict === 'INVALID')
-    detail = `Why: ${result.reason}.`;
-  finish('done', word, summary, detail);
+  else if (result.verdict === 'INVALID') {
+    detail = plainReason(result.reason);
+    technical = `(${result.reason})`;
+  }
+  finish('done', word, summary, detail, technical);
   if (result.claims)
     document.body.dataset.document = result.claims.documentId;
   document.body.dataset.verdict = result.verdict;
