@@ -319,3 +319,156 @@ def test_page_at_phone_width(t):
             t.ok(widths[0] <= widths[1], f"scrolls sideways at 360 px: {widths}")
             t.ok(widths[3] >= 40, f"the verdict is at least 40 px high: {widths}")
             t.eq(widths[4], "en", "lang")
+
+
+# ---- the decoder against attache verify, on crafted tokens --------------------------
+
+
+def cbor_head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    if n < 0x100:
+        return bytes([major << 5 | 24, n])
+    if n < 0x10000:
+        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
+    return bytes([major << 5 | 26]) + n.to_bytes(4, "big")
+
+
+def cint(v):
+    return cbor_head(0, v) if v >= 0 else cbor_head(1, -1 - v)
+
+
+def cbytes(b):
+    return cbor_head(2, len(b)) + b
+
+
+def ctext(s):
+    b = s.encode() if isinstance(s, str) else s
+    return cbor_head(3, len(b)) + b
+
+
+def cmap(pairs, indefinite=False):
+    body = b"".join(k + v for k, v in pairs)
+    return (b"\xbf" + body + b"\xff") if indefinite else cbor_head(5, len(pairs)) + body
+
+
+def crafted_tokens(seed, kid, doc_hash):
+    """Tokens signed with the key (seed) whose CBOR is unusual in each way
+    the decoders could disagree on: (name, text)."""
+    import base64
+    from nacl.signing import SigningKey
+
+    sk = SigningKey(seed)
+    claims = [(cint(1), ctext("asec")), (cint(6), cint(1454630400)), (cint(-1), cbytes(doc_hash)),
+              (cint(-2), cint(1)), (cint(-3), ctext("kh-2015-01")), (cint(-4), ctext("Chhy Ratha")),
+              (cint(-5), ctext("aec-ascc-2")), (cint(-6), ctext("aec-ascc"))]
+
+    def with_claim(key, value):
+        return [(k, value if k == cint(key) else v) for k, v in claims]
+
+    prot = cmap([(cint(1), cint(-8)), (cint(4), cbytes(kid))])
+
+    def token(payload, protected=prot, unprot=b"\xa0", tag=b"\xd2", array=None, sig=None):
+        tbs = b"\x84" + ctext("Signature1") + cbytes(protected) + b"\x40" + cbytes(payload)
+        s = sig if sig is not None else sk.sign(tbs).signature
+        items = cbytes(protected) + unprot + cbytes(payload) + cbytes(s)
+        msg = tag + (array or (lambda x: b"\x84" + x))(items)
+        return "ATT1:" + base64.b32encode(msg).decode().rstrip("=")
+
+    good = cmap(claims)
+    out = [("plain", token(good)),
+           ("tag as D8 12", token(good, tag=b"\xd8\x12")),
+           ("no tag", token(good, tag=b"")),
+           ("indefinite array", token(good, array=lambda x: b"\x9f" + x + b"\xff")),
+           ("five items", token(good, array=lambda x: b"\x85" + x + b"\xa0")),
+           ("short signature", token(good, sig=b"\0" * 63)),
+           ("unprotected indefinite", token(good, unprot=b"\xbf\xff")),
+           ("unprotected not a map", token(good, unprot=b"\x80")),
+           ("unprotected with tag 18", token(good, unprot=b"\xa1\x05\xd2\x00")),
+           ("unprotected with tag 21", token(good, unprot=b"\xa1\x05\xd5\x00")),
+           ("unprotected with simple 32", token(good, unprot=b"\xa1\x05\xf8\x20")),
+           ("unprotected with a float", token(good, unprot=b"\xa1\x05\xf9\x3c\x00")),
+           ("unprotected with bad UTF-8", token(good, unprot=b"\xa1\x05\x62\xc3\x28")),
+           ("unprotected with an odd map", token(good, unprot=b"\xbf\x05\xff")),
+           ("alg -7", token(good, protected=cmap([(cint(1), cint(-7)), (cint(4), cbytes(kid))]))),
+           ("no alg", token(good, protected=cmap([(cint(4), cbytes(kid))]))),
+           ("kid of 7 bytes", token(good, protected=cmap([(cint(1), cint(-8)),
+                                                          (cint(4), cbytes(kid[:7]))]))),
+           ("a bad kid then the kid", token(good, protected=cmap(
+               [(cint(1), cint(-8)), (cint(4), ctext("x")), (cint(4), cbytes(kid))]))),
+           ("protected indefinite", token(good, protected=cmap(
+               [(cint(1), cint(-8)), (cint(4), cbytes(kid))], indefinite=True))),
+           ("protected with text keys", token(good, protected=cmap(
+               [(ctext("x"), cint(1)), (cint(1), cint(-8)), (cint(4), cbytes(kid))]))),
+           ("claims indefinite", token(cmap(claims, indefinite=True))),
+           ("claims with trailing byte", token(good + b"\x00")),
+           ("claims with text keys", token(cmap(claims + [(ctext("x"), ctext("y"))]))),
+           ("claims with claim 7", token(cmap(claims + [(cint(7), b"\xd5\x00")]))),
+           ("claims with claim 7 tag 18", token(cmap(claims + [(cint(7), b"\xd2\x00")]))),
+           ("claims with a duplicate name", token(cmap(claims + [(cint(-4), ctext("Other"))]))),
+           ("claim missing", token(cmap(claims[:-1]))),
+           ("kind text", token(cmap(with_claim(-2, ctext("diploma"))))),
+           ("kind empty text", token(cmap(with_claim(-2, ctext(""))))),
+           ("kind 0", token(cmap(with_claim(-2, cint(0))))),
+           ("kind 4", token(cmap(with_claim(-2, cint(4))))),
+           ("kind 33 bytes", token(cmap(with_claim(-2, ctext("k" * 33))))),
+           ("kind 32 bytes", token(cmap(with_claim(-2, ctext("k" * 32))))),
+           ("iat negative", token(cmap(with_claim(6, cint(-1))))),
+           ("iat 2^63", token(cmap(with_claim(6, b"\x1b\x80" + b"\0" * 7)))),
+           ("iat 2^63-1", token(cmap(with_claim(6, b"\x1b\x7f" + b"\xff" * 7)))),
+           ("iat text", token(cmap(with_claim(6, ctext("2016"))))),
+           ("issuer other", token(cmap(with_claim(1, ctext("other"))))),
+           ("issuer 65 bytes", token(cmap(with_claim(1, ctext("a" * 65))))),
+           ("issuer bytes", token(cmap(with_claim(1, cbytes(b"asec"))))),
+           ("document of 7 bytes", token(cmap(with_claim(-1, cbytes(doc_hash[:7]))))),
+           ("name of 800 bytes", token(cmap(with_claim(-4, ctext("n" * 800))))),
+           ("name of 801 bytes", token(cmap(with_claim(-4, ctext("n" * 801))))),
+           ("name indefinite", token(cmap(with_claim(-4, b"\x7f\x61a\x61b\xff")))),
+           ("name with NUL", token(cmap(with_claim(-4, ctext("a\0b"))))),
+           ("name bad UTF-8", token(cmap(with_claim(-4, ctext(b"\xed\xa0\x80"))))),
+           ("name with BOM", token(cmap(with_claim(-4, ctext("\ufeffChhy"))))),
+           ("batch 65 bytes", token(cmap(with_claim(-5, ctext("b" * 65))))),
+           ("programme 64 bytes", token(cmap(with_claim(-6, ctext("p" * 64))))),
+           ("claims an array", token(b"\x80"))]
+    return out
+
+
+def test_decoder_agrees_with_verify(t):
+    """Crafted tokens, validly signed, and random changes of real ones: the
+    page's decoder (in node) gives the verdict attache verify gives, for each."""
+    import base64
+    import random
+
+    key, pub = keygen(t, "k")
+    seed = base64.b64decode(re.search(r"(?m)^secret: (\S+)", open(key).read()).group(1))
+    kid = bytes.fromhex(re.search(r"(?m)^kid: (\S+)", open(pub).read()).group(1))
+    rows = generate(t, "certificates", SAMPLE, key, "docs", ["--officer", "kh-2015-01"])
+    real = token_of(rows[0]["qr"])
+    raw = base64.b32decode(real[5:] + "=" * (-len(real[5:]) % 8))
+    doc_hash = bytes.fromhex("00112233445566ff")
+    texts = crafted_tokens(seed, kid, doc_hash)
+    rng = random.Random(16)
+    for i in range(300):
+        b = bytearray(raw)
+        for _ in range(rng.randint(1, 3)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        texts.append((f"random change {i}",
+                      "ATT1:" + base64.b32encode(bytes(b)).decode().rstrip("=")))
+    lst = t.path("r.xml")
+    t.status(t.run(["revoke", rows[0]["document_id"], "--reason", "x", "--list", lst]), 0)
+    t.status(t.run(["site", "-o", t.path("s"), "--pub", pub, "--revoked", lst]), 0)
+    lines = "".join(text + "\n" for _, text in texts)
+    r = t.run(["verify", "--pub", pub, "--revoked", lst, "-"], stdin=lines)
+    want = [line.split("\t", 1)[0] for line in r.out.splitlines()]
+    node = shutil.which("node") or "/usr/bin/node"
+    p = subprocess.run([node, os.path.join(ROOT, "tests", "web", "verdicts.mjs"),
+                        t.path("s", "trust.json")], input=lines, capture_output=True, text=True,
+                       timeout=300)
+    t.eq(p.returncode, 0, f"verdicts.mjs: {p.stderr[-2000:]}")
+    got = p.stdout.splitlines()
+    t.eq(len(want), len(texts), "verify's lines")
+    t.eq(len(got), len(texts), "node's lines")
+    differ = [f"{name}: verify {w}, page {g}" for (name, _), w, g in zip(texts, want, got) if w != g]
+    t.ok(not differ, "the page and verify disagree:\n  " + "\n  ".join(differ))
+    # the crafted table reaches both kinds of verdict
+    t.ok({"VALID", "INVALID"} <= set(want[:len(texts) - 300]), f"{want[:60]}")
