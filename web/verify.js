@@ -121,7 +121,12 @@ async function loadTrust() {
   return readTrust(await response.json());
 }
 
+// Each check has a number: a check overtaken by a newer one (the fragment
+// changed meanwhile) shows nothing.
+let checks = 0;
+
 async function run() {
+  const mine = ++checks;
   reset();
   const text = tokenFromLocation();
   if (text === null) {
@@ -135,6 +140,8 @@ async function run() {
     showList(trust);
     result = await checkToken(text, trust);
   } catch (e) {
+    if (mine !== checks)
+      return;
     const cause = globalThis.isSecureContext === false
       ? 'this page must be opened over https'
       : e && e.name === 'NotSupportedError'
@@ -144,6 +151,8 @@ async function run() {
            `Why: ${cause}.`);
     return;
   }
+  if (mine !== checks)
+    return;
   const [word, summary] = WORDS[result.verdict];
   let detail = null, technical = null;
   if (result.claims)
