@@ -122,9 +122,14 @@ class Browser:
         self.driver.set_page_load_timeout(60)
 
     def open(self, url, timeout=30):
-        """Load `url` (from a blank page, so that a change of fragment alone is a
-        new load too) and wait for the page to finish its check."""
-        self.driver.get("about:blank")
+        """Load `url` and wait for the page to finish its check.  A URL that
+        differs from the page's only in its fragment is loaded from a blank
+        page, so that every check is a fresh load; a page left behind is
+        marked stale, so that its state is never taken for the new one's."""
+        if self.driver.current_url.split("#")[0] == url.split("#")[0]:
+            self.driver.get("about:blank")
+        else:
+            self.driver.execute_script("if (document.body) document.body.dataset.state = 'stale'")
         self.driver.get(url)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
