@@ -70,12 +70,11 @@ def build(t):
     key, pub = keygen(t, "k")
     other_key, _ = keygen(t, "unpublished")
     shifted_key, shifted_pub = keygen(t, "shifted")
-    cases = []
+    rows = []
     for what in ("certificates", "letters", "induction"):
-        for row in generate(t, what, SAMPLE, key, "docs"):
-            if row["kind"] == what.rstrip("s") or what == "induction":
-                cases.append((f"{row['kind']} {row['officer_id']}", row["qr"]))
-    rows = manifest(t.path("docs"))
+        rows += generate(t, what, SAMPLE, key, what)
+    t.eq(sorted({row["kind"] for row in rows}), ["certificate", "induction", "letter"])
+    cases = [(f"{row['kind']} {row['officer_id']}", row["qr"]) for row in rows]
     revoked = t.path("revoked.xml")
     t.status(t.run(["revoke", rows[0]["document_id"], "--reason", "Issued in error <b>x</b>",
                     "--list", revoked, "--date", "2016-03-01"]), 0, "revoke")

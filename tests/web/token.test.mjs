@@ -14,7 +14,14 @@ const doc = readFileSync(new URL('../../docs/token.md', import.meta.url), 'utf8'
 function vector(n) {
   const part = doc.split(`**Vector ${n}**`)[1].split('**Vector')[0].split('## ')[0];
   const field = (name) => part.match(new RegExp(`^\\s+${name}\\s+(\\S+)`, 'm'))[1];
-  return { public: field('public'), kid: field('kid'), id: field('id'), text: field('text') };
+  const claims = part.split(/^\s+claims\s+/m)[1].split(/^\s+id\s/m)[0].replace(/\s+/g, ' ');
+  const quoted = (name) => claims.match(new RegExp(`${name} "([^"]+)"`))[1];
+  const [, iat, day] = claims.match(/iat (\d+) \((\d{4}-\d\d-\d\d)\)/);
+  return { public: field('public'), kid: field('kid'), id: field('id'), text: field('text'),
+           claims: { issuer: quoted('iss'), iat, kind: claims.match(/kind (\w+)/)[1],
+                     officerId: quoted('officer'), officerName: quoted('name'),
+                     batch: quoted('batch'), programme: quoted('programme'),
+                     documentId: field('id'), issueDate: day } };
 }
 const V1 = vector(1), V2 = vector(2);
 
@@ -31,20 +38,18 @@ const both = trust([key1, key2]);
 test('vector 1: a certificate is VALID with its signed fields', async () => {
   const r = await checkToken(V1.text, both);
   assert.equal(r.verdict, 'VALID');
-  assert.deepEqual({ ...r.claims, iat: String(r.claims.iat) }, {
-    issuer: 'asec', iat: '1454630400', kind: 'certificate', officerId: 'kh-2015-01',
-    officerName: 'Chhy Ratha', batch: 'aec-ascc-2', programme: 'aec-ascc',
-    documentId: V1.id, issueDate: '2016-02-05' });
+  assert.deepEqual({ ...r.claims, iat: String(r.claims.iat) }, V1.claims);
+  assert.equal(V1.claims.officerName, 'Chhy Ratha');
+  assert.equal(V1.claims.kind, 'certificate');
 });
 
 test('vector 2: a letter behind a verify-url, name in Vietnamese', async () => {
   assert.match(V2.text, /^HTTPS:\/\/VERIFY\.EXAMPLE\.ORG\/v\/ATT1:/);
   const r = await checkToken(V2.text, both);
   assert.equal(r.verdict, 'VALID');
+  assert.deepEqual({ ...r.claims, iat: String(r.claims.iat) }, V2.claims);
   assert.equal(r.claims.officerName, 'Nguyễn Thị Thu Hà');
   assert.equal(r.claims.kind, 'letter');
-  assert.equal(r.claims.documentId, V2.id);
-  assert.equal(r.claims.issueDate, '2015-02-09');
 });
 
 test('the kid in the header is the one docs/token.md gives', () => {
