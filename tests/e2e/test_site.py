@@ -302,7 +302,8 @@ def test_page_elsewhere_on_the_host(t):
 
 
 def test_page_at_phone_width(t):
-    """360 px wide: the verdict and the fields fit, nothing scrolls sideways."""
+    """360 px wide: the verdict and the fields fit, nothing scrolls sideways,
+    the verdict is large, and text contrasts with its background (WCAG AA)."""
     if skip_without_browser():
         return
     key, pub = keygen(t, "k")
@@ -322,6 +323,26 @@ def test_page_at_phone_width(t):
             t.ok(widths[0] <= widths[1], f"scrolls sideways at 360 px: {widths}")
             t.ok(widths[3] >= 40, f"the verdict is at least 40 px high: {widths}")
             t.eq(widths[4], "en", "lang")
+            for fg, bg in (("#word", ".verdict"), ("#summary", ".verdict"), ("dt", "main"),
+                           ("footer p", "main"), (".detail", ".detail")):
+                colours = b.driver.execute_script(
+                    "const f = document.querySelector(arguments[0]),"
+                    " g = document.querySelector(arguments[1]);"
+                    "return f && !f.closest('[hidden]') ? [getComputedStyle(f).color,"
+                    " getComputedStyle(g).backgroundColor] : null", fg, bg)
+                if colours:
+                    ratio = contrast(*colours)
+                    t.ok(ratio >= 4.5, f"{verdict}: {fg} on {bg}: contrast {ratio:.1f}, want 4.5")
+
+
+def contrast(fg, bg):
+    """WCAG 2 contrast ratio of two CSS rgb() colours."""
+    def luminance(css):
+        rgb = [int(x) / 255 for x in re.findall(r"[\d.]+", css)[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 # ---- the decoder against attache verify, on crafted tokens --------------------------
