@@ -40,9 +40,10 @@ TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 REPLAYS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 
-# Files compiled into the library: schemas, built-in templates, fonts.
+# Files compiled into the library: schemas, built-in templates, fonts, and
+# the verification page that 'attache site' writes.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
-             $(sort $(wildcard fonts/*.ttf))
+             $(sort $(wildcard fonts/*.ttf)) $(sort $(wildcard web/*))
 
 .PHONY: all deps demo test check unit e2e test-asan test-tsan test-valgrind bench install \
         uninstall clean fuzz fuzzers
