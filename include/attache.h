@@ -26,8 +26,9 @@
  *      threads may read it (attache_data_batch*, attache_generate) at once;
  *      attache_data_free() only when they are done.
  *    - attache_verifier: add keys and revocation lists from one thread;
- *      after that, attache_verify_text() and attache_verify_image() may be
- *      called from any number of threads at once on the same verifier.
+ *      after that, attache_verify_text(), attache_verify_image() and
+ *      attache_site_write() (different folders) may be called from any
+ *      number of threads at once on the same verifier.
  *    - attache_generate: at once for different output folders (a folder is
  *      locked while a run writes to it: a second run on it fails).  Its
  *      callbacks are called from its worker threads, one at a time.
