@@ -285,8 +285,8 @@ char *token_qr_payload(const char *token_text, const char *verify_url)
 
 /* ---- reading ------------------------------------------------------------- */
 
-#define CBOR_MAX_DEPTH 8
-#define MAX_IAT 253402300799LL    /* 9999-12-31 23:59:59 UTC: a date can be printed */
+#define CBOR_MAX_DEPTH 16
+#define UNTIL_BREAK UINT64_MAX      /* an indefinite length: items until 0xFF */
 
 /*
  * Whether `p` holds exactly one CBOR item whose every declared size fits in
@@ -295,9 +295,9 @@ char *token_qr_payload(const char *token_text, const char *verify_url)
  * reads one element, so a 6-byte token declaring 2^32 entries would cost
  * tens of gigabytes.  An array of n items needs at least n bytes and a map
  * of n pairs 2n, so with this check libcbor never allocates more than a
- * small multiple of the token's length.  Indefinite lengths, reserved
- * encodings and nesting deeper than CBOR_MAX_DEPTH are refused: tokens have
- * none of them.
+ * small multiple of the token's length.  Indefinite lengths are fine (libcbor
+ * grows those as items arrive); reserved encodings, a break outside an
+ * indefinite item and nesting deeper than CBOR_MAX_DEPTH are not.
  */
 static bool cbor_bounded(const unsigned char *p, size_t len)
 {
@@ -314,12 +314,26 @@ static bool cbor_bounded(const unsigned char *p, size_t len)
             depth--;
             continue;
         }
-        pending[depth]--;
         if (at >= len)
             return false;
+        if (p[at] == 0xFF) {                /* a break ends an indefinite item */
+            if (pending[depth] != UNTIL_BREAK)
+                return false;
+            at++;
+            depth--;
+            continue;
+        }
+        if (pending[depth] != UNTIL_BREAK)
+            pending[depth]--;
         major = p[at] >> 5;
         info = p[at] & 31;
         at++;
+        if (info == 31) {                   /* an indefinite string, array or map */
+            if (major < 2 || major > 5 || depth == CBOR_MAX_DEPTH)
+                return false;
+            pending[++depth] = UNTIL_BREAK;
+            continue;
+        }
         if (info < 24)
             v = info;
         else if (info <= 27) {
@@ -329,7 +343,7 @@ static bool cbor_bounded(const unsigned char *p, size_t len)
             while (extra--)
                 v = v << 8 | p[at++];
         } else
-            return false;           /* reserved, or an indefinite length */
+            return false;                   /* reserved */
         left = len - at;
         switch (major) {
         case 2:
@@ -420,7 +434,7 @@ static bool read_claims(const unsigned char *payload, size_t len, struct token_i
         switch (key) {
         case CLAIM_ISS: good = copy_text(pairs[i].value, info->issuer, sizeof info->issuer); break;
         case CLAIM_IAT:
-            good = get_int(pairs[i].value, &v) && v >= 0 && v <= MAX_IAT;
+            good = get_int(pairs[i].value, &v) && v >= 0;
             info->iat = v;
             break;
         case CLAIM_DOCUMENT:
