@@ -3,6 +3,7 @@
  * attache says its own (see xml.h).
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -15,13 +16,25 @@
 #include "text.h"
 #include "xml.h"
 
+/*
+ * libxml2 2.9 must be initialised once before threads use it, and its
+ * initialisation is not safe to run twice at the same time: every module
+ * gets there through here.
+ */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_libxml2(void)
+{
+    xmlInitParser();
+}
+
 xmlSchemaPtr xml_schema_compile(const char *resource)
 {
     const struct resource *r = resource_find(resource);
     xmlSchemaParserCtxtPtr pc;
     xmlSchemaPtr schema;
 
-    xmlInitParser();
+    pthread_once(&init_once, init_libxml2);
     if (!r || !(pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size)))
         return NULL;
     /* messages about a built-in schema: the library prints nothing */
@@ -94,6 +107,7 @@ xmlDocPtr xml_read(const unsigned char *bytes, size_t size, const char *file, in
     xmlParserCtxtPtr pc;
     xmlDocPtr doc;
 
+    pthread_once(&init_once, init_libxml2);
     if (size > INT_MAX || !(pc = xmlNewParserCtxt()))
         return NULL;
     pc->_private = &r;
