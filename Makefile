@@ -128,7 +128,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/attache/templates \
 	    $(DESTDIR)$(PREFIX)/share/attache/fonts \
-	    $(DESTDIR)$(PREFIX)/share/attache/schema
+	    $(DESTDIR)$(PREFIX)/share/attache/schema \
+	    $(DESTDIR)$(PREFIX)/share/doc/attache
 	install -m 755 $(BUILD)/attache $(DESTDIR)$(PREFIX)/bin/attache
 	install -m 644 include/attache.h $(DESTDIR)$(PREFIX)/include/attache.h
 	install -m 644 $(BUILD)/libattache.a $(DESTDIR)$(PREFIX)/lib/libattache.a
@@ -138,11 +139,12 @@ install: all
 	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/templates/; done
 	for f in fonts/*; do [ -f "$$f" ] || continue; \
 	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/fonts/; done
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/attache/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/attache $(DESTDIR)$(PREFIX)/include/attache.h \
 	    $(DESTDIR)$(PREFIX)/lib/libattache.a $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/attache
+	rm -rf $(DESTDIR)$(PREFIX)/share/attache $(DESTDIR)$(PREFIX)/share/doc/attache
 
 clean:
 	rm -rf build build-asan demo-out

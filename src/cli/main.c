@@ -33,7 +33,8 @@ const struct command commands[] = {
      "Check DATA (a file, an http(s) URL, or - for standard input) against the attache\n"
      "data format, version 1.  Valid data gives one summary line per batch on stdout;\n"
      "invalid data gives every error found (up to --max-errors) on stderr and exit\n"
-     "status 65; data that cannot be fetched gives exit status 69.\n"
+     "status 65; data that cannot be fetched gives exit status 69.  data-format.md\n"
+     "(docs/ of the sources, share/doc/attache/ when installed) describes the format.\n"
      "\n"
      "  --max-size SIZE     refuse input larger than SIZE bytes (K, M, G suffixes;\n"
      "                      default 64M)\n"
@@ -232,7 +233,9 @@ static void main_usage(FILE *out)
                  "with signed QR codes.\n\ncommands:\n");
     for (c = commands; c->name; c++)
         fprintf(out, "  %-13s %s\n", c->name, c->summary);
-    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n");
+    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n"
+                 "How to write the data file: data-format.md, in docs/ of the sources and in\n"
+                 "share/doc/attache/ where attache is installed; 'man attache' for the rest.\n");
 }
 
 void cli_error(const char *fmt, ...)
