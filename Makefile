@@ -24,7 +24,7 @@ WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen \
              -DATTACHE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(CFLAGS)
-ALL_LIBS   = $(PKG_LIBS) -lhpdf -lunistring -ljpeg -lpthread -lm $(LIBS)
+ALL_LIBS   = $(PKG_LIBS) -lhpdf -lcsv -lunistring -ljpeg -lpthread -lm $(LIBS)
 
 LIB_SRC   := $(sort $(wildcard src/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))

@@ -232,6 +232,40 @@ size_t attache_data_batch_count(const attache_data *data);
 const attache_batch_info *attache_data_batch(const attache_data *data, size_t i);
 const char *attache_data_name(const attache_data *data);
 
+/* ---- officers from a spreadsheet ---------------------------------------- */
+
+typedef struct attache_import_options {
+    const char *batch_id;         /* the batch whose officers the rows become */
+    const char *csv_name;         /* how messages name the spreadsheet */
+    const char *data_name;        /* ... the data the officers go into */
+    const char *output_name;      /* ... the result */
+    const char *base_dir;         /* where src= paths resolve when checking; NULL: none */
+    unsigned max_errors;          /* stop after this many errors; 0: 50 */
+    attache_error_fn *on_error;   /* called for every error found; may be NULL */
+    void *on_error_ctx;
+} attache_import_options;
+
+/*
+ * Make batch o->batch_id's officers the rows of a spreadsheet saved as CSV
+ * (`csv`, UTF-8 with or without a byte-order mark, comma or semicolon
+ * separated, CRLF or LF, RFC 4180 quoting; a header row names the columns:
+ * id, status, honorific, name, name:LANG, country, ministry, position,
+ * department, division, supervisor, email, photo, in any order).  The data
+ * (`data`, attache data) is copied with that batch's officers replaced and
+ * the copy is validated as a whole.  On success *out (free()) holds the new
+ * data file and *out_size its length.
+ *
+ * Every error found goes to o->on_error, `err` receives the first; an error
+ * in a row names the spreadsheet, its line (the header is line 1) and the
+ * column: "column 'country': 'Cambodia' is not a two-letter country code".
+ * Errors: ATTACHE_ERR_DATA for a bad spreadsheet or data, ATTACHE_ERR_USAGE
+ * when the data has no such batch.  Nothing is returned unless all is right.
+ */
+attache_status attache_import(const unsigned char *csv, size_t csv_size,
+                              const unsigned char *data, size_t data_size,
+                              const attache_import_options *o, char **out, size_t *out_size,
+                              attache_error *err);
+
 /* ---- keys and verification ------------------------------------------------ */
 
 /*
