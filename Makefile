@@ -33,9 +33,10 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/resources.o
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# Files compiled into the library: schemas, built-in templates, fonts.
+# Files compiled into the library: schemas, built-in templates (documents, and
+# the bodies of the messages attache mail sends), fonts.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
-             $(sort $(wildcard fonts/*.ttf))
+             $(sort $(wildcard templates/*.txt)) $(sort $(wildcard fonts/*.ttf))
 
 .PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
 all: $(BUILD)/attache $(BUILD)/libattache.a
@@ -135,7 +136,7 @@ install: all
 	install -m 644 $(BUILD)/libattache.a $(DESTDIR)$(PREFIX)/lib/libattache.a
 	install -m 644 man/attache.1 $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
 	install -m 644 schema/*.xsd $(DESTDIR)$(PREFIX)/share/attache/schema/
-	for f in templates/*.xml; do [ -e "$$f" ] || continue; \
+	for f in templates/*.xml templates/*.txt; do [ -e "$$f" ] || continue; \
 	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/templates/; done
 	for f in fonts/*; do [ -f "$$f" ] || continue; \
 	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/fonts/; done

@@ -413,6 +413,78 @@ attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
                                       const attache_data *data, char **out, size_t *outlen,
                                       attache_error *err);
 
+/* ---- mailing documents ---------------------------------------------------- */
+
+/* What happens to one document of a mailing, through attache_mail_options.on_event. */
+typedef enum attache_mail_event_kind {
+    ATTACHE_MAIL_SENT,          /* the server accepted the message */
+    ATTACHE_MAIL_PLANNED,       /* dry run: the message would be sent */
+    ATTACHE_MAIL_ALREADY_SENT,  /* an earlier run's message was accepted: skipped */
+    ATTACHE_MAIL_NO_ADDRESS,    /* the officer has no usable <email>: not sent */
+    ATTACHE_MAIL_NOT_SENT,      /* the document cannot be sent (not in the data, file
+                                   missing or changed since the manifest): `message` */
+    ATTACHE_MAIL_REFUSED,       /* the server refused it for good (5xx): `message` */
+    ATTACHE_MAIL_FAILED         /* it did not get through this time (4xx, the
+                                   connection dropped): `message`; a re-run retries */
+} attache_mail_event_kind;
+
+typedef struct attache_mail_event {
+    attache_mail_event_kind kind;
+    const char *document_id;
+    const char *file;           /* as the manifest names it, relative to the folder */
+    const char *officer_id;
+    const char *name;           /* the officer's name */
+    const char *address;        /* the officer's address; "" when none */
+    const char *subject;        /* SENT, PLANNED: the message's subject */
+    const char *message;        /* NOT_SENT, REFUSED, FAILED: why, e.g. the server's
+                                   reply "550 5.1.1 mailbox unavailable" */
+    size_t bytes;               /* SENT, PLANNED: the message's size */
+} attache_mail_event;
+
+/* How to mail.  Zero it, then set what you need; strings are borrowed. */
+typedef struct attache_mail_options {
+    const char *url;            /* smtps://host[:port], or smtp://host[:port] with
+                                   STARTTLS required (plain only to loopback) */
+    const char *from;           /* "addr@example.org" or "Name <addr@example.org>" */
+    const char *user;           /* login, or NULL for none; never in a message */
+    const char *password;
+    const char *cacert;         /* CA certificates (PEM) for a private CA; NULL: the
+                                   system's.  TLS is always verified. */
+    const char *body_file;      /* the body template, instead of the built-in one for
+                                   the document's kind (templates/mail-KIND.txt) */
+    bool dry_run;               /* say what would be sent; connect to nothing */
+    double per_minute;          /* at most this many messages a minute; 0: no limit */
+    unsigned timeout;           /* seconds for one message (0: 120) */
+    void (*on_event)(void *ctx, const attache_mail_event *ev);   /* may be NULL */
+    void *ctx;
+} attache_mail_options;
+
+/* Counts of a mailing, by event kind. */
+typedef struct attache_mail_result {
+    size_t sent, planned, already_sent, no_address, not_sent, refused, failed;
+} attache_mail_result;
+
+/*
+ * E-mail each document listed in `dir`'s manifest.csv to its officer's
+ * <email> in `data`: one MIME message per document, a plain-text body made
+ * from the body template (its first line "Subject: ..."; {name},
+ * {honorific}, {programme}, {batch}, {batch-id}, {issuer}, {signatory},
+ * {signatory-title}, {file} are filled in) and the PDF attached.  What the
+ * server accepts is appended to dir/mail-log.csv as it happens, so a second
+ * run sends only what was not accepted yet.  Every document's fate goes to
+ * o->on_event; `result` (may be NULL) counts them.
+ *
+ * Returns ATTACHE_OK when the mailing ran, even if some documents could not
+ * be sent (see `result`).  Errors that stop it: ATTACHE_ERR_USAGE (a bad
+ * URL, address or option; plain smtp to a host that is not loopback),
+ * ATTACHE_ERR_NOINPUT/DATA (no manifest, a bad manifest or body template),
+ * ATTACHE_ERR_UNAVAILABLE (cannot connect, TLS, login refused, the server
+ * failing message after message), ATTACHE_ERR_IO (the log cannot be written).
+ */
+attache_status attache_mail(const char *dir, const attache_data *data,
+                            const attache_mail_options *o, attache_mail_result *result,
+                            attache_error *err);
+
 /* Write a file atomically: a temporary file beside it, synced, renamed. */
 attache_status attache_write_file(const char *path, const void *data, size_t len,
                                   attache_error *err);

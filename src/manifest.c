@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/hash.h>
+
 #include "data.h"
 #include "error.h"
+#include "manifest.h"
 #include "text.h"
 #include "util.h"
 
@@ -191,4 +194,83 @@ attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
     free(rows);
     buf_release(&b);
     return rc;
+}
+
+/* ---- reading one folder's manifest ------------------------------------------- */
+
+attache_status manifest_parse(struct manifest *m, const char *name, const unsigned char *bytes,
+                              size_t size, attache_error *err)
+{
+    const char *p = (const char *)bytes, *end = p + size, *ls, *le;
+    unsigned long line = 1;
+    size_t hlen = strlen(HEADER);
+
+    if (size < hlen || strncmp(p, HEADER, hlen) || (size > hlen && p[hlen] != '\n' &&
+                                                    p[hlen] != '\r'))
+        return err_set(err, ATTACHE_ERR_DATA, name, 1, "is not an attache manifest "
+                       "(the header must be %s)", HEADER);
+    p = memchr(p, '\n', size) ? (const char *)memchr(p, '\n', size) + 1 : end;
+    while (p < end) {
+        struct manifest_row r = {0};
+        int n = 0, k;
+
+        line++;
+        if (!parse_record(&p, end, r.col, &n, &ls, &le) || n != MANIFEST_COLUMNS) {
+            for (k = 0; k < n; k++)
+                free(r.col[k]);
+            return err_set(err, ATTACHE_ERR_DATA, name, line, "is not a manifest row of %d "
+                           "fields", MANIFEST_COLUMNS);
+        }
+        r.line = line;
+        if (m->n == m->cap) {
+            size_t cap = m->cap ? m->cap * 2 : 64;
+            struct manifest_row *v = realloc(m->rows, cap * sizeof *v);
+
+            if (!v) {
+                for (k = 0; k < n; k++)
+                    free(r.col[k]);
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            }
+            m->rows = v;
+            m->cap = cap;
+        }
+        m->rows[m->n++] = r;
+    }
+    return manifest_check_unique(m, name, err);
+}
+
+attache_status manifest_check_unique(const struct manifest *m, const char *name,
+                                     attache_error *err)
+{
+    xmlHashTablePtr seen = xmlHashCreate((int)(m->n < 1000000 ? m->n : 1000000));
+    attache_status rc = ATTACHE_OK;
+    char clip[80];
+    size_t i;
+
+    if (!seen)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    for (i = 0; i < m->n && rc == ATTACHE_OK; i++) {
+        const xmlChar *id = BAD_CAST m->rows[i].col[MCOL_DOCUMENT_ID];
+        const struct manifest_row *first = xmlHashLookup(seen, id);
+
+        if (first)
+            rc = err_set(err, ATTACHE_ERR_DATA, name, m->rows[i].line,
+                         "document '%s' is listed twice (also on line %lu)",
+                         text_clip(clip, sizeof clip, (const char *)id, 64), first->line);
+        else if (xmlHashAddEntry(seen, id, (void *)&m->rows[i]) != 0)
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    xmlHashFree(seen, NULL);
+    return rc;
+}
+
+void manifest_release(struct manifest *m)
+{
+    size_t i, k;
+
+    for (i = 0; i < m->n; i++)
+        for (k = 0; k < MANIFEST_COLUMNS; k++)
+            free(m->rows[i].col[k]);
+    free(m->rows);
+    memset(m, 0, sizeof *m);
 }

@@ -36,6 +36,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];
