@@ -96,7 +96,7 @@ static attache_status check_fields(const char *text, const char *name, unsigned 
                                    attache_error *err)
 {
     const char *p;
-    char clip[80];
+    char clip[80], field[200];
     size_t len;
 
     for (p = text; *p; p++) {
@@ -116,9 +116,9 @@ static attache_status check_fields(const char *text, const char *name, unsigned 
             return err_set(err, ATTACHE_ERR_DATA, name, line, "a '{' without its '}' (write "
                            "{{ for a brace)");
         case -2:
+            snprintf(field, sizeof field, "%.*s", (int)(strchr(p, '}') - p) + 1, p);
             return err_set(err, ATTACHE_ERR_DATA, name, line, "unknown field '%s' (the fields "
-                           "are " FIELD_LIST ")",
-                           text_clip(clip, sizeof clip, p, (size_t)(strchr(p, '}') - p) + 1));
+                           "are " FIELD_LIST ")", text_clip(clip, sizeof clip, field, 40));
         default:
             p += len - 1;
         }
@@ -480,44 +480,53 @@ static void add_base64(struct buf *b, const unsigned char *data, size_t n)
 }
 
 /*
- * `text` as RFC 2047 encoded words ("=?UTF-8?B?...?="), each at most 75
- * characters and cut between characters, folded onto continuation lines.
+ * `text` as RFC 2047 encoded words ("=?UTF-8?B?...?="), cut between
+ * characters and folded onto continuation lines so that no line is longer
+ * than 76 characters; `used` is how much of the first line is taken already.
+ * Returns the length of the last line.
  */
-static void add_encoded_words(struct buf *b, const char *text)
+static size_t add_encoded_words(struct buf *b, const char *text, size_t used)
 {
     const char *p = text, *end = text + strlen(text);
     char enc[80];
-    bool first = true;
 
     while (p < end) {
         const char *q = p, *next;
+        size_t room = used + 12 < 76 ? (76 - used - 12) / 4 * 3 : 0;
 
-        /* at most 45 bytes (60 base64 characters) of whole characters */
-        while (q < end) {
+        if (room < 12) {                      /* too little left: a new line */
+            buf_adds(b, "\r\n ");
+            used = 1;
+            continue;
+        }
+        while (q < end) {                     /* as many whole characters as fit */
             next = q;
             text_next(&next, end);
-            if (next - p > 45)
+            if ((size_t)(next - p) > room)
                 break;
             q = next;
         }
         sodium_bin2base64(enc, sizeof enc, (const unsigned char *)p, (size_t)(q - p),
                           sodium_base64_VARIANT_ORIGINAL);
-        buf_adds(b, first ? "=?UTF-8?B?" : "\r\n =?UTF-8?B?");
-        buf_adds(b, enc);
-        buf_adds(b, "?=");
-        first = false;
+        buf_addf(b, "=?UTF-8?B?%s?=", enc);
+        used += 12 + strlen(enc);
         p = q;
+        if (p < end) {
+            buf_adds(b, "\r\n ");
+            used = 1;
+        }
     }
+    return used;
 }
 
 /* A header whose value is free text: as it is when short plain ASCII, else encoded. */
 static void add_text_header(struct buf *b, const char *name, const char *value)
 {
     buf_addf(b, "%s: ", name);
-    if (is_plain_ascii(value) && strlen(value) + strlen(name) < 76 && !strstr(value, "=?"))
+    if (is_plain_ascii(value) && strlen(value) + strlen(name) + 2 <= 76 && !strstr(value, "=?"))
         buf_adds(b, value);
     else
-        add_encoded_words(b, value);
+        add_encoded_words(b, value, strlen(name) + 2);
     buf_adds(b, "\r\n");
 }
 
@@ -525,11 +534,13 @@ static void add_text_header(struct buf *b, const char *name, const char *value)
 static void add_address_header(struct buf *b, const char *name, const char *display,
                                const char *address)
 {
+    size_t used = strlen(name) + 2;
     const char *p;
 
     buf_addf(b, "%s: ", name);
     if (display && *display) {
-        if (is_plain_ascii(display) && !strstr(display, "=?")) {
+        if (is_plain_ascii(display) && !strstr(display, "=?") &&
+            used + strlen(display) + 3 <= 76) {
             buf_add(b, "\"", 1);
             for (p = display; *p; p++) {
                 if (*p == '"' || *p == '\\')
@@ -537,8 +548,11 @@ static void add_address_header(struct buf *b, const char *name, const char *disp
                 buf_add(b, p, 1);
             }
             buf_add(b, "\"", 1);
+            used += strlen(display) + 2;
         } else
-            add_encoded_words(b, display);
+            used = add_encoded_words(b, display, used);
+        if (used + strlen(address) + 3 > 76)
+            buf_adds(b, "\r\n");
         buf_adds(b, " ");
     }
     buf_addf(b, "<%s>\r\n", address);
