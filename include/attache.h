@@ -91,6 +91,9 @@ typedef struct attache_data attache_data;
 typedef struct attache_data_options {
     const char *name;             /* how messages name the input, e.g. "batch16.xml" */
     const char *base_dir;         /* where relative src= paths resolve; NULL: none */
+    bool check_images;            /* open every image the data names (logo, signature,
+                                     photo) under base_dir: a missing one, or one that is
+                                     not PNG or JPEG, is an error at its element */
     unsigned max_errors;          /* stop after this many errors; 0: 50 */
     attache_error_fn *on_error;   /* called for every error found; may be NULL */
     void *on_error_ctx;

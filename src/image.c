@@ -739,6 +739,40 @@ attache_status image_load(const char *base_dir, const char *src, const char *sub
     return rc;
 }
 
+attache_status image_check(const char *base_dir, const char *src, const char *subject,
+                           attache_error *err)
+{
+    unsigned char head[8];
+    char path[PATH_MAX], clip[80];
+    struct stat st;
+    ssize_t n;
+    int fd;
+    attache_status rc;
+
+    rc = resolve(base_dir, src, subject, path, sizeof path, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, ATTACHE_ERR_NOINPUT, NULL, 0, "%s: image '%s' is not a file",
+                       subject, text_clip(clip, sizeof clip, src, 60));
+    }
+    n = read(fd, head, sizeof head);
+    close(fd);
+    if ((unsigned long long)st.st_size > MAX_IMAGE_FILE)
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' is %llu bytes, more "
+                       "than the limit of %u", subject, text_clip(clip, sizeof clip, src, 60),
+                       (unsigned long long)st.st_size, MAX_IMAGE_FILE);
+    if (!(n >= 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8)) &&
+        !(n >= 3 && !memcmp(head, "\xff\xd8\xff", 3)))
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' is not a PNG or JPEG "
+                       "file (whatever its name says); save it as PNG or JPEG", subject,
+                       text_clip(clip, sizeof clip, src, 60));
+    return ATTACHE_OK;
+}
+
 /* ---- cache ------------------------------------------------------------ */
 
 struct cache_slot {

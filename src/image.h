@@ -63,6 +63,15 @@ struct image_box {
 attache_status image_load(const char *base_dir, const char *src, const char *subject,
                           const struct image_box *box, struct image **out, attache_error *err);
 
+/*
+ * Check, without decoding it, that `src` under `base_dir` is a regular file
+ * of sane size that starts as a PNG or JPEG does (for validating data: a
+ * picture that cannot be used is found before any document is made).
+ * Errors as image_load().
+ */
+attache_status image_check(const char *base_dir, const char *src, const char *subject,
+                           attache_error *err);
+
 /* Decode PNG or JPEG bytes (`name` for messages). */
 attache_status image_from_memory(const unsigned char *bytes, size_t size, const char *name,
                                  const struct image_box *box, struct image **out,

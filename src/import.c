@@ -775,6 +775,7 @@ attache_status attache_import(const unsigned char *csv, size_t csv_size,
     /* the data first: the officers go into a file that is itself right */
     dopts.name = o->data_name;
     dopts.base_dir = o->base_dir;
+    dopts.check_images = o->base_dir != NULL;
     dopts.max_errors = o->max_errors;
     dopts.on_error = o->on_error;
     dopts.on_error_ctx = o->on_error_ctx;
