@@ -1,7 +1,7 @@
 /*
  * attache.h: the public interface of libattache.
  *
- * libattache turns officer and batch data (XML, see spec/data-format.md) into
+ * libattache turns officer and batch data (XML, see docs/data-format.md) into
  * PDF documents that carry a signed, offline-verifiable QR code.  This header
  * is all the `attache` tool uses; everything else in src/ is internal.
  *
@@ -100,7 +100,7 @@ typedef struct attache_data_options {
 } attache_data_options;
 
 /*
- * Parse and validate `size` bytes of attache data (spec/data-format.md):
+ * Parse and validate `size` bytes of attache data (docs/data-format.md):
  * well-formedness, the compiled-in XML Schema, then what the schema cannot
  * say (unique ids, real dates, date ranges, one name per language, scripts,
  * control characters).  Every error found, up to opts->max_errors, is passed

@@ -1,5 +1,5 @@
 /*
- * data.c: loading and validating attache data (spec/data-format.md).
+ * data.c: loading and validating attache data (docs/data-format.md).
  *
  * The input is untrusted.  It is read by us with a size cap (the caller
  * does that), screened for what must never reach the parser (compression,
