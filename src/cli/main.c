@@ -219,7 +219,7 @@ const struct command commands[] = {
      "  -o, --output OUT    write the new data file here, atomically\n"
      "  --assets DIR        where image paths in the data resolve (default: DATA's\n"
      "                      folder)\n"
-     "  --max-size SIZE     refuse a spreadsheet or data larger than SIZE (default 64M)\n"
+     "  --max-size SIZE     refuse a spreadsheet or data over SIZE (default 64M)\n"
      "  --max-errors N      stop after N errors (default 50)\n"
      "  -q, --quiet         no summary line\n"
      "  -h, --help          show this help\n"
