@@ -94,6 +94,7 @@ int cmd_mail(int argc, char **argv)
     attache_data *data;
     unsigned long n;
     int c, status = 0;
+    bool stopped;
 
     cli_data_args_init(&a);
     opterr = 0;
@@ -180,13 +181,16 @@ int cmd_mail(int argc, char **argv)
     if (!(data = cli_load_data(data_arg, &a, &status)))
         return status;
     attache_error_clear(&err);
-    if (attache_mail(mc.dir, data, &o, &res, &err) != ATTACHE_OK)
+    stopped = attache_mail(mc.dir, data, &o, &res, &err) != ATTACHE_OK;
+    if (stopped)
         status = cli_report(&err);
     else if (res.refused || res.failed)
         status = 69;
     else if (res.no_address || res.not_sent)
         status = 65;
-    if (!mc.quiet || o.dry_run)
+    /* a mailing that stopped before any document has nothing to sum up */
+    if ((!mc.quiet || o.dry_run) && (!stopped || res.sent || res.planned || res.already_sent ||
+                                     res.refused || res.failed || res.no_address || res.not_sent))
         print_summary(mc.dir, &res, o.dry_run);
     attache_data_free(data);
     return status;
