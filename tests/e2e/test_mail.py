@@ -307,3 +307,17 @@ def test_changed_document_is_not_sent(t):
     t.match(r"^attache: .*/out/aec-ascc-2/kh-2015-01-letter\.pdf: not sent to officer "
             r"'kh-2015-01': the file is not the one the manifest lists", r.err)
     t.eq(len(srv.messages), 4)
+
+
+def test_a_server_that_cannot_be_reached(t):
+    letters(t)
+    port = smtpserver.free_port()          # nothing listens there
+    r = mail(t, f"smtp://127.0.0.1:{port}")
+    t.status(r, 69)
+    t.match(rf"^attache: smtp://127\.0\.0\.1:{port}: .*connect", r.err)
+    t.eq(len(r.err.splitlines()), 1)
+    t.eq(r.out, "", "no summary of a mailing that never started")
+    r = t.run(["mail", t.path("nowhere"), "--data", SAMPLE, "--from", FROM, "--smtp",
+               f"smtp://127.0.0.1:{port}"])
+    t.status(r, 66)
+    t.eq(r.out, "")
