@@ -34,9 +34,11 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Files compiled into the library: schemas, built-in templates (documents, and
-# the bodies of the messages attache mail sends), fonts.
+# the bodies of the messages attache mail sends), fonts, and the verification
+# page that 'attache site' writes.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
-             $(sort $(wildcard templates/*.txt)) $(sort $(wildcard fonts/*.ttf))
+             $(sort $(wildcard templates/*.txt)) $(sort $(wildcard fonts/*.ttf)) \
+             $(sort $(wildcard web/*))
 
 .PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
 all: $(BUILD)/attache $(BUILD)/libattache.a

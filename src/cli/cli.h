@@ -37,6 +37,8 @@ int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
+int cmd_site(int argc, char **argv);
+extern const char site_usage[];
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];
