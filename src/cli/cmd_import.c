@@ -10,6 +10,30 @@
 
 #include "cli.h"
 
+/* attache help import: beside the options it describes (main.c's table points here). */
+const char import_usage[] =
+    "usage: attache import CSV --into DATA --batch ID -o OUT\n"
+    "\n"
+    "Read the spreadsheet CSV (saved as CSV by Excel or LibreOffice: UTF-8, comma or\n"
+    "semicolon) and write OUT: DATA with the officers of batch ID replaced by one\n"
+    "officer per row, checked like any data.  DATA is not changed.  The header row\n"
+    "names the columns, in any order: id, status, honorific, name, name:LANG (the\n"
+    "name in a language's own script, e.g. name:km), country (a code such as KH),\n"
+    "ministry, position, department, division, supervisor, email, photo.  Every bad\n"
+    "row is reported as CSV:LINE: column 'NAME': what is wrong, with exit status 65,\n"
+    "and then nothing is written.  See data-format.md, \"Officers from a spreadsheet\".\n"
+    "\n"
+    "  --into DATA         the data file (or http(s) URL) the officers go into\n"
+    "  --batch ID          the batch whose officers the rows become\n"
+    "  -o, --output OUT    write the new data file here, atomically\n"
+    "  --assets DIR        where image paths in the data resolve (default: DATA's\n"
+    "                      folder)\n"
+    "  --max-size SIZE     refuse a spreadsheet or data over SIZE (default 64M)\n"
+    "  --max-errors N      stop after N errors (default 50)\n"
+    "  -q, --quiet         no summary line\n"
+    "  -h, --help          show this help\n"
+    CLI_FETCH_USAGE;
+
 /* Print each error as it is found, counting them. */
 static void print_error(void *ctx, const attache_error *err)
 {

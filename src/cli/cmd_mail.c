@@ -8,6 +8,38 @@
 
 #include "cli.h"
 
+/* attache help mail: beside the options it describes (main.c's table points here). */
+const char mail_usage[] =
+    "usage: attache mail DIR --data DATA --smtp URL --from ADDR [--dry-run]\n"
+    "\n"
+    "Send each document listed in DIR/manifest.csv to its officer's <email> in DATA:\n"
+    "one message per document, with a plain-text body and the PDF attached.  The\n"
+    "server is smtps://HOST[:PORT], or smtp://HOST[:PORT] with STARTTLS, which is\n"
+    "required except to a loopback address; TLS is always verified.  The login is\n"
+    "read from $ATTACHE_SMTP_USER and $ATTACHE_SMTP_PASSWORD and never printed.\n"
+    "What the server accepts is recorded in DIR/mail-log.csv, so running again sends\n"
+    "only what was not accepted yet (refused, failed, officers added since).\n"
+    "Officers without an address and refused messages are named on stderr; exit\n"
+    "status 69 when a message was refused or did not get through, 65 when a\n"
+    "document could not be sent (no address, file missing or changed).\n"
+    "\n"
+    "  --data DATA         the data the documents were made from (a file or URL)\n"
+    "  --smtp URL          the SMTP server\n"
+    "  --from ADDR         the sender: hr@example.org or 'HR Office <hr@example.org>'\n"
+    "  --dry-run           print what would be sent, and send nothing\n"
+    "  --body FILE         the message's text: a first line 'Subject: ...', then the\n"
+    "                      body, with {name}, {honorific}, {programme}, {batch},\n"
+    "                      {batch-id}, {issuer}, {signatory}, {signatory-title} and\n"
+    "                      {file} filled in (default: the built-in text for the\n"
+    "                      kind of document)\n"
+    "  --rate N            send at most N messages a minute\n"
+    "  --smtp-timeout S    give up on one message after S seconds (default 120)\n"
+    "  -q, --quiet         no line per message sent, no summary\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "--cacert FILE (below) also says which CA the SMTP server's certificate is from.\n"
+    CLI_FETCH_USAGE;
+
 struct mail_cli {
     const char *dir;
     bool quiet;

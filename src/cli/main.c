@@ -9,22 +9,6 @@
 
 #include "cli.h"
 
-/* The fetching options of every command that takes DATA (cli_data_option). */
-#define FETCH_USAGE                                                                       \
-    "\n"                                                                                  \
-    "When DATA is an http:// or https:// URL (see also 'attache fetch'):\n"                \
-    "  --cacert FILE       trust the CA certificates in FILE (a private CA)\n"            \
-    "  --token-file FILE   send the token in FILE as a bearer token (default:\n"         \
-    "                      $ATTACHE_TOKEN)\n"                                             \
-    "  --header 'N: V'     send this request header too (repeatable)\n"                  \
-    "  --allow-http        allow plain http to hosts other than loopback\n"              \
-    "  --timeout SECONDS   give up after this long, retries included (default 60)\n"     \
-    "  --retries N         retry connection failures, 429 and 5xx N times (default 3)\n" \
-    "  --retry-delay SECS  wait before the first retry, doubled each time (default 1)\n" \
-    "  --low-speed-time S  abort a transfer under 1 KB/s for S seconds (default 15)\n"   \
-    "  --cache DIR         cache folder (default: $XDG_CACHE_HOME/attache)\n"            \
-    "  --no-cache          neither use nor fill the cache\n"                             \
-    "  --offline           use the cached copy only\n"
 
 const struct command commands[] = {
     {"validate", cmd_validate, "check data against the data format and summarise it",
@@ -42,7 +26,7 @@ const struct command commands[] = {
      "  --assets DIR        where image paths in the data resolve\n"
      "  -q, --quiet         print nothing when the data is valid\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"fetch", cmd_fetch, "download data over HTTP(S), validate it, write it atomically",
      "usage: attache fetch [options] URL [-o FILE]\n"
      "\n"
@@ -57,7 +41,7 @@ const struct command commands[] = {
      "                      (K, M, G suffixes; default 64M)\n"
      "  -q, --quiet         no progress or summary output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"certificates", cmd_certificates, "graduation certificates, one PDF per graduated officer",
      "usage: attache certificates [options] DATA -o DIR\n"
      "\n"
@@ -83,7 +67,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"letters", cmd_letters, "attachment (welcome) letters, one per officer not withdrawn",
      "usage: attache letters [options] DATA -o DIR\n"
      "\n"
@@ -108,7 +92,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"induction", cmd_induction, "induction packs, one multi-page PDF per officer not withdrawn",
      "usage: attache induction [options] DATA -o DIR\n"
      "\n"
@@ -133,7 +117,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"render", cmd_render, "documents from any template, built-in or a file",
      "usage: attache render [options] TEMPLATE DATA -o DIR\n"
      "\n"
@@ -157,7 +141,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"keygen", cmd_keygen, "make an Ed25519 key pair for signing documents",
      "usage: attache keygen -o NAME --issuer ID [--not-before DATE] [--not-after DATE]\n"
      "\n"
@@ -203,58 +187,8 @@ const struct command commands[] = {
      "  -o, --output FILE   write the merged manifest here\n"
      "  --data DATA         order the rows as the officers are in DATA\n"
      "  -h, --help          show this help\n"},
-    {"import", cmd_import, "make a batch's officers the rows of a spreadsheet (CSV)",
-     "usage: attache import CSV --into DATA --batch ID -o OUT\n"
-     "\n"
-     "Read the spreadsheet CSV (saved as CSV by Excel or LibreOffice: UTF-8, comma or\n"
-     "semicolon) and write OUT: DATA with the officers of batch ID replaced by one\n"
-     "officer per row, checked like any data.  DATA is not changed.  The header row\n"
-     "names the columns, in any order: id, status, honorific, name, name:LANG (the\n"
-     "name in a language's own script, e.g. name:km), country (a code such as KH),\n"
-     "ministry, position, department, division, supervisor, email, photo.  Every bad\n"
-     "row is reported as CSV:LINE: column 'NAME': what is wrong, with exit status 65,\n"
-     "and then nothing is written.  See data-format.md, \"Officers from a spreadsheet\".\n"
-     "\n"
-     "  --into DATA         the data file (or http(s) URL) the officers go into\n"
-     "  --batch ID          the batch whose officers the rows become\n"
-     "  -o, --output OUT    write the new data file here, atomically\n"
-     "  --assets DIR        where image paths in the data resolve (default: DATA's\n"
-     "                      folder)\n"
-     "  --max-size SIZE     refuse a spreadsheet or data over SIZE (default 64M)\n"
-     "  --max-errors N      stop after N errors (default 50)\n"
-     "  -q, --quiet         no summary line\n"
-     "  -h, --help          show this help\n"
-     FETCH_USAGE},
-    {"mail", cmd_mail, "e-mail each document of a folder to its officer, once",
-     "usage: attache mail DIR --data DATA --smtp URL --from ADDR [--dry-run]\n"
-     "\n"
-     "Send each document listed in DIR/manifest.csv to its officer's <email> in DATA:\n"
-     "one message per document, with a plain-text body and the PDF attached.  The\n"
-     "server is smtps://HOST[:PORT], or smtp://HOST[:PORT] with STARTTLS, which is\n"
-     "required except to a loopback address; TLS is always verified.  The login is\n"
-     "read from $ATTACHE_SMTP_USER and $ATTACHE_SMTP_PASSWORD and never printed.\n"
-     "What the server accepts is recorded in DIR/mail-log.csv, so running again sends\n"
-     "only what was not accepted yet (refused, failed, officers added since).\n"
-     "Officers without an address and refused messages are named on stderr; exit\n"
-     "status 69 when a message was refused or did not get through, 65 when a\n"
-     "document could not be sent (no address, file missing or changed).\n"
-     "\n"
-     "  --data DATA         the data the documents were made from (a file or URL)\n"
-     "  --smtp URL          the SMTP server\n"
-     "  --from ADDR         the sender: hr@example.org or 'HR Office <hr@example.org>'\n"
-     "  --dry-run           print what would be sent, and send nothing\n"
-     "  --body FILE         the message's text: a first line 'Subject: ...', then the\n"
-     "                      body, with {name}, {honorific}, {programme}, {batch},\n"
-     "                      {batch-id}, {issuer}, {signatory}, {signatory-title} and\n"
-     "                      {file} filled in (default: the built-in text for the\n"
-     "                      kind of document)\n"
-     "  --rate N            send at most N messages a minute\n"
-     "  --smtp-timeout S    give up on one message after S seconds (default 120)\n"
-     "  -q, --quiet         no line per message sent, no summary\n"
-     "  -h, --help          show this help\n"
-     "\n"
-     "--cacert FILE (below) also says which CA the SMTP server's certificate is from.\n"
-     FETCH_USAGE},
+    {"import", cmd_import, "make a batch's officers the rows of a spreadsheet (CSV)", import_usage},
+    {"mail", cmd_mail, "e-mail each document of a folder to its officer, once", mail_usage},
     {"templates", cmd_templates, "list the built-in templates",
      "usage: attache templates [--show NAME]\n"
      "\n"
