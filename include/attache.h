@@ -70,6 +70,13 @@ typedef void attache_error_fn(void *ctx, const attache_error *err);
 /* The library's version, e.g. "0.1.0". */
 const char *attache_version(void);
 
+/*
+ * Parse a calendar date written exactly YYYY-MM-DD (years 1900-2199), and
+ * only a real one: "2016-02-30" is refused, never read as 1 March.  On
+ * success *t is the Unix time of that day's 00:00 UTC.
+ */
+bool attache_date_parse(const char *text, int64_t *t);
+
 /* ---- input -------------------------------------------------------------- */
 
 #define ATTACHE_DEFAULT_MAX_SIZE (64u * 1024 * 1024)
@@ -337,8 +344,10 @@ typedef struct attache_generate_options {
     const char *merge_path;       /* also write one print file here (NULL: none) */
     unsigned jobs;                /* worker threads; 0: the number of CPUs */
     unsigned shard, shards;       /* make only shard `shard` (1-based) of `shards`; 0: all */
-    int64_t issued_at;            /* Unix time the documents are issued (token iat,
-                                     $issue-date, PDF dates) */
+    int64_t issued_at;            /* when the documents are issued: its UTC day is the
+                                     issue date, one value per document: printed
+                                     ($issue-date), signed (token iat = that day's
+                                     00:00 UTC), the PDFs' dates */
     bool force;                   /* rewrite documents that are already up to date */
     /* Called from worker threads, one at a time. */
     void (*on_progress)(void *ctx, const attache_progress *p);

@@ -50,6 +50,7 @@ struct attache_data {
     xmlDictPtr strings;              /* every string the index points to */
     const char *issuer_id;
     const char *verify_url;          /* "" when the issuer has none */
+    const char *issuer_name;         /* NFC, trimmed */
 };
 
 /* ---- the schema, compiled once ----------------------------------------- */
@@ -788,16 +789,22 @@ static void check_unique(struct loader *l, xmlHashTablePtr seen, xmlNodePtr node
 static void check_issuer(struct loader *l, xmlNodePtr issuer)
 {
     xmlChar *id = xmlGetNoNsProp(issuer, BAD_CAST "id");
-    xmlNodePtr url = child(issuer, "verify-url");
+    xmlNodePtr url = child(issuer, "verify-url"), name = child(issuer, "name");
     xmlChar *u = url ? xmlNodeGetContent(url) : NULL;
+    xmlChar *nm = name ? xmlNodeGetContent(name) : NULL;
     char *norm = u ? text_normalize((const char *)u) : NULL;
+    char *norm_name = nm ? text_normalize((const char *)nm) : NULL;
 
     check_texts(l, issuer);
     l->d->issuer_id = (const char *)xmlDictLookup(l->d->strings, id ? id : BAD_CAST "", -1);
     l->d->verify_url = (const char *)xmlDictLookup(l->d->strings,
                                                    BAD_CAST(norm ? norm : ""), -1);
+    l->d->issuer_name = (const char *)xmlDictLookup(l->d->strings,
+                                                    BAD_CAST(norm_name ? norm_name : ""), -1);
     free(norm);
+    free(norm_name);
     xmlFree(u);
+    xmlFree(nm);
     xmlFree(id);
 }
 
@@ -1319,6 +1326,11 @@ long data_find_batch(const attache_data *d, const char *id)
 const char *data_issuer_id(const attache_data *d)
 {
     return d->issuer_id ? d->issuer_id : "";
+}
+
+const char *data_issuer_name(const attache_data *d)
+{
+    return d->issuer_name ? d->issuer_name : "";
 }
 
 const char *data_verify_url(const attache_data *d)

@@ -16,6 +16,7 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <libdeflate.h>
+#include <sodium.h>
 
 #include "error.h"
 #include "image.h"
@@ -732,6 +733,8 @@ attache_status image_load(const char *base_dir, const char *src, const char *sub
         return rc;
     }
     rc = image_from_memory(bytes, size, src, box, out, err);
+    if (rc == ATTACHE_OK)
+        crypto_hash_sha256((*out)->sha256, bytes, (unsigned long long)size);
     free(bytes);
     if (rc != ATTACHE_OK)
         err_set(err, rc, NULL, 0, "%s: image '%s' %s", subject,

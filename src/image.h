@@ -45,6 +45,8 @@ struct image {
     size_t alpha_size;
     bool alpha_predicted;
     char *path;                  /* as given, for messages */
+    unsigned char sha256[32];    /* of the file's bytes (image_load), so that a
+                                    document's fingerprint covers what it shows */
     int refs;                    /* owners: image_free() drops one */
 };
 
