@@ -28,18 +28,19 @@ static bool formula_like(const char *s)
 
 static void put_cell(struct buf *b, const char *s, bool last)
 {
+    bool quoted = strpbrk(s, ",\"\r\n") != NULL;
+
+    if (quoted)
+        buf_add(b, "\"", 1);
     if (formula_like(s))
         buf_add(b, "'", 1);
-    if (strpbrk(s, ",\"\r\n")) {
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_add(b, "\"", 1);
+        buf_add(b, s, 1);
+    }
+    if (quoted)
         buf_add(b, "\"", 1);
-        for (; *s; s++) {
-            if (*s == '"')
-                buf_add(b, "\"", 1);
-            buf_add(b, s, 1);
-        }
-        buf_add(b, "\"", 1);
-    } else
-        buf_adds(b, s);
     buf_adds(b, last ? "\n" : ",");
 }
 
