@@ -210,19 +210,6 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
-/* The inputs hash recorded in an existing PDF, or "". */
-static void recorded_fingerprint(const unsigned char *pdf, size_t n, char out[65])
-{
-    static const char key[] = "/AttacheInputs (";
-    const unsigned char *p = memmem(pdf, n, key, sizeof key - 1);
-
-    out[0] = '\0';
-    if (p && (size_t)(pdf + n - p) > sizeof key - 1 + 64) {
-        memcpy(out, p + sizeof key - 1, 64);
-        out[64] = '\0';
-    }
-}
-
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
     unsigned char h[crypto_hash_sha256_BYTES];
@@ -272,7 +259,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     if (dirfd < 0)
         return err->code;
     if (!r->o->force && read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK)
-        recorded_fingerprint(old, old_len, old_fp);
+        pdf_recorded_inputs(old, old_len, old_fp);
     else
         old_fp[0] = '\0';
     snprintf(subject, sizeof subject, "officer '%s'", text_clip(clip, sizeof clip, ref->id, 64));
