@@ -82,6 +82,8 @@ struct run {
     struct signing_key *key;
     struct image_cache *images;
     struct compose_env env;
+    struct image_cache *probe_images;   /* stand-ins, for checking what is up to date */
+    struct compose_env probe_env;
     struct outdir *out;
     struct pdf_book *book;
     unsigned char template_hash[crypto_hash_sha256_BYTES];
@@ -178,20 +180,28 @@ static void blame_document(const struct run *r, const struct row *row, attache_e
     err_set(err, err->code, r->o->output_dir, 0, "%s: %s", row->file, msg);
 }
 
+static int by_bytes32(const void *a, const void *b)
+{
+    return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b, 32);
+}
+
 /*
  * A hash of everything the document is made from: the officer's data, the
  * template (with its fonts), the issue date, the attache version, the key,
- * and the bytes of every image the composed document shows.
+ * and the bytes of the images the composed document shows (each distinct
+ * file once, in hash order, so that the hash does not depend on layout:
+ * a document composed with stand-in images gives the same).
  */
 static void fingerprint(struct run *r, const struct officer_view *v, const struct document *doc,
                         char out[65])
 {
     crypto_hash_sha256_state st;
     unsigned char h[crypto_hash_sha256_BYTES];
+    const unsigned char *shown[64];
     xmlChar *dump = NULL;
     int len = 0;
     char extra[160];
-    size_t p, i;
+    size_t p, i, k, n = 0;
 
     xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
     crypto_hash_sha256_init(&st);
@@ -202,9 +212,22 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     crypto_hash_sha256_update(&st, (const unsigned char *)extra, strlen(extra));
     crypto_hash_sha256_update(&st, signing_key_public(r->key), 32);
     for (p = 0; p < doc->npages; p++)
-        for (i = 0; i < doc->pages[p].nops; i++)
-            if (doc->pages[p].ops[i].kind == OP_IMAGE)
-                crypto_hash_sha256_update(&st, doc->pages[p].ops[i].u.image.image->sha256, 32);
+        for (i = 0; i < doc->pages[p].nops; i++) {
+            const unsigned char *sum;
+
+            if (doc->pages[p].ops[i].kind != OP_IMAGE)
+                continue;
+            sum = doc->pages[p].ops[i].u.image.image->sha256;
+            for (k = 0; k < n && memcmp(shown[k], sum, 32); k++)
+                ;
+            if (k == n && n < sizeof shown / sizeof shown[0])
+                shown[n++] = sum;
+            else if (k == n)      /* more distinct images than that: hashed as they come */
+                crypto_hash_sha256_update(&st, sum, 32);
+        }
+    qsort(shown, n, sizeof shown[0], by_bytes32);
+    for (k = 0; k < n; k++)
+        crypto_hash_sha256_update(&st, shown[k], 32);
     crypto_hash_sha256_final(&st, h);
     xmlFree(dump);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
@@ -299,10 +322,33 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     vars.reference = reference;
     vars.qr_width = qr.width;
     vars.qr_modules = qr.modules;
+    /*
+     * Up to date already?  What a document shows is known once it is
+     * composed: with stand-in images (hashed files, nothing decoded) that
+     * is cheap.  A print file needs the real document in any case.
+     */
+    if (old_fp[0] && !r->book) {
+        const struct compose_env *env = c->env;
+        attache_error probe_err;
+
+        attache_error_clear(&probe_err);
+        c->env = &r->probe_env;
+        if (compose_document(c, j->view.doc, j->view.officer, &vars, &doc, &probe_err) ==
+            ATTACHE_OK) {
+            fingerprint(r, &j->view, doc, fp);
+            *reused = !strcmp(old_fp, fp);
+        }
+        c->env = env;
+        document_free(doc);
+        doc = NULL;
+        if (*reused) {
+            sha256_hex(old, old_len, row->sha256);
+            goto done;
+        }
+    }
     rc = compose_document(c, j->view.doc, j->view.officer, &vars, &doc, err);
     if (rc != ATTACHE_OK)
         goto done;
-    /* up to date already?  (what it shows is known once it is composed) */
     fingerprint(r, &j->view, doc, fp);
     *reused = old_fp[0] && !strcmp(old_fp, fp);
     doc->keywords = arena_strdup(&doc->arena, doc_id);
@@ -741,6 +787,11 @@ static attache_status prepare(struct run *r, attache_error *err)
     r->env.images = r->images;
     r->env.data_dir = data_base_dir(r->data);
     r->env.data_name = attache_data_name(r->data);
+    r->probe_images = image_cache_new_probe();
+    if (!r->probe_images)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    r->probe_env = r->env;
+    r->probe_env.images = r->probe_images;
     return ATTACHE_OK;
 }
 
@@ -929,6 +980,7 @@ done:
     free(threads);
     pdf_book_free(r.book);
     image_cache_free(r.images);
+    image_cache_free(r.probe_images);
     signing_key_free(r.key);
     template_free(r.t);
     pthread_cond_destroy(&r.not_empty);

@@ -96,4 +96,12 @@ attache_status image_cache_get(struct image_cache *c, const char *base_dir, cons
                                struct image **out, attache_error *err);
 void image_cache_free(struct image_cache *c);
 
+/*
+ * A cache whose images are stand-ins: each file read once and hashed (its
+ * `sha256` set), with the pixel size its header gives and no pixels, and
+ * nothing decoded or compressed.  A document composed with it says which images it shows, for
+ * its fingerprint, at a fraction of the cost; it is not for drawing.
+ */
+struct image_cache *image_cache_new_probe(void);
+
 #endif
