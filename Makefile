@@ -43,9 +43,10 @@ SHLIB     := libattache.so.$(VERSION)
 # attache uses the shared libcurl either way.
 PC_REQUIRES := $(filter-out libcurl,$(PKGS))
 
-# Files compiled into the library: schemas, built-in templates, fonts.
+# Files compiled into the library: schemas, built-in templates, fonts, and
+# the verification page that 'attache site' writes.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
-             $(sort $(wildcard fonts/*.ttf))
+             $(sort $(wildcard fonts/*.ttf)) $(sort $(wildcard web/*))
 
 .PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
 all: $(BUILD)/attache $(BUILD)/libattache.a $(BUILD)/$(SHLIB)
