@@ -70,6 +70,13 @@ typedef void attache_error_fn(void *ctx, const attache_error *err);
 /* The library's version, e.g. "0.1.0". */
 const char *attache_version(void);
 
+/*
+ * Parse a calendar date written exactly YYYY-MM-DD (years 1900-2199), and
+ * only a real one: "2016-02-30" is refused, never read as 1 March.  On
+ * success *t is the Unix time of that day's 00:00 UTC.
+ */
+bool attache_date_parse(const char *text, int64_t *t);
+
 /* ---- input -------------------------------------------------------------- */
 
 #define ATTACHE_DEFAULT_MAX_SIZE (64u * 1024 * 1024)
@@ -275,7 +282,8 @@ attache_status attache_import(const unsigned char *csv, size_t csv_size,
  * Make an Ed25519 key pair: NAME.key (secret, mode 0600) and NAME.pub
  * (docs/token.md), for documents issued by `issuer` (an id of the data's
  * issuer).  `not_before`/`not_after` (YYYY-MM-DD, may be NULL) bound the
- * issue dates the public key accepts.  Neither file may exist already:
+ * issue dates the key accepts: written into both files, so verifiers refuse
+ * documents issued outside them and attache_generate() refuses to make them.  Neither file may exist already:
  * a key is never overwritten (ATTACHE_ERR_CANTCREAT).
  */
 attache_status attache_keygen(const char *name, const char *issuer, const char *not_before,
@@ -394,8 +402,10 @@ typedef struct attache_generate_options {
     const char *merge_path;       /* also write one print file here (NULL: none) */
     unsigned jobs;                /* worker threads; 0: the number of CPUs */
     unsigned shard, shards;       /* make only shard `shard` (1-based) of `shards`; 0: all */
-    int64_t issued_at;            /* Unix time the documents are issued (token iat,
-                                     $issue-date, PDF dates) */
+    int64_t issued_at;            /* when the documents are issued: its UTC day is the
+                                     issue date, one value per document: printed
+                                     ($issue-date), signed (token iat = that day's
+                                     00:00 UTC), the PDFs' dates */
     bool force;                   /* rewrite documents that are already up to date */
     /* Called from worker threads, one at a time. */
     void (*on_progress)(void *ctx, const attache_progress *p);
@@ -416,12 +426,18 @@ typedef struct attache_generate_result {
 /*
  * Make the template's documents for `data` into options->output_dir:
  * DIR/<batch-id>/<officer-id>-<kind>.pdf and DIR/manifest.csv, each written
- * atomically.  A document that fails (an image missing, text no font can
- * draw) is reported through on_error and the others go on; the result is
- * then the first failure's status.  Documents whose inputs have not changed
- * since they were written are kept (unless `force`).  Errors that stop the
- * run: a template or key that cannot be loaded, an unknown officer or batch
- * id (ATTACHE_ERR_USAGE), an output folder that cannot be used.
+ * atomically.  The manifest lists every document in the folder: the rows of
+ * the documents this run makes are replaced or added, the others kept.  A
+ * document that fails (an image missing, text no font can draw) is reported
+ * through on_error and the others go on; the result is then the first
+ * failure's status.  Documents whose inputs (the officer's data, the
+ * template and its fonts, the images shown, the key, the issue date) have
+ * not changed since they were written are kept (unless `force`).  Errors
+ * that stop the run before anything is written: a template or key that
+ * cannot be loaded, a key whose issuer is not the data's or whose validity
+ * window does not hold the issue date, an unknown officer or batch id
+ * (ATTACHE_ERR_USAGE), a folder manifest that cannot be read
+ * (ATTACHE_ERR_DATA), an output folder that cannot be used.
  */
 attache_status attache_generate(const attache_data *data, const attache_generate_options *o,
                                 attache_generate_result *result, attache_error *err);

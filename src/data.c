@@ -53,6 +53,7 @@ struct attache_data {
     xmlDictPtr strings;              /* every string the index points to */
     const char *issuer_id;
     const char *verify_url;          /* "" when the issuer has none */
+    const char *issuer_name;         /* NFC, trimmed */
 };
 
 /* ---- the schema, compiled once ----------------------------------------- */
@@ -629,17 +630,23 @@ static void free_entry(void *payload, const xmlChar *name)
 static void check_issuer(struct loader *l, xmlNodePtr issuer)
 {
     xmlChar *id = xmlGetNoNsProp(issuer, BAD_CAST "id");
-    xmlNodePtr url = child(issuer, "verify-url");
+    xmlNodePtr url = child(issuer, "verify-url"), name = child(issuer, "name");
     xmlChar *u = url ? xmlNodeGetContent(url) : NULL;
+    xmlChar *nm = name ? xmlNodeGetContent(name) : NULL;
     char *norm = u ? text_normalize((const char *)u) : NULL;
+    char *norm_name = nm ? text_normalize((const char *)nm) : NULL;
 
     check_texts(l, issuer);
     check_image(l, child(issuer, "logo"));
     l->d->issuer_id = (const char *)xmlDictLookup(l->d->strings, id ? id : BAD_CAST "", -1);
     l->d->verify_url = (const char *)xmlDictLookup(l->d->strings,
                                                    BAD_CAST(norm ? norm : ""), -1);
+    l->d->issuer_name = (const char *)xmlDictLookup(l->d->strings,
+                                                    BAD_CAST(norm_name ? norm_name : ""), -1);
     free(norm);
+    free(norm_name);
     xmlFree(u);
+    xmlFree(nm);
     xmlFree(id);
 }
 
@@ -1221,6 +1228,11 @@ long data_find_batch(const attache_data *d, const char *id)
 const char *data_issuer_id(const attache_data *d)
 {
     return d->issuer_id ? d->issuer_id : "";
+}
+
+const char *data_issuer_name(const attache_data *d)
+{
+    return d->issuer_name ? d->issuer_name : "";
 }
 
 const char *data_verify_url(const attache_data *d)

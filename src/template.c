@@ -108,6 +108,7 @@ struct loader {
     size_t nstyles;
     xmlXPathContextPtr xp;      /* for checking expressions */
     char xpath_message[200];    /* what libxml2 said of the last expression */
+    crypto_hash_sha256_state inputs;   /* the template's bytes, then its font files' */
 };
 
 static void fail_at(struct loader *l, xmlNodePtr n, const char *fmt, ...) ATTACHE_PRINTF(3, 4);
@@ -395,6 +396,22 @@ static void load_font(struct loader *l, xmlNodePtr n)
         l->err->line = (unsigned long)xmlGetLineNo(n);
         snprintf(l->err->file, sizeof l->err->file, "%s", l->file);
         l->failed = true;
+    }
+    /* the fonts are inputs of every document: their bytes go into t->hash */
+    for (s = 0; s < 4 && !l->failed; s++) {
+        unsigned char *bytes;
+        size_t size;
+
+        if (!paths[s])
+            continue;
+        if (attache_read_input(paths[s], 64u * 1024 * 1024, &bytes, &size, l->err) != ATTACHE_OK) {
+            l->err->line = (unsigned long)xmlGetLineNo(n);
+            snprintf(l->err->file, sizeof l->err->file, "%s", l->file);
+            l->failed = true;
+            break;
+        }
+        crypto_hash_sha256_update(&l->inputs, bytes, (unsigned long long)size);
+        free(bytes);
     }
     for (s = 0; s < 4; s++)
         xmlFree(files[s]);
@@ -1194,7 +1211,8 @@ struct template *template_load(const char *name_or_path, attache_error *err)
     t->base.family = font_family_find(t->fonts, "serif");
     t->base.size = 11;
     t->base.leading = 1.35f;
-    crypto_hash_sha256(t->hash, is_file ? bytes : r->data, is_file ? size : r->size);
+    crypto_hash_sha256_init(&l.inputs);
+    crypto_hash_sha256_update(&l.inputs, is_file ? bytes : r->data, is_file ? size : r->size);
     doc = parse_template(l.file, is_file ? bytes : r->data, is_file ? size : r->size, err);
     if (!doc)
         goto fail;
@@ -1209,6 +1227,7 @@ struct template *template_load(const char *name_or_path, attache_error *err)
     build(&l, xmlDocGetRootElement(doc));
     if (l.failed)
         goto fail;
+    crypto_hash_sha256_final(&l.inputs, t->hash);
     if (!t->sections) {
         err_set(err, ATTACHE_ERR_DATA, l.file, 0, "template has no <page> or <flow>");
         goto fail;
