@@ -171,8 +171,11 @@ void fetch_url_shown(const char *url, char *out, size_t size)
 
     if (!size)
         return;
+    /* what libcurl would send as credentials is taken out by libcurl's parser */
     u = parse_url(url);
-    if (u && curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+    if (u && (has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD) ||
+              has_part(u, CURLUPART_OPTIONS)) &&
+        curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
         curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
         curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
         curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
@@ -183,6 +186,8 @@ void fetch_url_shown(const char *url, char *out, size_t size)
         return;
     }
     curl_url_cleanup(u);
+    /* otherwise as written, less the fragment and, in text libcurl cannot
+       parse, anything before an '@' in what may be its authority */
     if (rough_authority(url, &s, &e) && (at = userinfo_end(s, e)) != NULL) {
         buf_add(&b, url, (size_t)(s - url));
         buf_adds(&b, at + 1);
