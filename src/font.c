@@ -18,8 +18,8 @@
 #include "resource.h"
 #include "util.h"
 
-#define MAX_FAMILIES 16
-#define MAX_FACES 64
+#define MAX_FAMILIES 24
+#define MAX_FACES 96
 #define MAX_FONT_FILE (32u * 1024 * 1024)
 
 struct font_face {
@@ -254,13 +254,26 @@ const struct font_family *font_family_find(const struct font_set *fs, const char
     return NULL;
 }
 
-/* The built-in families: fonts/<File>-<Style>.ttf compiled into the library. */
+/*
+ * The built-in families: fonts/<File>-<Style>.ttf compiled into the library.
+ * The Khmer, Lao and Myanmar faces are fallbacks of the others, serif for
+ * serif and sans for sans, so that a name in those scripts is set in a face
+ * that matches the Latin text around it.
+ */
+#define SERIF_SCRIPTS "serif-khmer,serif-lao,serif-myanmar"
+#define SANS_SCRIPTS "sans-khmer,sans-lao,sans-myanmar"
 static const struct {
     const char *file, *family, *fallback;
 } builtin[] = {
-    {"AttacheSerifDisplay", "serif-display", "serif,sans"},
-    {"AttacheSerif", "serif", "sans"},
-    {"AttacheSans", "sans", "serif"},
+    {"AttacheSerifDisplay", "serif-display", "serif,sans," SERIF_SCRIPTS},
+    {"AttacheSerif", "serif", "sans," SERIF_SCRIPTS},
+    {"AttacheSans", "sans", "serif," SANS_SCRIPTS},
+    {"AttacheSerifKhmer", "serif-khmer", "sans-khmer"},
+    {"AttacheSerifLao", "serif-lao", "sans-lao"},
+    {"AttacheSerifMyanmar", "serif-myanmar", "sans-myanmar"},
+    {"AttacheSansKhmer", "sans-khmer", "serif-khmer"},
+    {"AttacheSansLao", "sans-lao", "serif-lao"},
+    {"AttacheSansMyanmar", "sans-myanmar", "serif-myanmar"},
 };
 
 static int style_of(const char *s)
@@ -410,6 +423,21 @@ const char *font_face_name(const struct font_face *face)
     return face->name;
 }
 
+unsigned font_upem(const struct font_face *face)
+{
+    return (unsigned)face->upem;
+}
+
+unsigned font_glyph_count(const struct font_face *face)
+{
+    return hb_face_get_glyph_count(face->face);
+}
+
+struct hb_font_t *font_hb(const struct font_face *face)
+{
+    return face->font;
+}
+
 unsigned font_face_id(const struct font_face *face)
 {
     return face->id;
@@ -483,6 +511,88 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
             unsigned old = font_glyph(face, cps[i]);
             hb_codepoint_t now = old ? hb_map_get(map, old) : HB_MAP_VALUE_INVALID;
             glyphs[i] = now == HB_MAP_VALUE_INVALID ? 0 : (unsigned)now;
+        }
+    }
+    blob = hb_face_reference_blob(sub);
+    bytes = hb_blob_get_data(blob, &len);
+    if (!len) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
+        goto done;
+    }
+    *data = malloc(len);
+    if (!*data) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    memcpy(*data, bytes, len);
+    *size = len;
+done:
+    if (blob)
+        hb_blob_destroy(blob);
+    if (sub)
+        hb_face_destroy(sub);
+    if (plan)
+        hb_subset_plan_destroy(plan);
+    hb_subset_input_destroy(in);
+    return rc;
+}
+
+attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
+                                  bool retain_gids, unsigned *new_gids, unsigned char **data,
+                                  size_t *size, attache_error *err)
+{
+    static const hb_tag_t drop[] = {
+        HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
+        HB_TAG('k', 'e', 'r', 'n'), HB_TAG('D', 'S', 'I', 'G'), HB_TAG('g', 'a', 's', 'p'),
+        /* a CIDFontType2 program is read by glyph number: PDF needs only glyf,
+           loca, head, hhea, hmtx and maxp (ISO 32000-1, 9.9) */
+        HB_TAG('c', 'm', 'a', 'p'), HB_TAG('n', 'a', 'm', 'e'), HB_TAG('p', 'o', 's', 't'),
+        HB_TAG('O', 'S', '/', '2'), HB_TAG('h', 'd', 'm', 'x'), HB_TAG('L', 'T', 'S', 'H'),
+        HB_TAG('V', 'D', 'M', 'X'), HB_TAG('S', 'T', 'A', 'T'), HB_TAG('f', 'v', 'a', 'r'),
+        HB_TAG('M', 'V', 'A', 'R'), HB_TAG('H', 'V', 'A', 'R'), HB_TAG('g', 'v', 'a', 'r'),
+    };
+    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    hb_subset_plan_t *plan = NULL;
+    hb_face_t *sub = NULL;
+    hb_blob_t *blob = NULL;
+    const char *bytes;
+    unsigned len = 0;
+    size_t i;
+    attache_status rc = ATTACHE_OK;
+
+    *data = NULL;
+    *size = 0;
+    if (!in)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    for (i = 0; i < n; i++)
+        hb_set_add(hb_subset_input_glyph_set(in), gids[i]);
+    /* no layout features: the glyphs are the ones shaping chose, and the
+       layout tables are dropped, so nothing reachable through GSUB is wanted */
+    hb_set_clear(hb_subset_input_set(in, HB_SUBSET_SETS_LAYOUT_FEATURE_TAG));
+    for (i = 0; i < ARRAY_SIZE(drop); i++)
+        hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
+                                      (retain_gids ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
+    /* names: copyright, family, style and PostScript name are all a PDF needs */
+    {
+        hb_set_t *names = hb_subset_input_set(in, HB_SUBSET_SETS_NAME_ID);
+        hb_set_clear(names);
+        hb_set_add(names, 0);
+        hb_set_add(names, 1);
+        hb_set_add(names, 2);
+        hb_set_add(names, 6);
+    }
+    plan = hb_subset_plan_create_or_fail(face->face, in);
+    sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
+    if (!sub) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
+        goto done;
+    }
+    if (new_gids) {
+        const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
+        for (i = 0; i < n; i++) {
+            hb_codepoint_t now = gids[i] ? hb_map_get(map, gids[i]) : HB_MAP_VALUE_INVALID;
+            new_gids[i] = now == HB_MAP_VALUE_INVALID ? 0 : (unsigned)now;
         }
     }
     blob = hb_face_reference_blob(sub);

@@ -68,6 +68,16 @@ double font_cap_height(const struct font_face *face);
 /* The face's PostScript name, e.g. "AttacheSerif-Regular". */
 const char *font_face_name(const struct font_face *face);
 
+/* The face's units per em: shaped positions are in these units. */
+unsigned font_upem(const struct font_face *face);
+
+/* The face's number of glyphs. */
+unsigned font_glyph_count(const struct font_face *face);
+
+/* The face's HarfBuzz font, at a scale of one unit per font unit (for shape.c). */
+struct hb_font_t;
+struct hb_font_t *font_hb(const struct font_face *face);
+
 /* A small number unique to each face in the process, for tables keyed by face. */
 unsigned font_face_id(const struct font_face *face);
 
@@ -97,6 +107,17 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face);
 attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
                            bool retain_gids, unsigned *glyphs, unsigned char **data,
                            size_t *size, attache_error *err);
+
+/*
+ * The same for glyphs: a font with the glyphs `gids` (n glyph numbers of
+ * `face`, plus .notdef), whatever characters they draw, for text that was
+ * shaped (a conjunct or a ligature has no character of its own).
+ * new_gids[i] (when not NULL) receives gids[i]'s number in the subset.
+ * No layout table is kept: viewers draw the glyphs as they were placed.
+ */
+attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
+                                  bool retain_gids, unsigned *new_gids, unsigned char **data,
+                                  size_t *size, attache_error *err);
 
 /* Every code point `face` has a glyph for, sorted; *out is malloc'd.  Returns the count. */
 size_t font_unicodes(const struct font_face *face, uint32_t **out);
