@@ -111,6 +111,9 @@ def rename(font, family, style, psname):
     for nid, value in sorted(keep.items()):
         name.setName(value, nid, 3, 1, 0x409)
     font["OS/2"].achVendID = "ATCH"
+    if "Bold" in style:
+        # Noto Serif Myanmar Bold says weight 400: a bold face must say it is bold
+        font["OS/2"].usWeightClass = max(font["OS/2"].usWeightClass, 700)
 
 
 def make(out, family, style, source, ranges=None):

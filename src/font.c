@@ -11,7 +11,6 @@
 #include <hb-ot.h>
 #include <hb-subset.h>
 #include <hb.h>
-#include <unictype.h>
 
 #include "error.h"
 #include "font.h"
@@ -398,11 +397,6 @@ const struct font_face *font_family_face(const struct font_family *family, enum 
     return family->faces[style];
 }
 
-double font_advance(const struct font_face *face, uint32_t cp)
-{
-    return hb_font_get_glyph_h_advance(face->font, font_glyph(face, cp)) / face->upem;
-}
-
 double font_ascender(const struct font_face *face)
 {
     return face->ascender;
@@ -456,86 +450,6 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face)
 }
 
 /* ---- embedding ------------------------------------------------------ */
-
-attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool retain_gids, unsigned *glyphs, unsigned char **data,
-                           size_t *size, attache_error *err)
-{
-    static const hb_tag_t drop[] = {
-        HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
-        HB_TAG('k', 'e', 'r', 'n'), HB_TAG('D', 'S', 'I', 'G'), HB_TAG('g', 'a', 's', 'p'),
-        /* a CIDFontType2 program is read by glyph number: PDF needs only glyf,
-           loca, head, hhea, hmtx and maxp (ISO 32000-1, 9.9) */
-        HB_TAG('c', 'm', 'a', 'p'), HB_TAG('n', 'a', 'm', 'e'), HB_TAG('p', 'o', 's', 't'),
-        HB_TAG('O', 'S', '/', '2'), HB_TAG('h', 'd', 'm', 'x'), HB_TAG('L', 'T', 'S', 'H'),
-        HB_TAG('V', 'D', 'M', 'X'), HB_TAG('S', 'T', 'A', 'T'), HB_TAG('f', 'v', 'a', 'r'),
-        HB_TAG('M', 'V', 'A', 'R'), HB_TAG('H', 'V', 'A', 'R'), HB_TAG('g', 'v', 'a', 'r'),
-    };
-    hb_subset_input_t *in = hb_subset_input_create_or_fail();
-    hb_subset_plan_t *plan = NULL;
-    hb_face_t *sub = NULL;
-    hb_blob_t *blob = NULL;
-    const char *bytes;
-    unsigned len = 0;
-    size_t i;
-    attache_status rc = ATTACHE_OK;
-
-    *data = NULL;
-    *size = 0;
-    if (!in)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-    for (i = 0; i < n; i++)
-        hb_set_add(hb_subset_input_unicode_set(in), cps[i]);
-    for (i = 0; i < ARRAY_SIZE(drop); i++)
-        hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
-    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
-                                      (retain_gids ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
-    /* names: copyright, family, style and PostScript name are all a PDF needs */
-    {
-        hb_set_t *names = hb_subset_input_set(in, HB_SUBSET_SETS_NAME_ID);
-        hb_set_clear(names);
-        hb_set_add(names, 0);
-        hb_set_add(names, 1);
-        hb_set_add(names, 2);
-        hb_set_add(names, 6);
-    }
-    plan = hb_subset_plan_create_or_fail(face->face, in);
-    sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
-    if (!sub) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
-        goto done;
-    }
-    if (glyphs) {
-        const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
-        for (i = 0; i < n; i++) {
-            unsigned old = font_glyph(face, cps[i]);
-            hb_codepoint_t now = old ? hb_map_get(map, old) : HB_MAP_VALUE_INVALID;
-            glyphs[i] = now == HB_MAP_VALUE_INVALID ? 0 : (unsigned)now;
-        }
-    }
-    blob = hb_face_reference_blob(sub);
-    bytes = hb_blob_get_data(blob, &len);
-    if (!len) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
-        goto done;
-    }
-    *data = malloc(len);
-    if (!*data) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        goto done;
-    }
-    memcpy(*data, bytes, len);
-    *size = len;
-done:
-    if (blob)
-        hb_blob_destroy(blob);
-    if (sub)
-        hb_face_destroy(sub);
-    if (plan)
-        hb_subset_plan_destroy(plan);
-    hb_subset_input_destroy(in);
-    return rc;
-}
 
 attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
                                   bool retain_gids, unsigned *new_gids, unsigned char **data,
@@ -617,43 +531,4 @@ done:
         hb_subset_plan_destroy(plan);
     hb_subset_input_destroy(in);
     return rc;
-}
-
-size_t font_unicodes(const struct font_face *face, uint32_t **out)
-{
-    hb_set_t *set = hb_set_create();
-    hb_codepoint_t cp = HB_SET_VALUE_INVALID;
-    size_t n = 0;
-
-    hb_face_collect_unicodes(face->face, set);
-    *out = malloc((hb_set_get_population(set) + 1) * sizeof **out);
-    if (*out)
-        while (hb_set_next(set, &cp))
-            (*out)[n++] = cp;
-    hb_set_destroy(set);
-    return n;
-}
-
-bool font_needs_shaping(uint32_t cp, const char **script)
-{
-    static const char *const complex[] = {
-        "Arabic", "Syriac", "Hebrew", "Thaana", "Nko", "Devanagari", "Bengali", "Gurmukhi",
-        "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai",
-        "Lao", "Tibetan", "Myanmar", "Khmer", "Mongolian", "Tai_Tham", "Tai_Le", "New_Tai_Lue",
-        "Balinese", "Javanese", "Sundanese", "Buginese", "Tai_Viet", "Cham", "Batak",
-        "Lepcha", "Limbu", "Syloti_Nagri", "Saurashtra", "Kayah_Li", "Rejang", "Meetei_Mayek",
-        "Chakma", "Brahmi", "Kaithi", "Sharada", "Takri", "Hanifi_Rohingya", "Adlam",
-    };
-    const uc_script_t *s = uc_script(cp);
-    size_t i;
-
-    if (!s)
-        return false;
-    for (i = 0; i < ARRAY_SIZE(complex); i++)
-        if (!strcmp(s->name, complex[i])) {
-            if (script)
-                *script = s->name;
-            return true;
-        }
-    return false;
 }

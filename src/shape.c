@@ -40,8 +40,10 @@ const struct font_face *shape_pick(const struct font_set *fs, const struct font_
 }
 
 bool shape_text(const struct font_face *face, const char *text, size_t text_len, size_t off,
-                size_t len, struct shape_glyphs *out)
+                size_t len, bool kern, struct shape_glyphs *out)
 {
+    static const hb_feature_t no_kern = {HB_TAG('k', 'e', 'r', 'n'), 0, HB_FEATURE_GLOBAL_START,
+                                         HB_FEATURE_GLOBAL_END};
     hb_buffer_t *buf = hb_buffer_create();
     hb_glyph_info_t *info;
     hb_glyph_position_t *pos;
@@ -53,7 +55,7 @@ bool shape_text(const struct font_face *face, const char *text, size_t text_len,
     hb_buffer_set_language(buf, hb_language_from_string("und", -1));
     hb_buffer_guess_segment_properties(buf);
     hb_buffer_set_direction(buf, HB_DIRECTION_LTR);
-    hb_shape(font_hb(face), buf, NULL, 0);
+    hb_shape(font_hb(face), buf, kern ? NULL : &no_kern, kern ? 0 : 1);
     if (!hb_buffer_allocation_successful(buf))
         goto done;
     info = hb_buffer_get_glyph_infos(buf, &n);

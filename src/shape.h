@@ -48,10 +48,12 @@ const struct font_face *shape_pick(const struct font_set *fs, const struct font_
  * Shape text[off, off + len) in `face` and append its glyphs to `out`, in
  * visual order; the whole `text` (text_len bytes of UTF-8) is the context,
  * and each glyph's cluster is a byte offset in it.  Text is set left to
- * right (see shape_is_rtl).  False when memory runs out.
+ * right (see shape_is_rtl).  Without `kern` the font's kerning is left out
+ * (letter-spaced text: uneven gaps between its letters would read as word
+ * spaces to text extraction).  False when memory runs out.
  */
 bool shape_text(const struct font_face *face, const char *text, size_t text_len, size_t off,
-                size_t len, struct shape_glyphs *out);
+                size_t len, bool kern, struct shape_glyphs *out);
 
 /*
  * True when `cp` belongs to a script written right to left, which attache

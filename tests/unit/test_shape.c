@@ -49,7 +49,7 @@ static size_t shape_all(const struct font_set *fs, const char *family, enum font
     }
     for (size_t i = 0; i < n; i++) {
         runs[i].g = out->n;
-        if (!shape_text(runs[i].face, s, strlen(s), runs[i].off, runs[i].len, out))
+        if (!shape_text(runs[i].face, s, strlen(s), runs[i].off, runs[i].len, true, out))
             return 0;
         runs[i].ng = out->n - runs[i].g;
     }
@@ -154,7 +154,7 @@ static void test_clusters(const struct font_set *fs)
     CHECK(km != NULL);
     if (!km)
         return;
-    CHECK(shape_text(km, s, strlen(s), 0, strlen(s), &g));
+    CHECK(shape_text(km, s, strlen(s), 0, strlen(s), true, &g));
     CHECK(g.n >= 3);
     for (i = 0; i < g.n; i++)
         CHECK(g.v[i].cluster == 0 || g.v[i].cluster == 12);
@@ -163,6 +163,28 @@ static void test_clusters(const struct font_set *fs)
     CHECK(shape_pick(fs, serif, FONT_REGULAR, 0x17C9, km) == km);
     CHECK(shape_pick(fs, serif, FONT_REGULAR, 0x0301, km) != km);
     shape_glyphs_release(&g);
+}
+
+/* Letter-spaced text is set without kerning: its advances are the font's own. */
+static void test_no_kern(const struct font_set *fs)
+{
+    const struct font_face *f = font_family_face(font_family_find(fs, "serif"), FONT_REGULAR);
+    const char *s = "AVAWAY";
+    struct shape_glyphs kerned = {0}, plain = {0};
+    bool differ = false;
+    size_t i;
+
+    CHECK(shape_text(f, s, strlen(s), 0, strlen(s), true, &kerned));
+    CHECK(shape_text(f, s, strlen(s), 0, strlen(s), false, &plain));
+    CHECK_INT(kerned.n, 6);
+    CHECK_INT(plain.n, 6);
+    for (i = 0; i < plain.n && i < kerned.n; i++) {
+        CHECK_INT(plain.v[i].x_advance, font_glyph_width(f, plain.v[i].gid));
+        differ |= kerned.v[i].x_advance != plain.v[i].x_advance;
+    }
+    CHECK(differ);
+    shape_glyphs_release(&kerned);
+    shape_glyphs_release(&plain);
 }
 
 static bool has_table(const unsigned char *font, size_t size, const char *tag)
@@ -189,7 +211,7 @@ static void test_subset(const struct font_set *fs)
     attache_error err = {0};
     bool conjunct = false;
 
-    if (!km || !shape_text(km, s, strlen(s), 0, strlen(s), &g)) {
+    if (!km || !shape_text(km, s, strlen(s), 0, strlen(s), true, &g)) {
         CHECK(false);
         return;
     }
@@ -237,6 +259,7 @@ int main(void)
     if (fs) {
         test_native_names(fs);
         test_clusters(fs);
+        test_no_kern(fs);
         test_subset(fs);
     }
     test_rtl();
