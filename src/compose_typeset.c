@@ -1,8 +1,10 @@
 /*
  * compose_typeset.c: setting text in lines.  Runs of styled text are
  * measured as one paragraph, each character given the face that draws it
- * and the line breaks Unicode allows there (UAX #14, libunibreak); the
- * paragraph is broken into lines of a width, or balanced over two.
+ * and the line breaks Unicode allows there (UAX #14, libunibreak); runs of
+ * one face and style are shaped with HarfBuzz (shape.c), and each character
+ * measured by the glyphs of its cluster.  The paragraph is broken into
+ * lines of a width, or balanced over two, never inside a cluster.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -737,9 +737,6 @@ static bool write_text(struct ctx *c, struct text_state *ts, const struct op_tex
         if (i + 1 == t->nglyphs || t->glyphs[i + 1].cluster != g->cluster)
             pen += spacing;
     }
-    if (!p.open && !t->nglyphs) {
-        buf_adds(b, "<> Tj\n");
-    }
     pen_flush(&p);
     if (actual)
         buf_adds(b, "EMC\n");
