@@ -19,6 +19,7 @@
 #include "error.h"
 #include "text.h"
 #include "util.h"
+#include "xml.h"
 
 #define MIN_FIT_SIZE 4.0f
 
@@ -49,11 +50,8 @@ static void on_xpath_error(void *arg, xmlErrorPtr e)
 {
     struct ctx *x = arg;
     char msg[200];
-    size_t n;
 
-    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
-    n = strcspn(msg, "\n");
-    msg[n] = '\0';
+    xml_message_clean(msg, sizeof msg, e->message ? e->message : "error");
     if (!failed(x))
         x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), 0,
                         "XPath error for officer '%s': %s", x->v->officer_id, msg);

@@ -27,9 +27,9 @@
 #include "data_private.h"
 #include "date.h"
 #include "error.h"
-#include "resource.h"
 #include "text.h"
 #include "util.h"
+#include "xml.h"
 
 #define DEFAULT_MAX_ERRORS 50
 #define NAME_MAX_CHARS 200
@@ -70,17 +70,7 @@ static xmlParserInputPtr deny_external(const char *url, const char *id,
 
 static void compile_schema(void)
 {
-    const struct resource *r = resource_find("schema/attache-1.xsd");
-    xmlSchemaParserCtxtPtr pc;
-
-    xmlInitParser();
-    if (r) {
-        pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size);
-        if (pc) {
-            schema = xmlSchemaParse(pc);
-            xmlSchemaFreeParserCtxt(pc);
-        }
-    }
+    schema = xml_schema_compile("schema/attache-1.xsd");
     /* From here on nothing is loaded from outside, trusted or not. */
     xmlSetExternalEntityLoader(deny_external);
 }

@@ -5,7 +5,8 @@
  * The schema validator and the parser speak of the XML ("Element 'officer',
  * attribute 'statuss': The attribute 'statuss' is not allowed."); a user
  * wants to hear about their data ("<officer> has an unknown attribute
- * 'statuss'").  The wording matched here is libxml2 2.9's (Debian 12).
+ * 'statuss'").  The wording matched here is libxml2 2.9's (Debian 12);
+ * tests/unit/test_data_message.c says what changes when libxml2 rewords it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "data_private.h"
 #include "text.h"
 #include "util.h"
+#include "xml.h"
 
 /* ---- turning libxml2's messages into ours ------------------------------ */
 
@@ -184,15 +186,8 @@ void data_rewrite_schema_message(const char *in, char *out, size_t size)
         snprintf(out, size, "the root element must be <attache>, not <%s>", elem);
     } else {
         char clean[400];
-        size_t n;
 
-        snprintf(clean, sizeof clean, "%s", rest);
-        n = strcspn(clean, "\n");
-        clean[n] = '\0';
-        while (n && (clean[n - 1] == '.' || clean[n - 1] == ' '))
-            clean[--n] = '\0';
-        if (n && clean[0] >= 'A' && clean[0] <= 'Z' && clean[1] >= 'a' && clean[1] <= 'z')
-            clean[0] = (char)(clean[0] - 'A' + 'a');
+        xml_message_clean(clean, sizeof clean, rest);
         if (elem[0])
             snprintf(out, size, "<%s>%s%s: %s", elem, attr[0] ? " " : "", attr, clean);
         else
@@ -204,7 +199,6 @@ void data_rewrite_schema_message(const char *in, char *out, size_t size)
 void data_rewrite_parser_message(const xmlError *e, char *out, size_t size)
 {
     char clean[400];
-    size_t n;
 
     if (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING) {
         const char *v = e->message ? strstr(e->message, "value ") : NULL;
@@ -223,13 +217,7 @@ void data_rewrite_parser_message(const xmlError *e, char *out, size_t size)
         snprintf(out, size, "file has no XML content");
         return;
     }
-    snprintf(clean, sizeof clean, "%s", e->message ? e->message : "parse error");
-    n = strcspn(clean, "\n");
-    clean[n] = '\0';
-    while (n && (clean[n - 1] == '.' || clean[n - 1] == ' '))
-        clean[--n] = '\0';
-    if (n && clean[0] >= 'A' && clean[0] <= 'Z' && clean[1] >= 'a' && clean[1] <= 'z')
-        clean[0] = (char)(clean[0] - 'A' + 'a');
+    xml_message_clean(clean, sizeof clean, e->message ? e->message : "parse error");
     snprintf(out, size, "not well-formed XML: %s", clean);
 }
 
