@@ -13,7 +13,7 @@ import unicodedata
 
 from PIL import Image, ImageChops
 
-from docs_util import EPOCH, keygen, manifest, sample_with, text, write_data
+from docs_util import EPOCH, keygen, manifest, page_words, sample_with, text, write_data
 
 FONTS = os.path.join(os.path.dirname(__file__), "..", "..", "fonts")
 UTF8 = {"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"}
@@ -273,6 +273,25 @@ def test_a_native_name_wraps_only_between_words(t):
     for ln in lines:
         t.ok(all(w in words for w in ln.split()), f"line {ln!r} is not made of whole words")
     t.eq(" ".join(lines), name, "the whole name, in order")
+
+
+def test_a_long_native_name_shrinks_to_its_box(t):
+    """On the certificate the native name has one line, 40-257 mm wide and
+    108-117 mm from the top: a long one shrinks until it fits, like a Latin
+    name, and reads back whole."""
+    name = ("សុវណ្ណារិទ្ធ ស្រីពៅ ចាន់ធី សុភ័ក្ត្រ កែវ ជា ឈី រដ្ឋា សុខ ចាន់ធី ស្រីពៅ "
+            "សុវណ្ណារិទ្ធ សុភ័ក្ត្រ កែវ រដ្ឋា សុខ")   # too wide at the style's 17pt
+    data = with_names(t, {"kh-2015-01": ("km", name)})
+    generate(t, "certificates", data, ["kh-2015-01"])
+    pdf = t.path("out", manifest(t.path("out"))[0]["file"])
+    mm = 72 / 25.4
+    words = [w for w in page_words(pdf)[0][2] if w[0] in name.split()]
+    t.eq(" ".join(w[0] for w in words), name, "the name's words, in order, on one line")
+    for w, x0, y0, x1, y1 in words:
+        t.ok(x0 >= 40 * mm - 1 and x1 <= 257 * mm + 1, f"{w!r} leaves the box: {x0:.1f}-{x1:.1f}")
+        t.ok(y0 >= 108 * mm - 3 and y1 <= 117 * mm + 3, f"{w!r} leaves the box: {y0:.1f}-{y1:.1f}")
+    t.eq(len({round(w[2]) for w in words}), 1, "one line")
+    t.ok(words[-1][3] - words[0][1] > 150 * mm, "it shrank only as much as it had to")
 
 
 def test_zawgyi_myanmar_is_refused_at_validation(t):
