@@ -52,7 +52,7 @@ struct emb_font {
     struct emb_glyph *glyph;     /* by the face's glyph numbers */
     unsigned nglyphs;
     struct buf texts;            /* the text of each cluster's first glyph, UTF-8 */
-    bool all;                    /* numbered by the face's glyphs, subset at the end (print files) */
+    bool all;                    /* by the face's glyph numbers, subset at the end (print files) */
     HPDF_Dict font;              /* the Type 0 font */
     HPDF_Dict cidfont, program, tounicode;
     char res[16];                /* its name in the resources: F1, F2, ... */

@@ -85,8 +85,9 @@ static void hb_shape_says(const char *face, const char *s, const struct run *r, 
     size_t n;
 
     snprintf(cmd, sizeof cmd,
-             "LC_ALL=C.UTF-8 hb-shape --no-glyph-names --utf8-clusters --language=und --text-before='%.*s' "
-             "fonts/%s.ttf '%.*s' 2>/dev/null", (int)r->off, s, face, (int)r->len, s + r->off);
+             "LC_ALL=C.UTF-8 hb-shape --no-glyph-names --utf8-clusters --language=und "
+             "--text-before='%.*s' fonts/%s.ttf '%.*s' 2>/dev/null",
+             (int)r->off, s, face, (int)r->len, s + r->off);
     out[0] = '\0';
     p = popen(cmd, "r");
     if (!p)
