@@ -38,7 +38,7 @@ char *xml_message_clean(char *out, size_t size, const char *msg);
  * The first error libxml2 reports (warnings are left out), recorded into
  * `err` as ATTACHE_ERR_DATA at `file` and the message's line, as
  * "<prefix><cleaned message>".  Hand xml_first_error_record() and the
- * struct to xmlSetStructuredErrorFunc() and xmlSchemaSetValidStructuredErrors().
+ * struct to xml_read() and xmlSchemaSetValidStructuredErrors().
  */
 struct xml_first_error {
     const char *file;
