@@ -144,7 +144,7 @@ static void test_round_trip_and_tampering(void)
 }
 
 /* The size promised in docs/token.md: a certificate for a 30-character name
- * with a 30-character verify-url fits QR version 13 at level Q. */
+ * with a 30-character verify-url fits QR version 11 (at level M). */
 static void test_qr_size(void)
 {
     static const char *const names[] = {
@@ -163,7 +163,9 @@ static void test_qr_size(void)
         CHECK_INT(token_sign(k, &c, &tok, &err), ATTACHE_OK);
         url = token_qr_payload(tok, "https://verify.example.org/v/X");   /* 30 characters */
         CHECK_INT(qr_make(url, 13, "officer 'x'", &qr, &err), ATTACHE_OK);
-        CHECK(qr.version <= 13);
+        CHECK_INT(qr.version, 11);
+        CHECK_INT(qr.width, 61);
+        CHECK_INT(qr.level, 'M');
         qr_release(&qr);
         CHECK_INT(qr_make(url, 5, "officer 'x'", &qr, &err), ATTACHE_ERR_DATA);
         CHECK(strstr(err.message, "officer 'x': the QR code needs version") != NULL);
@@ -171,6 +173,27 @@ static void test_qr_size(void)
         free(tok);
     }
     signing_key_free(k);
+}
+
+/* A code is made at level M in the smallest version that holds it, and gets
+ * level Q or H when its payload still fits that version. */
+static void test_qr_level(void)
+{
+    struct qr_code qr;
+    attache_error err;
+
+    CHECK_INT(qr_make("ATT1:ABCDE", 0, "x", &qr, &err), ATTACHE_OK);
+    CHECK_INT(qr.version, 1);          /* 10 alphanumeric characters: version 1 even at H */
+    CHECK_INT(qr.level, 'H');
+    qr_release(&qr);
+    CHECK_INT(qr_make("ATT1:ABCDEFGHIJK", 0, "x", &qr, &err), ATTACHE_OK);
+    CHECK_INT(qr.version, 1);          /* 16: version 1 at Q, not at H */
+    CHECK_INT(qr.level, 'Q');
+    qr_release(&qr);
+    CHECK_INT(qr_make("ATT1:ABCDEFGHIJKLMNO", 0, "x", &qr, &err), ATTACHE_OK);
+    CHECK_INT(qr.version, 1);          /* 20: version 1 at M only */
+    CHECK_INT(qr.level, 'M');
+    qr_release(&qr);
 }
 
 /* The test vectors of docs/token.md. */
@@ -209,5 +232,6 @@ int main(void)
     test_base32();
     test_round_trip_and_tampering();
     test_qr_size();
+    test_qr_level();
     return check_done();
 }
