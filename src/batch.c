@@ -320,6 +320,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
             }
     }
     doc->fingerprint = arena_strdup(&doc->arena, fp);
+    doc->token = arena_strdup(&doc->arena, token);
     doc->bookmark = arena_strdup(&doc->arena, ref->name);
     if (!*reused) {
         ps.date = (time_t)r->o->issued_at;
