@@ -26,14 +26,14 @@ static bool alphanumeric(const char *s)
 
 /*
  * The payload as QR segments at `level`: the URL's capitalised start and the
- * token in alphanumeric mode, the rest in bytes.  `version` is the smallest
- * version to use (0: any).  NULL when out of memory or not encodable.
+ * token in alphanumeric mode, the rest in bytes.  NULL when out of memory
+ * or not encodable.
  */
-static QRinput *segments(const char *payload, int version, QRecLevel level)
+static QRinput *segments(const char *payload, QRecLevel level)
 {
     const char *tok = strstr(payload, TOKEN_PREFIX);
     size_t prefix = tok ? (size_t)(tok - payload) : strlen(payload), an = 0;
-    QRinput *in = QRinput_new2(version, level);
+    QRinput *in = QRinput_new2(0, level);
 
     if (!in)
         return NULL;
@@ -53,25 +53,21 @@ static QRinput *segments(const char *payload, int version, QRecLevel level)
 }
 
 /*
- * Level M at the smallest version that holds the payload, then the highest
- * level that still fits that version: the code is as coarse as it can be
- * (what a phone needs most), and takes whatever error correction comes free.
+ * Level M, at the smallest version that holds the payload: the code is as
+ * coarse as it can be, which is what a phone needs most.
  */
 attache_status qr_make(const char *payload, int max_version, const char *subject,
                        struct qr_code *out, attache_error *err)
 {
-    static const QRecLevel boost[] = {QR_ECLEVEL_H, QR_ECLEVEL_Q};
-    static const char boost_name[] = {'H', 'Q'};
     QRinput *in;
-    QRcode *qr = NULL, *better;
+    QRcode *qr = NULL;
     attache_status rc = ATTACHE_OK;
-    char level = 'M';
     int i, n;
 
     memset(out, 0, sizeof *out);
     if (max_version <= 0 || max_version > 40)
         max_version = 40;
-    in = segments(payload, 0, QR_ECLEVEL_M);
+    in = segments(payload, QR_ECLEVEL_M);
     if (!in)
         return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: cannot encode the QR code", subject);
     errno = 0;
@@ -92,20 +88,6 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
                      max_version);
         goto done;
     }
-    /* libqrencode takes the version as a minimum: a larger result did not fit */
-    for (i = 0; i < 2; i++) {
-        in = segments(payload, qr->version, boost[i]);
-        better = in ? QRcode_encodeInput(in) : NULL;
-        QRinput_free(in);
-        if (better && better->version == qr->version) {
-            QRcode_free(qr);
-            qr = better;
-            level = boost_name[i];
-            break;
-        }
-        if (better)
-            QRcode_free(better);
-    }
     n = qr->width * qr->width;
     out->modules = malloc((size_t)n);
     if (!out->modules) {
@@ -116,7 +98,6 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
         out->modules[i] = qr->data[i] & 1;
     out->width = qr->width;
     out->version = qr->version;
-    out->level = level;
 done:
     QRcode_free(qr);
     return rc;

@@ -2,8 +2,7 @@
  * qr.h: QR codes for documents (libqrencode).
  *
  * A code is made at error correction level M in the smallest version that
- * holds it, then raised to level Q or H when the payload still fits that
- * version: a phone reads a code by the size of its modules first, so the
+ * holds it: a phone reads a code by the size of its modules first, so the
  * version is kept as small as it can be (docs/token.md, "What goes into the
  * QR code").
  *
@@ -22,7 +21,6 @@
 struct qr_code {
     int version;
     int width;                 /* modules per side, without the quiet zone */
-    char level;                /* error correction level: 'M', 'Q' or 'H' */
     unsigned char *modules;    /* width * width, row-major from the top, 1 = dark */
 };
 
