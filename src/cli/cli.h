@@ -23,7 +23,10 @@ struct command {
     const char *usage;     /* synopsis and options, printed by CMD --help */
 };
 
-/* The subcommands, one file each (cmd_*.c). */
+/*
+ * The subcommands, in the cmd_*.c files.  Each handler parses its own
+ * options, and its usage text (X_usage) is defined beside them.
+ */
 int cmd_validate(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
 int cmd_certificates(int argc, char **argv);
@@ -35,6 +38,9 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+extern const char validate_usage[], templates_usage[], certificates_usage[],
+    letters_usage[], induction_usage[], render_usage[], manifest_usage[], keygen_usage[],
+    verify_usage[], revoke_usage[], fetch_usage[];
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];
@@ -96,6 +102,23 @@ enum {
     {"cache", required_argument, NULL, CLI_OPT_CACHE},                     \
     {"no-cache", no_argument, NULL, CLI_OPT_NO_CACHE},                     \
     {"offline", no_argument, NULL, CLI_OPT_OFFLINE}
+
+/* What CLI_FETCH_LONGOPTS do, for the end of a usage text. */
+#define CLI_FETCH_USAGE                                                                   \
+    "\n"                                                                                  \
+    "When DATA is an http:// or https:// URL (see also 'attache fetch'):\n"                \
+    "  --cacert FILE       trust the CA certificates in FILE (a private CA)\n"            \
+    "  --token-file FILE   send the token in FILE as a bearer token (default:\n"         \
+    "                      $ATTACHE_TOKEN)\n"                                             \
+    "  --header 'N: V'     send this request header too (repeatable)\n"                  \
+    "  --allow-http        allow plain http to hosts other than loopback\n"              \
+    "  --timeout SECONDS   give up after this long, retries included (default 60)\n"     \
+    "  --retries N         retry connection failures, 429 and 5xx N times (default 3)\n" \
+    "  --retry-delay SECS  wait before the first retry, doubled each time (default 1)\n" \
+    "  --low-speed-time S  abort a transfer under 1 KB/s for S seconds (default 15)\n"   \
+    "  --cache DIR         cache folder (default: $XDG_CACHE_HOME/attache)\n"            \
+    "  --no-cache          neither use nor fill the cache\n"                             \
+    "  --offline           use the cached copy only\n"
 
 /*
  * Handle option `c` (with its argument) if it is one of CLI_FETCH_LONGOPTS.

@@ -29,6 +29,16 @@ static int show(const char *name)
     return 64;
 }
 
+const char templates_usage[] =
+    "usage: attache templates [--show NAME]\n"
+    "\n"
+    "List the built-in templates: name, kind of document, page set-up.\n"
+    "\n"
+    "  --show NAME         print the built-in template NAME, to copy and change:\n"
+    "                      attache templates --show certificate > mine.xml\n"
+    "                      attache certificates DATA -o DIR --template mine.xml\n"
+    "  -h, --help          show this help\n";
+
 int cmd_templates(int argc, char **argv)
 {
     static const struct option longopts[] = {
