@@ -50,6 +50,7 @@ int cmd_templates(int argc, char **argv)
     size_t i, n;
     int c;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -58,6 +59,7 @@ int cmd_templates(int argc, char **argv)
         case 'h':
             return cli_usage("templates", false);
         default:
+            cli_error("templates: unknown option or missing value: '%s'", argv[optind - 1]);
             return cli_bad_option("templates");
         }
     }
