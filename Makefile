@@ -7,6 +7,8 @@
 #   make demo       install missing Debian packages (as root), build, run the samples
 #   make test       install missing packages, build, run every test, the main commands
 #                   under valgrind, then every test again under ASan+UBSan
+#   make coverage   run make check in build-cov with gcov, print each file's line
+#                   coverage (lowest first) and the total
 #   make bench      the benchmark (never part of the tests)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -43,7 +45,8 @@ TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
              $(sort $(wildcard fonts/*.ttf))
 
-.PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
+.PHONY: all deps demo test check unit e2e test-asan test-valgrind coverage bench install uninstall \
+        clean
 all: $(BUILD)/attache $(BUILD)/libattache.a
 
 # Compiler and linker flags of the dependencies, found once with pkg-config
@@ -124,6 +127,19 @@ test-asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+# Line coverage of src/ over make check, from gcov through lcov: the table is
+# in build-cov/coverage.txt, the lcov tracefile in build-cov/coverage.info.
+COV_LCOV = lcov --quiet --rc lcov_branch_coverage=0
+coverage:
+	@rm -f build-cov/coverage.info build-cov/coverage.txt
+	@find build-cov -name '*.gcda' -delete 2>/dev/null || true
+	$(MAKE) BUILD=build-cov CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" check
+	@$(COV_LCOV) --capture --directory build-cov/obj --base-directory . \
+	    --output-file build-cov/all.info
+	@$(COV_LCOV) --extract build-cov/all.info '$(abspath src)/*' \
+	    --output-file build-cov/coverage.info
+	@$(PYTHON) scripts/coverage-table.py build-cov/coverage.info . | tee build-cov/coverage.txt
+
 demo: deps
 	$(MAKE) all
 	@scripts/demo.sh $(BUILD)/attache
@@ -159,4 +175,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/attache
 
 clean:
-	rm -rf build build-asan demo-out
+	rm -rf build build-asan build-cov demo-out
