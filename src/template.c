@@ -148,6 +148,11 @@ static struct tnode *new_node(struct loader *l, enum tkind kind, xmlNodePtr src)
     return t;
 }
 
+/* libxml2's own message about an expression is dropped: add_expr() says what is wrong. */
+static void drop_xpath_error(void *arg, xmlErrorPtr e)
+{
+}
+
 /* Register an XPath expression; returns its index or -1 (and fails). */
 static int add_expr(struct loader *l, xmlNodePtr n, const char *src)
 {
@@ -961,6 +966,8 @@ static void page_setup(struct loader *l, xmlNodePtr n, struct tnode *t, const st
         for (tok = strtok_r(v, " ", &save); tok && k < 4; tok = strtok_r(NULL, " ", &save))
             if (!parse_length(tok, &m[k++]))
                 k = 9;
+        if (tok)                 /* a fifth length, or one that was not a length */
+            k = 9;
         if (k == 1)
             m[1] = m[2] = m[3] = m[0];
         else if (k == 2)
@@ -1052,10 +1059,8 @@ static xmlDocPtr parse_template(const char *file, const unsigned char *bytes, si
     if (!doc) {
         if (!se.seen)
             err_set(err, ATTACHE_ERR_DATA, file, 0, "template is not well-formed XML");
-        else
-            snprintf(err->message, sizeof err->message, "%s",
-                     strncmp(err->message, "template: ", 10) ? err->message
-                                                               : err->message + 10);
+        else if (!strncmp(err->message, "template: ", 10))   /* a parse error, not the schema's */
+            memmove(err->message, err->message + 10, strlen(err->message + 10) + 1);
         return NULL;
     }
     vc = xmlSchemaNewValidCtxt(schema);
@@ -1179,6 +1184,7 @@ struct template *template_load(const char *name_or_path, attache_error *err)
         err_set(err, ATTACHE_ERR_INTERNAL, l.file, 0, "out of memory");
         goto fail;
     }
+    l.xp->error = drop_xpath_error;
     template_register_functions(l.xp);
     build(&l, xmlDocGetRootElement(doc));
     if (l.failed)

@@ -19,3 +19,23 @@ def test_show_to_a_full_disk_fails(t):
                            stderr=subprocess.PIPE, env=t.env())
     t.eq(p.returncode, 74)
     t.eq(p.stderr.decode(), "attache: cannot write the template: No space left on device\n")
+
+
+def test_template_mistakes_are_said_once(t):
+    """A template's mistake is one line on stderr, at its line; libxml2 prints
+    nothing of its own, and a fifth margin is not silently dropped."""
+    head = ('<?xml version="1.0"?>\n<template version="1" name="t" kind="certificate"{}>\n'
+            '<style name="body" font="serif" size="12pt"/>\n<page>\n{}\n</page></template>\n')
+    text = '<text x="1mm" y="1mm" w="10mm">{}</text>'
+    for attrs, item, line, message in [
+        ("", text.format("{name[}"), 5, "'name[' is not a valid XPath expression"),
+        (' margin="1mm 2mm 3mm 4mm 5mm"', text.format("x"), 2,
+         "margin must be one to four lengths"),
+    ]:
+        path = t.path("mine.xml")
+        with open(path, "w") as f:
+            f.write(head.format(attrs, item))
+        r = t.run(["certificates", "-t", path, t.samples + "/asean.xml", "-o", t.path("o")])
+        t.status(r, 65)
+        t.eq(r.err, f"attache: {path}:{line}: {message}\n")
+        t.eq(r.out, "")
