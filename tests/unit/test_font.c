@@ -1,0 +1,142 @@
+/* Unit tests of src/font.c: the built-in families, families added from
+ * files, the styles a family lacks, fallbacks, metrics and subsets. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "font.h"
+
+#define SANS_BOLD "fonts/AttacheSans-Bold.ttf"     /* unit tests run at the top of the tree */
+
+static void test_builtin(void)
+{
+    attache_error err;
+    struct font_set *fs = font_set_new(&err);
+    const struct font_family *serif, *sans;
+    const struct font_face *r, *b, *i, *bi;
+    const struct font_metrics *m;
+
+    CHECK(fs != NULL);
+    if (!fs)
+        return;
+    serif = font_family_find(fs, "serif");
+    sans = font_family_find(fs, "sans");
+    CHECK(serif && sans && font_family_find(fs, "serif-display"));
+    CHECK(font_family_find(fs, "comic") == NULL);
+    r = font_family_face(serif, FONT_REGULAR);
+    b = font_family_face(serif, FONT_BOLD);
+    i = font_family_face(serif, FONT_ITALIC);
+    bi = font_family_face(serif, FONT_BOLD_ITALIC);
+    CHECK_STR(font_face_name(r), "AttacheSerif-Regular");
+    CHECK_STR(font_face_name(b), "AttacheSerif-Bold");
+    CHECK_STR(font_face_name(i), "AttacheSerif-Italic");
+    CHECK_STR(font_face_name(bi), "AttacheSerif-BoldItalic");
+    CHECK(font_face_id(r) != font_face_id(b));
+    /* sans has no bold italic: its bold stands in */
+    CHECK(font_family_face(sans, FONT_BOLD_ITALIC) == font_family_face(sans, FONT_BOLD));
+
+    CHECK(font_ascender(r) > 0.5 && font_ascender(r) < 1.5);
+    CHECK(font_descender(r) < 0);
+    CHECK(font_cap_height(r) > 0.5 && font_cap_height(r) < 1);
+    CHECK(font_advance(r, 'W') > font_advance(r, 'i'));
+    CHECK(font_glyph(r, 'A') != 0);
+    CHECK_INT(font_glyph(r, 0x0E01), 0);                  /* no Thai in the serif */
+    CHECK(font_glyph_width(r, font_glyph(r, 'W')) > 500);
+    m = font_pdf_metrics(i);
+    CHECK(m && m->italic && !m->bold && m->italic_angle < 0);
+    m = font_pdf_metrics(b);
+    CHECK(m && m->bold && !m->italic);
+
+    /* a character the family lacks comes from its fallback, or from nowhere */
+    CHECK(font_pick(fs, serif, FONT_REGULAR, 'A') == r);
+    CHECK(font_pick(fs, serif, FONT_REGULAR, 0x10FFFD) == NULL);
+    font_set_free(fs);
+    font_set_free(NULL);
+}
+
+static void test_added_families(void)
+{
+    const char *bold_only[4] = {NULL, SANS_BOLD, NULL, NULL};
+    const char *none[4] = {NULL, NULL, NULL, NULL};
+    const char *notfont[4] = {"Makefile", NULL, NULL, NULL};
+    const char *missing[4] = {"fonts/missing.ttf", NULL, NULL, NULL};
+    attache_error err;
+    struct font_set *fs = font_set_new(&err);
+    const struct font_family *f;
+    char name[16];
+    int k;
+
+    if (!CHECK(fs != NULL))
+        return;
+    attache_error_clear(&err);
+    CHECK_INT(font_set_add_family(fs, "brand", bold_only, "serif", &err), ATTACHE_OK);
+    f = font_family_find(fs, "brand");
+    CHECK(f != NULL);
+    if (f) {
+        /* only a bold face: it stands in for every style */
+        CHECK_STR(font_face_name(font_family_face(f, FONT_REGULAR)), "AttacheSans-Bold");
+        CHECK(font_family_face(f, FONT_ITALIC) == font_family_face(f, FONT_BOLD));
+    }
+    /* a family of the same name replaces the one there */
+    CHECK_INT(font_set_add_family(fs, "serif", bold_only, NULL, &err), ATTACHE_OK);
+    f = font_family_find(fs, "serif");
+    CHECK(f && !strcmp(font_face_name(font_family_face(f, FONT_REGULAR)), "AttacheSans-Bold"));
+
+    CHECK_INT(font_set_add_family(fs, "empty", none, NULL, &err), ATTACHE_ERR_DATA);
+    CHECK_STR(err.message, "font family 'empty' has no font file");
+    CHECK(font_family_find(fs, "empty") == NULL);
+    CHECK_INT(font_set_add_family(fs, "text", notfont, NULL, &err), ATTACHE_ERR_DATA);
+    CHECK_STR(err.message, "is not a font file attache can read");
+    CHECK_STR(err.file, "Makefile");
+    CHECK_INT(font_set_add_family(fs, "gone", missing, NULL, &err), ATTACHE_ERR_NOINPUT);
+
+    /* at most 16 families, the three built-in and brand among them */
+    for (k = 0; k < 12; k++) {
+        snprintf(name, sizeof name, "extra%d", k);
+        CHECK_INT(font_set_add_family(fs, name, bold_only, NULL, &err), ATTACHE_OK);
+    }
+    CHECK_INT(font_set_add_family(fs, "one-more", bold_only, NULL, &err), ATTACHE_ERR_DATA);
+    CHECK_STR(err.message, "too many font families (at most 16)");
+    font_set_free(fs);
+}
+
+static void test_subset(void)
+{
+    static const uint32_t cps[] = {'A', 'b', 0x1EC5 /* ễ */, 0x0E01 /* none */};
+    attache_error err;
+    struct font_set *fs = font_set_new(&err);
+    const struct font_face *r;
+    unsigned glyphs[4];
+    unsigned char *data = NULL;
+    size_t size = 0;
+    uint32_t *all = NULL;
+    size_t n;
+
+    if (!CHECK(fs != NULL))
+        return;
+    r = font_family_face(font_family_find(fs, "serif"), FONT_REGULAR);
+    CHECK_INT(font_subset(r, cps, 4, false, glyphs, &data, &size, &err), ATTACHE_OK);
+    CHECK(data && size > 12 && !memcmp(data, "\0\1\0\0", 4));    /* a TrueType file */
+    CHECK(glyphs[0] != 0 && glyphs[1] != 0 && glyphs[2] != 0);
+    CHECK_INT(glyphs[3], 0);                                      /* .notdef */
+    free(data);
+    /* glyph numbers kept: the face's own */
+    CHECK_INT(font_subset(r, cps, 2, true, glyphs, &data, &size, &err), ATTACHE_OK);
+    CHECK_INT(glyphs[0], font_glyph(r, 'A'));
+    free(data);
+
+    n = font_unicodes(r, &all);
+    CHECK(n > 200);
+    CHECK(all && all[0] < all[n - 1]);
+    free(all);
+    font_set_free(fs);
+}
+
+int main(void)
+{
+    test_builtin();
+    test_added_families();
+    test_subset();
+    return check_done();
+}
