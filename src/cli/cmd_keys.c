@@ -50,7 +50,11 @@ int cmd_keygen(int argc, char **argv)
             return cli_bad_option("keygen");
         }
     }
-    if (!name || optind != argc) {
+    if (optind != argc) {
+        cli_error("keygen takes no arguments: '%s' (give the name with -o NAME)", argv[optind]);
+        return cli_bad_option("keygen");
+    }
+    if (!name) {
         cli_error("keygen needs -o NAME (it writes NAME.key and NAME.pub)");
         return cli_bad_option("keygen");
     }
