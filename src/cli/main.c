@@ -23,6 +23,7 @@ const struct command commands[] = {
     {"keygen", cmd_keygen, "make an Ed25519 key pair for signing documents", keygen_usage},
     {"verify", cmd_verify, "check documents' QR codes: VALID, INVALID, REVOKED or UNKNOWN-KEY", verify_usage},
     {"revoke", cmd_revoke, "add a document to a revocation list", revoke_usage},
+    {"site", cmd_site, "write the static verification page that documents' QR codes open", site_usage},
     {"manifest", cmd_manifest, "combine the manifests of shard runs into one", manifest_usage},
     {"templates", cmd_templates, "list the built-in templates", templates_usage},
     {NULL, NULL, NULL, NULL}
