@@ -1,12 +1,13 @@
 """What a run says and does: the progress bar on a terminal, the summary
 line, documents up to date left alone unless --force, and --issue-date
 printed in the documents."""
+import csv
 import os
 import pty
 import re
 import subprocess
 
-from docs_util import EPOCH, SAMPLE, keygen, text
+from docs_util import EPOCH, SAMPLE, keygen, sample_with, text
 
 TWO = ["--officer", "kh-2015-01,vn-2015-02"]
 SUMMARY = (r"^attache: 2 documents in {out} \({written} written, {reused} up to date\), 0 failed, "
@@ -66,3 +67,19 @@ def test_progress_bar_on_a_terminal(t):
     screen = got.decode()
     t.match(r"\r\[#{30}\] 2/2  [0-9]+/s  ETA 0:00 \r?\n", screen)
     t.match(r"attache: 2 documents in ", screen)
+
+
+def test_manifest_quotes_what_csv_must(t):
+    """A name with a comma and a quotation mark is one CSV field, read back whole."""
+    name = 'Chhy "Lina" Ratha, Jr.'
+    data = sample_with(t, "data.xml", lambda x: x.replace("<name>Chhy Ratha</name>",
+                                                          "<name>Chhy &quot;Lina&quot; Ratha, Jr.</name>"))
+    r = t.run(["letters", data, "-o", t.path("out"), "-k", keygen(t), "--officer", "kh-2015-01",
+               "-q"], env=t.env(SOURCE_DATE_EPOCH=EPOCH))
+    t.status(r, 0)
+    with open(t.path("out", "manifest.csv"), newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    t.eq(len(rows), 1)
+    t.eq(rows[0]["name"], name)
+    with open(t.path("out", "manifest.csv"), encoding="utf-8") as f:
+        t.ok('"Chhy ""Lina"" Ratha, Jr."' in f.read(), "the field is quoted, its quotes doubled")
