@@ -15,6 +15,7 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
     <each select="../induction/session[position() &lt;= 3]" step="8mm">
       <text x="15mm" y="20mm" w="100mm" style="body">{SESSION}</text>
     </each>
+    <line x1="15mm" y1="50mm" x2="100mm" y2="50mm" width="1pt" dash="3pt 1.5pt" colour="navy"/>
     <text x="15mm" y="60mm" w="60mm" align="justify" style="body">Justified text runs across the whole width of its box, line after line, until the last line.</text>
   </page>
   <flow>
@@ -51,6 +52,8 @@ def test_features_as_printed(t):
                  "\u2013 Dashed"]:
         t.ok(item in lines, f"{item!r} not a line of {lines!r}")
     t.ok("Hidden" not in got, "an <if> that is false adds no item")
+    page = t.sh(["qpdf", "--qdf", "--object-streams=disable", t.path("out", PDF), "-"])
+    t.ok(b"[3 1.5] 0 d" in page, "the dashed line's pattern is in the page")
 
 
 def test_mistakes_found_while_making_a_document(t):
@@ -62,8 +65,8 @@ def test_mistakes_found_while_making_a_document(t):
         ("{nosuch(1)}", None, "{path}:6: XPath error for officer 'kh-2015-01': unknown function"),
         ("{$nothing}", None, "{path}:6: XPath error for officer 'kh-2015-01': undefined variable"),
         (None, "<row><cell>a</cell><cell>b</cell><cell>c</cell></row>",
-         data_line + ": a table row at template line 18 has 3 cells for 2 columns"),
-        (None, long_cell, data_line + ": a table row (template line 18) is taller than a page"),
+         data_line + ": a table row at template line 19 has 3 cells for 2 columns"),
+        (None, long_cell, data_line + ": a table row (template line 19) is taller than a page"),
     ]:
         kw = {}
         if session:
