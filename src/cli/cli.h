@@ -38,10 +38,13 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 int cmd_site(int argc, char **argv);
 extern const char validate_usage[], templates_usage[], certificates_usage[],
     letters_usage[], induction_usage[], render_usage[], manifest_usage[], keygen_usage[],
-    verify_usage[], revoke_usage[], fetch_usage[], site_usage[];
+    verify_usage[], revoke_usage[], fetch_usage[], site_usage[], import_usage[],
+    mail_usage[];
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];

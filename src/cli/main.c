@@ -25,6 +25,8 @@ const struct command commands[] = {
     {"revoke", cmd_revoke, "add a document to a revocation list", revoke_usage},
     {"site", cmd_site, "write the static verification page that documents' QR codes open", site_usage},
     {"manifest", cmd_manifest, "combine the manifests of shard runs into one", manifest_usage},
+    {"import", cmd_import, "make a batch's officers the rows of a spreadsheet (CSV)", import_usage},
+    {"mail", cmd_mail, "e-mail each document of a folder to its officer, once", mail_usage},
     {"templates", cmd_templates, "list the built-in templates", templates_usage},
     {NULL, NULL, NULL, NULL}
 };
@@ -48,7 +50,9 @@ static void main_usage(FILE *out)
                  "with signed QR codes.\n\ncommands:\n");
     for (c = commands; c->name; c++)
         fprintf(out, "  %-13s %s\n", c->name, c->summary);
-    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n");
+    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n"
+                 "How to write the data file: data-format.md, in docs/ of the sources and in\n"
+                 "share/doc/attache/ where attache is installed; 'man attache' for the rest.\n");
 }
 
 void cli_error(const char *fmt, ...)

@@ -7,7 +7,7 @@ import subprocess
 
 from PIL import Image
 
-from docs_util import EPOCH, SAMPLE, keygen
+from docs_util import EPOCH, keygen, sample_with
 
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <template version="1" name="img" kind="note" size="120mm 60mm" margin="5mm">
@@ -28,7 +28,8 @@ def rendered(t, src):
     tpl = t.path("img.xml")
     with open(tpl, "w") as f:
         f.write(TEMPLATE.format(src=src))
-    r = t.run(["render", tpl, SAMPLE, "--assets", t.tmp, "-o", t.path("out"), "-k", keygen(t),
+    data = sample_with(t, "data.xml", lambda xml: xml)      # with its images, beside `src`
+    r = t.run(["render", tpl, data, "-o", t.path("out"), "-k", keygen(t),
                "--officer", "kh-2015-01", "-q"], env=t.env(SOURCE_DATE_EPOCH=EPOCH))
     t.status(r, 0)
     pdf = t.path("out", "aec-ascc-2", "kh-2015-01-note.pdf")

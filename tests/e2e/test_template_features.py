@@ -23,7 +23,7 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
       <item>First</item>
       <each select="../induction/session[position() &lt;= 2]"><item>Session at {@start}</item></each>
       <if test="name"><item>Named</item></if>
-      <if test="nothing"><item>Hidden</item></if>
+      <if test="@status = 'withdrawn'"><item>Hidden</item></if>
     </list>
     <list marker="dash"><item>Dashed</item></list>
     <table columns="20mm *">{ROW}</table>
@@ -62,8 +62,8 @@ def test_mistakes_found_while_making_a_document(t):
     for session, row, message in [
         ("{upper()}", None, "{path}:6: XPath error for officer 'kh-2015-01': wrong number of "
                             "arguments"),
-        ("{nosuch(1)}", None, "{path}:6: XPath error for officer 'kh-2015-01': unknown function"),
-        ("{$nothing}", None, "{path}:6: XPath error for officer 'kh-2015-01': undefined variable"),
+        ("{join(1, 2)}", None, "{path}:6: XPath error for officer 'kh-2015-01': an argument of "
+                               "the wrong type"),
         (None, "<row><cell>a</cell><cell>b</cell><cell>c</cell></row>",
          data_line + ": a table row at template line 19 has 3 cells for 2 columns"),
         (None, long_cell, data_line + ": a table row (template line 19) is taller than a page"),
@@ -77,3 +77,14 @@ def test_mistakes_found_while_making_a_document(t):
         t.status(r, 65)
         t.eq(r.err, f"attache: {message.replace('{path}', path)}\nattache: 1 document failed\n")
         t.ok(not os.path.exists(t.path("out", PDF)), "no document for a failure")
+
+
+def test_unknown_names_are_found_when_the_template_loads(t):
+    for session, message in [
+        ("{nosuch(1)}", "'{nosuch(1)}': unknown function 'nosuch()' (docs/templates.md lists "
+                        "the functions)"),
+        ("{$nothing}", "'{$nothing}': unknown variable '$nothing'"),
+    ]:
+        r, path = render(t, session=session)
+        t.status(r, 65)
+        t.ok(r.err.startswith(f"attache: {path}:6: {message}") and r.err.count("\n") == 1, r.err)
