@@ -88,6 +88,8 @@ static void test_make_folders(void)
     put("file", "x");
     CHECK_INT(make_folders(at("file/sub"), 0777, &err), ATTACHE_ERR_CANTCREAT);
     CHECK(strstr(err.message, "cannot create folder: Not a directory") != NULL);
+    CHECK_INT(make_folders(at("file/sub/deeper"), 0777, &err), ATTACHE_ERR_CANTCREAT);
+    CHECK(strstr(err.file, "/file/sub") && !strstr(err.file, "deeper"));  /* the part that failed */
     memset(longpath, 'a', sizeof longpath - 1);
     longpath[sizeof longpath - 1] = '\0';
     CHECK_INT(make_folders(longpath, 0777, &err), ATTACHE_ERR_CANTCREAT);
@@ -135,6 +137,12 @@ static void test_lock_and_leftovers(void)
     put("plain", "x");
     CHECK(outdir_open(at("plain/out"), &err) == NULL);
     CHECK_INT(err.code, ATTACHE_ERR_CANTCREAT);
+
+    /* a lock file that is a symbolic link is not followed */
+    CHECK_INT(make_folders(at("linked"), 0777, &err), ATTACHE_OK);
+    CHECK(symlink("/tmp/elsewhere.lock", at("linked/.attache.lock")) == 0);
+    CHECK(outdir_open(at("linked"), &err) == NULL);
+    CHECK(strstr(err.message, "cannot create the lock file") != NULL);
 }
 
 static void test_subdirs(void)
@@ -166,6 +174,14 @@ static void test_subdirs(void)
     CHECK(symlink(root, at("subs/link")) == 0);
     CHECK(outdir_subdir(o, "link", &err) < 0);
     CHECK(strstr(err.message, "cannot open folder 'link'") != NULL);
+    {
+        char longname[300];
+        memset(longname, 'n', sizeof longname - 1);
+        longname[sizeof longname - 1] = '\0';
+        CHECK(outdir_subdir(o, longname, &err) < 0);
+        CHECK(strstr(err.message, "cannot create folder 'nnn") != NULL);
+        CHECK(strstr(err.message, "File name too long") != NULL);
+    }
     put("subs/taken", "a file");
     CHECK(outdir_subdir(o, "taken", &err) < 0);
     CHECK_INT(err.code, ATTACHE_ERR_CANTCREAT);

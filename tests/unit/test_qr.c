@@ -71,6 +71,7 @@ static void test_round_trips(void)
     round_trip("HTTPS://VERIFY.EXAMPLE.ORG/V/" TOKEN, 16, 0);
     /* a token that is not all alphanumeric (lower case) goes in bytes */
     round_trip("https://v.example.org/att1:abc", 0, 0);
+    round_trip("https://v.example.org/v/ATT1:abc", 0, 0);
     round_trip("no token here", 0, 2);        /* 13 bytes: 1-Q holds 11 */
 }
 
