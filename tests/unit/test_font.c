@@ -8,6 +8,7 @@
 #include "font.h"
 
 #define SANS_BOLD "fonts/AttacheSans-Bold.ttf"     /* unit tests run at the top of the tree */
+#define CFF_FONT "/usr/share/fonts/opentype/font-awesome/FontAwesome.otf"   /* if installed */
 
 static void test_builtin(void)
 {
@@ -90,6 +91,12 @@ static void test_added_families(void)
     CHECK_STR(err.message, "is not a font file attache can read");
     CHECK_STR(err.file, "Makefile");
     CHECK_INT(font_set_add_family(fs, "gone", missing, NULL, &err), ATTACHE_ERR_NOINPUT);
+    if (access(CFF_FONT, R_OK) == 0) {
+        const char *cff[4] = {CFF_FONT, NULL, NULL, NULL};
+        CHECK_INT(font_set_add_family(fs, "cff", cff, NULL, &err), ATTACHE_ERR_DATA);
+        CHECK_STR(err.message,
+                  "is not a TrueType-outline font (no glyf table); PDF embedding needs one");
+    }
 
     /* at most 16 families, the three built-in and brand among them */
     for (k = 0; k < 12; k++) {
@@ -98,6 +105,25 @@ static void test_added_families(void)
     }
     CHECK_INT(font_set_add_family(fs, "one-more", bold_only, NULL, &err), ATTACHE_ERR_DATA);
     CHECK_STR(err.message, "too many font families (at most 16)");
+    font_set_free(fs);
+}
+
+static void test_too_many_faces(void)
+{
+    const char *four[4] = {SANS_BOLD, SANS_BOLD, SANS_BOLD, SANS_BOLD};
+    attache_error err;
+    struct font_set *fs = font_set_new(&err);
+    int k;
+    attache_status rc = ATTACHE_OK;
+
+    if (!CHECK(fs != NULL))
+        return;
+    /* a family replaced keeps its faces in the set: at most 64 faces in all */
+    for (k = 0; k < 20 && rc == ATTACHE_OK; k++)
+        rc = font_set_add_family(fs, "brand", four, NULL, &err);
+    CHECK_INT(rc, ATTACHE_ERR_INTERNAL);
+    CHECK_STR(err.message, "too many fonts");
+    CHECK(k > 10 && k < 20);
     font_set_free(fs);
 }
 
@@ -137,6 +163,7 @@ int main(void)
 {
     test_builtin();
     test_added_families();
+    test_too_many_faces();
     test_subset();
     return check_done();
 }
