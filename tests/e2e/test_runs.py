@@ -83,3 +83,17 @@ def test_manifest_quotes_what_csv_must(t):
     t.eq(rows[0]["name"], name)
     with open(t.path("out", "manifest.csv"), encoding="utf-8") as f:
         t.ok('"Chhy ""Lina"" Ratha, Jr."' in f.read(), "the field is quoted, its quotes doubled")
+
+
+def test_manifest_merge_to_a_full_disk(t):
+    r = letters(t, keygen(t), "-q")
+    t.status(r, 0)
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([t.attache, "manifest", "merge", t.path("out", "manifest.csv")],
+                           stdout=full, stderr=subprocess.PIPE, env=t.env())
+    t.eq(p.returncode, 74)
+    t.eq(p.stderr.decode(), "attache: cannot write the merged manifest to standard output\n")
+    r = t.run(["manifest", "merge", t.path("out", "manifest.csv")])
+    t.status(r, 0)
+    with open(t.path("out", "manifest.csv")) as f:
+        t.eq(r.out, f.read(), "one manifest merged is itself")
