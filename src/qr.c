@@ -24,62 +24,67 @@ static bool alphanumeric(const char *s)
     return true;
 }
 
+/*
+ * The payload as QR segments at `level`: the URL's capitalised start and the
+ * token in alphanumeric mode, the rest in bytes.  NULL when out of memory
+ * or not encodable.
+ */
+static QRinput *segments(const char *payload, QRecLevel level)
+{
+    const char *tok = strstr(payload, TOKEN_PREFIX);
+    size_t prefix = tok ? (size_t)(tok - payload) : strlen(payload), an = 0;
+    QRinput *in = QRinput_new2(0, level);
+
+    if (!in)
+        return NULL;
+    while (an < prefix && alphanumeric_char(payload[an]))
+        an++;
+    if (an < 12)
+        an = 0;          /* a short run does not pay for its segment header */
+    if ((an && QRinput_append(in, QR_MODE_AN, (int)an, (const unsigned char *)payload) < 0) ||
+        (prefix > an && QRinput_append(in, QR_MODE_8, (int)(prefix - an),
+                                       (const unsigned char *)payload + an) < 0) ||
+        (tok && QRinput_append(in, alphanumeric(tok) ? QR_MODE_AN : QR_MODE_8,
+                               (int)strlen(tok), (const unsigned char *)tok) < 0)) {
+        QRinput_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+/*
+ * Level M, at the smallest version that holds the payload: the code is as
+ * coarse as it can be, which is what a phone needs most.
+ */
 attache_status qr_make(const char *payload, int max_version, const char *subject,
                        struct qr_code *out, attache_error *err)
 {
-    const char *tok = strstr(payload, TOKEN_PREFIX);
-    size_t prefix = tok ? (size_t)(tok - payload) : strlen(payload);
-    QRinput *in = QRinput_new2(0, QR_ECLEVEL_Q);
+    QRinput *in;
     QRcode *qr = NULL;
     attache_status rc = ATTACHE_OK;
     int i, n;
 
-    const char *whole = payload;
-
     memset(out, 0, sizeof *out);
-    if (!in)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (max_version <= 0 || max_version > 40)
         max_version = 40;
-    /* the URL's capitalised start and the token in alphanumeric mode, the rest in bytes */
-    {
-        size_t an = 0;
-        while (an < prefix && alphanumeric_char(payload[an]))
-            an++;
-        if (an < 12)
-            an = 0;          /* a short run does not pay for its segment header */
-        if (an && QRinput_append(in, QR_MODE_AN, (int)an, (const unsigned char *)payload) < 0)
-            prefix = (size_t)-1;
-        else {
-            payload += an;
-            prefix -= an;
-        }
-    }
-    if (prefix == (size_t)-1 ||
-        (prefix && QRinput_append(in, QR_MODE_8, (int)prefix, (const unsigned char *)payload) < 0) ||
-        (tok && alphanumeric(tok) &&
-         QRinput_append(in, QR_MODE_AN, (int)strlen(tok), (const unsigned char *)tok) < 0) ||
-        (tok && !alphanumeric(tok) &&
-         QRinput_append(in, QR_MODE_8, (int)strlen(tok), (const unsigned char *)tok) < 0)) {
-        rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: cannot encode the QR code", subject);
-        goto done;
-    }
+    in = segments(payload, QR_ECLEVEL_M);
+    if (!in)
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: cannot encode the QR code", subject);
+    errno = 0;
     qr = QRcode_encodeInput(in);
-    if (!qr && errno == ERANGE) {
-        rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
-                     "%s: the QR code's %zu characters do not fit any QR version", subject,
-                     strlen(whole));
-        goto done;
-    }
-    if (!qr) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "%s: cannot encode the QR code", subject);
-        goto done;
-    }
+    QRinput_free(in);
+    if (!qr && errno == ERANGE)
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0,
+                       "%s: the QR code's %zu characters do not fit any QR version", subject,
+                       strlen(payload));
+    if (!qr)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "%s: cannot encode the QR code",
+                       subject);
     if (qr->version > max_version) {
         rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
                      "%s: the QR code needs version %d (%zu characters), more than the "
                      "largest allowed, %d; shorten the verify-url or the name, or raise the "
-                     "template's qr-max-version", subject, qr->version, strlen(whole),
+                     "template's qr-max-version", subject, qr->version, strlen(payload),
                      max_version);
         goto done;
     }
@@ -94,9 +99,7 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
     out->width = qr->width;
     out->version = qr->version;
 done:
-    if (qr)
-        QRcode_free(qr);
-    QRinput_free(in);
+    QRcode_free(qr);
     return rc;
 }
 
