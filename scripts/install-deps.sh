@@ -1,9 +1,17 @@
 #!/bin/sh
 # Make sure the Debian packages attache needs to build, run and test are present.
 # As root, missing packages are installed with apt-get (after apt-get update);
-# otherwise the exact command to run is printed and the script fails.
-# Usage: scripts/install-deps.sh [build|test]   (test includes build)
+# otherwise, or with --check, nothing is installed: the exact command to run is
+# printed and the script fails.  Plain `make` uses --check; make deps, demo and
+# test install.
+# Usage: scripts/install-deps.sh [--check] [build|test]   (test includes build)
 set -eu
+
+check_only=false
+if [ "${1:-}" = --check ]; then
+    check_only=true
+    shift
+fi
 
 BUILD="gcc make pkg-config libc6-dev libhpdf-dev libxml2-dev libqrencode-dev
 libcurl4-openssl-dev libsodium-dev libcbor-dev libpng-dev libjpeg-dev libzbar-dev
@@ -24,9 +32,9 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
+if $check_only || [ "$(id -u)" -ne 0 ]; then
     echo "attache needs these Debian packages:$missing" >&2
-    echo "install them with:" >&2
+    echo "install them with (or, as root, 'make deps'):" >&2
     echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$missing" >&2
     exit 1
 fi

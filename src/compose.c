@@ -46,25 +46,52 @@ static const char *template_file(const struct ctx *x)
 
 /* ---- XPath ------------------------------------------------------------- */
 
+/*
+ * What went wrong, in words.  libxml2 hands an XPath context's own handler
+ * the error's code and expression but no message.
+ */
+static const char *xpath_reason(const xmlError *e)
+{
+    switch (e->code) {
+    case XML_XPATH_INVALID_ARITY: return "wrong number of arguments";
+    case XML_XPATH_UNKNOWN_FUNC_ERROR: return "unknown function";
+    case XML_XPATH_INVALID_TYPE: return "an argument of the wrong type";
+    case XML_XPATH_UNDEF_VARIABLE_ERROR: return "undefined variable";
+    default: return "error";
+    }
+}
+
 static void on_xpath_error(void *arg, xmlErrorPtr e)
 {
     struct ctx *x = arg;
     char msg[200];
 
-    xml_message_clean(msg, sizeof msg, e->message ? e->message : "error");
+    xml_message_clean(msg, sizeof msg, e->message ? e->message : xpath_reason(e));
     if (!failed(x))
         x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), 0,
                         "XPath error for officer '%s': %s", x->v->officer_id, msg);
 }
 
+/* Some of libxml2's XPath messages skip the context's handler (an unknown function's). */
+static void drop_generic_error(void *ctx, const char *msg, ...)
+{
+}
+
 static xmlXPathObjectPtr eval(struct ctx *x, int expr, xmlNodePtr node, unsigned line)
 {
+    xmlGenericErrorFunc saved;
+    void *saved_ctx;
     xmlXPathObjectPtr o;
 
     if (failed(x) || expr < 0)
         return NULL;
     x->xp->node = node;
+    /* the generic handler is per thread in libxml2: set for this call only */
+    saved = xmlGenericError;
+    saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, drop_generic_error);
     o = xmlXPathCompiledEval(x->c->exprs.comp[expr], x->xp);
+    xmlSetGenericErrorFunc(saved_ctx, saved);
     if (!o && !failed(x))
         x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), line,
                         "the expression '%s' cannot be evaluated for officer '%s'",

@@ -1043,6 +1043,8 @@ static void page_setup(struct loader *l, xmlNodePtr n, struct tnode *t, const st
         for (tok = strtok_r(v, " ", &save); tok && k < 4; tok = strtok_r(NULL, " ", &save))
             if (!parse_length(tok, &m[k++]))
                 k = 9;
+        if (tok)                 /* a fifth length, or one that was not a length */
+            k = 9;
         if (k == 1)
             m[1] = m[2] = m[3] = m[0];
         else if (k == 2)
@@ -1123,10 +1125,8 @@ static xmlDocPtr parse_template(const char *file, const unsigned char *bytes, si
     if (!doc) {
         if (!se.seen)
             err_set(err, ATTACHE_ERR_DATA, file, 0, "template is not well-formed XML");
-        else
-            snprintf(err->message, sizeof err->message, "%s",
-                     strncmp(err->message, "template: ", 10) ? err->message
-                                                               : err->message + 10);
+        else if (!strncmp(err->message, "template: ", 10))   /* a parse error, not the schema's */
+            memmove(err->message, err->message + 10, strlen(err->message + 10) + 1);
         return NULL;
     }
     vc = xmlSchemaNewValidCtxt(schema);

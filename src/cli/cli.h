@@ -23,7 +23,10 @@ struct command {
     const char *usage;     /* synopsis and options, printed by CMD --help */
 };
 
-/* The subcommands, one file each (cmd_*.c). */
+/*
+ * The subcommands, in the cmd_*.c files.  Each handler parses its own
+ * options, and its usage text (X_usage) is defined beside them.
+ */
 int cmd_validate(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
 int cmd_certificates(int argc, char **argv);
@@ -37,9 +40,11 @@ int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
-extern const char import_usage[], mail_usage[];
 int cmd_site(int argc, char **argv);
-extern const char site_usage[];
+extern const char validate_usage[], templates_usage[], certificates_usage[],
+    letters_usage[], induction_usage[], render_usage[], manifest_usage[], keygen_usage[],
+    verify_usage[], revoke_usage[], fetch_usage[], site_usage[], import_usage[],
+    mail_usage[];
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];
@@ -102,7 +107,7 @@ enum {
     {"no-cache", no_argument, NULL, CLI_OPT_NO_CACHE},                     \
     {"offline", no_argument, NULL, CLI_OPT_OFFLINE}
 
-/* The fetching options' usage text, which ends the usage of every command taking DATA. */
+/* What CLI_FETCH_LONGOPTS do, for the end of a usage text. */
 #define CLI_FETCH_USAGE                                                                   \
     "\n"                                                                                  \
     "When DATA is an http:// or https:// URL (see also 'attache fetch'):\n"                \

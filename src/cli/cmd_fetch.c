@@ -12,6 +12,22 @@
 
 #include "cli.h"
 
+const char fetch_usage[] =
+    "usage: attache fetch [options] URL [-o FILE]\n"
+    "\n"
+    "Download URL (http or https; plain http only to loopback unless --allow-http),\n"
+    "check that it is valid attache data, and only then write it: atomically to FILE,\n"
+    "or to standard output.  On any failure FILE is left as it was.  Exit status 69\n"
+    "when the data cannot be fetched (HTTP error, timeout, too large, TLS), 65 when\n"
+    "what arrives is not attache data.\n"
+    "\n"
+    "  -o, --output FILE   write the data here (default: standard output)\n"
+    "  --max-size SIZE     refuse a body larger than SIZE after decompression\n"
+    "                      (K, M, G suffixes; default 64M)\n"
+    "  -q, --quiet         no progress or summary output\n"
+    "  -h, --help          show this help\n"
+    CLI_FETCH_USAGE;
+
 int cmd_fetch(int argc, char **argv)
 {
     static const struct option longopts[] = {

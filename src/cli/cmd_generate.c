@@ -73,6 +73,68 @@ static void show_error(void *ctx, const attache_error *err)
     cli_report(err);
 }
 
+/* ---- usage ----------------------------------------------------------------- */
+
+/* The options all four commands take, after -t (which render does not). */
+#define GENERATE_OPTIONS_USAGE                                                     \
+    "  -o, --output DIR    write the documents here (created if missing)\n"        \
+    "  -k, --key FILE      signing key (default: $ATTACHE_KEY); make one with\n"   \
+    "                      'attache keygen -o NAME'\n"                             \
+    "  --officer ID        only these officers (repeat, or a comma list)\n"        \
+    "  --batch ID          only these batches (repeat, or a comma list)\n"         \
+    "  --merge FILE        also write every document into one print-ready PDF\n"   \
+    "  -j, --jobs N        parallel workers (default: the number of CPUs)\n"       \
+    "  --shard K/N         make only shard K of N (also read from Slurm array and\n" \
+    "                      Kubernetes Indexed Job variables; see docs/scaling.md)\n" \
+    "  --issue-date DATE   date the documents are issued (default: today, or\n"    \
+    "                      $SOURCE_DATE_EPOCH)\n"                                  \
+    "  --force             rewrite documents that are already up to date\n"        \
+    "  --assets DIR        where image paths in the data resolve (default: the\n"  \
+    "                      data file's folder; for a URL, no images without it)\n" \
+    "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"           \
+    "  -q, --quiet         no progress output\n"                                   \
+    "  -h, --help          show this help\n"                                       \
+    CLI_FETCH_USAGE
+
+#define TEMPLATE_OPTION_USAGE \
+    "  -t, --template FILE use this template instead of the built-in one\n"
+
+const char certificates_usage[] =
+    "usage: attache certificates [options] DATA -o DIR\n"
+    "\n"
+    "Make a certificate of completion for every graduated officer in DATA (a file,\n"
+    "an http(s) URL, or - for standard input) into DIR/<batch>/<officer>-certificate.pdf,\n"
+    "with DIR/manifest.csv listing them.\n"
+    "\n"
+    TEMPLATE_OPTION_USAGE
+    GENERATE_OPTIONS_USAGE;
+
+const char letters_usage[] =
+    "usage: attache letters [options] DATA -o DIR\n"
+    "\n"
+    "Make an attachment letter for every officer in DATA who has not withdrawn, into\n"
+    "DIR/<batch>/<officer>-letter.pdf, with DIR/manifest.csv listing them.\n"
+    "\n"
+    TEMPLATE_OPTION_USAGE
+    GENERATE_OPTIONS_USAGE;
+
+const char induction_usage[] =
+    "usage: attache induction [options] DATA -o DIR\n"
+    "\n"
+    "Make an induction pack for every officer in DATA who has not withdrawn, into\n"
+    "DIR/<batch>/<officer>-induction.pdf, with DIR/manifest.csv listing them.\n"
+    "\n"
+    TEMPLATE_OPTION_USAGE
+    GENERATE_OPTIONS_USAGE;
+
+const char render_usage[] =
+    "usage: attache render [options] TEMPLATE DATA -o DIR\n"
+    "\n"
+    "Make TEMPLATE's documents (a built-in template's name, or a template file; see\n"
+    "docs/templates.md) into DIR/<batch>/<officer>-<kind>.pdf.\n"
+    "\n"
+    GENERATE_OPTIONS_USAGE;
+
 /* ---- options --------------------------------------------------------------- */
 
 /* Add a comma-separated list of ids. */

@@ -13,6 +13,17 @@
 
 #define MAX_LINE 8192
 
+const char keygen_usage[] =
+    "usage: attache keygen -o NAME --issuer ID [--not-before DATE] [--not-after DATE]\n"
+    "\n"
+    "Write NAME.key (the secret key, readable by you only; keep it safe) and NAME.pub\n"
+    "(the public key, for verifiers).  ID is the issuer's id in the data\n"
+    "(<issuer id=...>).  Existing files are never overwritten.\n"
+    "\n"
+    "  --not-before DATE   verifiers accept documents issued from DATE (YYYY-MM-DD)\n"
+    "  --not-after DATE    ... and up to DATE; for rotating keys\n"
+    "  -h, --help          show this help\n";
+
 int cmd_keygen(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -41,7 +52,11 @@ int cmd_keygen(int argc, char **argv)
             return cli_bad_option("keygen");
         }
     }
-    if (!name || optind != argc) {
+    if (optind != argc) {
+        cli_error("keygen takes no arguments: '%s' (give the name with -o NAME)", argv[optind]);
+        return cli_bad_option("keygen");
+    }
+    if (!name) {
         cli_error("keygen needs -o NAME (it writes NAME.key and NAME.pub)");
         return cli_bad_option("keygen");
     }
@@ -191,6 +206,24 @@ static bool verify_file(attache_verifier *v, const char *path, bool *cannot_open
     return all_valid && n;
 }
 
+const char verify_usage[] =
+    "usage: attache verify [--pub FILE]... [--revoked FILE] INPUT...\n"
+    "\n"
+    "Check each INPUT: a QR code's text (a token ATT1:... or a URL ending in one:\n"
+    "any INPUT with ATT1: in it, in either case), a file, or - for one text per\n"
+    "line on standard input.  A file is a PDF attache made (its tokens are kept\n"
+    "in it: a print file's, one per document) or a PNG or JPEG picture with QR\n"
+    "codes in it (a scan or a photo of a document).  One line per code or token,\n"
+    "tab-separated:\n"
+    "  VALID|INVALID|REVOKED|UNKNOWN-KEY  kind  document-id  name  batch  issue-date  [why]\n"
+    "Exit status 0 when every input is VALID, 1 otherwise, 66 when a file cannot\n"
+    "be opened (the other inputs are still checked).\n"
+    "\n"
+    "  --pub FILE          a trusted public key (repeat for several; default:\n"
+    "                      $ATTACHE_PUB, a colon-separated list)\n"
+    "  --revoked FILE      a revocation list (see attache revoke)\n"
+    "  -h, --help          show this help\n";
+
 int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -321,6 +354,17 @@ done:
     attache_verifier_free(v);
     return status;
 }
+
+const char revoke_usage[] =
+    "usage: attache revoke DOCID --reason TEXT --list FILE [--date DATE]\n"
+    "\n"
+    "Add the document DOCID (as printed under its QR code) to the revocation list\n"
+    "FILE, created if missing and replaced atomically.  attache verify --revoked FILE\n"
+    "then reports it REVOKED.\n"
+    "\n"
+    "  --reason TEXT       why (at most 200 characters)\n"
+    "  --date DATE         the day it is revoked (default: today, UTC)\n"
+    "  -h, --help          show this help\n";
 
 int cmd_revoke(int argc, char **argv)
 {

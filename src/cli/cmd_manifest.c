@@ -8,6 +8,18 @@
 
 #include "cli.h"
 
+const char manifest_usage[] =
+    "usage: attache manifest merge [-o FILE] [--data DATA] MANIFEST...\n"
+    "\n"
+    "Combine the manifest.csv files of shard runs (attache ... --shard K/N) into one,\n"
+    "each document once, written atomically to FILE (default: standard output).\n"
+    "With --data, rows follow the order of the officers in DATA, as an unsharded run\n"
+    "writes them; without it they are ordered by file name.\n"
+    "\n"
+    "  -o, --output FILE   write the merged manifest here\n"
+    "  --data DATA         order the rows as the officers are in DATA\n"
+    "  -h, --help          show this help\n";
+
 int cmd_manifest(int argc, char **argv)
 {
     static const struct option longopts[] = {

@@ -29,6 +29,16 @@ static int show(const char *name)
     return 64;
 }
 
+const char templates_usage[] =
+    "usage: attache templates [--show NAME]\n"
+    "\n"
+    "List the built-in templates: name, kind of document, page set-up.\n"
+    "\n"
+    "  --show NAME         print the built-in template NAME, to copy and change:\n"
+    "                      attache templates --show certificate > mine.xml\n"
+    "                      attache certificates DATA -o DIR --template mine.xml\n"
+    "  -h, --help          show this help\n";
+
 int cmd_templates(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -40,6 +50,7 @@ int cmd_templates(int argc, char **argv)
     size_t i, n;
     int c;
 
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -48,6 +59,7 @@ int cmd_templates(int argc, char **argv)
         case 'h':
             return cli_usage("templates", false);
         default:
+            cli_error("templates: unknown option or missing value: '%s'", argv[optind - 1]);
             return cli_bad_option("templates");
         }
     }

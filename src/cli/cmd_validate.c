@@ -35,6 +35,23 @@ static void print_counts(const attache_batch_info *b)
         }
 }
 
+const char validate_usage[] =
+    "usage: attache validate [options] DATA\n"
+    "\n"
+    "Check DATA (a file, an http(s) URL, or - for standard input) against the attache\n"
+    "data format, version 1.  Valid data gives one summary line per batch on stdout;\n"
+    "invalid data gives every error found (up to --max-errors) on stderr and exit\n"
+    "status 65; data that cannot be fetched gives exit status 69.  data-format.md\n"
+    "(docs/ of the sources, share/doc/attache/ when installed) describes the format.\n"
+    "\n"
+    "  --max-size SIZE     refuse input larger than SIZE bytes (K, M, G suffixes;\n"
+    "                      default 64M)\n"
+    "  --max-errors N      stop after N errors (default 50)\n"
+    "  --assets DIR        where image paths in the data resolve\n"
+    "  -q, --quiet         print nothing when the data is valid\n"
+    "  -h, --help          show this help\n"
+    CLI_FETCH_USAGE;
+
 int cmd_validate(int argc, char **argv)
 {
     static const struct option longopts[] = {

@@ -1,0 +1,70 @@
+"""The generating commands refuse what they cannot use before reading any
+data: each wrong option, argument or scheduler variable gets its one-line
+message, exit status 64, and no output folder."""
+import os
+
+
+def sample(t):
+    return os.path.join(t.samples, "asean.xml")
+
+
+def refuse(t, args, pattern, env=None):
+    r = t.run(args, env=t.env(**(env or {})))
+    t.status(r, 64, " ".join(args))
+    t.match(pattern, r.err, " ".join(args))
+    t.eq(r.out, "", "stdout of " + " ".join(args))
+    t.ok(not os.path.exists(t.path("o")), "no output folder after " + " ".join(args))
+
+
+def test_bad_values(t):
+    out = ["-o", t.path("o")]
+    for args, pattern in [
+        (["--jobs", "0"], r"^attache: --jobs '0' is not a number from 1 to 64$"),
+        (["-j", "65"], r"^attache: --jobs '65' is not a number from 1 to 64$"),
+        (["-j", "two"], r"^attache: --jobs 'two' is not a number"),
+        (["--max-size", "lots"], r"^attache: --max-size 'lots' is not a size such as 64M$"),
+        (["--shard", "0/4"], r"^attache: --shard '0/4' is not K/N"),
+        (["--shard", "2"], r"^attache: --shard '2' is not K/N"),
+        (["--shard", "2/4x"], r"^attache: --shard '2/4x' is not K/N"),
+        (["--issue-date", "9 Feb 2016"], r"^attache: --issue-date '9 Feb 2016' is not a date"),
+        (["--officer", ",".join(["x"] * 4097)], r"^attache: too many --officer ids$"),
+        (["--batch", ",".join(["b"] * 4097)], r"^attache: too many --batch ids$"),
+        (["--timeout", "soon"], r"timeout"),
+        (["--frobnicate"], r"^attache: letters: unknown option or missing value: "
+                           r"'--frobnicate'$"),
+        (["--key"], r"^attache: letters: unknown option or missing value: '--key'$"),
+    ]:
+        refuse(t, ["letters", sample(t)] + out + args, pattern)
+
+
+def test_bad_arguments(t):
+    out = ["-o", t.path("o")]
+    refuse(t, ["letters"] + out, r"^attache: letters needs DATA: a file, or - for standard input$")
+    refuse(t, ["induction", sample(t), sample(t)] + out,
+           r"^attache: induction takes one DATA argument$")
+    refuse(t, ["render", sample(t)] + out, r"^attache: render takes a TEMPLATE and DATA$")
+    refuse(t, ["render", "-t", "letter", "letter", sample(t)] + out,
+           r"^attache: render: the template is the first argument$")
+    refuse(t, ["render", "letter", sample(t)], r"^attache: render needs an output folder: -o DIR$")
+
+
+def test_bad_environment(t):
+    args = ["certificates", sample(t), "-o", t.path("o")]
+    refuse(t, args, r"^attache: SOURCE_DATE_EPOCH 'yesterday' is not a Unix time$",
+           {"SOURCE_DATE_EPOCH": "yesterday"})
+    # a Slurm array numbered from 0 with a task past its count, or below its minimum
+    for env in ({"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4"},
+                {"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4",
+                 "SLURM_ARRAY_TASK_MIN": "2"},
+                {"SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "4"},
+                {"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "0"}):
+        refuse(t, args, r"^attache: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT do not make a "
+                        r"shard", env)
+    for env in ({"JOB_COMPLETION_INDEX": "4", "ATTACHE_SHARDS": "4"},
+                {"JOB_COMPLETION_INDEX": "one", "ATTACHE_SHARDS": "4"},
+                {"JOB_COMPLETION_INDEX": "0", "ATTACHE_SHARDS": "0"}):
+        refuse(t, args, r"^attache: JOB_COMPLETION_INDEX is set: set ATTACHE_SHARDS", env)
+    # --shard given wins over the scheduler's variables, even wrong ones
+    r = t.run(args + ["--shard", "1/2"], env=t.env(JOB_COMPLETION_INDEX="9"))
+    t.status(r, 64)
+    t.match(r"^attache: documents are signed: give a key", r.err)
