@@ -29,6 +29,7 @@
 #include "data.h"
 #include "date.h"
 #include "error.h"
+#include "hash.h"
 #include "keys.h"
 #include "output.h"
 #include "pdf.h"
@@ -205,9 +206,9 @@ static void recorded_fingerprint(const unsigned char *pdf, size_t n, char out[65
 
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
+    unsigned char h[HASH_SHA256_BYTES];
 
-    crypto_hash_sha256(h, data, (unsigned long long)n);
+    hash_sha256(data, n, h);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
