@@ -9,75 +9,23 @@
  * line breaking (UAX #14, libunibreak) allows.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/xpathInternals.h>
-#include <linebreak.h>
 
-#include "compose.h"
+#include "compose_private.h"
 #include "error.h"
 #include "text.h"
 #include "util.h"
+#include "xml.h"
 
-#define MM (72.0f / 25.4f)
 #define MIN_FIT_SIZE 4.0f
 
 /* ---- the state of one document ----------------------------------------- */
 
-struct run {
-    const char *text;
-    const struct tstyle *st;
-    const char *origin;          /* expression the text came from, NULL: template text */
-    unsigned line;               /* template line */
-};
-
-struct runs {
-    struct run *v;
-    size_t n, cap;
-};
-
-struct ctx {
-    struct composer *c;
-    const struct compose_env *env;
-    const struct template *t;
-    const struct doc_vars *v;
-    xmlDocPtr doc;
-    xmlXPathContextPtr xp;
-    struct document *d;
-    attache_error *err;
-    attache_status rc;           /* the first error; everything stops at it */
-    const unsigned char *qr;     /* the QR modules, copied into the document's arena */
-    /* the flow being laid out */
-    const struct tnode *flow;
-    size_t page;                 /* index of the current page */
-    float y;                     /* cursor, points from the top of the page */
-    float left, width, bottom;   /* the frame */
-    bool page_empty;
-    /* which section each page came from, for the second pass */
-    const struct tnode **page_section;
-    size_t *page_in_section;
-    size_t section_cap;
-};
-
-static bool failed(struct ctx *x)
-{
-    return x->rc != ATTACHE_OK;
-}
-
-static void oom(struct ctx *x)
-{
-    if (!failed(x))
-        x->rc = err_set(x->err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-}
-
-/* An error about this officer's document, placed at the officer in the data. */
-static void doc_error(struct ctx *x, attache_status code, const char *fmt, ...)
-    ATTACHE_PRINTF(3, 4);
-
-static void doc_error(struct ctx *x, attache_status code, const char *fmt, ...)
+void compose_doc_error(struct ctx *x, attache_status code, const char *fmt, ...)
 {
     char msg[400], clip[80];
     va_list ap;
@@ -102,11 +50,8 @@ static void on_xpath_error(void *arg, xmlErrorPtr e)
 {
     struct ctx *x = arg;
     char msg[200];
-    size_t n;
 
-    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
-    n = strcspn(msg, "\n");
-    msg[n] = '\0';
+    xml_message_clean(msg, sizeof msg, e->message ? e->message : "error");
     if (!failed(x))
         x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), 0,
                         "XPath error for officer '%s': %s", x->v->officer_id, msg);
@@ -282,311 +227,7 @@ static char *inline_string(struct ctx *x, const struct tnode *list, xmlNodePtr n
     return failed(x) ? NULL : runs_string(x, &r);
 }
 
-/* ---- measuring ----------------------------------------------------------- */
-
-struct glyph {
-    uint32_t cp;
-    uint32_t off, len;           /* bytes in the paragraph's text */
-    const struct font_face *face;
-    const struct tstyle *st;
-    float adv;                   /* at the style's size, tracking included */
-    unsigned char brk;           /* break after this character: LINEBREAK_* */
-    bool space, newline;
-};
-
-struct para {
-    char *text;
-    size_t len;
-    struct glyph *g;
-    size_t n;
-    bool breaks;                 /* has line breaks of its own (<br/>) */
-};
-
-struct line {
-    size_t a, b;                 /* glyphs [a, b), trailing spaces excluded */
-    float width;                 /* at scale 1 */
-    float size;                  /* the largest size in the line, at scale 1 */
-    const struct font_face *face;   /* of the largest size, for ascent */
-    size_t spaces;               /* inner spaces, for justification */
-};
-
-static pthread_once_t lb_once = PTHREAD_ONCE_INIT;
-
-static void lb_init(void)
-{
-    init_linebreak();
-}
-
-static void describe_origin(char *out, size_t size, const struct run *r)
-{
-    if (r->origin)
-        snprintf(out, size, "{%s}", r->origin);
-    else
-        snprintf(out, size, "the template's text (line %u)", r->line);
-}
-
-/*
- * Measure runs as one paragraph: white space collapsed across runs and
- * trimmed, each character given the face that draws it.  A character no
- * face can draw is an error naming the officer, the field and the code point.
- */
-static bool measure(struct ctx *x, const struct runs *r, struct para *p)
-{
-    struct buf b = {0};
-    unsigned short *run_of;
-    size_t i, k, n = 0;
-    char *brks = NULL;
-    bool ok = false;
-
-    memset(p, 0, sizeof *p);
-    pthread_once(&lb_once, lb_init);
-    /* text, collapsing spaces between runs */
-    run_of = NULL;
-    for (i = 0; i < r->n; i++) {
-        const char *s = r->v[i].text;
-        for (; *s; s++) {
-            bool sp = *s == ' ';
-            if (sp && (!b.len || b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
-                continue;
-            if (*s == '\n' && b.len && b.data[b.len - 1] == ' ')
-                b.len--;
-            if (!buf_add(&b, s, 1))
-                goto done;
-            if (b.len > n) {
-                unsigned short *ro = realloc(run_of, (b.len + 64) * sizeof *ro);
-                if (!ro)
-                    goto done;
-                run_of = ro;
-                n = b.len + 64;
-            }
-            run_of[b.len - 1] = (unsigned short)i;
-        }
-    }
-    while (b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
-        b.len--;
-    if (b.data)
-        b.data[b.len] = '\0';
-    p->len = b.len;
-    p->text = arena_strndup(&x->d->arena, b.data ? b.data : "", b.len);
-    if (!p->text)
-        goto done;
-    if (!b.len) {
-        ok = true;
-        goto done;
-    }
-    brks = malloc(b.len);
-    p->g = arena_alloc(&x->d->arena, b.len * sizeof *p->g);
-    if (!brks || !p->g)
-        goto done;
-    set_linebreaks_utf8((const utf8_t *)p->text, b.len, "en", brks);
-    for (k = 0; k < b.len;) {
-        const char *s = p->text + k, *end = p->text + b.len;
-        const struct run *run = &r->v[run_of[k]];
-        const struct tstyle *st = run->st;
-        struct glyph *g = &p->g[p->n];
-        enum font_style fs = (st->bold ? FONT_BOLD : 0) | (st->italic ? FONT_ITALIC : 0);
-        const char *script = NULL;
-
-        g->cp = text_next(&s, end);
-        g->off = (uint32_t)k;
-        g->len = (uint32_t)(s - (p->text + k));
-        g->st = st;
-        g->space = g->cp == ' ';
-        g->newline = g->cp == '\n';
-        p->breaks |= g->newline;
-        g->brk = (unsigned char)brks[k + g->len - 1];
-        if (g->newline) {
-            g->face = font_family_face(st->family, fs);
-            g->adv = 0;
-        } else if (font_needs_shaping(g->cp, &script)) {
-            char where[160], clip[80];
-            describe_origin(where, sizeof where, run);
-            doc_error(x, ATTACHE_ERR_DATA,
-                      "%s '%s' has U+%04X in %s script, which needs text shaping that this "
-                      "version of attache does not do", where,
-                      text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp, script);
-            goto done;
-        } else {
-            g->face = font_pick(x->t->fonts, st->family, fs, g->cp);
-            if (!g->face) {
-                char where[160], clip[80];
-                describe_origin(where, sizeof where, run);
-                doc_error(x, ATTACHE_ERR_DATA,
-                          "%s '%s' has U+%04X, which no font of the template can draw", where,
-                          text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp);
-                goto done;
-            }
-            g->adv = (float)font_advance(g->face, g->cp) * st->size + st->tracking * st->size;
-        }
-        p->n++;
-        k += g->len;
-    }
-    ok = true;
-done:
-    if (!ok && !failed(x))
-        oom(x);
-    free(brks);
-    free(run_of);
-    buf_release(&b);
-    return ok;
-}
-
-static void line_stats(const struct para *p, struct line *ln)
-{
-    size_t i;
-
-    ln->width = 0;
-    ln->size = 0;
-    ln->spaces = 0;
-    ln->face = NULL;
-    while (ln->b > ln->a && (p->g[ln->b - 1].space || p->g[ln->b - 1].newline))
-        ln->b--;
-    for (i = ln->a; i < ln->b; i++) {
-        const struct glyph *g = &p->g[i];
-        ln->width += g->adv;
-        ln->spaces += g->space;
-        if (g->st->size > ln->size || !ln->face) {
-            ln->size = g->st->size;
-            ln->face = g->face;
-        }
-    }
-    if (ln->b > ln->a)
-        ln->width -= p->g[ln->b - 1].st->tracking * p->g[ln->b - 1].st->size;
-    if (!ln->face && p->n) {
-        ln->face = p->g[ln->a < p->n ? ln->a : p->n - 1].face;
-        ln->size = p->g[ln->a < p->n ? ln->a : p->n - 1].st->size;
-    }
-}
-
-/*
- * Break a paragraph into lines of at most `width` (scale 1 units).  Returns
- * the number of lines, filling `lines` (up to `max`).  Greedy; a word longer
- * than the line is broken between characters.
- */
-static size_t break_lines(const struct para *p, float width, struct line *lines, size_t max)
-{
-    size_t n = 0, start = 0, i, last_break = (size_t)-1;
-    float w = 0, w_at_break = 0;
-
-    if (!p->n) {
-        if (max)
-            memset(&lines[0], 0, sizeof lines[0]);
-        return 1;
-    }
-    for (i = 0; i < p->n; i++) {
-        const struct glyph *g = &p->g[i];
-
-        if (g->newline) {
-            if (n < max) {
-                lines[n].a = start;
-                lines[n].b = i;
-                line_stats(p, &lines[n]);
-            }
-            n++;
-            start = i + 1;
-            w = 0;
-            last_break = (size_t)-1;
-            continue;
-        }
-        w += g->adv;
-        if (w - (g->space ? g->adv : 0) > width && i > start) {
-            size_t end = last_break != (size_t)-1 ? last_break + 1 : i;
-            if (n < max) {
-                lines[n].a = start;
-                lines[n].b = end;
-                line_stats(p, &lines[n]);
-            }
-            n++;
-            start = end;
-            while (start < p->n && p->g[start].space)
-                start++;
-            w = 0;
-            for (size_t k = start; k <= i; k++)
-                w += p->g[k].adv;
-            last_break = (size_t)-1;
-            (void)w_at_break;
-        }
-        if (g->brk == LINEBREAK_ALLOWBREAK && i >= start)
-            last_break = i;
-    }
-    if (start < p->n || !n) {
-        if (n < max) {
-            lines[n].a = start;
-            lines[n].b = p->n;
-            line_stats(p, &lines[n]);
-        }
-        n++;
-    }
-    return n;
-}
-
-/*
- * Two lines as even as possible, for names and titles that need two.  Not
- * for text with line breaks of its own (<br/>): those decide its lines.
- */
-static bool balance_two(const struct para *p, float width, struct line *lines)
-{
-    float best = 1e9f;
-    size_t i, best_i = 0;
-    bool found = false;
-
-    if (p->breaks)
-        return false;
-    for (i = 0; i + 1 < p->n; i++) {
-        struct line a, b;
-        float m;
-
-        if (p->g[i].brk != LINEBREAK_ALLOWBREAK)
-            continue;
-        a.a = 0;
-        a.b = i + 1;
-        line_stats(p, &a);
-        b.a = i + 1;
-        while (b.a < p->n && p->g[b.a].space)
-            b.a++;
-        b.b = p->n;
-        line_stats(p, &b);
-        if (a.width > width || b.width > width)
-            continue;
-        m = a.width > b.width ? a.width : b.width;
-        if (m < best) {
-            best = m;
-            best_i = i;
-            found = true;
-        }
-    }
-    if (!found)
-        return false;
-    lines[0].a = 0;
-    lines[0].b = best_i + 1;
-    line_stats(p, &lines[0]);
-    lines[1].a = best_i + 1;
-    while (lines[1].a < p->n && p->g[lines[1].a].space)
-        lines[1].a++;
-    lines[1].b = p->n;
-    line_stats(p, &lines[1]);
-    return true;
-}
-
-/* Height of a line at `scale`, and where its baseline sits below its top. */
-static float line_height(const struct line *ln, const struct tstyle *st, float scale)
-{
-    return ln->size * scale * st->leading;
-}
-
-static float baseline_offset(const struct line *ln, const struct tstyle *st, float scale)
-{
-    float s = ln->size * scale, asc = (float)font_ascender(ln->face),
-          desc = (float)font_descender(ln->face);
-    return (st->leading * s - (asc - desc) * s) / 2 + asc * s;
-}
-
 /* ---- drawing text --------------------------------------------------------- */
-
-static struct page *cur_page(struct ctx *x, size_t index)
-{
-    return &x->d->pages[index];
-}
 
 static float round1(float v)
 {
@@ -640,7 +281,7 @@ static void draw_line(struct ctx *x, size_t page, const struct para *p, const st
                       const struct tstyle *st, float left, float width, float top, float scale,
                       bool last)
 {
-    float base = top + baseline_offset(ln, st, scale);
+    float base = top + typeset_baseline_offset(ln, st, scale);
     float lw = ln->width * scale, xpos = left;
     enum align al = st->align;
 
@@ -674,13 +315,8 @@ static void draw_line(struct ctx *x, size_t page, const struct para *p, const st
 
 /* ---- paths ------------------------------------------------------------- */
 
-struct path_builder {
-    struct path_seg *segs;
-    size_t n, cap;
-};
-
-static bool seg(struct ctx *x, struct path_builder *pb, enum path_verb v, float a, float b,
-                float c, float d, float e, float f)
+bool compose_seg(struct ctx *x, struct path_builder *pb, enum path_verb v, float a, float b,
+                 float c, float d, float e, float f)
 {
     if (pb->n == pb->cap) {
         size_t cap = pb->cap ? pb->cap * 2 : 16;
@@ -705,7 +341,7 @@ static bool seg(struct ctx *x, struct path_builder *pb, enum path_verb v, float 
     return true;
 }
 
-static struct op_path *add_path(struct ctx *x, size_t page, struct path_builder *pb)
+struct op_path *compose_add_path(struct ctx *x, size_t page, struct path_builder *pb)
 {
     struct op *op = page_add_op(x->d, cur_page(x, page), OP_PATH);
 
@@ -725,34 +361,36 @@ static void rect_path(struct ctx *x, struct path_builder *pb, float ph, float rx
     float y0 = ph - ry - h, k = 0.5523f * radius;
 
     if (radius <= 0) {
-        seg(x, pb, PATH_MOVE, rx, y0, 0, 0, 0, 0);
-        seg(x, pb, PATH_LINE, rx + w, y0, 0, 0, 0, 0);
-        seg(x, pb, PATH_LINE, rx + w, y0 + h, 0, 0, 0, 0);
-        seg(x, pb, PATH_LINE, rx, y0 + h, 0, 0, 0, 0);
-        seg(x, pb, PATH_CLOSE, 0, 0, 0, 0, 0, 0);
+        compose_seg(x, pb, PATH_MOVE, rx, y0, 0, 0, 0, 0);
+        compose_seg(x, pb, PATH_LINE, rx + w, y0, 0, 0, 0, 0);
+        compose_seg(x, pb, PATH_LINE, rx + w, y0 + h, 0, 0, 0, 0);
+        compose_seg(x, pb, PATH_LINE, rx, y0 + h, 0, 0, 0, 0);
+        compose_seg(x, pb, PATH_CLOSE, 0, 0, 0, 0, 0, 0);
         return;
     }
-    seg(x, pb, PATH_MOVE, rx + radius, y0, 0, 0, 0, 0);
-    seg(x, pb, PATH_LINE, rx + w - radius, y0, 0, 0, 0, 0);
-    seg(x, pb, PATH_CURVE, rx + w - radius + k, y0, rx + w, y0 + radius - k, rx + w, y0 + radius);
-    seg(x, pb, PATH_LINE, rx + w, y0 + h - radius, 0, 0, 0, 0);
-    seg(x, pb, PATH_CURVE, rx + w, y0 + h - radius + k, rx + w - radius + k, y0 + h,
-        rx + w - radius, y0 + h);
-    seg(x, pb, PATH_LINE, rx + radius, y0 + h, 0, 0, 0, 0);
-    seg(x, pb, PATH_CURVE, rx + radius - k, y0 + h, rx, y0 + h - radius + k, rx, y0 + h - radius);
-    seg(x, pb, PATH_LINE, rx, y0 + radius, 0, 0, 0, 0);
-    seg(x, pb, PATH_CURVE, rx, y0 + radius - k, rx + radius - k, y0, rx + radius, y0);
-    seg(x, pb, PATH_CLOSE, 0, 0, 0, 0, 0, 0);
+    compose_seg(x, pb, PATH_MOVE, rx + radius, y0, 0, 0, 0, 0);
+    compose_seg(x, pb, PATH_LINE, rx + w - radius, y0, 0, 0, 0, 0);
+    compose_seg(x, pb, PATH_CURVE, rx + w - radius + k, y0, rx + w, y0 + radius - k, rx + w,
+                y0 + radius);
+    compose_seg(x, pb, PATH_LINE, rx + w, y0 + h - radius, 0, 0, 0, 0);
+    compose_seg(x, pb, PATH_CURVE, rx + w, y0 + h - radius + k, rx + w - radius + k, y0 + h,
+                rx + w - radius, y0 + h);
+    compose_seg(x, pb, PATH_LINE, rx + radius, y0 + h, 0, 0, 0, 0);
+    compose_seg(x, pb, PATH_CURVE, rx + radius - k, y0 + h, rx, y0 + h - radius + k, rx,
+                y0 + h - radius);
+    compose_seg(x, pb, PATH_LINE, rx, y0 + radius, 0, 0, 0, 0);
+    compose_seg(x, pb, PATH_CURVE, rx, y0 + radius - k, rx + radius - k, y0, rx + radius, y0);
+    compose_seg(x, pb, PATH_CLOSE, 0, 0, 0, 0, 0, 0);
 }
 
-static void stroke_rect(struct ctx *x, size_t page, float rx, float ry, float w, float h,
-                        float lw, struct rgb colour)
+void compose_stroke_rect(struct ctx *x, size_t page, float rx, float ry, float w, float h,
+                         float lw, struct rgb colour)
 {
     struct path_builder pb = {0};
     struct op_path *op;
 
     rect_path(x, &pb, cur_page(x, page)->height, rx, ry, w, h, 0);
-    op = add_path(x, page, &pb);
+    op = compose_add_path(x, page, &pb);
     if (op) {
         op->do_stroke = true;
         op->line_width = lw;
@@ -767,7 +405,7 @@ static void fill_rect(struct ctx *x, size_t page, float rx, float ry, float w, f
     struct op_path *op;
 
     rect_path(x, &pb, cur_page(x, page)->height, rx, ry, w, h, 0);
-    op = add_path(x, page, &pb);
+    op = compose_add_path(x, page, &pb);
     if (op) {
         op->do_fill = true;
         op->fill = colour;
@@ -781,9 +419,9 @@ static void hline(struct ctx *x, size_t page, float x1, float x2, float y, float
     struct op_path *op;
     float ph = cur_page(x, page)->height;
 
-    seg(x, &pb, PATH_MOVE, x1, ph - y, 0, 0, 0, 0);
-    seg(x, &pb, PATH_LINE, x2, ph - y, 0, 0, 0, 0);
-    op = add_path(x, page, &pb);
+    compose_seg(x, &pb, PATH_MOVE, x1, ph - y, 0, 0, 0, 0);
+    compose_seg(x, &pb, PATH_LINE, x2, ph - y, 0, 0, 0, 0);
+    op = compose_add_path(x, page, &pb);
     if (op) {
         op->do_stroke = true;
         op->line_width = lw;
@@ -791,112 +429,6 @@ static void hline(struct ctx *x, size_t page, float x1, float x2, float y, float
     }
 }
 
-/*
- * One period of the border's two interlaced waves, in the band's own
- * coordinates: x along the side from 0 to `period`, y across it.  Each
- * period is drawn through a matrix, so every repetition is the same text in
- * the PDF and compresses to almost nothing.
- */
-static void wave_period(struct ctx *x, struct path_builder *pb, float period, float amp)
-{
-    float half = period / 2, c = half * 0.3642f;
-    int k;
-
-    for (k = 0; k < 2; k++) {
-        float a = k ? -amp : amp;
-        seg(x, pb, PATH_MOVE, 0, a, 0, 0, 0, 0);
-        seg(x, pb, PATH_CURVE, c, a, half - c, -a, half, -a);
-        seg(x, pb, PATH_CURVE, half + c, -a, period - c, a, period, a);
-    }
-}
-
-/* The waves along a side from (x0,y0) to (x1,y1), PDF coordinates. */
-static void wave_side(struct ctx *x, size_t page, const struct tnode *t, float x0, float y0,
-                      float x1, float y1, float amp, float want_period)
-{
-    float len = hypotf(x1 - x0, y1 - y0), ux = (x1 - x0) / len, uy = (y1 - y0) / len, period;
-    int n = (int)(len / want_period + 0.5f), i;
-    struct path_builder pb = {0};
-    struct op_path *op;
-    float (*m)[6];
-
-    if (n < 1)
-        n = 1;
-    period = len / (float)n;
-    wave_period(x, &pb, period, amp);
-    m = arena_alloc(&x->d->arena, (size_t)n * sizeof *m);
-    op = m ? add_path(x, page, &pb) : NULL;
-    if (!op) {
-        oom(x);
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        m[i][0] = ux;
-        m[i][1] = uy;
-        m[i][2] = -uy;
-        m[i][3] = ux;
-        m[i][4] = roundf((x0 + ux * period * (float)i) * 10) / 10;
-        m[i][5] = roundf((y0 + uy * period * (float)i) * 10) / 10;
-    }
-    op->do_stroke = true;
-    op->line_width = t->line_width * 0.45f;
-    op->stroke = t->accent;
-    op->repeat = (const float (*)[6])m;
-    op->nrepeat = (size_t)n;
-}
-
-/* A rosette at a corner: petals as four arcs around a centre. */
-static void rosette(struct ctx *x, struct path_builder *pb, float cx, float cy, float r)
-{
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        float a = (float)i * (float)M_PI / 4, b = a + (float)M_PI / 4;
-        float ax = cx + r * cosf(a), ay = cy + r * sinf(a);
-        float bx = cx + r * cosf(b), by = cy + r * sinf(b);
-        seg(x, pb, PATH_MOVE, cx, cy, 0, 0, 0, 0);
-        seg(x, pb, PATH_CURVE, ax, ay, bx, by, cx, cy);
-    }
-}
-
-static void draw_border(struct ctx *x, size_t page, const struct tnode *t)
-{
-    struct page *pg = cur_page(x, page);
-    float in = t->x, w = pg->width, h = pg->height, band = 5 * MM;
-    struct path_builder pb = {0};
-    struct op_path *op;
-
-    /* outer rule */
-    stroke_rect(x, page, in, in, w - 2 * in, h - 2 * in, t->line_width * 1.6f, t->stroke);
-    if (t->pattern == BORDER_SIMPLE)
-        return;
-    /* inner rule */
-    stroke_rect(x, page, in + band, in + band, w - 2 * (in + band), h - 2 * (in + band),
-                t->line_width * 0.6f, t->stroke);
-    if (t->pattern == BORDER_DOUBLE)
-        return;
-    /* guilloche band: two interlaced waves around the page, between the rules */
-    {
-        float m = in + band / 2, amp = band * 0.32f, per = 7 * MM;
-        float x0 = m, y0 = m, x1 = w - m, y1 = h - m;
-
-        wave_side(x, page, t, x0, y0, x1, y0, amp, per);
-        wave_side(x, page, t, x1, y0, x1, y1, amp, per);
-        wave_side(x, page, t, x1, y1, x0, y1, amp, per);
-        wave_side(x, page, t, x0, y1, x0, y0, amp, per);
-        /* corner rosettes */
-        rosette(x, &pb, x0, y0, band * 0.9f);
-        rosette(x, &pb, x1, y0, band * 0.9f);
-        rosette(x, &pb, x1, y1, band * 0.9f);
-        rosette(x, &pb, x0, y1, band * 0.9f);
-        op = add_path(x, page, &pb);
-        if (op) {
-            op->do_stroke = true;
-            op->line_width = t->line_width * 0.5f;
-            op->stroke = t->stroke;
-        }
-    }
-}
 
 /* ---- images and QR codes ---------------------------------------------- */
 
@@ -1018,10 +550,10 @@ static void place_qr(struct ctx *x, size_t page, const struct tnode *t, float qx
         st->align = ALIGN_CENTRE;
         st->leading = 1.2f;
         add_run(x, &r, x->v->document_id, st, "$document-id", t->line);
-        if (!failed(x) && measure(x, &r, &p) && p.n) {
+        if (!failed(x) && typeset_measure(x, &r, &p) && p.n) {
             ln.a = 0;
             ln.b = p.n;
-            line_stats(&p, &ln);
+            typeset_line_stats(&p, &ln);
             draw_line(x, page, &p, &ln, st, qx - 10 * MM, t->size + 20 * MM, qy + t->size + 1,
                       1, true);
         }
@@ -1042,12 +574,12 @@ static void place_text(struct ctx *x, size_t page, const struct tnode *t, xmlNod
     int max_lines = t->max_lines ? t->max_lines : 64;
 
     eval_inline(x, t->children, &t->style, node, &r);
-    if (failed(x) || !measure(x, &r, &p) || !p.n)
+    if (failed(x) || !typeset_measure(x, &r, &p) || !p.n)
         return;
     if (!t->has_w) {
-        n = break_lines(&p, 1e9f, lines, 64);
+        n = typeset_break_lines(&p, 1e9f, lines, 64);
     } else if (!fit) {
-        n = break_lines(&p, t->w, lines, 64);
+        n = typeset_break_lines(&p, t->w, lines, 64);
     } else {
         /* the largest size at which the text fits in as few lines as it can:
          * shrink to min-size on one line, then wrap, then shrink further */
@@ -1058,14 +590,14 @@ static void place_text(struct ctx *x, size_t page, const struct tnode *t, xmlNod
         for (want = 1; want <= max_lines && !done; want++)
             for (s = size0; s >= t->min_size - 0.01f && !done; s -= 0.25f) {
                 float k = s / size0;
-                if (want == 2 && balance_two(&p, t->w / k, lines))
+                if (want == 2 && typeset_balance_two(&p, t->w / k, lines))
                     n = 2;
                 else
-                    n = break_lines(&p, t->w / k, lines, 64);
+                    n = typeset_break_lines(&p, t->w / k, lines, 64);
                 if (n > (size_t)want || n > 64)
                     continue;
                 for (total = 0, i = 0; i < n; i++)
-                    total += line_height(&lines[i], &t->style, k);
+                    total += typeset_line_height(&lines[i], &t->style, k);
                 if (t->has_h && total > t->h + 0.01f)
                     continue;
                 scale = k;
@@ -1073,11 +605,11 @@ static void place_text(struct ctx *x, size_t page, const struct tnode *t, xmlNod
             }
         for (s = t->min_size - 0.5f; !done && s >= MIN_FIT_SIZE; s -= 0.5f) {
             float k = s / size0;
-            n = break_lines(&p, t->w / k, lines, 64);
+            n = typeset_break_lines(&p, t->w / k, lines, 64);
             if (n > (size_t)max_lines)
                 continue;
             for (total = 0, i = 0; i < n; i++)
-                total += line_height(&lines[i], &t->style, k);
+                total += typeset_line_height(&lines[i], &t->style, k);
             if (t->has_h && total > t->h + 0.01f)
                 continue;
             scale = k;
@@ -1085,17 +617,17 @@ static void place_text(struct ctx *x, size_t page, const struct tnode *t, xmlNod
         }
         if (!done) {
             char clip[80];
-            doc_error(x, ATTACHE_ERR_DATA,
-                      "'%s' does not fit its box (template %s line %u) even at %.0fpt",
-                      text_clip(clip, sizeof clip, p.text, 40), template_file(x), t->line,
-                      (double)MIN_FIT_SIZE);
+            compose_doc_error(x, ATTACHE_ERR_DATA,
+                              "'%s' does not fit its box (template %s line %u) even at %.0fpt",
+                              text_clip(clip, sizeof clip, p.text, 40), template_file(x),
+                              t->line, (double)MIN_FIT_SIZE);
             return;
         }
     }
     if (n > 64)
         n = 64;
     for (total = 0, i = 0; i < n; i++)
-        total += line_height(&lines[i], &t->style, scale);
+        total += typeset_line_height(&lines[i], &t->style, scale);
     if (t->has_h && t->valign == VALIGN_MIDDLE)
         top += (t->h - total) / 2;
     else if (t->has_h && t->valign == VALIGN_BOTTOM)
@@ -1103,7 +635,7 @@ static void place_text(struct ctx *x, size_t page, const struct tnode *t, xmlNod
     for (i = 0; i < n && !failed(x); i++) {
         draw_line(x, page, &p, &lines[i], &t->style, t->x, t->has_w ? t->w : lines[i].width,
                   top, scale, i + 1 == n);
-        top += line_height(&lines[i], &t->style, scale);
+        top += typeset_line_height(&lines[i], &t->style, scale);
     }
 }
 
@@ -1131,9 +663,9 @@ static void place_one(struct ctx *x, size_t page, const struct tnode *t, xmlNode
         place_qr(x, page, t, t->x, t->y + dy);
         break;
     case T_LINE:
-        seg(x, &pb, PATH_MOVE, t->x, ph - t->y - dy, 0, 0, 0, 0);
-        seg(x, &pb, PATH_LINE, t->x2, ph - t->y2 - dy, 0, 0, 0, 0);
-        op = add_path(x, page, &pb);
+        compose_seg(x, &pb, PATH_MOVE, t->x, ph - t->y - dy, 0, 0, 0, 0);
+        compose_seg(x, &pb, PATH_LINE, t->x2, ph - t->y2 - dy, 0, 0, 0, 0);
+        op = compose_add_path(x, page, &pb);
         if (op) {
             op->do_stroke = true;
             op->line_width = t->line_width;
@@ -1144,7 +676,7 @@ static void place_one(struct ctx *x, size_t page, const struct tnode *t, xmlNode
         break;
     case T_RECT:
         rect_path(x, &pb, ph, t->x, t->y + dy, t->w, t->h, t->radius);
-        op = add_path(x, page, &pb);
+        op = compose_add_path(x, page, &pb);
         if (op) {
             op->do_stroke = t->do_stroke;
             op->do_fill = t->do_fill;
@@ -1156,7 +688,7 @@ static void place_one(struct ctx *x, size_t page, const struct tnode *t, xmlNode
         }
         break;
     case T_BORDER:
-        draw_border(x, page, t);
+        ornament_border(x, page, t);
         break;
     case T_EACH:
     case T_IF:
@@ -1243,26 +775,26 @@ static void flow_para(struct ctx *x, const struct tstyle *st, const struct runs 
     float width = x->width - indent - st->indent, left = x->left + indent + st->indent;
     float before = x->page_empty ? 0 : st->space_before;
 
-    if (!measure(x, r, &p))
+    if (!typeset_measure(x, r, &p))
         return;
-    n = break_lines(&p, width, NULL, 0);
+    n = typeset_break_lines(&p, width, NULL, 0);
     lines = arena_alloc(&x->d->arena, (n ? n : 1) * sizeof *lines);
     if (!lines) {
         oom(x);
         return;
     }
-    break_lines(&p, width, lines, n);
+    typeset_break_lines(&p, width, lines, n);
     /* headings: keep with at least three lines of what follows */
     if (keep_next_room) {
         float need = before, more = st->size * 4;
         for (i = 0; i < n; i++)
-            need += line_height(&lines[i], st, 1);
+            need += typeset_line_height(&lines[i], st, 1);
         if (need + more > room(x) && !x->page_empty)
             flow_break(x), before = 0;
     }
     x->y += before;
     for (i = 0; i < n && !failed(x); i++) {
-        float h = line_height(&lines[i], st, 1);
+        float h = typeset_line_height(&lines[i], st, 1);
         /* orphans and widows: never one line alone at a page's foot or head */
         bool split_bad = (i == 0 && n > 1 && 2 * h > room(x)) ||
                          (i + 2 == n && n > 3 && 2 * h > room(x) && h <= room(x));
@@ -1272,10 +804,10 @@ static void flow_para(struct ctx *x, const struct tstyle *st, const struct runs 
             struct runs mr = {0};
             struct para mp;
             add_run(x, &mr, marker, st, NULL, 0);
-            if (!failed(x) && measure(x, &mr, &mp) && mp.n) {
+            if (!failed(x) && typeset_measure(x, &mr, &mp) && mp.n) {
                 struct line ml = {0, mp.n, 0, 0, NULL, 0};
                 struct tstyle ms = *st;
-                line_stats(&mp, &ml);
+                typeset_line_stats(&mp, &ml);
                 ms.align = ALIGN_LEFT;
                 ml.size = lines[0].size;
                 ml.face = lines[0].face;
@@ -1354,23 +886,24 @@ static void lay_row(struct ctx *x, const struct tnode *t, const struct tnode *ro
         cl->x = cx;
         cl->w = cw;
         eval_inline(x, c->children, &c->style, node, &r);
-        if (failed(x) || !measure(x, &r, &cl->p))
+        if (failed(x) || !typeset_measure(x, &r, &cl->p))
             return;
-        cl->n = break_lines(&cl->p, cw - 2 * t->padding, NULL, 0);
+        cl->n = typeset_break_lines(&cl->p, cw - 2 * t->padding, NULL, 0);
         cl->lines = arena_alloc(&x->d->arena, cl->n * sizeof *cl->lines);
         if (!cl->lines) {
             oom(x);
             return;
         }
-        break_lines(&cl->p, cw - 2 * t->padding, cl->lines, cl->n);
+        typeset_break_lines(&cl->p, cw - 2 * t->padding, cl->lines, cl->n);
         for (k = 0; k < (int)cl->n; k++)
-            cl->h += cl->p.n ? line_height(&cl->lines[k], cl->st, 1) : 0;
+            cl->h += cl->p.n ? typeset_line_height(&cl->lines[k], cl->st, 1) : 0;
         if (cl->h + 2 * t->padding > out->h)
             out->h = cl->h + 2 * t->padding;
     }
     if (col > t->ncolumns)
-        doc_error(x, ATTACHE_ERR_DATA, "a table row at template line %u has %d cells for %d "
-                  "columns", row->line, col, t->ncolumns);
+        compose_doc_error(x, ATTACHE_ERR_DATA,
+                          "a table row at template line %u has %d cells for %d columns",
+                          row->line, col, t->ncolumns);
 }
 
 static void draw_row(struct ctx *x, const struct tnode *t, const struct row_lay *r, bool striped)
@@ -1389,7 +922,7 @@ static void draw_row(struct ctx *x, const struct tnode *t, const struct row_lay 
         for (k = 0; k < c->n && c->p.n; k++) {
             draw_line(x, x->page, &c->p, &c->lines[k], c->st, c->x + t->padding,
                       c->w - 2 * t->padding, y, 1, k + 1 == c->n);
-            y += line_height(&c->lines[k], c->st, 1);
+            y += typeset_line_height(&c->lines[k], c->st, 1);
         }
     }
     if (t->has_rule)
@@ -1456,8 +989,8 @@ static void flow_table(struct ctx *x, const struct tnode *t, xmlNodePtr node)
             continue;
         }
         if (r->h > x->bottom - x->flow->margin[0] - header_h) {
-            doc_error(x, ATTACHE_ERR_DATA, "a table row (template line %u) is taller than a page",
-                      t->line);
+            compose_doc_error(x, ATTACHE_ERR_DATA,
+                              "a table row (template line %u) is taller than a page", t->line);
             break;
         }
         if (r->h > room(x)) {
@@ -1758,3 +1291,4 @@ attache_status compose_document(struct composer *c, xmlDocPtr doc, xmlNodePtr of
     *out = x.d;
     return ATTACHE_OK;
 }
+

@@ -21,6 +21,7 @@
 #include "template.h"
 #include "text.h"
 #include "util.h"
+#include "xml.h"
 
 #define MAX_TEMPLATE_FILE (4u * 1024 * 1024)
 #define MM (72.0f / 25.4f)
@@ -1023,47 +1024,13 @@ static xmlSchemaPtr schema;
 
 static void compile_schema(void)
 {
-    const struct resource *r = resource_find("schema/template-1.xsd");
-    xmlSchemaParserCtxtPtr pc;
-
-    xmlInitParser();
-    if (!r)
-        return;
-    pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size);
-    if (pc) {
-        schema = xmlSchemaParse(pc);
-        xmlSchemaFreeParserCtxt(pc);
-    }
-}
-
-struct schema_errors {
-    const char *file;
-    attache_error *err;
-    bool seen;
-};
-
-static void on_schema_error(void *arg, xmlErrorPtr e)
-{
-    struct schema_errors *s = arg;
-    char msg[400];
-    size_t n;
-
-    if (s->seen || e->level == XML_ERR_WARNING)
-        return;
-    s->seen = true;
-    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "invalid");
-    n = strcspn(msg, "\n");
-    msg[n] = '\0';
-    while (n && (msg[n - 1] == '.' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    err_set(s->err, ATTACHE_ERR_DATA, s->file, e->line > 0 ? (unsigned long)e->line : 0,
-            "template: %s", msg);
+    schema = xml_schema_compile("schema/template-1.xsd");
 }
 
 static xmlDocPtr parse_template(const char *file, const unsigned char *bytes, size_t size,
                                 attache_error *err)
 {
-    struct schema_errors se = {file, err, false};
+    struct xml_first_error se = {file, "template: ", err, false};
     xmlParserCtxtPtr pc = xmlNewParserCtxt();
     xmlSchemaValidCtxtPtr vc;
     xmlDocPtr doc;
@@ -1077,7 +1044,7 @@ static xmlDocPtr parse_template(const char *file, const unsigned char *bytes, si
         xmlFreeParserCtxt(pc);
         return NULL;
     }
-    xmlSetStructuredErrorFunc(&se, on_schema_error);
+    xmlSetStructuredErrorFunc(&se, xml_first_error_record);
     doc = xmlCtxtReadMemory(pc, (const char *)bytes, (int)size, file, NULL,
                             XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
     xmlSetStructuredErrorFunc(NULL, NULL);
@@ -1097,7 +1064,7 @@ static xmlDocPtr parse_template(const char *file, const unsigned char *bytes, si
         err_set(err, ATTACHE_ERR_INTERNAL, file, 0, "out of memory");
         return NULL;
     }
-    xmlSchemaSetValidStructuredErrors(vc, on_schema_error, &se);
+    xmlSchemaSetValidStructuredErrors(vc, xml_first_error_record, &se);
     if (xmlSchemaValidateDoc(vc, doc) != 0) {
         if (!se.seen)
             err_set(err, ATTACHE_ERR_DATA, file, 0, "template does not follow the template schema");

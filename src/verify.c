@@ -20,10 +20,10 @@
 #include "image.h"
 #include "keys.h"
 #include "output.h"
-#include "resource.h"
 #include "text.h"
 #include "token.h"
 #include "util.h"
+#include "xml.h"
 
 #define MAX_KEYS 256
 #define MAX_LIST (64u * 1024 * 1024)
@@ -95,43 +95,14 @@ static xmlSchemaPtr schema;
 
 static void compile_schema(void)
 {
-    const struct resource *r = resource_find("schema/revocations-1.xsd");
-    xmlSchemaParserCtxtPtr pc;
-
-    xmlInitParser();
-    if (!r || !(pc = xmlSchemaNewMemParserCtxt((const char *)r->data, (int)r->size)))
-        return;
-    schema = xmlSchemaParse(pc);
-    xmlSchemaFreeParserCtxt(pc);
-}
-
-struct first_error {
-    const char *file;
-    attache_error *err;
-    bool seen;
-};
-
-static void on_error(void *arg, xmlErrorPtr e)
-{
-    struct first_error *f = arg;
-    char msg[300];
-    size_t n;
-
-    if (f->seen || e->level == XML_ERR_WARNING)
-        return;
-    f->seen = true;
-    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "invalid");
-    n = strcspn(msg, "\n");
-    msg[n] = '\0';
-    err_set(f->err, ATTACHE_ERR_DATA, f->file, e->line > 0 ? (unsigned long)e->line : 0,
-            "not a valid revocation list: %s", msg);
+    schema = xml_schema_compile("schema/revocations-1.xsd");
 }
 
 /* Parse and validate a revocation list; NULL (and err) when it is not one. */
 static xmlDocPtr load_list(const char *path, const unsigned char *bytes, size_t size,
                            attache_error *err)
 {
-    struct first_error fe = {path, err, false};
+    struct xml_first_error fe = {path, "not a valid revocation list: ", err, false};
     xmlSchemaValidCtxtPtr vc;
     xmlDocPtr doc;
 
@@ -144,11 +115,11 @@ static xmlDocPtr load_list(const char *path, const unsigned char *bytes, size_t 
         err_set(err, ATTACHE_ERR_DATA, path, 0, "revocation lists may not have a DOCTYPE");
         return NULL;
     }
-    xmlSetStructuredErrorFunc(&fe, on_error);
+    xmlSetStructuredErrorFunc(&fe, xml_first_error_record);
     doc = xmlReadMemory((const char *)bytes, (int)size, path, NULL,
                         XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOBLANKS);
     if (doc && (vc = xmlSchemaNewValidCtxt(schema))) {
-        xmlSchemaSetValidStructuredErrors(vc, on_error, &fe);
+        xmlSchemaSetValidStructuredErrors(vc, xml_first_error_record, &fe);
         if (xmlSchemaValidateDoc(vc, doc) != 0) {
             xmlFreeDoc(doc);
             doc = NULL;

@@ -1,0 +1,195 @@
+/*
+ * pdf_private.h: what the files of the PDF writer share, and nothing else
+ * includes.
+ *
+ *   pdf.c        the context of one libharu document, its objects and
+ *                streams, images, pages and their content streams,
+ *                metadata, and pdf_render() for one document
+ *   pdf_font.c   fonts: Type 0 over CIDFontType2 subsets, their widths
+ *                and ToUnicode maps, and text in their codes
+ *   pdf_book.c   print files (pdf_book_*): what their pages have in
+ *                common, drawn once in shared content streams
+ *
+ * It uses a few of libharu's exported internals (objects, dictionaries,
+ * memory streams), pinned to 2.3.0 below.
+ */
+#ifndef ATTACHE_PDF_PRIVATE_H
+#define ATTACHE_PDF_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hpdf.h>
+#include <hpdf_conf.h>
+#include <hpdf_doc.h>
+#include <hpdf_objects.h>
+#include <hpdf_pages.h>
+#include <hpdf_streams.h>
+#include <hpdf_utils.h>
+#include <sodium.h>
+
+#include "error.h"
+#include "pdf.h"
+#include "util.h"
+
+#if HPDF_MAJOR_VERSION != 2 || HPDF_MINOR_VERSION != 3
+#error "the PDF writer relies on libharu 2.3.0 internals; see pdf_private.h"
+#endif
+
+/* ---- the context of one HPDF document -------------------------------- */
+
+struct emb_font {
+    const struct font_face *face;
+    uint32_t *cps;               /* the characters, sorted */
+    size_t n, cap;
+    unsigned *glyphs;            /* glyphs[k]: cps[k]'s glyph in the face */
+    unsigned *cids;              /* cids[k]: its glyph, and CID, in the embedded program */
+    bool all;                    /* the face's whole repertoire (print files) */
+    bool *used;                  /* with `all`: which of cps the pages drew */
+    HPDF_Dict font;              /* the Type 0 font */
+    HPDF_Dict cidfont, program, tounicode;
+    char res[16];                /* its name in the resources: F1, F2, ... */
+};
+
+struct emb_image {
+    struct image *image;         /* a reference */
+    HPDF_Image hpdf;
+    char res[16];                /* Im1, Im2, ... */
+};
+
+struct span;
+
+struct seen {
+    uint64_t key;                /* 0: an empty slot */
+    size_t page;                 /* the page that drew it first */
+};
+
+struct ctx {
+    HPDF_Doc pdf;
+    HPDF_STATUS error, detail;
+    struct emb_font *fonts;
+    size_t nfonts;
+    struct emb_image *images;
+    size_t nimages;
+    unsigned serial;             /* for unique encoder names */
+    struct buf scratch;          /* encoded text */
+    struct buf ops;              /* the page's content stream */
+    struct libdeflate_compressor *z;   /* made on first use, for every stream */
+    HPDF_Dict resources;         /* one dictionary for every page: fonts and images */
+    /* A print file draws what its pages have in common once (pdf_draw_shared) */
+    bool share_layers;
+    struct layer *layers;
+    size_t nlayers;
+    struct seen *seen;           /* the operations drawn on earlier pages */
+    size_t nseen, seen_cap;
+    size_t npages;               /* pages drawn so far */
+    float page_w, page_h;        /* the first page's size */
+    bool mixed_sizes;            /* a later page has another */
+    struct span *spans;
+    size_t spans_cap;
+    struct buf shared;
+    unsigned char shorthash_key[crypto_shorthash_KEYBYTES];   /* zero: deterministic */
+};
+
+struct layer {
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    HPDF_Dict stream;            /* owned by the document's cross-reference table */
+};
+
+/* Check a libharu status and the error the handler saw. */
+#define CHECK_HPDF(c, call, what)                                        \
+    do {                                                                 \
+        HPDF_STATUS st_ = (call);                                        \
+        if (st_ != HPDF_OK && !(c)->error)                               \
+            (c)->error = st_;                                            \
+        if ((c)->error) {                                                \
+            rc = pdf_fail((c), err, (what));                             \
+            goto done;                                                   \
+        }                                                                \
+    } while (0)
+
+/* What the content stream has set for text, so that it is set only when it changes. */
+struct text_state {
+    bool in_text;
+    const struct emb_font *font;
+    float size, tracking;
+    struct rgb colour;
+    bool font_set, colour_set, tracking_set;
+};
+
+
+/* ---- pdf.c ---------------------------------------------------------------- */
+
+/* Start and end a context: a libharu document with our error handler. */
+attache_status pdf_ctx_init(struct ctx *c, const struct pdf_settings *s, attache_error *err);
+void pdf_ctx_release(struct ctx *c);
+
+/* The libharu error the handler saw, as ours (ATTACHE_ERR_INTERNAL), while `what`. */
+attache_status pdf_fail(struct ctx *c, attache_error *err, const char *what);
+
+/* Writes "/Filter /FlateDecode" for a stream whose bytes are deflated already. */
+HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out);
+
+/* Deflate `data` into *out (free() it), with the context's compressor. */
+bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
+                       unsigned char **out, size_t *outn);
+
+/* Replace a stream object's bytes by their deflated form. */
+bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict);
+
+/* The one resource dictionary of the pages; `obj` named in its `kind` part. */
+HPDF_Dict pdf_resources(struct ctx *c);
+bool pdf_add_resource(struct ctx *c, const char *kind, const char *name, void *obj);
+
+/* Forget what the content stream has set: the next operation sets it all. */
+void pdf_text_state_forget(struct text_state *ts);
+
+/* Close the open BT ... ET block, if any. */
+void pdf_end_text(struct ctx *c, struct text_state *ts);
+
+/* How many parts an operation is written in, and part `part` of it into c->ops. */
+int pdf_op_parts(const struct op *op);
+attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct op *op,
+                              int part, attache_error *err);
+
+/* A new page holding `page`'s operations (*out). */
+attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
+                             attache_error *err);
+
+/* A PDF text string for `s`, an object of the document's; NULL when out of memory. */
+void *pdf_text_string(struct ctx *c, const char *s);
+
+/* The info dictionary and /ID (`doc` NULL: a print file's). */
+attache_status pdf_set_info(struct ctx *c, const struct document *doc,
+                            const struct pdf_settings *s, attache_error *err);
+
+/* The page tree's inherited attributes, then the whole file appended to `out`. */
+attache_status pdf_inherit_page_attributes(struct ctx *c, attache_error *err);
+attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err);
+
+/* ---- pdf_font.c ------------------------------------------------------------ */
+
+/* The characters a document draws, per face, then each face embedded for them. */
+attache_status pdf_fonts_collect(struct ctx *c, const struct document *doc, attache_error *err);
+attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *err);
+
+/* The embedded font of `face`, or NULL. */
+struct emb_font *pdf_font_of(struct ctx *c, const struct font_face *face);
+
+/* `s` in the font's two-byte codes, into c->scratch (see pdf_font.c). */
+bool pdf_font_encode(struct ctx *c, struct emb_font *f, const char *s, uint32_t *missing);
+
+/* A print file's fonts: each face a document uses embedded whole, then, at
+ * the end, cut down to the glyphs its pages drew. */
+attache_status pdf_fonts_embed_whole(struct ctx *c, const struct document *doc,
+                                     attache_error *err);
+attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err);
+
+/* ---- pdf_book.c ------------------------------------------------------------ */
+
+/* Write a print file's page, moving what earlier pages drew into shared streams. */
+attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page pg,
+                               attache_error *err);
+
+#endif
