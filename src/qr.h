@@ -1,5 +1,5 @@
 /*
- * qr.h: QR codes for documents (libqrencode), at error correction level Q.
+ * qr.h: QR codes for documents, at error correction level Q (qr.c encodes them).
  *
  * A payload "https://verify.example.org/v/ATT1:..." is encoded as two
  * segments: the URL prefix in byte mode and the token, whose characters are
