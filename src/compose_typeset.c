@@ -40,7 +40,7 @@ static void describe_origin(char *out, size_t size, const struct run *r)
 bool typeset_measure(struct ctx *x, const struct runs *r, struct para *p)
 {
     struct buf b = {0};
-    unsigned short *run_of;
+    size_t *run_of;             /* run_of[k]: the run byte k of the text came from */
     size_t i, k, n = 0;
     char *brks = NULL;
     bool ok = false;
@@ -60,13 +60,13 @@ bool typeset_measure(struct ctx *x, const struct runs *r, struct para *p)
             if (!buf_add(&b, s, 1))
                 goto done;
             if (b.len > n) {
-                unsigned short *ro = realloc(run_of, (b.len + 64) * sizeof *ro);
+                size_t *ro = realloc(run_of, (b.len + 64) * sizeof *ro);
                 if (!ro)
                     goto done;
                 run_of = ro;
                 n = b.len + 64;
             }
-            run_of[b.len - 1] = (unsigned short)i;
+            run_of[b.len - 1] = i;
         }
     }
     while (b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))

@@ -5,7 +5,8 @@
  * The schema validator and the parser speak of the XML ("Element 'officer',
  * attribute 'statuss': The attribute 'statuss' is not allowed."); a user
  * wants to hear about their data ("<officer> has an unknown attribute
- * 'statuss'").  The wording matched here is libxml2 2.9's (Debian 12).
+ * 'statuss'").  The wording matched here is libxml2 2.9's (Debian 12);
+ * tests/unit/test_data_message.c says what changes when libxml2 rewords it.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,15 +9,11 @@
  * deterministic /ID.  Print files, which draw what their pages have in
  * common once, are pdf_book.c.  pdf_private.h says what the three share.
  */
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <libdeflate.h>
 

@@ -17,7 +17,8 @@
 /*
  * Compile the schema compiled into the library as `resource` (e.g.
  * "schema/template-1.xsd"), after initialising libxml2's parser.  NULL when
- * there is no such resource or it does not compile.  The caller keeps the
+ * there is no such resource or it does not compile (libxml2's messages
+ * about it are dropped: the library prints nothing).  The caller keeps the
  * result for the life of the process (call it once, e.g. under pthread_once)
  * and may free it with xmlSchemaFree().
  */
