@@ -517,7 +517,9 @@ static void *worker(void *arg)
         j = r->queue[r->qhead];
         r->qhead = (r->qhead + 1) % r->qcap;
         r->qlen--;
-        pthread_cond_signal(&r->not_full);
+        /* the producer refills half the queue at a time: fewer hand-offs */
+        if (r->qlen <= r->qcap / 2)
+            pthread_cond_signal(&r->not_full);
         pthread_mutex_unlock(&r->mu);
 
         row = &r->rows[j.view.index];
@@ -818,7 +820,7 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     nthreads = o->jobs ? o->jobs : cpu_count();
     if (nthreads > 64)
         nthreads = 64;
-    r.qcap = (size_t)nthreads * 2 + 2;
+    r.qcap = (size_t)nthreads * 4 + 8;
     r.queue = calloc(r.qcap, sizeof *r.queue);
     r.ccap = (size_t)nthreads * 4 + COMMIT_GROUP * 2;   /* waiting for the disk */
     r.commits = calloc(r.ccap, sizeof *r.commits);
