@@ -33,9 +33,10 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/resources.o
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# Files compiled into the library: schemas, built-in templates, fonts.
+# Files compiled into the library: schemas, built-in templates, fonts, and
+# the verification page that 'attache site' writes.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
-             $(sort $(wildcard fonts/*.ttf))
+             $(sort $(wildcard fonts/*.ttf)) $(sort $(wildcard web/*))
 
 .PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
 all: $(BUILD)/attache $(BUILD)/libattache.a

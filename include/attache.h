@@ -294,6 +294,26 @@ attache_status attache_verify_image(const attache_verifier *v, const char *path,
 attache_status attache_revoke(const char *path, const char *document_id, const char *reason,
                               const char *date, attache_error *err);
 
+/* ---- the verification site ------------------------------------------------ */
+
+/*
+ * Write the static verification site into the folder `dir` (created if
+ * missing; files of the same names are replaced atomically): index.html and
+ * 404.html (the same page, for the paths static hosts lack, such as
+ * /v/ATT1:...), the page's script and style, and trust.json with the keys
+ * and revocation lists given to `v`.  The page's verdict for any QR text is
+ * the one attache_verify_text() gives with `v` (docs/verify.md).
+ *
+ * `base` is the path at which `dir` is served on its host, "/" (also for
+ * NULL) when it is the site's root, like "/verify/" otherwise: 404.html
+ * loads its files from there.  `published` (YYYY-MM-DD) is the day the
+ * revocation list is published, shown on the page.  ATTACHE_ERR_USAGE for
+ * a base or day that is not one; ATTACHE_ERR_CANTCREAT/IO when the folder
+ * cannot be written.
+ */
+attache_status attache_site_write(const attache_verifier *v, const char *dir, const char *base,
+                                  const char *published, attache_error *err);
+
 /* ---- templates ---------------------------------------------------------- */
 
 /* A built-in template, as `attache templates` lists it. */

@@ -23,6 +23,7 @@
 #include "text.h"
 #include "token.h"
 #include "util.h"
+#include "verify.h"
 #include "xml.h"
 
 #define MAX_KEYS 256
@@ -86,6 +87,12 @@ attache_status attache_verifier_add_key(attache_verifier *v, const char *path, a
         return err_set(err, ATTACHE_ERR_USAGE, path, 0, "more than %d public keys", MAX_KEYS);
     v->keys[v->nkeys++] = k;
     return ATTACHE_OK;
+}
+
+const struct public_key *verifier_keys(const attache_verifier *v, size_t *n)
+{
+    *n = v->nkeys;
+    return v->keys;
 }
 
 /* ---- revocation lists ---------------------------------------------------- */
@@ -173,6 +180,48 @@ attache_status attache_verifier_add_revocations(attache_verifier *v, const char 
         xmlFree(reason);
     }
     xmlFreeDoc(doc);
+    return ATTACHE_OK;
+}
+
+bool verifier_has_revocations(const attache_verifier *v)
+{
+    return v->revoked != NULL;
+}
+
+struct collect {
+    struct revoked_document *docs;
+    size_t n;
+};
+
+static void collect_one(void *payload, void *arg, const xmlChar *name)
+{
+    struct collect *c = arg;
+    const struct revocation *r = payload;
+
+    c->docs[c->n++] = (struct revoked_document){(const char *)name, r->date, r->reason};
+}
+
+static int by_document_id(const void *a, const void *b)
+{
+    return strcmp(((const struct revoked_document *)a)->document_id,
+                  ((const struct revoked_document *)b)->document_id);
+}
+
+attache_status verifier_revoked(const attache_verifier *v, struct revoked_document **out,
+                                size_t *n, attache_error *err)
+{
+    int size = v->revoked ? xmlHashSize(v->revoked) : 0;
+    struct collect c = {calloc(size > 0 ? (size_t)size : 1, sizeof *c.docs), 0};
+
+    *out = NULL;
+    *n = 0;
+    if (!c.docs)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (v->revoked)
+        xmlHashScan(v->revoked, collect_one, &c);
+    qsort(c.docs, c.n, sizeof *c.docs, by_document_id);
+    *out = c.docs;
+    *n = c.n;
     return ATTACHE_OK;
 }
 

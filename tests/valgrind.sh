@@ -47,6 +47,7 @@ pdftoppm -r 150 -png -singlefile "c/$(sed -n 2p c/manifest.csv | cut -d, -f6)" p
 check verify-picture 0 verify --pub k.pub page.png
 check revoke 0 revoke C-AAAA-BBBB-CCCC --reason "issued in error" --list revoked.xml
 check templates 0 templates --show certificate
+check site 0 site -o site --pub k.pub --revoked revoked.xml --base /verify/
 
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

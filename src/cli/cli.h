@@ -35,6 +35,8 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_site(int argc, char **argv);
+extern const char site_usage[];
 
 /* The table of subcommands (main.c). */
 extern const struct command commands[];

@@ -190,6 +190,7 @@ const struct command commands[] = {
      "  --reason TEXT       why (at most 200 characters)\n"
      "  --date DATE         the day it is revoked (default: today, UTC)\n"
      "  -h, --help          show this help\n"},
+    {"site", cmd_site, "write the static verification page that documents' QR codes open", site_usage},
     {"manifest", cmd_manifest, "combine the manifests of shard runs into one",
      "usage: attache manifest merge [-o FILE] [--data DATA] MANIFEST...\n"
      "\n"

@@ -1,0 +1,173 @@
+// verify.js: the verification page.  It finds the token in the page's URL
+// (the fragment, #ATT1:..., or the last path segment, /v/ATT1:...), checks
+// it with token.js against the keys and revocation list published beside
+// this script (trust.json), and shows the verdict.  Text from the token is
+// only ever set with textContent.
+import { checkToken, readTrust } from './token.js';
+
+// The site's folder is where this script is, whatever the page's URL.
+const TRUST_URL = new URL('trust.json', import.meta.url);
+
+const WORDS = {
+  VALID: ['VALID', 'This document is genuine. Check that the details below match the paper.'],
+  INVALID: ['INVALID', 'This code is not a genuine document code, or it has been altered. ' +
+            'Do not accept the document.'],
+  REVOKED: ['REVOKED', 'The issuer has withdrawn this document. Do not accept it.'],
+  'UNKNOWN-KEY': ['UNKNOWN KEY', 'This code is signed with a key this site does not know, so ' +
+                  'it cannot be checked here. Do not accept the document without asking the ' +
+                  'issuer.'],
+};
+
+// What an INVALID verdict's reason (token.js, worded as attache verify
+// words it) means for the person holding the document.
+function plainReason(reason) {
+  if (reason === 'bad signature')
+    return 'The signature does not match: the code was changed, or not made by the issuer.';
+  if (reason.startsWith('the token\'s issuer'))
+    return 'The code is signed with a key of another issuer.';
+  if (reason.startsWith('issued outside'))
+    return 'The code is dated outside the period its key was valid for.';
+  return 'The code is damaged, incomplete, or not a document code.';
+}
+
+const KINDS = { certificate: 'Certificate', letter: 'Attachment letter',
+                induction: 'Induction pack' };
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
+                'September', 'October', 'November', 'December'];
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function setText(id, text) {
+  $(id).textContent = text;
+}
+
+// "2016-02-05" -> "5 February 2016"
+function longDate(day) {
+  const [y, m, d] = day.split('-').map(Number);
+  return MONTHS[m - 1] ? `${d} ${MONTHS[m - 1]} ${y}` : day;
+}
+
+// The text to check, or null when the page was opened without one.
+function tokenFromLocation() {
+  let text = location.hash.slice(1);
+  if (!text) {
+    const path = location.pathname;
+    text = path.slice(path.lastIndexOf('/') + 1);
+    if (text === 'index.html' || text === '404.html')
+      text = '';
+  }
+  if (!text)
+    return null;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function showFields(c) {
+  setText('officer-name', c.officerName);
+  setText('officer-id', c.officerId);
+  setText('kind', KINDS[c.kind] || c.kind);
+  setText('document-id', c.documentId);
+  setText('programme', c.programme);
+  setText('batch', c.batch);
+  setText('issuer', c.issuer);
+  setText('issue-date', longDate(c.issueDate));
+  $('fields').hidden = false;
+}
+
+function showList(trust) {
+  setText('list', trust.published ? `Revocation list of ${longDate(trust.published)}.`
+                                  : 'The issuer publishes no revocation list here.');
+}
+
+// The page's end state: `state` is 'done', 'idle' (nothing to check) or
+// 'error' (the check could not run); `verdict` is set only for 'done'.
+function finish(state, word, summary, detail, technical) {
+  const body = document.body;
+  setText('word', word);
+  setText('summary', summary);
+  document.title = `${word} – Document check`;
+  if (detail) {
+    setText('detail', detail);
+    if (technical) {
+      const small = document.createElement('small');
+      small.textContent = technical;
+      $('detail').append(small);
+    }
+    $('detail').hidden = false;
+  }
+  body.dataset.state = state;
+}
+
+function reset() {
+  const body = document.body;
+  delete body.dataset.verdict;
+  delete body.dataset.document;
+  body.dataset.state = 'checking';
+  for (const id of ['fields', 'detail', 'help'])
+    $(id).hidden = true;
+}
+
+async function loadTrust() {
+  const response = await fetch(TRUST_URL, { cache: 'no-cache', credentials: 'same-origin',
+                                            referrerPolicy: 'no-referrer' });
+  if (!response.ok)
+    throw new Error(`the issuer's keys cannot be loaded (HTTP ${response.status})`);
+  return readTrust(await response.json());
+}
+
+// Each check has a number: a check overtaken by a newer one (the fragment
+// changed meanwhile) shows nothing.
+let checks = 0;
+
+async function run() {
+  const mine = ++checks;
+  reset();
+  const text = tokenFromLocation();
+  if (text === null) {
+    $('help').hidden = false;
+    finish('idle', 'Scan a code', 'Open this page by scanning the QR code on a document.');
+    return;
+  }
+  let trust, result;
+  try {
+    trust = await loadTrust();
+    showList(trust);
+    result = await checkToken(text, trust);
+  } catch (e) {
+    if (mine !== checks)
+      return;
+    const cause = globalThis.isSecureContext === false
+      ? 'this page must be opened over https'
+      : e && e.name === 'NotSupportedError'
+        ? 'this browser cannot check Ed25519 signatures; update it, or use another browser'
+        : String(e && e.message ? e.message : e);
+    finish('error', 'CANNOT CHECK', 'The document could not be checked on this device.',
+           `Why: ${cause}.`);
+    return;
+  }
+  if (mine !== checks)
+    return;
+  const [word, summary] = WORDS[result.verdict];
+  let detail = null, technical = null;
+  if (result.claims)
+    showFields(result.claims);
+  if (result.verdict === 'REVOKED')
+    detail = `Revoked on ${longDate(result.revocation.date)}: ${result.revocation.reason}`;
+  else if (result.verdict === 'INVALID') {
+    detail = plainReason(result.reason);
+    technical = `(${result.reason})`;
+  }
+  finish('done', word, summary, detail, technical);
+  if (result.claims)
+    document.body.dataset.document = result.claims.documentId;
+  document.body.dataset.verdict = result.verdict;
+}
+
+window.addEventListener('hashchange', run);
+run();
