@@ -98,14 +98,14 @@ else
     done
     tp=$(median <"$work/t.peer") t1=$(median <"$work/t.j1") tn=$(median <"$work/t.jn")
     echo "side by side, 1,000 certificates, one PDF each, $rounds alternating rounds, medians:"
-    printf '  %-44s %6.2f s %6.0f/s %8.0f bytes/doc\n' \
-        "Typst $(node -p "require('./bench/typst/node_modules/@myriaddreamin/typst-ts-node-compiler/package.json').version" 2>/dev/null) (Node binding), simpler certificate" \
+    printf '  %-50s %6.2f s %6.0f/s %8.0f bytes/doc\n' \
+        "Typst (typst-ts-node-compiler $(node -p "require('./bench/typst/node_modules/@myriaddreamin/typst-ts-node-compiler/package.json').version" 2>/dev/null))" \
         "$tp" "$(awk "BEGIN {print 1000 / $tp}")" \
         "$(find "$work/t" -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {print s/NR}')"
-    printf '  %-44s %6.2f s %6.0f/s %8.0f bytes/doc\n' "attache -j1" "$t1" \
+    printf '  %-50s %6.2f s %6.0f/s %8.0f bytes/doc\n' "attache -j1" "$t1" \
         "$(awk "BEGIN {print 1000 / $t1}")" \
         "$(find "$work/a1" -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {print s/NR}')"
-    printf '  %-44s %6.2f s %6.0f/s\n' "attache -j$cores" "$tn" "$(awk "BEGIN {print 1000 / $tn}")"
+    printf '  %-50s %6.2f s %6.0f/s\n' "attache -j$cores" "$tn" "$(awk "BEGIN {print 1000 / $tn}")"
     printf '  attache -j1 / Typst: %.2fx; -j%s / -j1: %.2fx   (rounds: Typst %s; -j1 %s; -j%s %s)\n' \
         "$(awk "BEGIN {print $tp / $t1}")" "$cores" "$(awk "BEGIN {print $t1 / $tn}")" \
         "$(tr '\n' ' ' <"$work/t.peer")" "$(tr '\n' ' ' <"$work/t.j1")" "$cores" \
