@@ -1,6 +1,6 @@
 # attache: build, test, install.
 #
-#   make            build build/attache and build/libattache.a
+#   make            build build/attache, build/libattache.a and build/libattache.so
 #   make demo       install missing Debian packages (as root), build, run the samples
 #   make test       install missing packages, build, run every test, the main commands
 #                   under valgrind, then every test again under ASan+UBSan
@@ -9,6 +9,7 @@
 #   make clean
 
 VERSION   := 0.1.0
+SOVERSION := 0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 BUILD     ?= build
@@ -17,14 +18,14 @@ CFLAGS    ?= -O2 -g
 PYTHON    ?= /usr/bin/python3
 
 PKGS      := libxml-2.0 libqrencode libcurl libsodium libcbor libpng zbar libdeflate libcrypto \
-             libunibreak harfbuzz harfbuzz-subset
+             libunibreak harfbuzz harfbuzz-subset libjpeg
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
 ALL_CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen \
              -DATTACHE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(CFLAGS)
-ALL_LIBS   = $(PKG_LIBS) -lhpdf -lunistring -ljpeg -lpthread -lm $(LIBS)
+ALL_LIBS   = $(PKG_LIBS) -lhpdf -lcsv -lunistring -lpthread -lm $(LIBS)
 
 LIB_SRC   := $(sort $(wildcard src/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
@@ -32,14 +33,25 @@ TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/resources.o
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# The shared library is built from its own position-independent objects;
+# the tool links the static library as before.
+PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/gen/resources.o
+SHLIB     := libattache.so.$(VERSION)
+# attache.pc's Requires.private.  libcurl is named in Libs.private instead:
+# with --static its .pc also lists curl's own dependencies (nghttp2, ssh2,
+# ldap...), whose development files Debian does not install with it, and
+# attache uses the shared libcurl either way.
+PC_REQUIRES := $(filter-out libcurl,$(PKGS))
 
-# Files compiled into the library: schemas, built-in templates, fonts, and
-# the verification page that 'attache site' writes.
+# Files compiled into the library: schemas, built-in templates (documents, and
+# the bodies of the messages attache mail sends), fonts, and the verification
+# page that 'attache site' writes.
 RESOURCES := $(sort $(wildcard schema/*.xsd)) $(sort $(wildcard templates/*.xml)) \
-             $(sort $(wildcard fonts/*.ttf)) $(sort $(wildcard web/*))
+             $(sort $(wildcard templates/*.txt)) $(sort $(wildcard fonts/*.ttf)) \
+             $(sort $(wildcard web/*))
 
 .PHONY: all deps demo test check unit e2e test-asan test-valgrind bench install uninstall clean
-all: $(BUILD)/attache $(BUILD)/libattache.a
+all: $(BUILD)/attache $(BUILD)/libattache.a $(BUILD)/$(SHLIB)
 
 # Compiler and linker flags of the dependencies, found once with pkg-config
 # after the install script has made sure the packages are there.
@@ -70,6 +82,22 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/config.mk
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/pic/gen/resources.o: $(BUILD)/gen/resources.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	@echo "  CC -fPIC $<"
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+# Only the names of include/attache.h are exported (src/libattache.map).
+$(BUILD)/$(SHLIB): $(PIC_OBJ) src/libattache.map
+	$(CC) -shared -Wl,-soname,libattache.so.$(SOVERSION) -Wl,--version-script=src/libattache.map \
+	    -Wl,--no-undefined $(CFLAGS) $(LDFLAGS) -o $@ $(PIC_OBJ) $(ALL_LIBS)
+	ln -sf $(SHLIB) $(BUILD)/libattache.so.$(SOVERSION)
+	ln -sf libattache.so.$(SOVERSION) $(BUILD)/libattache.so
+
 $(BUILD)/libattache.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -83,7 +111,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libattache.a $(ALL_LIBS)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(PIC_OBJ:.o=.d)
 
 # ---- tests -----------------------------------------------------------------
 
@@ -93,8 +121,12 @@ unit: $(TESTS)
 e2e: all
 	@LC_ALL=C TZ=UTC ATTACHE=$(abspath $(BUILD)/attache) $(PYTHON) tests/e2e/run.py
 
+# check also installs into a temporary prefix and builds a program with
+# pkg-config alone (tests/install-check.sh).
 check: all $(TESTS)
-	@LC_ALL=C TZ=UTC tests/run-all.sh $(BUILD) $(PYTHON) $(TESTS)
+	@LC_ALL=C TZ=UTC tests/run-all.sh $(BUILD) $(PYTHON) $(TESTS); s=$$?; \
+	    CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" MAKE="$(MAKE)" \
+	    tests/install-check.sh $(BUILD) || s=1; exit $$s
 
 
 
@@ -126,24 +158,33 @@ $(BUILD)/bench_token: bench/bench_token.c $(BUILD)/libattache.a
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/attache/templates \
 	    $(DESTDIR)$(PREFIX)/share/attache/fonts \
-	    $(DESTDIR)$(PREFIX)/share/attache/schema
+	    $(DESTDIR)$(PREFIX)/share/attache/schema \
+	    $(DESTDIR)$(PREFIX)/share/doc/attache
 	install -m 755 $(BUILD)/attache $(DESTDIR)$(PREFIX)/bin/attache
 	install -m 644 include/attache.h $(DESTDIR)$(PREFIX)/include/attache.h
 	install -m 644 $(BUILD)/libattache.a $(DESTDIR)$(PREFIX)/lib/libattache.a
+	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(PREFIX)/lib/$(SHLIB)
+	ln -sf $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libattache.so.$(SOVERSION)
+	ln -sf libattache.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libattache.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(strip $(PC_REQUIRES))|' \
+	    attache.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attache.pc
 	install -m 644 man/attache.1 $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
 	install -m 644 schema/*.xsd $(DESTDIR)$(PREFIX)/share/attache/schema/
-	for f in templates/*.xml; do [ -e "$$f" ] || continue; \
+	for f in templates/*.xml templates/*.txt; do [ -e "$$f" ] || continue; \
 	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/templates/; done
 	for f in fonts/*; do [ -f "$$f" ] || continue; \
 	    install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/attache/fonts/; done
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/attache/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/attache $(DESTDIR)$(PREFIX)/include/attache.h \
-	    $(DESTDIR)$(PREFIX)/lib/libattache.a $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/attache
+	    $(DESTDIR)$(PREFIX)/lib/libattache.a $(DESTDIR)$(PREFIX)/lib/$(SHLIB) \
+	    $(DESTDIR)$(PREFIX)/lib/libattache.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libattache.so \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/attache.pc $(DESTDIR)$(PREFIX)/share/man/man1/attache.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/attache $(DESTDIR)$(PREFIX)/share/doc/attache
 
 clean:
 	rm -rf build build-asan demo-out

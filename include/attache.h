@@ -1,7 +1,7 @@
 /*
  * attache.h: the public interface of libattache.
  *
- * libattache turns officer and batch data (XML, see spec/data-format.md) into
+ * libattache turns officer and batch data (XML, see docs/data-format.md) into
  * PDF documents that carry a signed, offline-verifiable QR code.  This header
  * is all the `attache` tool uses; everything else in src/ is internal.
  *
@@ -70,6 +70,13 @@ typedef void attache_error_fn(void *ctx, const attache_error *err);
 /* The library's version, e.g. "0.1.0". */
 const char *attache_version(void);
 
+/*
+ * Parse a calendar date written exactly YYYY-MM-DD (years 1900-2199), and
+ * only a real one: "2016-02-30" is refused, never read as 1 March.  On
+ * success *t is the Unix time of that day's 00:00 UTC.
+ */
+bool attache_date_parse(const char *text, int64_t *t);
+
 /* ---- input -------------------------------------------------------------- */
 
 #define ATTACHE_DEFAULT_MAX_SIZE (64u * 1024 * 1024)
@@ -91,13 +98,16 @@ typedef struct attache_data attache_data;
 typedef struct attache_data_options {
     const char *name;             /* how messages name the input, e.g. "batch16.xml" */
     const char *base_dir;         /* where relative src= paths resolve; NULL: none */
+    bool check_images;            /* open every image the data names (logo, signature,
+                                     photo) under base_dir: a missing one, or one that is
+                                     not PNG or JPEG, is an error at its element */
     unsigned max_errors;          /* stop after this many errors; 0: 50 */
     attache_error_fn *on_error;   /* called for every error found; may be NULL */
     void *on_error_ctx;
 } attache_data_options;
 
 /*
- * Parse and validate `size` bytes of attache data (spec/data-format.md):
+ * Parse and validate `size` bytes of attache data (docs/data-format.md):
  * well-formedness, the compiled-in XML Schema, then what the schema cannot
  * say (unique ids, real dates, date ranges, one name per language, scripts,
  * control characters).  Every error found, up to opts->max_errors, is passed
@@ -232,13 +242,48 @@ size_t attache_data_batch_count(const attache_data *data);
 const attache_batch_info *attache_data_batch(const attache_data *data, size_t i);
 const char *attache_data_name(const attache_data *data);
 
+/* ---- officers from a spreadsheet ---------------------------------------- */
+
+typedef struct attache_import_options {
+    const char *batch_id;         /* the batch whose officers the rows become */
+    const char *csv_name;         /* how messages name the spreadsheet */
+    const char *data_name;        /* ... the data the officers go into */
+    const char *output_name;      /* ... the result */
+    const char *base_dir;         /* where src= paths resolve when checking; NULL: none */
+    unsigned max_errors;          /* stop after this many errors; 0: 50 */
+    attache_error_fn *on_error;   /* called for every error found; may be NULL */
+    void *on_error_ctx;
+} attache_import_options;
+
+/*
+ * Make batch o->batch_id's officers the rows of a spreadsheet saved as CSV
+ * (`csv`, UTF-8 with or without a byte-order mark, comma or semicolon
+ * separated, CRLF or LF, RFC 4180 quoting; a header row names the columns:
+ * id, status, honorific, name, name:LANG, country, ministry, position,
+ * department, division, supervisor, email, photo, in any order).  The data
+ * (`data`, attache data) is copied with that batch's officers replaced and
+ * the copy is validated as a whole.  On success *out (free()) holds the new
+ * data file and *out_size its length.
+ *
+ * Every error found goes to o->on_error, `err` receives the first; an error
+ * in a row names the spreadsheet, its line (the header is line 1) and the
+ * column: "column 'country': 'Cambodia' is not a two-letter country code".
+ * Errors: ATTACHE_ERR_DATA for a bad spreadsheet or data, ATTACHE_ERR_USAGE
+ * when the data has no such batch.  Nothing is returned unless all is right.
+ */
+attache_status attache_import(const unsigned char *csv, size_t csv_size,
+                              const unsigned char *data, size_t data_size,
+                              const attache_import_options *o, char **out, size_t *out_size,
+                              attache_error *err);
+
 /* ---- keys and verification ------------------------------------------------ */
 
 /*
  * Make an Ed25519 key pair: NAME.key (secret, mode 0600) and NAME.pub
  * (docs/token.md), for documents issued by `issuer` (an id of the data's
  * issuer).  `not_before`/`not_after` (YYYY-MM-DD, may be NULL) bound the
- * issue dates the public key accepts.  Neither file may exist already:
+ * issue dates the key accepts: written into both files, so verifiers refuse
+ * documents issued outside them and attache_generate() refuses to make them.  Neither file may exist already:
  * a key is never overwritten (ATTACHE_ERR_CANTCREAT).
  */
 attache_status attache_keygen(const char *name, const char *issuer, const char *not_before,
@@ -357,8 +402,10 @@ typedef struct attache_generate_options {
     const char *merge_path;       /* also write one print file here (NULL: none) */
     unsigned jobs;                /* worker threads; 0: the number of CPUs */
     unsigned shard, shards;       /* make only shard `shard` (1-based) of `shards`; 0: all */
-    int64_t issued_at;            /* Unix time the documents are issued (token iat,
-                                     $issue-date, PDF dates) */
+    int64_t issued_at;            /* when the documents are issued: its UTC day is the
+                                     issue date, one value per document: printed
+                                     ($issue-date), signed (token iat = that day's
+                                     00:00 UTC), the PDFs' dates */
     bool force;                   /* rewrite documents that are already up to date */
     /* Called from worker threads, one at a time. */
     void (*on_progress)(void *ctx, const attache_progress *p);
@@ -379,12 +426,18 @@ typedef struct attache_generate_result {
 /*
  * Make the template's documents for `data` into options->output_dir:
  * DIR/<batch-id>/<officer-id>-<kind>.pdf and DIR/manifest.csv, each written
- * atomically.  A document that fails (an image missing, text no font can
- * draw) is reported through on_error and the others go on; the result is
- * then the first failure's status.  Documents whose inputs have not changed
- * since they were written are kept (unless `force`).  Errors that stop the
- * run: a template or key that cannot be loaded, an unknown officer or batch
- * id (ATTACHE_ERR_USAGE), an output folder that cannot be used.
+ * atomically.  The manifest lists every document in the folder: the rows of
+ * the documents this run makes are replaced or added, the others kept.  A
+ * document that fails (an image missing, text no font can draw) is reported
+ * through on_error and the others go on; the result is then the first
+ * failure's status.  Documents whose inputs (the officer's data, the
+ * template and its fonts, the images shown, the key, the issue date) have
+ * not changed since they were written are kept (unless `force`).  Errors
+ * that stop the run before anything is written: a template or key that
+ * cannot be loaded, a key whose issuer is not the data's or whose validity
+ * window does not hold the issue date, an unknown officer or batch id
+ * (ATTACHE_ERR_USAGE), a folder manifest that cannot be read
+ * (ATTACHE_ERR_DATA), an output folder that cannot be used.
  */
 attache_status attache_generate(const attache_data *data, const attache_generate_options *o,
                                 attache_generate_result *result, attache_error *err);
@@ -398,6 +451,78 @@ attache_status attache_generate(const attache_data *data, const attache_generate
 attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
                                       const attache_data *data, char **out, size_t *outlen,
                                       attache_error *err);
+
+/* ---- mailing documents ---------------------------------------------------- */
+
+/* What happens to one document of a mailing, through attache_mail_options.on_event. */
+typedef enum attache_mail_event_kind {
+    ATTACHE_MAIL_SENT,          /* the server accepted the message */
+    ATTACHE_MAIL_PLANNED,       /* dry run: the message would be sent */
+    ATTACHE_MAIL_ALREADY_SENT,  /* an earlier run's message was accepted: skipped */
+    ATTACHE_MAIL_NO_ADDRESS,    /* the officer has no usable <email>: not sent */
+    ATTACHE_MAIL_NOT_SENT,      /* the document cannot be sent (not in the data, file
+                                   missing or changed since the manifest): `message` */
+    ATTACHE_MAIL_REFUSED,       /* the server refused it for good (5xx): `message` */
+    ATTACHE_MAIL_FAILED         /* it did not get through this time (4xx, the
+                                   connection dropped): `message`; a re-run retries */
+} attache_mail_event_kind;
+
+typedef struct attache_mail_event {
+    attache_mail_event_kind kind;
+    const char *document_id;
+    const char *file;           /* as the manifest names it, relative to the folder */
+    const char *officer_id;
+    const char *name;           /* the officer's name */
+    const char *address;        /* the officer's address; "" when none */
+    const char *subject;        /* SENT, PLANNED: the message's subject */
+    const char *message;        /* NOT_SENT, REFUSED, FAILED: why, e.g. the server's
+                                   reply "550 5.1.1 mailbox unavailable" */
+    size_t bytes;               /* SENT, PLANNED: the message's size */
+} attache_mail_event;
+
+/* How to mail.  Zero it, then set what you need; strings are borrowed. */
+typedef struct attache_mail_options {
+    const char *url;            /* smtps://host[:port], or smtp://host[:port] with
+                                   STARTTLS required (plain only to loopback) */
+    const char *from;           /* "addr@example.org" or "Name <addr@example.org>" */
+    const char *user;           /* login, or NULL for none; never in a message */
+    const char *password;
+    const char *cacert;         /* CA certificates (PEM) for a private CA; NULL: the
+                                   system's.  TLS is always verified. */
+    const char *body_file;      /* the body template, instead of the built-in one for
+                                   the document's kind (templates/mail-KIND.txt) */
+    bool dry_run;               /* say what would be sent; connect to nothing */
+    double per_minute;          /* at most this many messages a minute; 0: no limit */
+    unsigned timeout;           /* seconds for one message (0: 120) */
+    void (*on_event)(void *ctx, const attache_mail_event *ev);   /* may be NULL */
+    void *ctx;
+} attache_mail_options;
+
+/* Counts of a mailing, by event kind. */
+typedef struct attache_mail_result {
+    size_t sent, planned, already_sent, no_address, not_sent, refused, failed;
+} attache_mail_result;
+
+/*
+ * E-mail each document listed in `dir`'s manifest.csv to its officer's
+ * <email> in `data`: one MIME message per document, a plain-text body made
+ * from the body template (its first line "Subject: ..."; {name},
+ * {honorific}, {programme}, {batch}, {batch-id}, {issuer}, {signatory},
+ * {signatory-title}, {file} are filled in) and the PDF attached.  What the
+ * server accepts is appended to dir/mail-log.csv as it happens, so a second
+ * run sends only what was not accepted yet.  Every document's fate goes to
+ * o->on_event; `result` (may be NULL) counts them.
+ *
+ * Returns ATTACHE_OK when the mailing ran, even if some documents could not
+ * be sent (see `result`).  Errors that stop it: ATTACHE_ERR_USAGE (a bad
+ * URL, address or option; plain smtp to a host that is not loopback),
+ * ATTACHE_ERR_NOINPUT/DATA (no manifest, a bad manifest or body template),
+ * ATTACHE_ERR_UNAVAILABLE (cannot connect, TLS, login refused, the server
+ * failing message after message), ATTACHE_ERR_IO (the log cannot be written).
+ */
+attache_status attache_mail(const char *dir, const attache_data *data,
+                            const attache_mail_options *o, attache_mail_result *result,
+                            attache_error *err);
 
 /* Write a file atomically: a temporary file beside it, synced, renamed. */
 attache_status attache_write_file(const char *path, const void *data, size_t len,

@@ -10,11 +10,18 @@
  * is prepared once and read-only afterwards; each worker compiles the
  * template's XPath for itself.
  *
- * A document records a hash of its inputs (officer data, template, key,
- * issue time, attache version) in its PDF metadata; a later run into the
- * same folder keeps documents whose hash is unchanged, so an interrupted
- * run is finished by running it again.
+ * A document records a hash of its inputs in its PDF metadata: the
+ * officer's data, the template and its font files, the images it shows
+ * (logo, signature, photo), all by content, the key, the issue date and the
+ * attache version.  A later run into the same folder keeps documents whose
+ * hash is unchanged, so an interrupted run is finished by running it again.
+ *
+ * The issue date is one value, a UTC day: printed ($issue-date), signed
+ * (iat is its 00:00 UTC) and the PDFs' dates.  The folder's manifest.csv
+ * lists every document in the folder: a run replaces the rows of the
+ * documents it writes and keeps the others.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,7 @@
 #include "error.h"
 #include "hash.h"
 #include "keys.h"
+#include "manifest.h"
 #include "output.h"
 #include "pdf.h"
 #include "qr.h"
@@ -78,10 +86,14 @@ struct run {
     struct signing_key *key;
     struct image_cache *images;
     struct compose_env env;
+    struct image_cache *probe_images;   /* stand-ins, for checking what is up to date */
+    struct compose_env probe_env;
     struct outdir *out;
     struct pdf_book *book;
     unsigned char template_hash[crypto_hash_sha256_BYTES];
+    int64_t issued_at;             /* 00:00 UTC of the issue date */
     char issue_date[11];
+    struct manifest folder;        /* the folder's manifest, as the run found it */
     struct timespec start;
 
     /* the queue */
@@ -172,39 +184,57 @@ static void blame_document(const struct run *r, const struct row *row, attache_e
     err_set(err, err->code, r->o->output_dir, 0, "%s: %s", row->file, msg);
 }
 
-/* A hash of everything the document is made from. */
-static void fingerprint(struct run *r, const struct officer_view *v, char out[65])
+static int by_bytes32(const void *a, const void *b)
+{
+    return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b, 32);
+}
+
+/*
+ * A hash of everything the document is made from: the officer's data, the
+ * template (with its fonts), the issue date, the attache version, the key,
+ * and the bytes of the images the composed document shows (each distinct
+ * file once, in hash order, so that the hash does not depend on layout:
+ * a document composed with stand-in images gives the same).
+ */
+static void fingerprint(struct run *r, const struct officer_view *v, const struct document *doc,
+                        char out[65])
 {
     crypto_hash_sha256_state st;
     unsigned char h[crypto_hash_sha256_BYTES];
+    const unsigned char *shown[64];
     xmlChar *dump = NULL;
     int len = 0;
     char extra[160];
+    size_t p, i, k, n = 0;
 
     xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, dump, (unsigned long long)len);
     crypto_hash_sha256_update(&st, r->template_hash, sizeof r->template_hash);
-    snprintf(extra, sizeof extra, "|%lld|%s|%s|", (long long)r->o->issued_at,
-             attache_version(), signing_key_issuer(r->key));
+    snprintf(extra, sizeof extra, "|%s|%s|%s|", r->issue_date, attache_version(),
+             signing_key_issuer(r->key));
     crypto_hash_sha256_update(&st, (const unsigned char *)extra, strlen(extra));
     crypto_hash_sha256_update(&st, signing_key_public(r->key), 32);
+    for (p = 0; p < doc->npages; p++)
+        for (i = 0; i < doc->pages[p].nops; i++) {
+            const unsigned char *sum;
+
+            if (doc->pages[p].ops[i].kind != OP_IMAGE)
+                continue;
+            sum = doc->pages[p].ops[i].u.image.image->sha256;
+            for (k = 0; k < n && memcmp(shown[k], sum, 32); k++)
+                ;
+            if (k == n && n < sizeof shown / sizeof shown[0])
+                shown[n++] = sum;
+            else if (k == n)      /* more distinct images than that: hashed as they come */
+                crypto_hash_sha256_update(&st, sum, 32);
+        }
+    qsort(shown, n, sizeof shown[0], by_bytes32);
+    for (k = 0; k < n; k++)
+        crypto_hash_sha256_update(&st, shown[k], 32);
     crypto_hash_sha256_final(&st, h);
     xmlFree(dump);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
-}
-
-/* The inputs hash recorded in an existing PDF, or "". */
-static void recorded_fingerprint(const unsigned char *pdf, size_t n, char out[65])
-{
-    static const char key[] = "/AttacheInputs (";
-    const unsigned char *p = memmem(pdf, n, key, sizeof key - 1);
-
-    out[0] = '\0';
-    if (p && (size_t)(pdf + n - p) > sizeof key - 1 + 64) {
-        memcpy(out, p + sizeof key - 1, 64);
-        out[64] = '\0';
-    }
 }
 
 static void sha256_hex(const void *data, size_t n, char out[65])
@@ -242,28 +272,23 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
 
     *reused = false;
     *written = false;
-    token_document_id(doc_id, sizeof doc_id, data_issuer_id(r->data), b->id, ref->id, r->t->kind);
-    snprintf(file_name, sizeof file_name, "%s-%s.pdf", ref->id, r->t->kind);
-    fingerprint(r, &j->view, fp);
-    dirfd = outdir_subdir(r->out, b->id, err);
-    if (dirfd < 0)
-        return err->code;
-
-    /* up to date already?  (a print file needs the document composed anyway) */
-    if (!r->o->force && read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK) {
-        recorded_fingerprint(old, old_len, old_fp);
-        if (!strcmp(old_fp, fp))
-            *reused = true;
-    }
-
     claims.issuer = data_issuer_id(r->data);
-    claims.iat = r->o->issued_at;
-    claims.document_id = doc_id;
+    claims.iat = r->issued_at;
     claims.kind = r->t->kind;
     claims.officer_id = ref->id;
     claims.officer_name = ref->name;
     claims.batch_id = b->id;
     claims.programme_id = b->programme_id;
+    token_document_id(doc_id, sizeof doc_id, &claims);
+    claims.document_id = doc_id;
+    snprintf(file_name, sizeof file_name, "%s-%s.pdf", ref->id, r->t->kind);
+    dirfd = outdir_subdir(r->out, b->id, err);
+    if (dirfd < 0)
+        return err->code;
+    if (!r->o->force && read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK)
+        pdf_recorded_inputs(old, old_len, old_fp);
+    else
+        old_fp[0] = '\0';
     snprintf(subject, sizeof subject, "officer '%s'", text_clip(clip, sizeof clip, ref->id, 64));
     rc = token_sign(r->key, &claims, &token, err);
     if (rc == ATTACHE_OK && !(payload = token_qr_payload(token, data_verify_url(r->data))))
@@ -287,10 +312,6 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto done;
     }
-    if (*reused && !r->book) {
-        sha256_hex(old, old_len, row->sha256);
-        goto done;
-    }
 
     snprintf(reference, sizeof reference, "%s/%s/%s", data_issuer_id(r->data), b->id, ref->id);
     issuer_up = text_upper(reference);
@@ -305,28 +326,42 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     vars.reference = reference;
     vars.qr_width = qr.width;
     vars.qr_modules = qr.modules;
+    /*
+     * Up to date already?  What a document shows is known once it is
+     * composed: with stand-in images (hashed files, nothing decoded) that
+     * is cheap.  A print file needs the real document in any case.
+     */
+    if (old_fp[0] && !r->book) {
+        const struct compose_env *env = c->env;
+        attache_error probe_err;
+
+        attache_error_clear(&probe_err);
+        c->env = &r->probe_env;
+        if (compose_document(c, j->view.doc, j->view.officer, &vars, &doc, &probe_err) ==
+            ATTACHE_OK) {
+            fingerprint(r, &j->view, doc, fp);
+            *reused = !strcmp(old_fp, fp);
+        }
+        c->env = env;
+        document_free(doc);
+        doc = NULL;
+        if (*reused) {
+            sha256_hex(old, old_len, row->sha256);
+            goto done;
+        }
+    }
     rc = compose_document(c, j->view.doc, j->view.officer, &vars, &doc, err);
     if (rc != ATTACHE_OK)
         goto done;
+    fingerprint(r, &j->view, doc, fp);
+    *reused = old_fp[0] && !strcmp(old_fp, fp);
     doc->keywords = arena_strdup(&doc->arena, doc_id);
-    doc->author = NULL;
-    {
-        xmlNodePtr issuer = xmlDocGetRootElement(j->view.doc)->children;
-        while (issuer && (issuer->type != XML_ELEMENT_NODE ||
-                          strcmp((const char *)issuer->name, "issuer")))
-            issuer = issuer->next;
-        for (issuer = issuer ? issuer->children : NULL; issuer; issuer = issuer->next)
-            if (issuer->type == XML_ELEMENT_NODE && !strcmp((const char *)issuer->name, "name")) {
-                xmlChar *n = xmlNodeGetContent(issuer);
-                doc->author = arena_strdup(&doc->arena, (const char *)n);
-                xmlFree(n);
-                break;
-            }
-    }
+    doc->author = data_issuer_name(r->data)[0] ? arena_strdup(&doc->arena,
+                                                              data_issuer_name(r->data)) : NULL;
     doc->fingerprint = arena_strdup(&doc->arena, fp);
     doc->bookmark = arena_strdup(&doc->arena, ref->name);
     if (!*reused) {
-        ps.date = (time_t)r->o->issued_at;
+        ps.date = (time_t)r->issued_at;
         ps.id_seed = fp;
         rc = pdf_render(doc, &ps, &pdf, err);
         if (rc != ATTACHE_OK) {
@@ -653,11 +688,13 @@ static attache_status choose(struct run *r, bool *want, attache_error *err)
     }
     for (i = 0; o->shards > 1 && i < n; i++) {
         const struct officer_ref *ref = data_officer(d, i);
+        const attache_batch_info *b = attache_data_batch(d, ref->batch);
+        struct token_claims c = {data_issuer_id(d), r->issued_at, NULL, r->t->kind, ref->id,
+                                 ref->name, b->id, b->programme_id};
         char doc_id[64];
         if (!want[i])
             continue;
-        token_document_id(doc_id, sizeof doc_id, data_issuer_id(d),
-                          attache_data_batch(d, ref->batch)->id, ref->id, r->t->kind);
+        token_document_id(doc_id, sizeof doc_id, &c);
         want[i] = shard_of(doc_id, o->shards) == o->shard;
     }
     return ATTACHE_OK;
@@ -665,52 +702,72 @@ static attache_status choose(struct run *r, bool *want, attache_error *err)
 
 /* ---- the manifest ----------------------------------------------------------- */
 
-static void csv_field(struct buf *b, const char *s, bool last)
+/* Read the folder's manifest, if it has one, before anything is written. */
+static attache_status read_manifest(struct run *r, attache_error *err)
 {
-    if (s && strpbrk(s, ",\"\r\n")) {
-        buf_add(b, "\"", 1);
-        for (; *s; s++) {
-            if (*s == '"')
-                buf_add(b, "\"", 1);
-            buf_add(b, s, 1);
-        }
-        buf_add(b, "\"", 1);
-    } else if (s)
-        buf_adds(b, s);
-    buf_adds(b, last ? "\n" : ",");
-}
-
-static attache_status write_manifest(struct run *r, attache_error *err)
-{
-    struct buf b = {0};
-    size_t i;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    char name[300];
     attache_status rc;
 
-    buf_adds(&b, "document_id,kind,batch_id,officer_id,name,file,sha256,qr\n");
-    for (i = 0; i < data_officer_count(r->data); i++) {
+    if (read_at(outdir_fd(r->out), MANIFEST_FILE, 512u * 1024 * 1024, &bytes, &len) !=
+        ATTACHE_OK)
+        return ATTACHE_OK;          /* none yet */
+    snprintf(name, sizeof name, "%s/%s", r->o->output_dir, MANIFEST_FILE);
+    rc = manifest_parse(&r->folder, name, bytes, len, err);
+    if (rc == ATTACHE_OK)
+        rc = manifest_check_unique(&r->folder, name, err);
+    free(bytes);
+    return rc;
+}
+
+/*
+ * The folder's manifest: its rows as found, those of the documents this
+ * run made replaced in place, new ones added in data order, and rows of
+ * files no longer in the folder dropped.
+ */
+static attache_status write_manifest(struct run *r, attache_error *err)
+{
+    struct manifest *m = &r->folder;
+    struct buf b = {0};
+    size_t i;
+    attache_status rc = ATTACHE_OK;
+
+    for (i = 0; i < data_officer_count(r->data) && rc == ATTACHE_OK; i++) {
         const struct row *row = &r->rows[i];
         const struct officer_ref *ref = data_officer(r->data, i);
+        const char *cells[MANIFEST_COLUMNS];
+        long at;
 
         if (row->state != ROW_DONE)
             continue;
-        csv_field(&b, row->document_id, false);
-        csv_field(&b, r->t->kind, false);
-        csv_field(&b, attache_data_batch(r->data, ref->batch)->id, false);
-        csv_field(&b, ref->id, false);
-        csv_field(&b, ref->name, false);
-        csv_field(&b, row->file, false);
-        csv_field(&b, row->sha256, false);
-        csv_field(&b, row->qr, true);
+        cells[MCOL_DOCUMENT_ID] = row->document_id;
+        cells[MCOL_KIND] = r->t->kind;
+        cells[MCOL_BATCH_ID] = attache_data_batch(r->data, ref->batch)->id;
+        cells[MCOL_OFFICER_ID] = ref->id;
+        cells[MCOL_NAME] = ref->name;
+        cells[MCOL_FILE] = row->file;
+        cells[MCOL_SHA256] = row->sha256;
+        cells[MCOL_QR] = row->qr;
+        at = manifest_find(m, MCOL_FILE, row->file);
+        rc = at >= 0 ? manifest_replace(m, (size_t)at, cells, err) : manifest_add(m, cells, err);
     }
+    for (i = m->n; i-- > 0;)
+        if (faccessat(outdir_fd(r->out), m->rows[i].col[MCOL_FILE], F_OK,
+                      AT_SYMLINK_NOFOLLOW) != 0)
+            manifest_remove(m, i);
+    if (rc != ATTACHE_OK)
+        return rc;
+    manifest_format(m, &b);
     if (!b.data || b.failed) {
         buf_release(&b);
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     }
-    rc = write_at(outdir_fd(r->out), "manifest.csv", b.data, b.len, "manifest.csv", err);
+    rc = write_at(outdir_fd(r->out), MANIFEST_FILE, b.data, b.len, MANIFEST_FILE, err);
     if (rc != ATTACHE_OK) {
         char msg[sizeof err->message];
         snprintf(msg, sizeof msg, "%s", err->message);
-        err_set(err, rc, r->o->output_dir, 0, "manifest.csv: %s", msg);
+        err_set(err, rc, r->o->output_dir, 0, "%s: %s", MANIFEST_FILE, msg);
     }
     buf_release(&b);
     return rc;
@@ -726,8 +783,12 @@ static unsigned cpu_count(void)
 
 static attache_status prepare(struct run *r, attache_error *err)
 {
-    struct date d = date_from_time((time_t)r->o->issued_at);
+    int64_t t = r->o->issued_at;
+    struct date d;
 
+    /* the issue date is a day: everything dated takes its 00:00 UTC */
+    r->issued_at = t - ((t % 86400) + 86400) % 86400;
+    d = date_from_time((time_t)r->issued_at);
     snprintf(r->issue_date, sizeof r->issue_date, "%04d-%02d-%02d", d.year, d.month, d.day);
     r->t = template_load(r->o->template_name, err);
     if (!r->t)
@@ -740,6 +801,10 @@ static attache_status prepare(struct run *r, attache_error *err)
     r->key = signing_key_load(r->o->key_path, err);
     if (!r->key)
         return err->code;
+    /* documents the key's verifiers would all refuse are not made */
+    if (signing_key_check(r->key, r->o->key_path, data_issuer_id(r->data), r->issued_at,
+                          err) != ATTACHE_OK)
+        return err->code;
     r->images = image_cache_new();
     if (!r->images)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
@@ -747,6 +812,11 @@ static attache_status prepare(struct run *r, attache_error *err)
     r->env.images = r->images;
     r->env.data_dir = data_base_dir(r->data);
     r->env.data_name = attache_data_name(r->data);
+    r->probe_images = image_cache_new_probe();
+    if (!r->probe_images)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    r->probe_env = r->env;
+    r->probe_env.images = r->probe_images;
     return ATTACHE_OK;
 }
 
@@ -803,8 +873,12 @@ attache_status attache_generate(const attache_data *data, const attache_generate
         rc = err->code;
         goto done;
     }
+    rc = read_manifest(&r, err);
+    r.result.stopped = rc != ATTACHE_OK;
+    if (rc != ATTACHE_OK)
+        goto done;
     if (o->merge_path) {
-        struct pdf_settings ps = {(time_t)o->issued_at, NULL};
+        struct pdf_settings ps = {(time_t)r.issued_at, NULL};
         r.book = pdf_book_new(&ps, err);
         if (!r.book) {
             rc = err->code;
@@ -922,6 +996,7 @@ done:
     }
     free(r.rows);
     free(want);
+    manifest_release(&r.folder);
     /* a run that stopped leaves officers' views in the queue */
     for (; r.queue && r.qlen; r.qlen--, r.qhead = (r.qhead + 1) % r.qcap)
         xmlFreeDoc(r.queue[r.qhead].view.doc);
@@ -930,6 +1005,7 @@ done:
     free(threads);
     pdf_book_free(r.book);
     image_cache_free(r.images);
+    image_cache_free(r.probe_images);
     signing_key_free(r.key);
     template_free(r.t);
     pthread_cond_destroy(&r.not_empty);

@@ -1,5 +1,5 @@
 /*
- * data.c: loading and validating attache data (spec/data-format.md).
+ * data.c: loading and validating attache data (docs/data-format.md).
  *
  * The input is untrusted.  It is read by us with a size cap (the caller
  * does that), screened for what must never reach the parser (compression,
@@ -10,6 +10,7 @@
  * keeps only the element being looked at, so memory stays small whatever
  * the number of officers.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "data_private.h"
 #include "date.h"
 #include "error.h"
+#include "image.h"
 #include "text.h"
 #include "util.h"
 #include "xml.h"
@@ -51,6 +53,7 @@ struct attache_data {
     xmlDictPtr strings;              /* every string the index points to */
     const char *issuer_id;
     const char *verify_url;          /* "" when the issuer has none */
+    const char *issuer_name;         /* NFC, trimmed */
 };
 
 /* ---- the schema, compiled once ----------------------------------------- */
@@ -117,6 +120,7 @@ struct loader {
     long batch;                        /* index of the current batch, -1: none */
     const char *programme_id, *programme_title;
     xmlHashTablePtr programme_ids;     /* id -> line */
+    xmlHashTablePtr images;            /* src -> what is wrong with it, "" if nothing */
 };
 
 static void add_diag_at(struct loader *l, unsigned long line, bool placed, const char *msg)
@@ -335,6 +339,36 @@ static bool has(const unsigned char *b, size_t size, const char *magic, size_t n
     return size >= n && !memcmp(b, magic, n);
 }
 
+/*
+ * When bytes that are not UTF-8 all make sense as Windows-1252 (of which
+ * Latin-1's printable characters are a part), what the first of them,
+ * `first`, is there; else 0.  Such a file was saved by a tool that does not
+ * write UTF-8 unless asked, which is worth saying.
+ */
+static uint32_t single_byte_char(const unsigned char *b, size_t size, const unsigned char *bad)
+{
+    /* 0x80-0x9F in Windows-1252; 0 where it has no character */
+    static const uint16_t cp1252[32] = {
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    };
+    const unsigned char *end = b + size;
+    size_t i;
+
+    /* UTF-8 cut short or damaged, rather: a lead byte and a continuation byte */
+    if (*bad >= 0xC2 && bad + 1 < end && (bad[1] & 0xC0) == 0x80)
+        return 0;
+    for (i = 0; i < size; i++) {
+        if (b[i] >= 0x80 && b[i] < 0xA0 && !cp1252[b[i] - 0x80])
+            return 0;
+        if (b[i] >= 0xC2 && u8_mblen(b + i, size - i) >= 2)
+            return 0;       /* there is UTF-8 in it too: damaged, not another encoding */
+    }
+    return *bad < 0xA0 ? cp1252[*bad - 0x80] : *bad;
+}
+
 static void screen(struct loader *l, const unsigned char *b, size_t size)
 {
     static const struct {
@@ -382,8 +416,17 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
     }
     bad = u8_check(b, size);
     if (bad) {
-        char msg[120];
-        snprintf(msg, sizeof msg, "text is not valid UTF-8 (byte 0x%02X)", *bad);
+        char msg[300], ch[8] = "";
+        uint32_t cp = single_byte_char(b, size, bad);
+
+        if (cp) {
+            ch[text_put(ch, cp)] = '\0';
+            snprintf(msg, sizeof msg, "text is not valid UTF-8 (byte 0x%02X): the file looks "
+                     "saved as Windows-1252 or Latin-1, where that byte is '%s'; save it again "
+                     "as UTF-8 (in the editor's \"Save as\", encoding UTF-8)", *bad, ch);
+        } else
+            snprintf(msg, sizeof msg, "text is not valid UTF-8 (byte 0x%02X); save the file "
+                     "again as UTF-8", *bad);
         add_diag(l, line_at(b, (size_t)(bad - b)), msg);
         l->stop = true;
         return;
@@ -410,7 +453,8 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
             if (strcasecmp(name, "UTF-8") && strcasecmp(name, "UTF8")) {
                 char clip[60], msg[160];
                 snprintf(msg, sizeof msg,
-                         "file declares encoding '%s'; attache data must be UTF-8",
+                         "file declares encoding '%s'; attache data must be UTF-8: save it "
+                         "again as UTF-8 with encoding=\"UTF-8\" in its first line",
                          text_clip(clip, sizeof clip, name, 30));
                 add_diag(l, 1, msg);
                 l->stop = true;
@@ -539,19 +583,70 @@ static void check_unique(struct loader *l, xmlHashTablePtr seen, xmlNodePtr node
     xmlFree(id);
 }
 
+/*
+ * The image an element names (<logo>, <signature>, <photo>): there, and a
+ * PNG or JPEG, when the caller asks (check_images).  Each file is looked at
+ * once; a bad one is reported at each element that names it, so it is known
+ * before any document is made, not once per document.  Paths the schema
+ * refuses (absolute, "..", URLs) are its to report.
+ */
+static void check_image(struct loader *l, xmlNodePtr node)
+{
+    xmlChar *src = node ? xmlGetNoNsProp(node, BAD_CAST "src") : NULL;
+    char *known;
+
+    if (!src || !l->opts->check_images || !l->opts->base_dir || !l->images ||
+        src[0] == '/' || strstr((const char *)src, "..") || strstr((const char *)src, "://")) {
+        xmlFree(src);
+        return;
+    }
+    known = xmlHashLookup(l->images, src);
+    if (!known) {
+        attache_error e;
+        char subject[40];
+
+        snprintf(subject, sizeof subject, "<%s>", (const char *)node->name);
+        attache_error_clear(&e);
+        known = strdup(image_check(l->opts->base_dir, (const char *)src, subject, &e) ==
+                       ATTACHE_OK ? "" : e.message);
+        if (!known || xmlHashAddEntry(l->images, src, known) != 0) {
+            free(known);
+            l->stop = true;
+            xmlFree(src);
+            return;
+        }
+    }
+    if (*known)
+        report(l, node, "%s", known);
+    xmlFree(src);
+}
+
+static void free_entry(void *payload, const xmlChar *name)
+{
+    (void)name;
+    free(payload);
+}
+
 static void check_issuer(struct loader *l, xmlNodePtr issuer)
 {
     xmlChar *id = xmlGetNoNsProp(issuer, BAD_CAST "id");
-    xmlNodePtr url = child(issuer, "verify-url");
+    xmlNodePtr url = child(issuer, "verify-url"), name = child(issuer, "name");
     xmlChar *u = url ? xmlNodeGetContent(url) : NULL;
+    xmlChar *nm = name ? xmlNodeGetContent(name) : NULL;
     char *norm = u ? text_normalize((const char *)u) : NULL;
+    char *norm_name = nm ? text_normalize((const char *)nm) : NULL;
 
     check_texts(l, issuer);
+    check_image(l, child(issuer, "logo"));
     l->d->issuer_id = (const char *)xmlDictLookup(l->d->strings, id ? id : BAD_CAST "", -1);
     l->d->verify_url = (const char *)xmlDictLookup(l->d->strings,
                                                    BAD_CAST(norm ? norm : ""), -1);
+    l->d->issuer_name = (const char *)xmlDictLookup(l->d->strings,
+                                                    BAD_CAST(norm_name ? norm_name : ""), -1);
     free(norm);
+    free(norm_name);
     xmlFree(u);
+    xmlFree(nm);
     xmlFree(id);
 }
 
@@ -621,6 +716,57 @@ static enum officer_status parse_status(const char *s)
     return STATUS_SELECTED;
 }
 
+/* xs:language: "km", "vi", "zh-Hant", "sr-Latn-RS". */
+static bool is_language(const char *s)
+{
+    size_t part = 0;
+    bool first = true;
+
+    for (; *s; s++) {
+        if (*s == '-') {
+            if (!part)
+                return false;
+            part = 0;
+            first = false;
+        } else if (!(isalpha((unsigned char)*s) || (!first && isdigit((unsigned char)*s))) ||
+                   ++part > 8)
+            return false;
+    }
+    return part > 0;
+}
+
+/*
+ * The language of a <name>: its lang=, or its xml:lang=, which people write
+ * by habit and which means the same; NULL when it has neither.  The XML
+ * namespace's other attributes (xml:space, xml:base, xml:id) are refused.
+ * xmlFree() the result.
+ */
+static xmlChar *name_lang(struct loader *l, xmlNodePtr n)
+{
+    xmlChar *lang = xmlGetNoNsProp(n, BAD_CAST "lang");
+    xmlChar *xlang = xmlGetNsProp(n, BAD_CAST "lang", XML_XML_NAMESPACE);
+    char clip[40], clip2[40];
+    xmlAttrPtr a;
+
+    for (a = n->properties; a; a = a->next)
+        if (a->ns && a->ns->href && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE) &&
+            !xmlStrEqual(a->name, BAD_CAST "lang"))
+            report(l, n, "<name> has an unknown attribute 'xml:%s'",
+                   text_clip(clip, sizeof clip, (const char *)a->name, 20));
+    if (xlang && !is_language((const char *)xlang))
+        report(l, n, "<name> xml:lang='%s' is not a language code such as km or vi",
+               text_clip(clip, sizeof clip, (const char *)xlang, 20));
+    if (lang && xlang && !xmlStrEqual(lang, xlang))
+        report(l, n, "<name> has lang=\"%s\" and xml:lang=\"%s\"; give one",
+               text_clip(clip, sizeof clip, (const char *)lang, 20),
+               text_clip(clip2, sizeof clip2, (const char *)xlang, 20));
+    if (lang) {
+        xmlFree(xlang);
+        return lang;
+    }
+    return xlang;
+}
+
 /* Checks one officer and adds it to the index. */
 static void check_officer(struct loader *l, xmlNodePtr off)
 {
@@ -638,7 +784,7 @@ static void check_officer(struct loader *l, xmlNodePtr off)
         if (n->type != XML_ELEMENT_NODE)
             continue;
         if (!strcmp((const char *)n->name, "name")) {
-            lang = xmlGetNoNsProp(n, BAD_CAST "lang");
+            lang = name_lang(l, n);
             if (!lang) {
                 const char *script = NULL;
                 uint32_t cp;
@@ -674,6 +820,7 @@ static void check_officer(struct loader *l, xmlNodePtr off)
     }
     if (!latin && child(off, "name"))
         report(l, off, "has no <name> without lang: the name in Latin script is required");
+    check_image(l, child(off, "photo"));
     xmlHashFree(langs, NULL);
 
     if (id && l->batch >= 0) {
@@ -881,8 +1028,11 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
             check_induction(l, node);
             if (l->batch >= 0)
                 d->batches[l->batch].sessions = (unsigned)xmlChildElementCount(node);
-        } else if (depth == 3)
+        } else if (depth == 3) {
             check_texts(l, node);
+            if (!strcmp(name, "signatory"))
+                check_image(l, child(node, "signature"));
+        }
     }
     /*
      * Freeing a reader in the middle of a document with the validator
@@ -947,8 +1097,9 @@ attache_data *attache_data_adopt(unsigned char *bytes, size_t size,
     d->officer_index = xmlHashCreate(64);
     d->batch_index = xmlHashCreate(16);
     l.programme_ids = xmlHashCreate(8);
+    l.images = xmlHashCreate(16);
     if (!d->name || !d->strings || !d->officer_index || !d->batch_index ||
-        !l.programme_ids || (opts->base_dir && !d->base_dir)) {
+        !l.programme_ids || !l.images || (opts->base_dir && !d->base_dir)) {
         err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto fail;
     }
@@ -982,6 +1133,8 @@ attache_data *attache_data_adopt(unsigned char *bytes, size_t size,
     }
     xmlHashFree(l.programme_ids, NULL);
     l.programme_ids = NULL;
+    xmlHashFree(l.images, free_entry);
+    l.images = NULL;
     if (l.ndiags) {
         place_diags(&l);
         qsort(l.diags, l.ndiags, sizeof *l.diags, by_line);
@@ -1011,6 +1164,8 @@ fail:
     free(l.marks);
     if (l.programme_ids)
         xmlHashFree(l.programme_ids, NULL);
+    if (l.images)
+        xmlHashFree(l.images, free_entry);
     attache_data_free(d);
     return NULL;
 }
@@ -1075,6 +1230,11 @@ const char *data_issuer_id(const attache_data *d)
     return d->issuer_id ? d->issuer_id : "";
 }
 
+const char *data_issuer_name(const attache_data *d)
+{
+    return d->issuer_name ? d->issuer_name : "";
+}
+
 const char *data_verify_url(const attache_data *d)
 {
     return d->verify_url ? d->verify_url : "";
@@ -1133,11 +1293,32 @@ static xmlNodePtr shallow_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent
     return c;
 }
 
+/* A <name xml:lang="km"> becomes <name lang="km">, so templates ask one way. */
+static void lang_from_xml_lang(xmlNodePtr officer)
+{
+    xmlNodePtr n;
+
+    for (n = officer->children; n; n = n->next) {
+        xmlChar *v;
+
+        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "name"))
+            continue;
+        v = xmlGetNsProp(n, BAD_CAST "lang", XML_XML_NAMESPACE);
+        if (v) {
+            if (!xmlHasNsProp(n, BAD_CAST "lang", NULL))
+                xmlSetProp(n, BAD_CAST "lang", v);
+            xmlUnsetNsProp(n, xmlSearchNsByHref(n->doc, n, XML_XML_NAMESPACE), BAD_CAST "lang");
+            xmlFree(v);
+        }
+    }
+}
+
 static xmlNodePtr deep_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent)
 {
     xmlNodePtr c = xmlDocCopyNode(node, doc, 1);
     if (c) {
         normalize_tree(c);
+        lang_from_xml_lang(c);
         xmlAddChild(parent, c);
     }
     return c;

@@ -68,8 +68,9 @@ long data_find_officer(const attache_data *d, const char *id);
 /* Index of the batch with this id, or -1. */
 long data_find_batch(const attache_data *d, const char *id);
 
-/* The issuer's id, and its verify-url ("" when it has none). */
+/* The issuer's id, its name (as printed), and its verify-url ("" when it has none). */
 const char *data_issuer_id(const attache_data *d);
+const char *data_issuer_name(const attache_data *d);
 const char *data_verify_url(const attache_data *d);
 
 /* The folder relative src= paths resolve against, or NULL when there is none. */

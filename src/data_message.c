@@ -217,6 +217,25 @@ void data_rewrite_parser_message(const xmlError *e, char *out, size_t size)
         snprintf(out, size, "file has no XML content");
         return;
     }
+    /* '&' starts an escape in XML: "Finance & Budget" is the commonest mistake of all */
+    if (e->code == XML_ERR_NAME_REQUIRED && e->message && strstr(e->message, "EntityRef")) {
+        snprintf(out, size, "a bare '&': write &amp; for an ampersand "
+                 "(\"Finance &amp; Budget\")");
+        return;
+    }
+    if (e->code == XML_ERR_ENTITYREF_SEMICOL_MISSING) {
+        snprintf(out, size, "an '&' that does not start an escape such as &amp; or &lt;: "
+                 "write &amp; for an ampersand (\"R&amp;D\")");
+        return;
+    }
+    if (e->code == XML_ERR_UNDECLARED_ENTITY || e->code == XML_WAR_UNDECLARED_ENTITY) {
+        char name[80];
+
+        snprintf(out, size, "'&%s;' is not an XML escape: write the character itself, or "
+                 "&amp; for an ampersand",
+                 text_clip(name, sizeof name, e->str1 ? e->str1 : "", 30));
+        return;
+    }
     xml_message_clean(clean, sizeof clean, e->message ? e->message : "parse error");
     snprintf(out, size, "not well-formed XML: %s", clean);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attache.h"
 #include "date.h"
 
 static const char *const months[] = {
@@ -51,6 +52,16 @@ bool date_parse(const char *s, struct date *d)
         return false;
     return d->year >= 1900 && d->year <= 2199 && d->month >= 1 && d->month <= 12 &&
            d->day >= 1 && d->day <= days_in_month(d->year, d->month);
+}
+
+bool attache_date_parse(const char *text, int64_t *t)
+{
+    struct date d;
+
+    if (!date_parse(text, &d))
+        return false;
+    *t = (int64_t)date_days(&d) * 86400;
+    return true;
 }
 
 int time_parse(const char *s)

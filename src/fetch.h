@@ -1,7 +1,8 @@
 /*
  * fetch.h: the pure parts of fetching (src/fetch.c), exposed for the unit
  * tests.  The public interface is attache_fetch() in attache.h; fetch.c is
- * the only file that calls libcurl.
+ * the only file that makes HTTP requests with libcurl (mail_smtp.c sends
+ * mail with it, and uses the URL helpers below).
  */
 #ifndef ATTACHE_FETCH_H
 #define ATTACHE_FETCH_H

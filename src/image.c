@@ -16,6 +16,7 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <libdeflate.h>
+#include <sodium.h>
 
 #include "error.h"
 #include "image.h"
@@ -732,11 +733,118 @@ attache_status image_load(const char *base_dir, const char *src, const char *sub
         return rc;
     }
     rc = image_from_memory(bytes, size, src, box, out, err);
+    if (rc == ATTACHE_OK)
+        crypto_hash_sha256((*out)->sha256, bytes, (unsigned long long)size);
     free(bytes);
     if (rc != ATTACHE_OK)
         err_set(err, rc, NULL, 0, "%s: image '%s' %s", subject,
                 text_clip(clip, sizeof clip, src, 60), err->message);
     return rc;
+}
+
+attache_status image_check(const char *base_dir, const char *src, const char *subject,
+                           attache_error *err)
+{
+    unsigned char head[8];
+    char path[PATH_MAX], clip[80];
+    struct stat st;
+    ssize_t n;
+    int fd;
+    attache_status rc;
+
+    rc = resolve(base_dir, src, subject, path, sizeof path, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, ATTACHE_ERR_NOINPUT, NULL, 0, "%s: image '%s' is not a file",
+                       subject, text_clip(clip, sizeof clip, src, 60));
+    }
+    n = read(fd, head, sizeof head);
+    close(fd);
+    if ((unsigned long long)st.st_size > MAX_IMAGE_FILE)
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' is %llu bytes, more "
+                       "than the limit of %u", subject, text_clip(clip, sizeof clip, src, 60),
+                       (unsigned long long)st.st_size, MAX_IMAGE_FILE);
+    if (!(n >= 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8)) &&
+        !(n >= 3 && !memcmp(head, "\xff\xd8\xff", 3)))
+        return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' is not a PNG or JPEG "
+                       "file (whatever its name says); save it as PNG or JPEG", subject,
+                       text_clip(clip, sizeof clip, src, 60));
+    return ATTACHE_OK;
+}
+
+/* The pixel size a PNG or JPEG file's header gives, or 1x1 when it gives none. */
+static void header_size(const unsigned char *b, size_t n, int *w, int *h)
+{
+    size_t i;
+
+    *w = *h = 1;
+    if (n >= 24 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8) && !memcmp(b + 12, "IHDR", 4)) {
+        unsigned long pw = (unsigned long)b[16] << 24 | (unsigned long)b[17] << 16 |
+                           (unsigned long)b[18] << 8 | b[19];
+        unsigned long ph = (unsigned long)b[20] << 24 | (unsigned long)b[21] << 16 |
+                           (unsigned long)b[22] << 8 | b[23];
+        if (pw && ph && pw < 1000000 && ph < 1000000) {
+            *w = (int)pw;
+            *h = (int)ph;
+        }
+        return;
+    }
+    /* JPEG: walk the markers to the first start of frame */
+    for (i = 2; n >= 4 && b[0] == 0xFF && b[1] == 0xD8 && i + 9 < n && b[i] == 0xFF;) {
+        unsigned m = b[i + 1];
+        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
+
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            int jh = b[i + 5] << 8 | b[i + 6], jw = b[i + 7] << 8 | b[i + 8];
+            if (jw && jh) {
+                *w = jw;
+                *h = jh;
+            }
+            return;
+        }
+        i += 2 + len;
+    }
+}
+
+/*
+ * A stand-in for `src`: its file's hash, its header's size and no pixels, for
+ * composing a document only to learn what it shows (image_cache_new_probe).
+ * The file must be there and be read; whether it is an image is left to
+ * image_load().
+ */
+static attache_status image_probe(const char *base_dir, const char *src, const char *subject,
+                                  struct image **out, attache_error *err)
+{
+    char path[PATH_MAX], clip[80];
+    unsigned char *bytes = NULL;
+    size_t size = 0;
+    struct image *img;
+    attache_status rc;
+
+    *out = NULL;
+    rc = resolve(base_dir, src, subject, path, sizeof path, err);
+    if (rc == ATTACHE_OK)
+        rc = attache_read_input(path, MAX_IMAGE_FILE, &bytes, &size, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    img = calloc(1, sizeof *img);
+    if (!img || !(img->path = strdup(src))) {
+        free(img);
+        free(bytes);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "%s: image '%s': out of memory",
+                       subject, text_clip(clip, sizeof clip, src, 60));
+    }
+    crypto_hash_sha256(img->sha256, bytes, (unsigned long long)size);
+    header_size(bytes, size, &img->width, &img->height);
+    free(bytes);
+    img->components = 1;
+    img->refs = 1;
+    *out = img;
+    return ATTACHE_OK;
 }
 
 /* ---- cache ------------------------------------------------------------ */
@@ -751,6 +859,7 @@ struct image_cache {
     pthread_mutex_t lock;
     struct cache_slot slots[CACHE_SLOTS];
     unsigned long clock;
+    bool probe;                 /* stand-ins only (image_probe) */
 };
 
 struct image_cache *image_cache_new(void)
@@ -788,7 +897,8 @@ attache_status image_cache_get(struct image_cache *c, const char *base_dir, cons
             victim = i;
     }
     /* Loaded under the lock: simple, and each image is loaded once. */
-    rc = image_load(base_dir, src, subject, box, &img, err);
+    rc = c->probe ? image_probe(base_dir, src, subject, &img, err)
+                  : image_load(base_dir, src, subject, box, &img, err);
     if (rc == ATTACHE_OK) {
         struct cache_slot *s = &c->slots[victim];
 
@@ -803,6 +913,15 @@ attache_status image_cache_get(struct image_cache *c, const char *base_dir, cons
     pthread_mutex_unlock(&c->lock);
     free(key);
     return rc;
+}
+
+struct image_cache *image_cache_new_probe(void)
+{
+    struct image_cache *c = image_cache_new();
+
+    if (c)
+        c->probe = true;
+    return c;
 }
 
 void image_cache_free(struct image_cache *c)

@@ -45,6 +45,8 @@ struct image {
     size_t alpha_size;
     bool alpha_predicted;
     char *path;                  /* as given, for messages */
+    unsigned char sha256[32];    /* of the file's bytes (image_load), so that a
+                                    document's fingerprint covers what it shows */
     int refs;                    /* owners: image_free() drops one */
 };
 
@@ -62,6 +64,15 @@ struct image_box {
  */
 attache_status image_load(const char *base_dir, const char *src, const char *subject,
                           const struct image_box *box, struct image **out, attache_error *err);
+
+/*
+ * Check, without decoding it, that `src` under `base_dir` is a regular file
+ * of sane size that starts as a PNG or JPEG does (for validating data: a
+ * picture that cannot be used is found before any document is made).
+ * Errors as image_load().
+ */
+attache_status image_check(const char *base_dir, const char *src, const char *subject,
+                           attache_error *err);
 
 /* Decode PNG or JPEG bytes (`name` for messages). */
 attache_status image_from_memory(const unsigned char *bytes, size_t size, const char *name,
@@ -93,5 +104,13 @@ attache_status image_cache_get(struct image_cache *c, const char *base_dir, cons
                                const char *subject, const struct image_box *box,
                                struct image **out, attache_error *err);
 void image_cache_free(struct image_cache *c);
+
+/*
+ * A cache whose images are stand-ins: each file read once and hashed (its
+ * `sha256` set), with the pixel size its header gives and no pixels, and
+ * nothing decoded or compressed.  A document composed with it says which images it shows, for
+ * its fingerprint, at a fraction of the cost; it is not for drawing.
+ */
+struct image_cache *image_cache_new_probe(void);
 
 #endif

@@ -27,6 +27,8 @@ struct signing_key {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     unsigned char kid[KID_BYTES];
     char issuer[65];
+    int64_t not_before, not_after;   /* Unix times; 0: no limit */
+    char not_before_text[11], not_after_text[11];
 };
 
 const char *signing_key_hint(void)
@@ -175,6 +177,8 @@ static attache_status read_small(const char *path, char **text, struct stat *st,
     return ATTACHE_OK;
 }
 
+static bool parse_day(const char *s, bool end_of_day, int64_t *out);
+
 /* ---- secret keys -------------------------------------------------------- */
 
 struct signing_key *signing_key_load(const char *path, attache_error *err)
@@ -217,13 +221,25 @@ struct signing_key *signing_key_load(const char *path, attache_error *err)
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
     make_kid(k->pk, k->kid);
     snprintf(k->issuer, sizeof k->issuer, "%s", f.issuer);
+    k->not_before = k->not_after = 0;
+    k->not_before_text[0] = k->not_after_text[0] = '\0';
     kid_hex(k->kid, hex);
-    if (f.kid[0] && strcmp(f.kid, hex)) {
+    /* the validity window: in .key files since it is checked when signing;
+       older files without it sign for any date */
+    if (f.kid[0] && strcmp(f.kid, hex))
         err_set(err, ATTACHE_ERR_DATA, path, 0, "its kid %s does not match its key (%s)",
                 f.kid, hex);
-        sodium_free(k);
-        k = NULL;
+    else if (f.not_before[0] && !parse_day(f.not_before, false, &k->not_before))
+        err_set(err, ATTACHE_ERR_DATA, path, 0, "not-before is not a date (YYYY-MM-DD)");
+    else if (f.not_after[0] && !parse_day(f.not_after, true, &k->not_after))
+        err_set(err, ATTACHE_ERR_DATA, path, 0, "not-after is not a date (YYYY-MM-DD)");
+    else {
+        snprintf(k->not_before_text, sizeof k->not_before_text, "%s", f.not_before);
+        snprintf(k->not_after_text, sizeof k->not_after_text, "%s", f.not_after);
+        goto done;
     }
+    sodium_free(k);
+    k = NULL;
 done:
     sodium_memzero(seed, sizeof seed);
     sodium_memzero(&f, sizeof f);
@@ -243,6 +259,8 @@ struct signing_key *signing_key_from_seed(const unsigned char seed[32], const ch
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
     make_kid(k->pk, k->kid);
     snprintf(k->issuer, sizeof k->issuer, "%s", issuer);
+    k->not_before = k->not_after = 0;
+    k->not_before_text[0] = k->not_after_text[0] = '\0';
     return k;
 }
 
@@ -265,6 +283,29 @@ const unsigned char *signing_key_public(const struct signing_key *key)
 const unsigned char *signing_key_kid(const struct signing_key *key)
 {
     return key->kid;
+}
+
+attache_status signing_key_check(const struct signing_key *key, const char *path,
+                                 const char *issuer, int64_t iat, attache_error *err)
+{
+    char clip[80], clip2[80], day[11];
+    struct date d = date_from_time((time_t)iat);
+
+    if (strcmp(key->issuer, issuer))
+        return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                       "the key signs for issuer '%s' but the data's issuer is '%s': "
+                       "use that issuer's key", text_clip(clip, sizeof clip, key->issuer, 64),
+                       text_clip(clip2, sizeof clip2, issuer, 64));
+    snprintf(day, sizeof day, "%04d-%02d-%02d", d.year % 10000, d.month, d.day);
+    if (key->not_before && iat < key->not_before)
+        return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                       "the issue date %s is before the key's not-before %s", day,
+                       key->not_before_text);
+    if (key->not_after && iat > key->not_after)
+        return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                       "the issue date %s is after the key's not-after %s", day,
+                       key->not_after_text);
+    return ATTACHE_OK;
 }
 
 void signing_key_sign(const struct signing_key *key, const unsigned char *msg, size_t len,
@@ -393,8 +434,11 @@ attache_status attache_keygen(const char *name, const char *issuer, const char *
     sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
     if (asprintf(&keytext,
                  "# attache signing key: keep it secret (mode 0600); docs/token.md\n"
-                 "attache-key: 1\nissuer: %s\nkid: %s\nsecret: %s\n",
-                 issuer, hex, seed64) < 0 ||
+                 "attache-key: 1\nissuer: %s\nkid: %s\nsecret: %s\n%s%s%s%s%s%s",
+                 issuer, hex, seed64, not_before ? "not-before: " : "",
+                 not_before ? not_before : "", not_before ? "\n" : "",
+                 not_after ? "not-after: " : "", not_after ? not_after : "",
+                 not_after ? "\n" : "") < 0 ||
         asprintf(&pubtext,
                  "# attache public key, for 'attache verify --pub'; docs/token.md\n"
                  "attache-pub: 1\nissuer: %s\nkid: %s\npublic: %s\n%s%s%s%s%s%s",

@@ -2,8 +2,9 @@
  * keys.h: Ed25519 key pairs for signing documents (libsodium), in small
  * text files (docs/token.md describes them).
  *
- *   NAME.key   the secret key: mode 0600, refused if group or others can read it
- *   NAME.pub   the public key, its kid, the issuer, an optional validity window
+ *   NAME.key   the secret key, the issuer, an optional validity window: mode 0600,
+ *              refused if group or others can read it
+ *   NAME.pub   the public key, its kid, the issuer, the same validity window
  *
  * kid = the first 8 bytes of SHA-256 of the raw 32-byte public key.
  */
@@ -31,6 +32,16 @@ struct signing_key *signing_key_from_seed(const unsigned char seed[32], const ch
 const char *signing_key_issuer(const struct signing_key *key);
 const unsigned char *signing_key_public(const struct signing_key *key);   /* 32 bytes */
 const unsigned char *signing_key_kid(const struct signing_key *key);      /* 8 bytes */
+
+/*
+ * May `key` (loaded from `path`) sign documents of `issuer` issued at `iat`?
+ * Its issuer must be the data's, and `iat` within its validity window
+ * (not-before, not-after in the .key file, as in its .pub).  Otherwise
+ * ATTACHE_ERR_USAGE with the reason: such documents would all fail
+ * verification.
+ */
+attache_status signing_key_check(const struct signing_key *key, const char *path,
+                                 const char *issuer, int64_t iat, attache_error *err);
 
 /* Ed25519 signature of `msg` into sig[64].  Thread-safe. */
 void signing_key_sign(const struct signing_key *key, const unsigned char *msg, size_t len,

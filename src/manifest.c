@@ -1,36 +1,167 @@
 /*
- * manifest.c: combining the manifests of shard runs into one.
+ * manifest.c: manifest.csv, written, read and merged (manifest.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "data.h"
 #include "error.h"
+#include "manifest.h"
 #include "text.h"
 #include "util.h"
 
-#define HEADER "document_id,kind,batch_id,officer_id,name,file,sha256,qr"
-#define NCOLS 8
 #define MAX_MANIFEST (512u * 1024 * 1024)
 
-struct mrow {
-    char *line;               /* the row as written, without its newline */
-    char *col[NCOLS];         /* parsed fields (own copies) */
-    long order;               /* officer index in the data, or -1 */
-    size_t seq;               /* position while reading, to keep ties stable */
+static const char *const column_names[MANIFEST_COLUMNS] = {
+    "document_id", "kind", "batch_id", "officer_id", "name", "file", "sha256", "qr"
 };
 
-/* Parse one CSV record starting at *p; returns false at the end or on a malformed record. */
-static bool parse_record(const char **p, const char *end, char **fields, int *nfields,
-                         const char **line_start, const char **line_end)
+/* ---- cells ----------------------------------------------------------------- */
+
+/* Would a spreadsheet take this cell for a formula (or strip its start)? */
+static bool formula_like(const char *s)
+{
+    while (*s == '\'')
+        s++;
+    return *s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r';
+}
+
+static void put_cell(struct buf *b, const char *s, bool last)
+{
+    bool quoted = strpbrk(s, ",\"\r\n") != NULL;
+
+    if (quoted)
+        buf_add(b, "\"", 1);
+    if (formula_like(s))
+        buf_add(b, "'", 1);
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_add(b, "\"", 1);
+        buf_add(b, s, 1);
+    }
+    if (quoted)
+        buf_add(b, "\"", 1);
+    buf_adds(b, last ? "\n" : ",");
+}
+
+void manifest_format(const struct manifest *m, struct buf *out)
+{
+    size_t i, c;
+
+    for (c = 0; c < MANIFEST_COLUMNS; c++) {
+        buf_adds(out, column_names[c]);
+        buf_adds(out, c + 1 < MANIFEST_COLUMNS ? "," : "\n");
+    }
+    for (i = 0; i < m->n; i++)
+        for (c = 0; c < MANIFEST_COLUMNS; c++)
+            put_cell(out, m->rows[i].col[c], c + 1 == MANIFEST_COLUMNS);
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+static void row_release(struct manifest_row *r)
+{
+    size_t c;
+
+    for (c = 0; c < MANIFEST_COLUMNS; c++)
+        free(r->col[c]);
+}
+
+/* Take over a row whose cells are malloc'd (freed on failure). */
+static attache_status push(struct manifest *m, struct manifest_row *r, attache_error *err)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct manifest_row *v = realloc(m->rows, cap * sizeof *v);
+        if (!v) {
+            row_release(r);
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        }
+        m->rows = v;
+        m->cap = cap;
+    }
+    m->rows[m->n++] = *r;
+    return ATTACHE_OK;
+}
+
+static bool copy_cells(struct manifest_row *r, const char *const cells[MANIFEST_COLUMNS])
+{
+    size_t c;
+    bool ok = true;
+
+    for (c = 0; c < MANIFEST_COLUMNS; c++)
+        ok &= (r->col[c] = strdup(cells[c] ? cells[c] : "")) != NULL;
+    return ok;
+}
+
+attache_status manifest_add(struct manifest *m, const char *const cells[MANIFEST_COLUMNS],
+                            attache_error *err)
+{
+    struct manifest_row r = {{0}, 0};
+
+    if (!copy_cells(&r, cells)) {
+        row_release(&r);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    return push(m, &r, err);
+}
+
+attache_status manifest_replace(struct manifest *m, size_t i,
+                                const char *const cells[MANIFEST_COLUMNS], attache_error *err)
+{
+    struct manifest_row r = {{0}, 0};
+
+    if (!copy_cells(&r, cells)) {
+        row_release(&r);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    row_release(&m->rows[i]);
+    m->rows[i] = r;
+    return ATTACHE_OK;
+}
+
+void manifest_remove(struct manifest *m, size_t i)
+{
+    row_release(&m->rows[i]);
+    memmove(&m->rows[i], &m->rows[i + 1], (m->n - i - 1) * sizeof *m->rows);
+    m->n--;
+}
+
+long manifest_find(const struct manifest *m, enum manifest_column column, const char *value)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        if (!strcmp(m->rows[i].col[column], value))
+            return (long)i;
+    return -1;
+}
+
+void manifest_release(struct manifest *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        row_release(&m->rows[i]);
+    free(m->rows);
+    m->rows = NULL;
+    m->n = m->cap = 0;
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+/*
+ * Parse one CSV record at *p into r (cells malloc'd).  A quoted cell must
+ * end at a comma or the end of the line: text after its closing quote
+ * makes the record malformed.  *lines counts the line ends crossed.
+ */
+static bool parse_record(const char **p, const char *end, struct manifest_row *r,
+                         unsigned long *lines)
 {
     const char *s = *p;
     struct buf f = {0};
-    int n = 0;
+    size_t n = 0;
 
-    if (s >= end)
-        return false;
-    *line_start = s;
     for (;;) {
         buf_reset(&f);
         if (s < end && *s == '"') {
@@ -44,60 +175,186 @@ static bool parse_record(const char **p, const char *end, char **fields, int *nf
                 } else if (*s == '"') {
                     s++;
                     break;
-                } else
+                } else {
+                    *lines += *s == '\n';
                     buf_add(&f, s++, 1);
+                }
             }
+            if (s < end && *s != ',' && *s != '\n' && *s != '\r')
+                goto bad;
         } else
-            while (s < end && *s != ',' && *s != '\n' && *s != '\r')
+            while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
+                if (*s == '"')
+                    goto bad;
                 buf_add(&f, s++, 1);
-        if (n == NCOLS)
+            }
+        if (n == MANIFEST_COLUMNS || f.failed)
             goto bad;
+        buf_add(&f, "", 1);         /* an empty cell is an empty string, not NULL */
         if (f.failed)
-            goto bad;       /* out of memory: the line is not read */
-        fields[n++] = buf_detach(&f, NULL);
+            goto bad;
+        r->col[n] = buf_detach(&f, NULL);
+        /* the escape a formula-like cell was written with */
+        if (r->col[n][0] == '\'' && formula_like(r->col[n]))
+            memmove(r->col[n], r->col[n] + 1, strlen(r->col[n]));
+        n++;
         if (s < end && *s == ',') {
             s++;
             continue;
         }
-        *line_end = s;
         if (s < end && *s == '\r')
             s++;
         if (s < end && *s == '\n')
             s++;
         break;
     }
-    *nfields = n;
+    buf_release(&f);
     *p = s;
-    buf_release(&f);
-    return true;
+    if (n == MANIFEST_COLUMNS)
+        return true;
+    row_release(r);
+    return false;
 bad:
-    while (n > 0)
-        free(fields[--n]);
     buf_release(&f);
-    *nfields = -1;
+    row_release(r);
     return false;
 }
 
-static int by_order(const void *a, const void *b)
+attache_status manifest_parse(struct manifest *m, const char *name, const unsigned char *bytes,
+                              size_t size, attache_error *err)
 {
-    const struct mrow *x = a, *y = b;
+    const char *p = (const char *)bytes, *end = p + size;
+    struct buf header = {0};
+    unsigned long line = 1;
+    bool ok;
+    size_t c;
+
+    for (c = 0; c < MANIFEST_COLUMNS; c++) {
+        buf_adds(&header, column_names[c]);
+        buf_adds(&header, c + 1 < MANIFEST_COLUMNS ? "," : "");
+    }
+    if (header.failed) {
+        buf_release(&header);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    ok = size >= header.len && !memcmp(p, header.data, header.len) &&
+         (size == header.len || p[header.len] == '\n' || p[header.len] == '\r');
+    if (!ok) {
+        err_set(err, ATTACHE_ERR_DATA, name, 1,
+                "is not an attache manifest (the header must be %s)", header.data);
+        buf_release(&header);
+        return ATTACHE_ERR_DATA;
+    }
+    p += header.len;
+    buf_release(&header);
+    if (p < end && *p == '\r')
+        p++;
+    if (p < end && *p == '\n')
+        p++;
+    while (p < end) {
+        struct manifest_row r = {{0}, 0};
+        attache_status rc;
+
+        line++;
+        r.line = line;
+        if (!parse_record(&p, end, &r, &line))
+            return err_set(err, ATTACHE_ERR_DATA, name, r.line,
+                           "is not a manifest row of %d fields", MANIFEST_COLUMNS);
+        rc = push(m, &r, err);
+        if (rc != ATTACHE_OK)
+            return rc;
+    }
+    return ATTACHE_OK;
+}
+
+/* ---- one row per document ------------------------------------------------------ */
+
+static int by_document_id(const void *a, const void *b, void *ctx)
+{
+    const struct manifest *m = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(m->rows[x].col[MCOL_DOCUMENT_ID], m->rows[y].col[MCOL_DOCUMENT_ID]);
+
+    return c ? c : (x > y) - (x < y);
+}
+
+/*
+ * Rows in document-id order (ties in row order), so that rows of one
+ * document are neighbours wherever they were listed.  NULL when out of
+ * memory.
+ */
+static size_t *ids_sorted(const struct manifest *m)
+{
+    size_t *idx = malloc((m->n ? m->n : 1) * sizeof *idx), i;
+
+    if (!idx)
+        return NULL;
+    for (i = 0; i < m->n; i++)
+        idx[i] = i;
+    qsort_r(idx, m->n, sizeof *idx, by_document_id, (void *)m);
+    return idx;
+}
+
+static bool same_row(const struct manifest_row *a, const struct manifest_row *b)
+{
+    size_t c;
+
+    for (c = 0; c < MANIFEST_COLUMNS; c++)
+        if (strcmp(a->col[c], b->col[c]))
+            return false;
+    return true;
+}
+
+attache_status manifest_check_unique(const struct manifest *m, const char *name,
+                                     attache_error *err)
+{
+    size_t *idx = ids_sorted(m), i;
+    attache_status rc = ATTACHE_OK;
+    char clip[80];
+
+    if (!idx)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    for (i = 1; i < m->n && rc == ATTACHE_OK; i++) {
+        const struct manifest_row *a = &m->rows[idx[i - 1]], *b = &m->rows[idx[i]];
+        if (!strcmp(a->col[MCOL_DOCUMENT_ID], b->col[MCOL_DOCUMENT_ID]))
+            rc = err_set(err, ATTACHE_ERR_DATA, name, b->line,
+                         "document '%s' is listed twice (also on line %lu)",
+                         text_clip(clip, sizeof clip, b->col[MCOL_DOCUMENT_ID], 64), a->line);
+    }
+    free(idx);
+    return rc;
+}
+
+/* ---- merging ------------------------------------------------------------------- */
+
+struct merged {
+    size_t row;
+    long order;               /* officer index in the data, or -1 */
+};
+
+static int by_order(const void *a, const void *b, void *ctx)
+{
+    const struct manifest *m = ctx;
+    const struct merged *x = a, *y = b;
 
     if (x->order != y->order)
         return x->order < y->order ? -1 : 1;
     if (x->order < 0) {
-        int c = strcmp(x->col[5], y->col[5]);
+        int c = strcmp(m->rows[x->row].col[MCOL_FILE], m->rows[y->row].col[MCOL_FILE]);
         if (c)
             return c;
     }
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    return (x->row > y->row) - (x->row < y->row);
 }
 
 attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
                                       const attache_data *data, char **out, size_t *outlen,
                                       attache_error *err)
 {
-    struct mrow *rows = NULL;
-    size_t nrows = 0, cap = 0, i, k;
+    struct manifest all = {0}, result = {0};
+    struct merged *order = NULL;
+    bool *drop = NULL;
+    size_t *idx = NULL, i, k;
     struct buf b = {0};
     attache_status rc = ATTACHE_OK;
     char clip[80];
@@ -105,90 +362,66 @@ attache_status attache_manifest_merge(const char *const *paths, size_t npaths,
     *out = NULL;
     for (i = 0; i < npaths && rc == ATTACHE_OK; i++) {
         unsigned char *bytes;
-        size_t size;
-        const char *p, *end, *ls, *le;
-        unsigned long line = 1;
+        size_t size, first = all.n;
 
         rc = attache_read_input(paths[i], MAX_MANIFEST, &bytes, &size, err);
         if (rc != ATTACHE_OK)
             break;
-        p = (const char *)bytes;
-        end = p + size;
-        if (size < strlen(HEADER) || strncmp(p, HEADER, strlen(HEADER)) ||
-            (p[strlen(HEADER)] != '\n' && p[strlen(HEADER)] != '\r')) {
-            rc = err_set(err, ATTACHE_ERR_DATA, paths[i], 1, "is not an attache manifest "
-                         "(the header must be %s)", HEADER);
-            free(bytes);
-            break;
-        }
-        p = strchr(p, '\n') ? strchr(p, '\n') + 1 : end;
-        while (p < end) {
-            struct mrow r = {0};
-            int n;
-
-            line++;
-            if (!parse_record(&p, end, r.col, &n, &ls, &le) || n != NCOLS) {
-                for (k = 0; n > 0 && k < (size_t)n; k++)
-                    free(r.col[k]);
-                rc = err_set(err, ATTACHE_ERR_DATA, paths[i], line,
-                             "is not a manifest row of %d fields", NCOLS);
-                break;
-            }
-            r.line = strndup(ls, (size_t)(le - ls));
-            r.order = data ? data_find_officer(data, r.col[3]) : -1;
-            r.seq = nrows;
-            if (data && r.order < 0)
-                rc = err_set(err, ATTACHE_ERR_DATA, paths[i], line,
-                             "officer '%s' is not in the data",
-                             text_clip(clip, sizeof clip, r.col[3], 64));
-            if (nrows == cap) {
-                struct mrow *v = realloc(rows, (cap ? cap * 2 : 64) * sizeof *v);
-                if (!v) {
-                    rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-                    for (k = 0; k < NCOLS; k++)
-                        free(r.col[k]);
-                    free(r.line);
-                    break;
-                }
-                rows = v;
-                cap = cap ? cap * 2 : 64;
-            }
-            rows[nrows++] = r;
-            if (rc != ATTACHE_OK)
-                break;
-        }
+        rc = manifest_parse(&all, paths[i], bytes, size, err);
         free(bytes);
+        for (k = first; rc == ATTACHE_OK && data && k < all.n; k++)
+            if (data_find_officer(data, all.rows[k].col[MCOL_OFFICER_ID]) < 0)
+                rc = err_set(err, ATTACHE_ERR_DATA, paths[i], all.rows[k].line,
+                             "officer '%s' is not in the data",
+                             text_clip(clip, sizeof clip, all.rows[k].col[MCOL_OFFICER_ID], 64));
     }
-    if (rc == ATTACHE_OK) {
-        qsort(rows, nrows, sizeof *rows, by_order);
-        buf_adds(&b, HEADER "\n");
-        for (i = 0; i < nrows; i++) {
-            /* the same document twice: the same bytes are fine, anything else is not */
-            if (i && !strcmp(rows[i].col[0], rows[i - 1].col[0])) {
-                if (strcmp(rows[i].line, rows[i - 1].line)) {
-                    rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
-                                 "document '%s' is in two manifests with different contents",
-                                 text_clip(clip, sizeof clip, rows[i].col[0], 64));
-                    break;
-                }
-                continue;
-            }
-            buf_adds(&b, rows[i].line);
-            buf_adds(&b, "\n");
+    if (rc != ATTACHE_OK)
+        goto done;
+
+    /* the same document twice: the same row is fine, anything else is not */
+    idx = ids_sorted(&all);
+    drop = calloc(all.n ? all.n : 1, sizeof *drop);
+    order = calloc(all.n ? all.n : 1, sizeof *order);
+    if (!idx || !drop || !order) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    for (i = 1; i < all.n; i++) {
+        const struct manifest_row *a = &all.rows[idx[i - 1]], *r = &all.rows[idx[i]];
+        if (strcmp(a->col[MCOL_DOCUMENT_ID], r->col[MCOL_DOCUMENT_ID]))
+            continue;
+        if (!same_row(a, r)) {
+            rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
+                         "document '%s' is in two manifests with different contents",
+                         text_clip(clip, sizeof clip, r->col[MCOL_DOCUMENT_ID], 64));
+            goto done;
         }
+        drop[idx[i]] = true;
     }
-    if (rc == ATTACHE_OK) {
-        if (!b.data || b.failed)
-            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        else
-            *out = buf_detach(&b, outlen);
-    }
-    for (i = 0; i < nrows; i++) {
-        free(rows[i].line);
-        for (k = 0; k < NCOLS; k++)
-            free(rows[i].col[k]);
-    }
-    free(rows);
+
+    /* in the data's order, or by file name */
+    for (i = k = 0; i < all.n; i++)
+        if (!drop[i]) {
+            order[k].row = i;
+            order[k].order = data ? data_find_officer(data, all.rows[i].col[MCOL_OFFICER_ID]) : -1;
+            k++;
+        }
+    qsort_r(order, k, sizeof *order, by_order, &all);
+    for (i = 0; i < k && rc == ATTACHE_OK; i++)
+        rc = manifest_add(&result, (const char *const *)all.rows[order[i].row].col, err);
+    if (rc != ATTACHE_OK)
+        goto done;
+    manifest_format(&result, &b);
+    if (!b.data || b.failed)
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    else
+        *out = buf_detach(&b, outlen);
+done:
+    free(idx);
+    free(drop);
+    free(order);
+    manifest_release(&all);
+    manifest_release(&result);
     buf_release(&b);
     return rc;
 }

@@ -849,7 +849,7 @@ attache_status pdf_set_info(struct ctx *c, const struct document *doc,
         HPDF_String fp = HPDF_String_New(c->pdf->mmgr, doc->fingerprint, NULL);
         if (!fp)
             return pdf_fail(c, err, "writing metadata");
-        CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, "AttacheInputs", fp), "writing metadata");
+        CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, INPUTS_KEY, fp), "writing metadata");
     }
     if (s->id_seed) {
         unsigned char h[crypto_hash_sha256_BYTES];
@@ -946,3 +946,34 @@ done:
     return rc;
 }
 
+/* ---- reading back what was written ------------------------------------------ */
+
+/*
+ * The document's /AttacheInputs entry as libharu writes it: a literal
+ * string of 64 hex digits in the Info dictionary, which is written after
+ * the pages (the last match counts; page text is shown by glyph numbers in
+ * compressed streams, so it never holds the key).
+ */
+bool pdf_recorded_inputs(const unsigned char *pdf, size_t n, char out[65])
+{
+    static const char key[] = "/" INPUTS_KEY " (";
+    const size_t klen = sizeof key - 1;
+    const unsigned char *p = pdf, *last = NULL, *hit;
+    size_t i;
+
+    out[0] = '\0';
+    while (p < pdf + n && (hit = memmem(p, (size_t)(pdf + n - p), key, klen)) != NULL) {
+        last = hit;
+        p = hit + klen;
+    }
+    if (!last || (size_t)(pdf + n - last) < klen + 65 || last[klen + 64] != ')')
+        return false;
+    for (i = 0; i < 64; i++) {
+        unsigned char ch = last[klen + i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return false;
+    }
+    memcpy(out, last + klen, 64);
+    out[64] = '\0';
+    return true;
+}

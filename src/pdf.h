@@ -21,6 +21,9 @@ struct pdf_settings {
     const char *id_seed;      /* the /ID is a hash of this (deterministic); NULL: none */
 };
 
+/* The Info entry that keeps a document's fingerprint (draw.h). */
+#define INPUTS_KEY "AttacheInputs"
+
 /* Write `doc` as one PDF into `out` (appended). */
 attache_status pdf_render(const struct document *doc, const struct pdf_settings *s,
                           struct buf *out, attache_error *err);
@@ -35,5 +38,11 @@ attache_status pdf_book_add(struct pdf_book *book, const struct document *doc,
                             attache_error *err);
 attache_status pdf_book_finish(struct pdf_book *book, struct buf *out, attache_error *err);
 void pdf_book_free(struct pdf_book *book);
+
+/*
+ * Read back the fingerprint pdf_render() recorded in a PDF (`n` bytes) into
+ * out (64 hex digits); false, with out "", when there is none.
+ */
+bool pdf_recorded_inputs(const unsigned char *pdf, size_t n, char out[65]);
 
 #endif

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "resource.h"
 #include "template.h"
+#include "template_check.h"
 #include "text.h"
 #include "util.h"
 #include "xml.h"
@@ -106,6 +107,8 @@ struct loader {
     struct tstyle_entry *styles;
     size_t nstyles;
     xmlXPathContextPtr xp;      /* for checking expressions */
+    char xpath_message[200];    /* what libxml2 said of the last expression */
+    crypto_hash_sha256_state inputs;   /* the template's bytes, then its font files' */
 };
 
 static void fail_at(struct loader *l, xmlNodePtr n, const char *fmt, ...) ATTACHE_PRINTF(3, 4);
@@ -148,21 +151,43 @@ static struct tnode *new_node(struct loader *l, enum tkind kind, xmlNodePtr src)
     return t;
 }
 
-/* Register an XPath expression; returns its index or -1 (and fails). */
+/* libxml2's word on an expression that does not compile: kept for our message, never printed. */
+static void on_xpath_error(void *arg, xmlErrorPtr e)
+{
+    struct loader *l = arg;
+
+    /* libxml2 gives the place in the expression (int1), not always a message */
+    if (e && e->message)
+        xml_message_clean(l->xpath_message, sizeof l->xpath_message, e->message);
+    else if (e && e->int1 >= 0)
+        snprintf(l->xpath_message, sizeof l->xpath_message, "it goes wrong at character %d",
+                 e->int1 + 1);
+}
+
+/*
+ * Register an XPath expression; returns its index or -1 (and fails).  It
+ * must compile, and name only what the data format has (template_check.c).
+ */
 static int add_expr(struct loader *l, xmlNodePtr n, const char *src)
 {
     struct template *t = l->t;
     xmlXPathCompExprPtr c;
     char **p;
-    char clip[120];
+    char clip[120], why[300];
 
+    l->xpath_message[0] = '\0';
     c = xmlXPathCtxtCompile(l->xp, BAD_CAST src);
     if (!c) {
-        fail_at(l, n, "'%s' is not a valid XPath expression",
-                text_clip(clip, sizeof clip, src, 80));
+        fail_at(l, n, "'%s' is not a valid XPath expression%s%s%s",
+                text_clip(clip, sizeof clip, src, 80), l->xpath_message[0] ? " (" : "",
+                l->xpath_message, l->xpath_message[0] ? ")" : "");
         return -1;
     }
     xmlXPathFreeCompExpr(c);
+    if (!template_check_names(l->xp, src, why, sizeof why)) {
+        fail_at(l, n, "'{%s}': %s", text_clip(clip, sizeof clip, src, 80), why);
+        return -1;
+    }
     p = realloc(t->exprs, (size_t)(t->nexprs + 1) * sizeof *p);
     if (!p) {
         fail_at(l, n, "out of memory");
@@ -371,6 +396,22 @@ static void load_font(struct loader *l, xmlNodePtr n)
         l->err->line = (unsigned long)xmlGetLineNo(n);
         snprintf(l->err->file, sizeof l->err->file, "%s", l->file);
         l->failed = true;
+    }
+    /* the fonts are inputs of every document: their bytes go into t->hash */
+    for (s = 0; s < 4 && !l->failed; s++) {
+        unsigned char *bytes;
+        size_t size;
+
+        if (!paths[s])
+            continue;
+        if (attache_read_input(paths[s], 64u * 1024 * 1024, &bytes, &size, l->err) != ATTACHE_OK) {
+            l->err->line = (unsigned long)xmlGetLineNo(n);
+            snprintf(l->err->file, sizeof l->err->file, "%s", l->file);
+            l->failed = true;
+            break;
+        }
+        crypto_hash_sha256_update(&l->inputs, bytes, (unsigned long long)size);
+        free(bytes);
     }
     for (s = 0; s < 4; s++)
         xmlFree(files[s]);
@@ -1170,7 +1211,8 @@ struct template *template_load(const char *name_or_path, attache_error *err)
     t->base.family = font_family_find(t->fonts, "serif");
     t->base.size = 11;
     t->base.leading = 1.35f;
-    crypto_hash_sha256(t->hash, is_file ? bytes : r->data, is_file ? size : r->size);
+    crypto_hash_sha256_init(&l.inputs);
+    crypto_hash_sha256_update(&l.inputs, is_file ? bytes : r->data, is_file ? size : r->size);
     doc = parse_template(l.file, is_file ? bytes : r->data, is_file ? size : r->size, err);
     if (!doc)
         goto fail;
@@ -1179,10 +1221,13 @@ struct template *template_load(const char *name_or_path, attache_error *err)
         err_set(err, ATTACHE_ERR_INTERNAL, l.file, 0, "out of memory");
         goto fail;
     }
+    l.xp->error = on_xpath_error;
+    l.xp->userData = &l;
     template_register_functions(l.xp);
     build(&l, xmlDocGetRootElement(doc));
     if (l.failed)
         goto fail;
+    crypto_hash_sha256_final(&l.inputs, t->hash);
     if (!t->sections) {
         err_set(err, ATTACHE_ERR_DATA, l.file, 0, "template has no <page> or <flow>");
         goto fail;

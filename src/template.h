@@ -95,7 +95,8 @@ struct tnode {
 struct template {
     char *name, *kind, *description;
     char *path;                 /* the file, or NULL for a built-in */
-    unsigned char hash[32];     /* SHA-256 of the template's bytes */
+    unsigned char hash[32];     /* SHA-256 of the template's bytes and then of its
+                                   font files' bytes, in the order loaded */
     char *dir;                  /* where its relative paths resolve; NULL: built-in */
     int select;                 /* expression: which officers, -1: all */
     struct tnode *title, *subject;   /* inline text lists, may be NULL */

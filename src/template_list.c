@@ -30,13 +30,19 @@ static int by_name(const void *a, const void *b)
                   ((const attache_template_info *)b)->name);
 }
 
+static bool is_xml(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && !strcmp(name + n - 4, ".xml");
+}
+
 static void load(void)
 {
     const struct resource *r;
     size_t n = 0;
 
     for (r = resources; r->name; r++)
-        n += !strncmp(r->name, "templates/", 10);
+        n += !strncmp(r->name, "templates/", 10) && is_xml(r->name);
     infos = calloc(n ? n : 1, sizeof *infos);
     if (!infos)
         return;
@@ -44,8 +50,8 @@ static void load(void)
         xmlDocPtr doc;
         xmlNodePtr root;
 
-        if (strncmp(r->name, "templates/", 10))
-            continue;
+        if (strncmp(r->name, "templates/", 10) || !is_xml(r->name))
+            continue;        /* the mail bodies (.txt) are not document templates */
         doc = xmlReadMemory((const char *)r->data, (int)r->size, r->name, NULL, XML_PARSE_NONET);
         root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (root) {

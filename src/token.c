@@ -9,6 +9,7 @@
 #include <cbor.h>
 #include <sodium.h>
 
+#include "date.h"
 #include "error.h"
 #include "text.h"
 #include "token.h"
@@ -97,17 +98,32 @@ long base32_decode(const char *in, size_t n, unsigned char *out, size_t outsize)
 }
 
 /* The 8 bytes a document id stands for: SHA-256 of issuer|batch|officer|kind. */
-static void document_hash(const char *issuer_id, const char *batch_id, const char *officer_id,
-                          const char *kind, unsigned char out[DOCUMENT_HASH_BYTES])
+/*
+ * The document claim: what is signed, the issue day included, so that a
+ * reissue with other content or on another day gets an id of its own (and
+ * a revoked document's correction is not revoked with it), while the same
+ * data on the same day gets the same id again.
+ */
+static void document_hash(const struct token_claims *c, unsigned char out[DOCUMENT_HASH_BYTES])
 {
+    const char *parts[7];
     crypto_hash_sha256_state st;
     unsigned char h[crypto_hash_sha256_BYTES];
+    struct date d = date_from_time((time_t)c->iat);
+    char day[16];
+    size_t i;
 
+    snprintf(day, sizeof day, "%04d-%02d-%02d", d.year % 10000, d.month, d.day);
+    parts[0] = c->issuer;
+    parts[1] = c->batch_id;
+    parts[2] = c->officer_id;
+    parts[3] = c->kind;
+    parts[4] = c->officer_name;
+    parts[5] = c->programme_id;
+    parts[6] = day;
     crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)issuer_id, strlen(issuer_id) + 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)batch_id, strlen(batch_id) + 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)officer_id, strlen(officer_id) + 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)kind, strlen(kind) + 1);
+    for (i = 0; i < 7; i++)
+        crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
     crypto_hash_sha256_final(&st, h);
     memcpy(out, h, DOCUMENT_HASH_BYTES);
 }
@@ -125,13 +141,12 @@ static void format_document_id(char *out, size_t size, const char *kind,
     snprintf(out, size, "%c-%.4s-%.4s-%.4s", initial, enc, enc + 4, enc + 8);
 }
 
-void token_document_id(char *out, size_t size, const char *issuer_id, const char *batch_id,
-                       const char *officer_id, const char *kind)
+void token_document_id(char *out, size_t size, const struct token_claims *c)
 {
     unsigned char h[DOCUMENT_HASH_BYTES];
 
-    document_hash(issuer_id, batch_id, officer_id, kind, h);
-    format_document_id(out, size, kind, h);
+    document_hash(c, h);
+    format_document_id(out, size, c->kind, h);
 }
 
 /* ---- writing CBOR ---------------------------------------------------------- */
@@ -214,7 +229,7 @@ attache_status token_sign(const struct signing_key *key, const struct token_clai
     int code = kind_code(c->kind);
 
     *text = NULL;
-    document_hash(c->issuer, c->batch_id, c->officer_id, c->kind, dochash);
+    document_hash(c, dochash);
     put(&p, cbor_encode_map_start(8, p.p + p.len, p.cap - p.len));
     put_int(&p, CLAIM_ISS);
     put_text(&p, c->issuer);

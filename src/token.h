@@ -29,13 +29,14 @@ struct token_claims {
 };
 
 /*
- * The document id: deterministic from the data, short, typeable: the kind's
- * initial and the first 12 base32 characters of the first 8 bytes of
- * SHA-256(issuer NUL batch NUL officer NUL kind NUL), e.g. "C-7K3M-Q2XA-PL4D".
- * The token carries the 8 bytes.
+ * The document id: deterministic from what is signed, short, typeable: the
+ * kind's initial and the first 12 base32 characters of the first 8 bytes of
+ * SHA-256(issuer NUL batch NUL officer NUL kind NUL name NUL programme NUL
+ * issue-date NUL), the issue date written YYYY-MM-DD (the UTC day of iat),
+ * e.g. "C-7K3M-Q2XA-PL4D".  The token carries the 8 bytes (document_id
+ * itself is not read).
  */
-void token_document_id(char *out, size_t size, const char *issuer_id, const char *batch_id,
-                       const char *officer_id, const char *kind);
+void token_document_id(char *out, size_t size, const struct token_claims *c);
 
 /* Sign: *text receives a malloc'd "ATT1:..." string.  Thread-safe. */
 attache_status token_sign(const struct signing_key *key, const struct token_claims *c,

@@ -35,6 +35,9 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
+extern const char import_usage[], mail_usage[];
 int cmd_site(int argc, char **argv);
 extern const char site_usage[];
 
@@ -98,6 +101,23 @@ enum {
     {"cache", required_argument, NULL, CLI_OPT_CACHE},                     \
     {"no-cache", no_argument, NULL, CLI_OPT_NO_CACHE},                     \
     {"offline", no_argument, NULL, CLI_OPT_OFFLINE}
+
+/* The fetching options' usage text, which ends the usage of every command taking DATA. */
+#define CLI_FETCH_USAGE                                                                   \
+    "\n"                                                                                  \
+    "When DATA is an http:// or https:// URL (see also 'attache fetch'):\n"                \
+    "  --cacert FILE       trust the CA certificates in FILE (a private CA)\n"            \
+    "  --token-file FILE   send the token in FILE as a bearer token (default:\n"         \
+    "                      $ATTACHE_TOKEN)\n"                                             \
+    "  --header 'N: V'     send this request header too (repeatable)\n"                  \
+    "  --allow-http        allow plain http to hosts other than loopback\n"              \
+    "  --timeout SECONDS   give up after this long, retries included (default 60)\n"     \
+    "  --retries N         retry connection failures, 429 and 5xx N times (default 3)\n" \
+    "  --retry-delay SECS  wait before the first retry, doubled each time (default 1)\n" \
+    "  --low-speed-time S  abort a transfer under 1 KB/s for S seconds (default 15)\n"   \
+    "  --cache DIR         cache folder (default: $XDG_CACHE_HOME/attache)\n"            \
+    "  --no-cache          neither use nor fill the cache\n"                             \
+    "  --offline           use the cached copy only\n"
 
 /*
  * Handle option `c` (with its argument) if it is one of CLI_FETCH_LONGOPTS.

@@ -154,14 +154,9 @@ static int issue_time(struct gen_cli *g, const char *issue_date)
         }
         g->o.issued_at = (int64_t)v;
     }
-    if (issue_date) {
-        struct tm tm = {0};
-        char *end = strptime(issue_date, "%Y-%m-%d", &tm);
-        if (!end || *end) {
-            cli_error("--issue-date '%s' is not a date (YYYY-MM-DD)", issue_date);
-            return 64;
-        }
-        g->o.issued_at = (int64_t)timegm(&tm);
+    if (issue_date && !attache_date_parse(issue_date, &g->o.issued_at)) {
+        cli_error("--issue-date '%s' is not a date (YYYY-MM-DD)", issue_date);
+        return 64;
     }
     return 0;
 }

@@ -307,6 +307,7 @@ static int fetch_url(const char *url, const struct data_args *a, attache_data **
     /* Image paths in remote data resolve against --assets only: never
      * against the current folder, never fetched. */
     dopts.base_dir = a->assets;
+    dopts.check_images = a->assets != NULL;
     dopts.max_errors = a->max_errors;
     dopts.on_error = on_remote_error;
     dopts.on_error_ctx = &fc;
@@ -373,6 +374,8 @@ attache_data *cli_load_data(const char *arg, const struct data_args *a, int *sta
         o.base_dir = copy ? dirname(copy) : ".";
     } else
         o.base_dir = ".";
+    /* images are checked where their folder is known: not for standard input alone */
+    o.check_images = a->assets || strcmp(arg, "-");
     o.max_errors = a->max_errors;
     o.on_error = print_error;
     d = attache_data_adopt(bytes, size, &o, &err);

@@ -9,22 +9,6 @@
 
 #include "cli.h"
 
-/* The fetching options of every command that takes DATA (cli_data_option). */
-#define FETCH_USAGE                                                                       \
-    "\n"                                                                                  \
-    "When DATA is an http:// or https:// URL (see also 'attache fetch'):\n"                \
-    "  --cacert FILE       trust the CA certificates in FILE (a private CA)\n"            \
-    "  --token-file FILE   send the token in FILE as a bearer token (default:\n"         \
-    "                      $ATTACHE_TOKEN)\n"                                             \
-    "  --header 'N: V'     send this request header too (repeatable)\n"                  \
-    "  --allow-http        allow plain http to hosts other than loopback\n"              \
-    "  --timeout SECONDS   give up after this long, retries included (default 60)\n"     \
-    "  --retries N         retry connection failures, 429 and 5xx N times (default 3)\n" \
-    "  --retry-delay SECS  wait before the first retry, doubled each time (default 1)\n" \
-    "  --low-speed-time S  abort a transfer under 1 KB/s for S seconds (default 15)\n"   \
-    "  --cache DIR         cache folder (default: $XDG_CACHE_HOME/attache)\n"            \
-    "  --no-cache          neither use nor fill the cache\n"                             \
-    "  --offline           use the cached copy only\n"
 
 const struct command commands[] = {
     {"validate", cmd_validate, "check data against the data format and summarise it",
@@ -33,7 +17,8 @@ const struct command commands[] = {
      "Check DATA (a file, an http(s) URL, or - for standard input) against the attache\n"
      "data format, version 1.  Valid data gives one summary line per batch on stdout;\n"
      "invalid data gives every error found (up to --max-errors) on stderr and exit\n"
-     "status 65; data that cannot be fetched gives exit status 69.\n"
+     "status 65; data that cannot be fetched gives exit status 69.  data-format.md\n"
+     "(docs/ of the sources, share/doc/attache/ when installed) describes the format.\n"
      "\n"
      "  --max-size SIZE     refuse input larger than SIZE bytes (K, M, G suffixes;\n"
      "                      default 64M)\n"
@@ -41,7 +26,7 @@ const struct command commands[] = {
      "  --assets DIR        where image paths in the data resolve\n"
      "  -q, --quiet         print nothing when the data is valid\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"fetch", cmd_fetch, "download data over HTTP(S), validate it, write it atomically",
      "usage: attache fetch [options] URL [-o FILE]\n"
      "\n"
@@ -56,7 +41,7 @@ const struct command commands[] = {
      "                      (K, M, G suffixes; default 64M)\n"
      "  -q, --quiet         no progress or summary output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"certificates", cmd_certificates, "graduation certificates, one PDF per graduated officer",
      "usage: attache certificates [options] DATA -o DIR\n"
      "\n"
@@ -82,7 +67,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"letters", cmd_letters, "attachment (welcome) letters, one per officer not withdrawn",
      "usage: attache letters [options] DATA -o DIR\n"
      "\n"
@@ -107,7 +92,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"induction", cmd_induction, "induction packs, one multi-page PDF per officer not withdrawn",
      "usage: attache induction [options] DATA -o DIR\n"
      "\n"
@@ -132,7 +117,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"render", cmd_render, "documents from any template, built-in or a file",
      "usage: attache render [options] TEMPLATE DATA -o DIR\n"
      "\n"
@@ -156,7 +141,7 @@ const struct command commands[] = {
      "  --max-size SIZE     refuse data larger than SIZE (default 64M)\n"
      "  -q, --quiet         no progress output\n"
      "  -h, --help          show this help\n"
-     FETCH_USAGE},
+     CLI_FETCH_USAGE},
     {"keygen", cmd_keygen, "make an Ed25519 key pair for signing documents",
      "usage: attache keygen -o NAME --issuer ID [--not-before DATE] [--not-after DATE]\n"
      "\n"
@@ -202,6 +187,8 @@ const struct command commands[] = {
      "  -o, --output FILE   write the merged manifest here\n"
      "  --data DATA         order the rows as the officers are in DATA\n"
      "  -h, --help          show this help\n"},
+    {"import", cmd_import, "make a batch's officers the rows of a spreadsheet (CSV)", import_usage},
+    {"mail", cmd_mail, "e-mail each document of a folder to its officer, once", mail_usage},
     {"templates", cmd_templates, "list the built-in templates",
      "usage: attache templates [--show NAME]\n"
      "\n"
@@ -233,7 +220,9 @@ static void main_usage(FILE *out)
                  "with signed QR codes.\n\ncommands:\n");
     for (c = commands; c->name; c++)
         fprintf(out, "  %-13s %s\n", c->name, c->summary);
-    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n");
+    fprintf(out, "\n'attache help COMMAND' or 'attache COMMAND --help' describes a command.\n"
+                 "How to write the data file: data-format.md, in docs/ of the sources and in\n"
+                 "share/doc/attache/ where attache is installed; 'man attache' for the rest.\n");
 }
 
 void cli_error(const char *fmt, ...)

@@ -7,6 +7,7 @@ Debian's python3-cbor2 and python3-nacl only (none of attache's code).
 Prints "VALID <claims as JSON>" and exits 0, or "INVALID <why>" and exits 1.
 """
 import base64
+import datetime
 import hashlib
 import json
 import sys
@@ -28,6 +29,12 @@ def read_public_key(path):
     if fields.get("attache-pub") != "1":
         raise SystemExit(f"{path}: not an attache public key")
     return base64.b64decode(fields["public"]), fields["issuer"]
+
+
+def document_hash(*parts):
+    """The document claim: SHA-256 of issuer, batch, officer, kind, name,
+    programme and issue date (YYYY-MM-DD), each ended by a NUL, cut to 8 bytes."""
+    return hashlib.sha256(b"".join(p.encode() + b"\0" for p in parts)).digest()[:8]
 
 
 def verify(key, issuer, text):
@@ -56,6 +63,10 @@ def verify(key, issuer, text):
     if claims.get(1) != issuer:
         return "issuer does not match"
     kind = claims[-2] if isinstance(claims[-2], str) else KINDS[claims[-2]]
+    day = datetime.datetime.fromtimestamp(claims[6], datetime.timezone.utc).strftime("%Y-%m-%d")
+    if claims[-1] != document_hash(claims[1], claims[-5], claims[-3], kind, claims[-4],
+                                   claims[-6], day):
+        return "the document claim is not the hash of the other claims"
     doc = base64.b32encode(claims[-1]).decode()
     return {
         "iss": claims[1], "iat": claims[6], "kind": kind,

@@ -50,7 +50,7 @@ static struct public_key public_of(const struct signing_key *k)
 }
 
 static const struct token_claims claims = {
-    "asec", 1454630400, "C-VOY5-4WN7-YVQM", "certificate", "kh-2015-01", "Chhy Ratha",
+    "asec", 1454630400, "C-H7FD-RHC7-LIVA", "certificate", "kh-2015-01", "Chhy Ratha",
     "aec-ascc-2", "aec-ascc"
 };
 
@@ -75,7 +75,7 @@ static void test_round_trip_and_tampering(void)
     CHECK_INT(info.iat, 1454630400);
     {
         char id[40];
-        token_document_id(id, sizeof id, "asec", "aec-ascc-2", "kh-2015-01", "certificate");
+        token_document_id(id, sizeof id, &claims);
         CHECK_STR(info.document_id, id);
     }
     /* every character of the text changed: never VALID */
@@ -173,11 +173,42 @@ static void test_qr_size(void)
     signing_key_free(k);
 }
 
+/*
+ * A corrected reissue (another name) or one issued on another day gets an
+ * id of its own, so revoking the old document leaves it valid; the same
+ * claims on the same day give the same id again.
+ */
+static void test_document_id_follows_what_is_signed(void)
+{
+    struct token_claims c = claims;
+    char id[40], again[40], other[40];
+
+    token_document_id(id, sizeof id, &c);
+    c.iat = claims.iat + 3600;                    /* later the same day */
+    token_document_id(again, sizeof again, &c);
+    CHECK_STR(again, id);
+    c.iat = claims.iat + 86400;                   /* the next day */
+    token_document_id(other, sizeof other, &c);
+    CHECK(strcmp(other, id) != 0);
+    c = claims;
+    c.officer_name = "Chhy Ratha Sok";            /* a corrected name */
+    token_document_id(other, sizeof other, &c);
+    CHECK(strcmp(other, id) != 0);
+    c = claims;
+    c.programme_id = "aec-other";
+    token_document_id(other, sizeof other, &c);
+    CHECK(strcmp(other, id) != 0);
+    c = claims;
+    c.kind = "letter";
+    token_document_id(other, sizeof other, &c);
+    CHECK(strcmp(other + 1, id + 1) != 0);
+}
+
 /* The test vectors of docs/token.md. */
 static void test_vectors(void)
 {
-    static const char v1[] = "ATT1:2KCE3IQBE4CEQVSHLKTVIY2HJSQFQR5IAFSGC43FMMDBUVVT4YACASFLWHPFTP6FMDESCAJCNJVWQLJSGAYTKLJQGERWUQ3INB4SAUTBORUGCJDKMFSWGLLBONRWGLJSEVUGCZLDFVQXGY3DLBAIW7S6M3JKXPKQDCKQXNQYAIEWI7IU6PVUALLPX2A5WADM6AYPWJK3KXWNMCOGTZWVBCG5NGDDRPBRVVVV6YFX73FXFYICTKGJLJKGBY";
-    static const char v2[] = "HTTPS://VERIFY.EXAMPLE.ORG/v/ATT1:2KCE3IQBE4CEQJHW5VVMX7QQBGQFQU5IAFSGC43FMMDBUVGX7CACASFZCZ2C5EJ2UIWCCARCNJ3G4LJSGAYTKLJQGIRXMTTHOV46DO4FNYQFI2HBXOFSAVDIOUQERQ5AERVGCZLDFVQXGY3DFUZCK2DBMVRS2YLTMNRVQQAS2UJWKLRYDJUWVAPRRVOHBHENIHV23IIR3YXVDI6BTM7VDUUEA5APQUHUKTQRXHEF6HT7ZKJXCKH3X5SO2FEGOGEOJYAK3JFAMYXAC";
+    static const char v1[] = "ATT1:2KCE3IQBE4CEQVSHLKTVIY2HJSQFQR5IAFSGC43FMMDBUVVT4YACASB7ZI4JYX22FIECCAJCNJVWQLJSGAYTKLJQGERWUQ3INB4SAUTBORUGCJDKMFSWGLLBONRWGLJSEVUGCZLDFVQXGY3DLBAFPHAXN6S44KZIKO2FIYR5F4LEW4GWXMYLNL2L7PMZC5QF7Y5D25RALBN2EGKKKHUEGYN6ZC6SAPKXA7H2JKR2RI6ZQDGHC4M6ETUSBQ";
+    static const char v2[] = "HTTPS://VERIFY.EXAMPLE.ORG/v/ATT1:2KCE3IQBE4CEQJHW5VVMX7QQBGQFQU5IAFSGC43FMMDBUVGX7CACASC3YQ56RN6F56KSCARCNJ3G4LJSGAYTKLJQGIRXMTTHOV46DO4FNYQFI2HBXOFSAVDIOUQERQ5AERVGCZLDFVQXGY3DFUZCK2DBMVRS2YLTMNRVQQAV4R6A2WO4S5TRAOT5YNHY4N7RW7K32OEPQ4NXUHU2DJXQ733DHM5VMAM2EHQH27F5IIPPCLGHMVK4J7TPNK6J7ZT4XVWDQ7UPZJCQE";
     struct signing_key *k1 = test_key(0), *k2 = test_key(32);
     struct token_claims c1 = claims, c2 = {"asec", 1423440000, NULL, "letter", "vn-2015-02",
                                            "Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b Thu H\xc3\xa0",
@@ -194,8 +225,10 @@ static void test_vectors(void)
     CHECK_STR(url, v2);
     kid_hex(signing_key_kid(k2), kid);
     CHECK_STR(kid, "24f6ed6acbfe1009");
-    token_document_id(id, sizeof id, "asec", "aec-ascc-2", "vn-2015-02", "letter");
-    CHECK_STR(id, "L-XELH-ILUR-HKRC");
+    token_document_id(id, sizeof id, &c1);
+    CHECK_STR(id, "C-H7FD-RHC7-LIVA");
+    token_document_id(id, sizeof id, &c2);
+    CHECK_STR(id, "L-LPCD-X2FX-YXXZ");
     free(url);
     free(t1);
     free(t2);
@@ -205,6 +238,7 @@ static void test_vectors(void)
 
 int main(void)
 {
+    test_document_id_follows_what_is_signed();
     test_vectors();
     test_base32();
     test_round_trip_and_tampering();
