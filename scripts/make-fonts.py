@@ -11,6 +11,11 @@ of nested composites ("Nguyễn" would print as "Nguyen").  The families are
 renamed (Noto is a trademark of Google LLC; the OFL allows modified versions
 under another name) and keep their copyright notice and licence.  The result
 is byte-for-byte the same each time it is run on the same input fonts.
+
+The Khmer, Lao and Myanmar faces keep only their script (and the few
+characters shaping needs: joiners, the dotted circle) but keep every layout
+table (GSUB, GPOS, GDEF): attache shapes them with HarfBuzz, which needs
+them; the subsets it embeds in a PDF leave them out.
 """
 import os
 import re
@@ -35,6 +40,19 @@ FACES = [
     ("AttacheSans-Regular", "Attache Sans", "Regular", "NotoSans-Regular.ttf"),
     ("AttacheSans-Bold", "Attache Sans", "Bold", "NotoSans-Bold.ttf"),
     ("AttacheSans-Italic", "Attache Sans", "Italic", "NotoSans-Italic.ttf"),
+]
+
+# Faces for scripts that need shaping, fallbacks of the families above:
+# (output file, family name, style name, source file, characters)
+KHMER = [(0x1780, 0x17FF), (0x19E0, 0x19FF)]
+LAO = [(0x0E80, 0x0EFF)]
+MYANMAR = [(0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F)]
+SHAPING = [(0x0020, 0x0020), (0x00A0, 0x00A0), (0x200B, 0x200D), (0x25CC, 0x25CC)]
+SCRIPT_FACES = [
+    (f"Attache{style}{script}-{weight}", f"Attache {style} {script}", weight,
+     f"Noto{style}{script}-{weight}.ttf", ranges + SHAPING)
+    for script, ranges in (("Khmer", KHMER), ("Lao", LAO), ("Myanmar", MYANMAR))
+    for style in ("Serif", "Sans") for weight in ("Regular", "Bold")
 ]
 
 RANGES = [
@@ -93,19 +111,23 @@ def rename(font, family, style, psname):
     for nid, value in sorted(keep.items()):
         name.setName(value, nid, 3, 1, 0x409)
     font["OS/2"].achVendID = "ATCH"
+    if "Bold" in style:
+        # Noto Serif Myanmar Bold says weight 400: a bold face must say it is bold
+        font["OS/2"].usWeightClass = max(font["OS/2"].usWeightClass, 700)
 
 
-def make(out, family, style, source):
+def make(out, family, style, source, ranges=None):
+    shaped = ranges is not None
     opts = subset.Options()
-    opts.layout_features = ["kern"]
+    opts.layout_features = ["*"] if shaped else ["kern"]
     opts.name_IDs = ["*"]
     opts.name_languages = ["*"]
     opts.hinting = False
     opts.glyph_names = False
     opts.notdef_outline = True
-    opts.drop_tables += ["DSIG", "GSUB", "gasp"]
+    opts.drop_tables += ["DSIG", "gasp"] if shaped else ["DSIG", "GSUB", "gasp"]
     font = TTFont(os.path.join(NOTO, source), recalcTimestamp=False)
-    unicodes = [u for a, b in RANGES for u in range(a, b + 1)]
+    unicodes = [u for a, b in (ranges or RANGES) for u in range(a, b + 1)]
     s = subset.Subsetter(opts)
     s.populate(unicodes=unicodes)
     s.subset(font)
@@ -131,7 +153,7 @@ def licence_text():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for face in FACES:
+    for face in FACES + SCRIPT_FACES:
         make(*face)
     with open(os.path.join(OUT, "OFL.txt"), "w", encoding="utf-8") as f:
         f.write("The fonts in this folder are modified versions of the Noto fonts,\n"

@@ -234,6 +234,24 @@ static float round1(float v)
     return roundf(v * 100) / 100;
 }
 
+/* The shaped glyphs of characters [a, b), their clusters counted from a's text. */
+static bool slice_glyphs(struct ctx *x, const struct para *p, size_t a, size_t b,
+                         struct op_text *t)
+{
+    size_t first = p->g[a].sg, end = typeset_glyphs_end(p, b - 1), k;
+    struct shaped_glyph *v = arena_alloc(&x->d->arena, (end > first ? end - first : 1) * sizeof *v);
+
+    if (!v)
+        return false;
+    for (k = first; k < end; k++) {
+        v[k - first] = p->sg[k];
+        v[k - first].cluster -= p->g[a].off;
+    }
+    t->glyphs = v;
+    t->nglyphs = end - first;
+    return true;
+}
+
 static void emit_text(struct ctx *x, size_t page, const struct para *p, size_t a, size_t b,
                       float xpos, float top_y, float baseline_y, float scale)
 {
@@ -265,7 +283,7 @@ static void emit_text(struct ctx *x, size_t page, const struct para *p, size_t a
         op->u.text.y = round1(cur_page(x, page)->height - baseline_y);
         op->u.text.text = arena_strndup(&x->d->arena, p->text + g0->off,
                                         p->g[j - 1].off + p->g[j - 1].len - g0->off);
-        if (!op->u.text.text)
+        if (!op->u.text.text || !slice_glyphs(x, p, i, j, &op->u.text))
             oom(x);
         xpos += w * scale;
         i = j;

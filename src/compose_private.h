@@ -102,14 +102,21 @@ void compose_stroke_rect(struct ctx *x, size_t page, float rx, float ry, float w
 
 /* ---- compose_typeset.c: measuring, breaking, balancing ---------------------- */
 
+/*
+ * One character of a paragraph.  Its advance is that of the shaped glyphs
+ * of the cluster it starts (0 for the other characters of a cluster), so
+ * that lines are measured and broken by character, and drawn by glyph.
+ */
 struct glyph {
     uint32_t cp;
     uint32_t off, len;           /* bytes in the paragraph's text */
     const struct font_face *face;
     const struct tstyle *st;
     float adv;                   /* at the style's size, tracking included */
+    uint32_t sg;                 /* its cluster's first shaped glyph, if it starts one */
     unsigned char brk;           /* break after this character: LINEBREAK_* */
     bool space, newline;
+    bool cont;                   /* in the cluster of the character before */
 };
 
 struct para {
@@ -117,6 +124,8 @@ struct para {
     size_t len;
     struct glyph *g;
     size_t n;
+    struct shaped_glyph *sg;     /* the shaped glyphs of every run, in order */
+    size_t nsg;
     bool breaks;                 /* has line breaks of its own (<br/>) */
 };
 
@@ -130,6 +139,8 @@ struct line {
 
 
 bool typeset_measure(struct ctx *x, const struct runs *r, struct para *p);
+/* The end of the shaped glyphs of character i's cluster (see struct glyph). */
+size_t typeset_glyphs_end(const struct para *p, size_t i);
 void typeset_line_stats(const struct para *p, struct line *ln);
 size_t typeset_break_lines(const struct para *p, float width, struct line *lines, size_t max);
 bool typeset_balance_two(const struct para *p, float width, struct line *lines);

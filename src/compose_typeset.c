@@ -1,8 +1,10 @@
 /*
  * compose_typeset.c: setting text in lines.  Runs of styled text are
  * measured as one paragraph, each character given the face that draws it
- * and the line breaks Unicode allows there (UAX #14, libunibreak); the
- * paragraph is broken into lines of a width, or balanced over two.
+ * and the line breaks Unicode allows there (UAX #14, libunibreak); runs of
+ * one face and style are shaped with HarfBuzz (shape.c), and each character
+ * measured by the glyphs of its cluster.  The paragraph is broken into
+ * lines of a width, or balanced over two, never inside a cluster.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <linebreak.h>
 
 #include "compose_private.h"
+#include "shape.h"
 #include "text.h"
 #include "util.h"
 
@@ -32,6 +35,62 @@ static void describe_origin(char *out, size_t size, const struct run *r)
         snprintf(out, size, "the template's text (line %u)", r->line);
 }
 
+/* The first shaped glyph after character i's (all of them for the last). */
+size_t typeset_glyphs_end(const struct para *p, size_t i)
+{
+    return i + 1 < p->n ? p->g[i + 1].sg : p->nsg;
+}
+
+/*
+ * Shape the paragraph in runs of one face and one style, into `sg`, and
+ * give each character its cluster's advance; no line may break inside a
+ * cluster.  Line breaks (<br/>) are not shaped.
+ */
+static bool shape_para(struct para *p, struct shape_glyphs *sg)
+{
+    size_t i = 0, j, c, k;
+
+    while (i < p->n) {
+        struct glyph *g = &p->g[i];
+
+        if (g->newline) {
+            g->sg = (uint32_t)sg->n;
+            i++;
+            continue;
+        }
+        for (j = i + 1; j < p->n && !p->g[j].newline && p->g[j].face == g->face &&
+                        p->g[j].st == g->st; j++)
+            ;
+        k = sg->n;
+        if (!shape_text(g->face, p->text, p->len, g->off,
+                        p->g[j - 1].off + p->g[j - 1].len - g->off, g->st->tracking == 0, sg))
+            return false;
+        for (c = i; c < j; c++) {
+            while (k < sg->n && sg->v[k].cluster < p->g[c].off)
+                k++;
+            p->g[c].sg = (uint32_t)k;
+            p->g[c].cont = c > i && (k == sg->n || sg->v[k].cluster != p->g[c].off);
+        }
+        i = j;
+    }
+    p->nsg = sg->n;
+    for (c = 0; c < p->n; c++) {
+        struct glyph *g = &p->g[c];
+        const struct tstyle *st = g->st;
+        size_t e = typeset_glyphs_end(p, c);
+        int32_t units = 0;
+
+        for (k = g->sg; k < e; k++)
+            units += sg->v[k].x_advance;
+        g->adv = g->newline ? 0 : (float)units / (float)font_upem(g->face) * st->size;
+        if (!g->newline && e > g->sg)
+            g->adv += st->tracking * st->size;
+        if (c + 1 < p->n && p->g[c + 1].cont)
+            g->brk = LINEBREAK_NOBREAK;
+    }
+    return true;
+}
+
 /*
  * Measure runs as one paragraph: white space collapsed across runs and
  * trimmed, each character given the face that draws it.  A character no
@@ -39,6 +98,7 @@ static void describe_origin(char *out, size_t size, const struct run *r)
  */
 bool typeset_measure(struct ctx *x, const struct runs *r, struct para *p)
 {
+    struct shape_glyphs sg = {0};
     struct buf b = {0};
     size_t *run_of;             /* run_of[k]: the run byte k of the text came from */
     size_t i, k, n = 0;
@@ -100,40 +160,47 @@ bool typeset_measure(struct ctx *x, const struct runs *r, struct para *p)
         g->st = st;
         g->space = g->cp == ' ';
         g->newline = g->cp == '\n';
+        g->cont = false;
         p->breaks |= g->newline;
         g->brk = (unsigned char)brks[k + g->len - 1];
         if (g->newline) {
             g->face = font_family_face(st->family, fs);
-            g->adv = 0;
-        } else if (font_needs_shaping(g->cp, &script)) {
+        } else if (shape_is_rtl(g->cp, &script)) {
             char where[160], clip[80];
             describe_origin(where, sizeof where, run);
             compose_doc_error(x, ATTACHE_ERR_DATA,
-                              "%s '%s' has U+%04X in %s script, which needs text shaping "
-                              "that this version of attache does not do", where,
-                              text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp,
-                              script);
+                      "%s '%s' has U+%04X in %s script, which is written right to left; this "
+                      "version of attache sets text left to right", where,
+                      text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp, script);
             goto done;
         } else {
-            g->face = font_pick(x->t->fonts, st->family, fs, g->cp);
+            const struct font_face *prev = p->n && !g[-1].newline ? g[-1].face : NULL;
+            g->face = shape_pick(x->t->fonts, st->family, fs, g->cp, prev);
             if (!g->face) {
                 char where[160], clip[80];
                 describe_origin(where, sizeof where, run);
                 compose_doc_error(x, ATTACHE_ERR_DATA,
-                                  "%s '%s' has U+%04X, which no font of the template can draw",
-                                  where, text_clip(clip, sizeof clip, run->text, 40),
-                                  (unsigned)g->cp);
+                          "%s '%s' has U+%04X, which no font of the template can draw", where,
+                          text_clip(clip, sizeof clip, run->text, 40), (unsigned)g->cp);
                 goto done;
             }
-            g->adv = (float)font_advance(g->face, g->cp) * st->size + st->tracking * st->size;
         }
         p->n++;
         k += g->len;
     }
+    if (!shape_para(p, &sg))
+        goto done;
+    p->sg = arena_alloc(&x->d->arena, (sg.n ? sg.n : 1) * sizeof *p->sg);
+    if (!p->sg)
+        goto done;
+    if (sg.n)
+        memcpy(p->sg, sg.v, sg.n * sizeof *p->sg);
+    p->nsg = sg.n;
     ok = true;
 done:
     if (!ok && !failed(x))
         oom(x);
+    shape_glyphs_release(&sg);
     free(brks);
     free(run_of);
     buf_release(&b);
@@ -200,6 +267,8 @@ size_t typeset_break_lines(const struct para *p, float width, struct line *lines
         w += g->adv;
         if (w - (g->space ? g->adv : 0) > width && i > start) {
             size_t end = last_break != (size_t)-1 ? last_break + 1 : i;
+            while (end > start + 1 && p->g[end].cont)
+                end--;              /* between characters, but not inside a cluster */
             if (n < max) {
                 lines[n].a = start;
                 lines[n].b = end;

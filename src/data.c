@@ -803,11 +803,25 @@ static void check_officer(struct loader *l, xmlNodePtr off)
                            script);
                 xmlFree(v);
             } else {
+                const char *why = NULL;
+                char lang_clip[24];
+                uint32_t cp;
+
                 if (xmlHashLookup(langs, lang))
                     report(l, n, "has two <name lang=\"%s\">",
                            text_clip(clip, sizeof clip, (const char *)lang, 20));
                 else
                     xmlHashAddEntry(langs, lang, n);
+                v = xmlNodeGetContent(n);
+                cp = v ? text_zawgyi_sign((const char *)v, &why) : 0;
+                if (cp)
+                    report(l, n, "<name lang=\"%s\"> '%s' has U+%04X %s, which Unicode Myanmar "
+                                 "does not allow: it looks typed in the Zawgyi encoding; convert "
+                                 "it to Unicode (a Zawgyi-to-Unicode converter does it)",
+                           text_clip(lang_clip, sizeof lang_clip, (const char *)lang, 8),
+                           text_clip(clip, sizeof clip, (const char *)v, 30),
+                           (unsigned)cp, why);
+                xmlFree(v);
                 xmlFree(lang);
             }
         } else if (!strcmp((const char *)n->name, "country")) {

@@ -15,6 +15,7 @@
 #include "attache.h"
 #include "font.h"
 #include "image.h"
+#include "shape.h"
 #include "util.h"
 
 struct rgb {
@@ -28,14 +29,20 @@ enum op_kind {
     OP_PATH
 };
 
-/* One run of text in one face, drawn from its baseline origin. */
+/*
+ * One run of text in one face, drawn from its baseline origin: the glyphs
+ * shaping chose, where it placed them, and the text they stand for (for
+ * searching and copying; each glyph's cluster is a byte offset in it).
+ */
 struct op_text {
     const struct font_face *face;
     float size;
     float x, y;
-    float tracking;              /* extra space after each character, points */
+    float tracking;              /* extra space after each cluster, points */
     struct rgb colour;
-    const char *text;            /* UTF-8, every character drawable by `face` */
+    const char *text;            /* UTF-8 */
+    const struct shaped_glyph *glyphs;   /* in the order drawn, positions in font units */
+    size_t nglyphs;
 };
 
 struct op_image {

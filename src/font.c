@@ -11,15 +11,14 @@
 #include <hb-ot.h>
 #include <hb-subset.h>
 #include <hb.h>
-#include <unictype.h>
 
 #include "error.h"
 #include "font.h"
 #include "resource.h"
 #include "util.h"
 
-#define MAX_FAMILIES 16
-#define MAX_FACES 64
+#define MAX_FAMILIES 24
+#define MAX_FACES 96
 #define MAX_FONT_FILE (32u * 1024 * 1024)
 
 struct font_face {
@@ -27,6 +26,7 @@ struct font_face {
     char *name;
     hb_blob_t *blob;
     hb_face_t *face;
+    hb_face_t *outlines;             /* the same without cmap and layout tables, for subsetting */
     hb_font_t *font;
     double upem;
     double ascender, descender, cap_height;
@@ -67,6 +67,8 @@ static void face_free(struct font_face *f)
         return;
     if (f->font)
         hb_font_destroy(f->font);
+    if (f->outlines)
+        hb_face_destroy(f->outlines);
     if (f->face)
         hb_face_destroy(f->face);
     if (f->blob)
@@ -105,6 +107,29 @@ static void pdf_metrics(struct font_face *f)
     m->stem_v = m->bold ? 140 : 80;     /* what producers write when they do not measure it */
 }
 
+/*
+ * The tables of the face a subset is cut from: all but the character map
+ * and the layout tables, which a PDF's font program does without (its text
+ * is glyph numbers, placed already).  Given glyphs to keep, hb-subset reads
+ * the whole character map to find characters for them, and follows GSUB to
+ * glyphs they could become; without those tables it does neither, and
+ * subsetting costs a tenth.
+ */
+static hb_blob_t *outline_table(hb_face_t *face, hb_tag_t tag, void *user)
+{
+    (void)face;
+    if (tag == HB_TAG('c', 'm', 'a', 'p') || tag == HB_TAG('G', 'S', 'U', 'B') ||
+        tag == HB_TAG('G', 'P', 'O', 'S') || tag == HB_TAG('G', 'D', 'E', 'F') ||
+        tag == HB_TAG('k', 'e', 'r', 'n') || tag == HB_TAG_NONE)
+        return hb_blob_get_empty();
+    return hb_face_reference_table(user, tag);
+}
+
+static void release_face(void *face)
+{
+    hb_face_destroy(face);
+}
+
 /* Takes over `blob`. `what` names the font in messages. */
 static struct font_face *face_new(struct font_set *fs, hb_blob_t *blob, const char *what,
                                   attache_error *err)
@@ -136,6 +161,11 @@ static struct font_face *face_new(struct font_set *fs, hb_blob_t *blob, const ch
         return NULL;
     }
     hb_blob_destroy(glyf);
+    f->outlines = hb_face_create_for_tables(outline_table, hb_face_reference(f->face),
+                                            release_face);
+    hb_face_set_upem(f->outlines, hb_face_get_upem(f->face));
+    hb_face_set_glyph_count(f->outlines, hb_face_get_glyph_count(f->face));
+    hb_face_make_immutable(f->outlines);
     f->font = hb_font_create(f->face);
     f->upem = hb_face_get_upem(f->face);
     hb_font_set_scale(f->font, (int)f->upem, (int)f->upem);
@@ -254,13 +284,26 @@ const struct font_family *font_family_find(const struct font_set *fs, const char
     return NULL;
 }
 
-/* The built-in families: fonts/<File>-<Style>.ttf compiled into the library. */
+/*
+ * The built-in families: fonts/<File>-<Style>.ttf compiled into the library.
+ * The Khmer, Lao and Myanmar faces are fallbacks of the others, serif for
+ * serif and sans for sans, so that a name in those scripts is set in a face
+ * that matches the Latin text around it.
+ */
+#define SERIF_SCRIPTS "serif-khmer,serif-lao,serif-myanmar"
+#define SANS_SCRIPTS "sans-khmer,sans-lao,sans-myanmar"
 static const struct {
     const char *file, *family, *fallback;
 } builtin[] = {
-    {"AttacheSerifDisplay", "serif-display", "serif,sans"},
-    {"AttacheSerif", "serif", "sans"},
-    {"AttacheSans", "sans", "serif"},
+    {"AttacheSerifDisplay", "serif-display", "serif,sans," SERIF_SCRIPTS},
+    {"AttacheSerif", "serif", "sans," SERIF_SCRIPTS},
+    {"AttacheSans", "sans", "serif," SANS_SCRIPTS},
+    {"AttacheSerifKhmer", "serif-khmer", "sans-khmer"},
+    {"AttacheSerifLao", "serif-lao", "sans-lao"},
+    {"AttacheSerifMyanmar", "serif-myanmar", "sans-myanmar"},
+    {"AttacheSansKhmer", "sans-khmer", "serif-khmer"},
+    {"AttacheSansLao", "sans-lao", "serif-lao"},
+    {"AttacheSansMyanmar", "sans-myanmar", "serif-myanmar"},
 };
 
 static int style_of(const char *s)
@@ -385,11 +428,6 @@ const struct font_face *font_family_face(const struct font_family *family, enum 
     return family->faces[style];
 }
 
-double font_advance(const struct font_face *face, uint32_t cp)
-{
-    return hb_font_get_glyph_h_advance(face->font, font_glyph(face, cp)) / face->upem;
-}
-
 double font_ascender(const struct font_face *face)
 {
     return face->ascender;
@@ -408,6 +446,21 @@ double font_cap_height(const struct font_face *face)
 const char *font_face_name(const struct font_face *face)
 {
     return face->name;
+}
+
+unsigned font_upem(const struct font_face *face)
+{
+    return (unsigned)face->upem;
+}
+
+unsigned font_glyph_count(const struct font_face *face)
+{
+    return hb_face_get_glyph_count(face->face);
+}
+
+struct hb_font_t *font_hb(const struct font_face *face)
+{
+    return face->font;
 }
 
 unsigned font_face_id(const struct font_face *face)
@@ -429,9 +482,9 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face)
 
 /* ---- embedding ------------------------------------------------------ */
 
-attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool retain_gids, unsigned *glyphs, unsigned char **data,
-                           size_t *size, attache_error *err)
+attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
+                                  bool retain_gids, unsigned *new_gids, unsigned char **data,
+                                  size_t *size, attache_error *err)
 {
     static const hb_tag_t drop[] = {
         HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
@@ -457,7 +510,10 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
     if (!in)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     for (i = 0; i < n; i++)
-        hb_set_add(hb_subset_input_unicode_set(in), cps[i]);
+        hb_set_add(hb_subset_input_glyph_set(in), gids[i]);
+    /* no layout features: the glyphs are the ones shaping chose, and the
+       layout tables are dropped, so nothing reachable through GSUB is wanted */
+    hb_set_clear(hb_subset_input_set(in, HB_SUBSET_SETS_LAYOUT_FEATURE_TAG));
     for (i = 0; i < ARRAY_SIZE(drop); i++)
         hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
@@ -471,18 +527,17 @@ attache_status font_subset(const struct font_face *face, const uint32_t *cps, si
         hb_set_add(names, 2);
         hb_set_add(names, 6);
     }
-    plan = hb_subset_plan_create_or_fail(face->face, in);
+    plan = hb_subset_plan_create_or_fail(face->outlines, in);
     sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);
         goto done;
     }
-    if (glyphs) {
+    if (new_gids) {
         const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
         for (i = 0; i < n; i++) {
-            unsigned old = font_glyph(face, cps[i]);
-            hb_codepoint_t now = old ? hb_map_get(map, old) : HB_MAP_VALUE_INVALID;
-            glyphs[i] = now == HB_MAP_VALUE_INVALID ? 0 : (unsigned)now;
+            hb_codepoint_t now = gids[i] ? hb_map_get(map, gids[i]) : HB_MAP_VALUE_INVALID;
+            new_gids[i] = now == HB_MAP_VALUE_INVALID ? 0 : (unsigned)now;
         }
     }
     blob = hb_face_reference_blob(sub);
@@ -507,43 +562,4 @@ done:
         hb_subset_plan_destroy(plan);
     hb_subset_input_destroy(in);
     return rc;
-}
-
-size_t font_unicodes(const struct font_face *face, uint32_t **out)
-{
-    hb_set_t *set = hb_set_create();
-    hb_codepoint_t cp = HB_SET_VALUE_INVALID;
-    size_t n = 0;
-
-    hb_face_collect_unicodes(face->face, set);
-    *out = malloc((hb_set_get_population(set) + 1) * sizeof **out);
-    if (*out)
-        while (hb_set_next(set, &cp))
-            (*out)[n++] = cp;
-    hb_set_destroy(set);
-    return n;
-}
-
-bool font_needs_shaping(uint32_t cp, const char **script)
-{
-    static const char *const complex[] = {
-        "Arabic", "Syriac", "Hebrew", "Thaana", "Nko", "Devanagari", "Bengali", "Gurmukhi",
-        "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai",
-        "Lao", "Tibetan", "Myanmar", "Khmer", "Mongolian", "Tai_Tham", "Tai_Le", "New_Tai_Lue",
-        "Balinese", "Javanese", "Sundanese", "Buginese", "Tai_Viet", "Cham", "Batak",
-        "Lepcha", "Limbu", "Syloti_Nagri", "Saurashtra", "Kayah_Li", "Rejang", "Meetei_Mayek",
-        "Chakma", "Brahmi", "Kaithi", "Sharada", "Takri", "Hanifi_Rohingya", "Adlam",
-    };
-    const uc_script_t *s = uc_script(cp);
-    size_t i;
-
-    if (!s)
-        return false;
-    for (i = 0; i < ARRAY_SIZE(complex); i++)
-        if (!strcmp(s->name, complex[i])) {
-            if (script)
-                *script = s->name;
-            return true;
-        }
-    return false;
 }

@@ -57,9 +57,6 @@ const struct font_face *font_pick(const struct font_set *fs, const struct font_f
 /* The family's own face for `style` (for metrics of an empty line). */
 const struct font_face *font_family_face(const struct font_family *family, enum font_style style);
 
-/* Advance width of `cp` in `face`, in ems (multiply by the size in points). */
-double font_advance(const struct font_face *face, uint32_t cp);
-
 /* Vertical metrics in ems: ascender (positive), descender (negative), cap height. */
 double font_ascender(const struct font_face *face);
 double font_descender(const struct font_face *face);
@@ -67,6 +64,16 @@ double font_cap_height(const struct font_face *face);
 
 /* The face's PostScript name, e.g. "AttacheSerif-Regular". */
 const char *font_face_name(const struct font_face *face);
+
+/* The face's units per em: shaped positions are in these units. */
+unsigned font_upem(const struct font_face *face);
+
+/* The face's number of glyphs. */
+unsigned font_glyph_count(const struct font_face *face);
+
+/* The face's HarfBuzz font, at a scale of one unit per font unit (for shape.c). */
+struct hb_font_t;
+struct hb_font_t *font_hb(const struct font_face *face);
 
 /* A small number unique to each face in the process, for tables keyed by face. */
 unsigned font_face_id(const struct font_face *face);
@@ -87,21 +94,18 @@ struct font_metrics {
 const struct font_metrics *font_pdf_metrics(const struct font_face *face);
 
 /*
- * A TrueType font with only the glyphs of `cps` (n code points, plus .notdef),
- * for embedding.  *data (free()) and *size receive it, and glyphs[i] (when
- * not NULL) the number of cps[i]'s glyph in it.  With `retain_gids` every
- * glyph keeps the number it has in `face` (the others are left empty), so a
- * merged print file can number its text by the face's own glyphs and embed,
- * at the end, only those its pages drew.
+ * A TrueType font with only the glyphs `gids` (n glyph numbers of `face`,
+ * plus .notdef), for embedding: the glyphs shaping chose, whatever
+ * characters they draw (a conjunct or a ligature has none of its own).
+ * *data (free()) and *size receive it, and new_gids[i] (when not NULL)
+ * gids[i]'s number in it.  With `retain_gids` every glyph keeps the number
+ * it has in `face` (the others are left empty), so a merged print file can
+ * number its text by the face's own glyphs and embed, at the end, only
+ * those its pages drew.  No layout table is kept: viewers draw the glyphs
+ * where attache placed them.
  */
-attache_status font_subset(const struct font_face *face, const uint32_t *cps, size_t n,
-                           bool retain_gids, unsigned *glyphs, unsigned char **data,
-                           size_t *size, attache_error *err);
-
-/* Every code point `face` has a glyph for, sorted; *out is malloc'd.  Returns the count. */
-size_t font_unicodes(const struct font_face *face, uint32_t **out);
-
-/* True when `cp` belongs to a script that needs shaping attache does not do. */
-bool font_needs_shaping(uint32_t cp, const char **script);
+attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
+                                  bool retain_gids, unsigned *new_gids, unsigned char **data,
+                                  size_t *size, attache_error *err);
 
 #endif

@@ -57,10 +57,8 @@ void pdf_ctx_release(struct ctx *c)
     if (c->pdf)
         HPDF_Free(c->pdf);
     for (i = 0; i < c->nfonts; i++) {
-        free(c->fonts[i].cps);
-        free(c->fonts[i].used);
-        free(c->fonts[i].glyphs);
-        free(c->fonts[i].cids);
+        free(c->fonts[i].glyph);
+        buf_release(&c->fonts[i].texts);
     }
     free(c->fonts);
     for (i = 0; i < c->nimages; i++)
@@ -71,7 +69,6 @@ void pdf_ctx_release(struct ctx *c)
     free(c->spans);
     buf_release(&c->shared);
     libdeflate_free_compressor(c->z);
-    buf_release(&c->scratch);
     buf_release(&c->ops);
 }
 
@@ -600,17 +597,113 @@ static void put_origin(struct buf *b, bool first, long x, long y)
     buf_adds(b, first ? " Td\n" : " Tm\n");
 }
 
-static bool write_text(struct ctx *c, struct text_state *ts, const struct op_text *t,
-                       uint32_t *missing)
+/* Where a glyph is drawn, in thousandths of the text size from the text's origin. */
+struct pen {
+    struct buf *b;
+    const struct op_text *t;
+    float at;                    /* where the current point is */
+    bool open, hex, moved;       /* a TJ array, a hex string in it; off the baseline */
+    bool numbers;                /* the array has adjustments (else Tj does) */
+    size_t start;                /* where the array starts in b */
+};
+
+/* End the glyphs shown since the last position: Tj, or TJ with adjustments. */
+static void pen_flush(struct pen *p)
+{
+    if (!p->open)
+        return;
+    if (p->hex)
+        buf_add(p->b, ">", 1);
+    if (p->numbers)
+        buf_adds(p->b, "] TJ\n");
+    else {
+        /* no adjustments: drop the '[' */
+        memmove(p->b->data + p->start, p->b->data + p->start + 1, p->b->len - p->start - 1);
+        p->b->len--;
+        buf_adds(p->b, " Tj\n");
+    }
+    p->open = p->hex = p->numbers = false;
+}
+
+/* Put the current point at `x` thousandths along the baseline, `y` above it. */
+static void pen_move(struct pen *p, float x, float y)
+{
+    float k = p->t->size / 1000.0f;
+
+    pen_flush(p);
+    buf_adds(p->b, "1 0 0 1 ");
+    put_num(p->b, p->t->x + x * k, 3);
+    buf_add(p->b, " ", 1);
+    put_num(p->b, p->t->y + y * k, 3);
+    buf_adds(p->b, " Tm\n");
+    p->at = x;
+}
+
+/* Show glyph `cid` at `x`, moving the current point along the array to it. */
+static void pen_show(struct pen *p, float x, unsigned cid)
 {
     static const char hex[] = "0123456789ABCDEF";
+    char code[4];
+    float adjust = p->at - x;
+
+    if (!p->open) {
+        p->start = p->b->len;
+        buf_add(p->b, "[", 1);
+        p->open = true;
+    }
+    if (fabsf(adjust) >= 0.0005f) {
+        if (p->hex)
+            buf_add(p->b, ">", 1);
+        p->hex = false;
+        buf_add(p->b, " ", 1);
+        put_num(p->b, adjust, 3);
+        buf_add(p->b, " ", 1);
+        p->numbers = true;
+    }
+    if (!p->hex)
+        buf_add(p->b, "<", 1);
+    p->hex = true;
+    code[0] = hex[(cid >> 12) & 15];
+    code[1] = hex[(cid >> 8) & 15];
+    code[2] = hex[(cid >> 4) & 15];
+    code[3] = hex[cid & 15];
+    buf_add(p->b, code, 4);
+}
+
+/*
+ * Draw `t`'s glyphs where shaping placed them.  The PDF moves the current
+ * point by each glyph's width (the /W array: the font's advance); a TJ
+ * adjustment makes up the difference to shaping's advance and offset
+ * (kerning, marks of no width), and a glyph raised or lowered (a Lao tone
+ * mark over a vowel, a Khmer subscript) gets a text position of its own.
+ * Letter spacing is Tc when every cluster is one glyph, else it is added
+ * after each cluster.  Text whose ToUnicode map would not give it back is
+ * marked with its /ActualText.
+ */
+static bool write_text(struct ctx *c, struct text_state *ts, const struct op_text *t,
+                       unsigned *missing)
+{
     struct emb_font *f = pdf_font_of(c, t->face);
     struct buf *b = &c->ops;
-    bool first = !ts->in_text;
+    bool first = !ts->in_text, simple = true, actual;
+    float units = 1000.0f / (float)font_upem(t->face), pen = 0, tc, spacing;
     size_t i;
+    struct pen p = {b, t, 0, false, false, false, false, 0};
 
-    if (!f || !f->font || !pdf_font_encode(c, f, t->text, missing))
+    *missing = 0;
+    if (!f || !f->font || (f->all && !pdf_font_note(f, t)))
         return false;
+    for (i = 0; i < t->nglyphs; i++) {
+        unsigned gid = t->glyphs[i].gid;
+        if (gid >= f->nglyphs || !f->glyph[gid].used || (!f->glyph[gid].cid && gid)) {
+            *missing = gid ? gid : 0xFFFFFFFFu;
+            return false;
+        }
+        simple &= i + 1 == t->nglyphs || t->glyphs[i + 1].cluster != t->glyphs[i].cluster;
+    }
+    actual = !pdf_font_maps_back(f, t);
+    tc = simple ? t->tracking : 0;
+    spacing = t->tracking * 1000.0f / t->size;
     if (first) {
         buf_adds(b, "BT\n");
         ts->in_text = true;
@@ -628,24 +721,39 @@ static bool write_text(struct ctx *c, struct text_state *ts, const struct op_tex
         ts->colour = t->colour;
         ts->colour_set = true;
     }
-    if (!ts->tracking_set || ts->tracking != t->tracking) {
-        put_num(b, t->tracking, 3);
+    if (!ts->tracking_set || ts->tracking != tc) {
+        put_num(b, tc, 3);
         buf_adds(b, " Tc\n");
-        ts->tracking = t->tracking;
+        ts->tracking = tc;
         ts->tracking_set = true;
     }
-    put_origin(b, first, lroundf(t->x * 100), lroundf(t->y * 100));
-    buf_add(b, "<", 1);
-    if (!buf_grow(b, c->scratch.len * 2))
-        return false;
-    for (i = 0; i < c->scratch.len; i++) {
-        unsigned char v = (unsigned char)c->scratch.data[i];
-        b->data[b->len++] = hex[v >> 4];
-        b->data[b->len++] = hex[v & 15];
+    if (actual) {
+        buf_adds(b, "/Span << /ActualText <FEFF");
+        pdf_put_utf16_text(b, t->text, strlen(t->text));
+        buf_adds(b, "> >> BDC\n");
     }
-    b->data[b->len] = '\0';
-    buf_adds(b, "> Tj\n");
-    return true;
+    put_origin(b, first, lroundf(t->x * 100), lroundf(t->y * 100));
+    for (i = 0; i < t->nglyphs; i++) {
+        const struct shaped_glyph *g = &t->glyphs[i];
+        float x = pen + (float)g->x_offset * units, y = (float)g->y_offset * units;
+
+        if (y != 0) {
+            pen_move(&p, x, y);
+            p.moved = true;
+        } else if (p.moved) {
+            pen_move(&p, x, 0);
+            p.moved = false;
+        }
+        pen_show(&p, x, f->glyph[g->gid].cid);
+        p.at = x + (float)font_glyph_width(t->face, g->gid) + tc * 1000.0f / t->size;
+        pen += (float)g->x_advance * units;
+        if (i + 1 == t->nglyphs || t->glyphs[i + 1].cluster != g->cluster)
+            pen += spacing;
+    }
+    pen_flush(&p);
+    if (actual)
+        buf_adds(b, "EMC\n");
+    return !b->failed;
 }
 
 static bool write_image(struct ctx *c, const struct op_image *im)
@@ -682,15 +790,15 @@ attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct
                               int part, attache_error *err)
 {
     if (op->kind == OP_TEXT) {
-        uint32_t missing = 0;
+        unsigned missing = 0;
 
         if (write_text(c, ts, &op->u.text, &missing))
             return ATTACHE_OK;
         if (!missing)
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
-                       "text drawn in %s has U+%04X, which the font was not prepared for",
-                       font_face_name(op->u.text.face), (unsigned)missing);
+                       "text drawn in %s has glyph %u, which the font was not prepared for",
+                       font_face_name(op->u.text.face), missing);
     }
     pdf_end_text(c, ts);
     switch (op->kind) {

@@ -63,12 +63,15 @@ static bool op_box(const struct op *op, float b[4])
     switch (op->kind) {
     case OP_TEXT: {
         const struct op_text *t = &op->u.text;
-        const char *s = t->text, *end = s + strlen(s);
-        double w = 0;
+        double w = 0, units = t->size / (double)font_upem(t->face);
         float slack = t->size * 0.25f;    /* overhangs: italics, accents */
+        size_t i;
 
-        while (s < end) {
-            w += font_advance(t->face, text_next(&s, end)) * t->size + t->tracking;
+        for (i = 0; i < t->nglyphs; i++) {
+            const struct shaped_glyph *g = &t->glyphs[i];
+            w += g->x_advance * units + t->tracking;
+            slack = fmaxf(slack, t->size * 0.25f + (float)(abs(g->y_offset) * units) +
+                                     (float)(abs(g->x_offset) * units));
         }
         box_add(b, t->x - slack, t->y + (float)font_descender(t->face) * t->size - slack);
         box_add(b, t->x + (float)w + slack, t->y + (float)font_ascender(t->face) * t->size + slack);

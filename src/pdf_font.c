@@ -17,10 +17,14 @@
  * written by attache: libharu 2.3.0's own TrueType path re-reads and
  * rewrites the font for every document (and loses the inner parts of nested
  * composite glyphs), and its Unicode encoding writes a 128 KB glyph map.
- * Text is shown in two-byte codes, the CIDs, with a ToUnicode map so that
- * it can be searched and copied.  A document's font holds only its glyphs,
- * renumbered; a print file's keeps the face's glyph numbers, so that it can
- * number text before it knows every glyph its pages will draw.
+ * Text is shown as the glyphs shaping chose, in two-byte codes (the CIDs),
+ * with a ToUnicode map so that it can be searched and copied: each
+ * cluster's text maps to its first glyph, and text the map cannot give back
+ * (a Khmer vowel drawn before its consonant, a conjunct of several glyphs,
+ * a glyph that stands for other text elsewhere) carries its /ActualText.
+ * A document's font holds only its glyphs, renumbered; a print file's keeps
+ * the face's glyph numbers, so that it can number text before it knows
+ * every glyph its pages will draw.
  */
 
 static struct emb_font *font_slot(struct ctx *c, const struct font_face *face)
@@ -35,44 +39,86 @@ static struct emb_font *font_slot(struct ctx *c, const struct font_face *face)
     if (!f)
         return NULL;
     c->fonts = f;
-    f = &c->fonts[c->nfonts++];
+    f = &c->fonts[c->nfonts];
     memset(f, 0, sizeof *f);
     f->face = face;
+    f->nglyphs = font_glyph_count(face);
+    f->glyph = calloc(f->nglyphs ? f->nglyphs : 1, sizeof *f->glyph);
+    if (!f->glyph)
+        return NULL;
+    c->nfonts++;
     return f;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/*
+ * The glyphs [i, *end) of one cluster of `t`, and its text [*from, *to).
+ * Shaping keeps a cluster's glyphs together and, left to right, in the
+ * order of their text.
+ */
+static void cluster_at(const struct op_text *t, size_t i, size_t *end, size_t *from, size_t *to)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    size_t j = i + 1;
+
+    while (j < t->nglyphs && t->glyphs[j].cluster == t->glyphs[i].cluster)
+        j++;
+    *end = j;
+    *from = t->glyphs[i].cluster;
+    *to = j < t->nglyphs ? t->glyphs[j].cluster : strlen(t->text);
 }
 
-static bool add_cp(struct emb_font *f, uint32_t cp)
+/*
+ * Note that `t`'s glyphs are drawn, and give each cluster's first glyph the
+ * cluster's text for the ToUnicode map, unless it has some already: first
+ * come, first kept.  False when out of memory.
+ */
+bool pdf_font_note(struct emb_font *f, const struct op_text *t)
 {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 64;
-        uint32_t *p = realloc(f->cps, cap * sizeof *p);
-        if (!p)
-            return false;
-        f->cps = p;
-        f->cap = cap;
+    size_t i = 0, end, from, to, k;
+
+    while (i < t->nglyphs) {
+        struct emb_glyph *g;
+
+        cluster_at(t, i, &end, &from, &to);
+        for (k = i; k < end; k++)
+            if (t->glyphs[k].gid < f->nglyphs)
+                f->glyph[t->glyphs[k].gid].used = true;
+        g = t->glyphs[i].gid < f->nglyphs ? &f->glyph[t->glyphs[i].gid] : NULL;
+        if (g && !g->text_len && to > from && to - from < 0xFFFF) {
+            g->text = (uint32_t)f->texts.len;
+            g->text_len = (uint16_t)(to - from);
+            if (!buf_add(&f->texts, t->text + from, to - from))
+                return false;
+        }
+        i = end;
     }
-    f->cps[f->n++] = cp;
     return true;
 }
 
-static void sort_unique(struct emb_font *f)
+/*
+ * True when the ToUnicode map alone gives back `t`'s text: every cluster is
+ * one glyph, which maps to the cluster's text.  Otherwise (a conjunct drawn
+ * by several glyphs, a reordered vowel, a glyph that another cluster mapped
+ * first) the text is written with it as /ActualText.
+ */
+bool pdf_font_maps_back(const struct emb_font *f, const struct op_text *t)
 {
-    size_t i, k = 0;
+    size_t i = 0, end, from, to;
 
-    qsort(f->cps, f->n, sizeof *f->cps, cmp_u32);
-    for (i = 0; i < f->n; i++)
-        if (!k || f->cps[k - 1] != f->cps[i])
-            f->cps[k++] = f->cps[i];
-    f->n = k;
+    while (i < t->nglyphs) {
+        const struct emb_glyph *g;
+
+        cluster_at(t, i, &end, &from, &to);
+        if (end != i + 1 || t->glyphs[i].gid >= f->nglyphs)
+            return false;
+        g = &f->glyph[t->glyphs[i].gid];
+        if (g->text_len != to - from || memcmp(f->texts.data + g->text, t->text + from, to - from))
+            return false;
+        i = end;
+    }
+    return true;
 }
 
-/* Collect, per face, the characters a document draws. */
+/* Collect, per face, the glyphs a document draws and their text. */
 attache_status pdf_fonts_collect(struct ctx *c, const struct document *doc, attache_error *err)
 {
     size_t p, k;
@@ -81,22 +127,13 @@ attache_status pdf_fonts_collect(struct ctx *c, const struct document *doc, atta
         for (k = 0; k < doc->pages[p].nops; k++) {
             const struct op_text *t = &doc->pages[p].ops[k].u.text;
             struct emb_font *f;
-            const char *s, *end;
 
             if (doc->pages[p].ops[k].kind != OP_TEXT)
                 continue;
             f = font_slot(c, t->face);
-            if (!f)
+            if (!f || (!f->all && !pdf_font_note(f, t)))
                 return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-            if (f->all)
-                continue;
-            end = t->text + strlen(t->text);
-            for (s = t->text; s < end;)
-                if (!add_cp(f, text_next(&s, end)))
-                    return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         }
-    for (k = 0; k < c->nfonts; k++)
-        sort_unique(&c->fonts[k]);
     return ATTACHE_OK;
 }
 
@@ -152,106 +189,111 @@ static void font_tag(const struct emb_font *f, char tag[8])
     crypto_generichash_init(&st, NULL, 0, sizeof h);
     crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
     crypto_generichash_update(&st, (const unsigned char *)(f->all ? "all" : "some"), 4);
-    if (!f->all && f->n)
-        crypto_generichash_update(&st, (const unsigned char *)f->cids, f->n * sizeof *f->cids);
+    for (i = 0; !f->all && i < (int)f->nglyphs; i++)
+        if (f->glyph[i].used) {
+            unsigned char gid[2] = {(unsigned char)(i >> 8), (unsigned char)i};
+            crypto_generichash_update(&st, gid, 2);
+        }
     crypto_generichash_final(&st, h, sizeof h);
     for (i = 0; i < 6; i++)
         tag[i] = (char)('A' + h[i] % 26);
     tag[6] = '\0';
 }
 
-/* The indexes of f->cps whose glyphs the font holds, in CID order, into *out. */
-static size_t glyphs_in_cid_order(const struct emb_font *f, size_t **out)
-{
-    size_t *idx = malloc((f->n ? f->n : 1) * sizeof *idx), n = 0, i, j;
-
-    *out = idx;
-    if (!idx)
-        return 0;
-    for (i = 0; i < f->n; i++)
-        if (f->cids[i] && (!f->used || f->used[i]))
-            idx[n++] = i;
-    for (i = 1; i < n; i++)             /* insertion sort: tens of glyphs, mostly in order */
-        for (j = i; j > 0 && f->cids[idx[j - 1]] > f->cids[idx[j]]; j--) {
-            size_t t = idx[j];
-            idx[j] = idx[j - 1];
-            idx[j - 1] = t;
-        }
-    return n;
-}
-
 /* /W [c [w w ...] c [w ...]]: a group per run of consecutive CIDs. */
-static bool write_widths(struct ctx *c, struct emb_font *f, const size_t *idx, size_t n)
+static bool write_widths(struct ctx *c, struct emb_font *f)
 {
     HPDF_Array w = HPDF_Array_New(c->pdf->mmgr), run = NULL;
-    size_t i;
+    unsigned gid, last = 0;
 
     if (!w || HPDF_Dict_Add(f->cidfont, "W", w) != HPDF_OK)
         return false;
-    for (i = 0; i < n; i++) {
-        unsigned cid = f->cids[idx[i]];
-        /* two characters drawn by one glyph (rare): one width */
-        if (i && cid == f->cids[idx[i - 1]])
+    /* the glyphs are numbered in the order of the face's: CIDs rise with gids */
+    for (gid = 0; gid < f->nglyphs; gid++) {
+        unsigned cid = f->glyph[gid].cid;
+
+        if (!f->glyph[gid].used)
             continue;
-        if (!run || cid != f->cids[idx[i - 1]] + 1u) {
+        if (!run || cid != last + 1u) {
             if (HPDF_Array_AddNumber(w, (HPDF_INT32)cid) != HPDF_OK ||
                 !(run = HPDF_Array_New(c->pdf->mmgr)) || HPDF_Array_Add(w, run) != HPDF_OK)
                 return false;
         }
-        if (HPDF_Array_AddNumber(run, font_glyph_width(f->face, f->glyphs[idx[i]])) != HPDF_OK)
+        if (HPDF_Array_AddNumber(run, font_glyph_width(f->face, gid)) != HPDF_OK)
             return false;
+        last = cid;
     }
     return !c->error;
 }
 
-/* `cp` as the hex digits of its UTF-16 code units. */
-static void put_utf16(struct buf *b, uint32_t cp)
+/* UTF-8 text as the hex digits of its UTF-16 code units. */
+void pdf_put_utf16_text(struct buf *b, const char *s, size_t len)
 {
-    uint16_t u[2];
-    int i, n = text_utf16(cp, u);
+    const char *end = s + len;
 
-    for (i = 0; i < n; i++)
-        buf_addf(b, "%04X", (unsigned)u[i]);
+    while (s < end) {
+        uint16_t u[2];
+        int i, n = text_utf16(text_next(&s, end), u);
+
+        for (i = 0; i < n; i++)
+            buf_addf(b, "%04X", (unsigned)u[i]);
+    }
+}
+
+/* The glyph's text, when it is one character; 0 otherwise. */
+static uint32_t single_char(const struct emb_font *f, const struct emb_glyph *g)
+{
+    const char *s = f->texts.data + g->text, *end = s + g->text_len;
+    uint32_t cp;
+
+    if (!g->text_len)
+        return 0;
+    cp = text_next(&s, end);
+    return s == end ? cp : 0;
 }
 
 /*
- * The ToUnicode map, CID to character: a range for each run of consecutive
- * CIDs drawing consecutive characters (they mostly do: a subset numbers its
- * glyphs in the order of the face, which is mostly the order of Unicode).
+ * The ToUnicode map, CID to text: a range for each run of consecutive CIDs
+ * drawing consecutive characters (Latin mostly does: a subset numbers its
+ * glyphs in the order of the face, mostly the order of Unicode), and an
+ * entry of its own for a glyph that stands for a whole cluster.
  */
-static bool write_tounicode(struct ctx *c, struct emb_font *f, const size_t *idx, size_t n)
+static bool write_tounicode(struct ctx *c, struct emb_font *f)
 {
     struct buf m = {0}, entries = {0};
-    size_t i = 0, count = 0;
+    size_t count = 0;
+    unsigned gid = 0;
     bool ok;
 
     buf_adds(&m, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
                  "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                  "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
                  "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-    while (i < n) {
-        size_t j = i + 1;
-        unsigned cid = f->cids[idx[i]];
-        uint32_t cp = f->cps[idx[i]];
+    while (gid < f->nglyphs) {
+        const struct emb_glyph *g = &f->glyph[gid];
+        unsigned next = gid + 1, n = 1;
+        uint32_t cp = single_char(f, g);
 
-        if (i && cid == f->cids[idx[i - 1]]) {
-            i++;                /* the glyph drew an earlier character: that one it is */
+        if (!g->used || !g->text_len) {
+            gid++;
             continue;
         }
         /* a range changes only the last byte of its codes and of its text */
-        while (j < n && f->cids[idx[j]] == cid + (j - i) && f->cps[idx[j]] == cp + (j - i) &&
-               ((cid + (j - i)) & 0xFF) != 0 && ((cp + (j - i)) & 0xFF) != 0 &&
-               cp + (j - i) < 0x10000)
-            j++;
-        buf_addf(&entries, "<%04X> <%04X> <", cid, (unsigned)(cid + (j - i - 1)));
-        put_utf16(&entries, cp);
+        while (cp && cp < 0x10000 && next < f->nglyphs && f->glyph[next].used &&
+               f->glyph[next].cid == g->cid + n && single_char(f, &f->glyph[next]) == cp + n &&
+               ((g->cid + n) & 0xFF) != 0 && ((cp + n) & 0xFF) != 0 && cp + n < 0x10000) {
+            next++;
+            n++;
+        }
+        buf_addf(&entries, "<%04X> <%04X> <", g->cid, g->cid + n - 1);
+        pdf_put_utf16_text(&entries, f->texts.data + g->text, g->text_len);
         buf_adds(&entries, ">\n");
         if (++count == 100) {
             buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
             buf_reset(&entries);
             count = 0;
         }
-        i = j;
+        gid = next;
     }
     if (count)
         buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
@@ -269,12 +311,23 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f, const size_t *idx
 static bool complete_font(struct ctx *c, struct emb_font *f, const unsigned char *program,
                           size_t size)
 {
-    size_t *idx, n = glyphs_in_cid_order(f, &idx);
-    bool ok = idx && set_program(c, f->program, program, size) &&
-              write_widths(c, f, idx, n) && write_tounicode(c, f, idx, n);
+    return set_program(c, f->program, program, size) && write_widths(c, f) &&
+           write_tounicode(c, f);
+}
 
-    free(idx);
-    return ok;
+/* The glyphs the pages drew, in the face's order, into *out (free()); their count. */
+static size_t used_glyphs(const struct emb_font *f, unsigned **out)
+{
+    size_t n = 0;
+    unsigned gid;
+
+    *out = malloc((f->nglyphs ? f->nglyphs : 1) * sizeof **out);
+    if (!*out)
+        return 0;
+    for (gid = 0; gid < f->nglyphs; gid++)
+        if (f->glyph[gid].used)
+            (*out)[n++] = gid;
+    return n;
 }
 
 static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name,
@@ -340,36 +393,45 @@ static bool write_font_objects(struct ctx *c, struct emb_font *f)
 }
 
 /*
- * Embed the face for the characters of f->cps: a document's font now, cut
- * down to them; a print file's (f->all) numbered by the face's glyphs and
- * completed when the file is finished.
+ * Embed the face: a document's font now, cut down to the glyphs its pages
+ * draw; a print file's (f->all) numbered by the face's glyphs and completed
+ * when the file is finished.
  */
 attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
-    size_t size = 0, k;
+    unsigned *gids = NULL, *cids = NULL;
+    size_t size = 0, k, n;
     attache_status rc = ATTACHE_OK;
 
-    f->glyphs = calloc(f->n ? f->n : 1, sizeof *f->glyphs);
-    f->cids = calloc(f->n ? f->n : 1, sizeof *f->cids);
-    if (!f->glyphs || !f->cids)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-    for (k = 0; k < f->n; k++)
-        f->glyphs[k] = font_glyph(f->face, f->cps[k]);
-    if (f->all)
-        memcpy(f->cids, f->glyphs, f->n * sizeof *f->cids);
-    else if ((rc = font_subset(f->face, f->cps, f->n, false, f->cids, &data, &size, err)) !=
-             ATTACHE_OK)
-        return rc;
-    if (!write_font_objects(c, f) || (!f->all && !complete_font(c, f, data, size)))
+    if (f->all) {
+        for (k = 0; k < f->nglyphs; k++)
+            f->glyph[k].cid = (uint16_t)k;
+    } else {
+        n = used_glyphs(f, &gids);
+        cids = malloc((n ? n : 1) * sizeof *cids);
+        if (!gids || !cids) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            goto done;
+        }
+        rc = font_subset_glyphs(f->face, gids, n, false, cids, &data, &size, err);
+        if (rc != ATTACHE_OK)
+            goto done;
+        for (k = 0; k < n; k++)
+            f->glyph[gids[k]].cid = (uint16_t)cids[k];
+    }
+    if (!write_font_objects(c, f) || (!f->all && !complete_font(c, f, data, size))) {
         rc = pdf_fail(c, err, "embedding a font");
-    free(data);
-    if (rc != ATTACHE_OK)
-        return rc;
+        goto done;
+    }
     snprintf(f->res, sizeof f->res, "F%zu", (size_t)(f - c->fonts) + 1);
     if (!pdf_add_resource(c, "Font", f->res, f->font))
-        return pdf_fail(c, err, "embedding a font");
-    return ATTACHE_OK;
+        rc = pdf_fail(c, err, "embedding a font");
+done:
+    free(data);
+    free(cids);
+    free(gids);
+    return rc;
 }
 
 struct emb_font *pdf_font_of(struct ctx *c, const struct font_face *face)
@@ -380,39 +442,6 @@ struct emb_font *pdf_font_of(struct ctx *c, const struct font_face *face)
         if (c->fonts[i].face == face)
             return &c->fonts[i];
     return NULL;
-}
-
-/*
- * The text in `f`'s codes (its CIDs, two bytes each), into c->scratch.
- * False when out of memory or when the font has no glyph for a character
- * (*missing receives it).
- */
-bool pdf_font_encode(struct ctx *c, struct emb_font *f, const char *s, uint32_t *missing)
-{
-    const char *end = s + strlen(s);
-
-    buf_reset(&c->scratch);
-    *missing = 0;
-    while (s < end) {
-        uint32_t cp = text_next(&s, end);
-        const uint32_t *hit = bsearch(&cp, f->cps, f->n, sizeof cp, cmp_u32);
-        size_t k;
-        char b[2];
-
-        if (!hit || !f->cids[k = (size_t)(hit - f->cps)]) {
-            *missing = cp;
-            return false;
-        }
-        if (f->used)
-            f->used[k] = true;
-        b[0] = (char)(f->cids[k] >> 8);
-        b[1] = (char)(f->cids[k] & 255);
-        if (!buf_add(&c->scratch, b, 2))
-            return false;
-    }
-    if (!c->scratch.data)
-        return buf_add(&c->scratch, "", 0);
-    return true;
 }
 
 /* ---- fonts of print files ------------------------------------------- */
@@ -435,11 +464,6 @@ attache_status pdf_fonts_embed_whole(struct ctx *c, const struct document *doc,
             if (!f)
                 return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             f->all = true;
-            f->n = font_unicodes(f->face, &f->cps);
-            f->used = calloc(f->n ? f->n : 1, sizeof *f->used);
-            if (!f->cps || !f->used)
-                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-            f->cap = f->n;
             rc = pdf_font_embed(c, f, err);
             if (rc != ATTACHE_OK)
                 return rc;
@@ -454,25 +478,22 @@ attache_status pdf_fonts_embed_whole(struct ctx *c, const struct document *doc,
  */
 attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err)
 {
-    size_t i, k;
+    size_t i;
 
     for (i = 0; i < c->nfonts; i++) {
         struct emb_font *f = &c->fonts[i];
-        uint32_t *cps;
-        size_t n = 0, size = 0;
+        unsigned *gids;
+        size_t n, size = 0;
         unsigned char *data = NULL;
         attache_status rc;
 
-        if (!f->all || !f->used || !f->program)
+        if (!f->all || !f->program)
             continue;
-        cps = malloc((f->n ? f->n : 1) * sizeof *cps);
-        if (!cps)
+        n = used_glyphs(f, &gids);
+        if (!gids)
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        for (k = 0; k < f->n; k++)
-            if (f->used[k])
-                cps[n++] = f->cps[k];
-        rc = font_subset(f->face, cps, n, true, NULL, &data, &size, err);
-        free(cps);
+        rc = font_subset_glyphs(f->face, gids, n, true, NULL, &data, &size, err);
+        free(gids);
         if (rc != ATTACHE_OK)
             return rc;
         if (!complete_font(c, f, data, size)) {

@@ -39,14 +39,20 @@
 
 /* ---- the context of one HPDF document -------------------------------- */
 
+/* What a document's font knows of one glyph of its face. */
+struct emb_glyph {
+    uint32_t text;               /* its text in the font's `texts`, when text_len > 0 */
+    uint16_t text_len;           /* bytes; 0: none (not yet, or not the first of a cluster) */
+    uint16_t cid;                /* its number, and CID, in the embedded program */
+    bool used;                   /* drawn by the document's pages */
+};
+
 struct emb_font {
     const struct font_face *face;
-    uint32_t *cps;               /* the characters, sorted */
-    size_t n, cap;
-    unsigned *glyphs;            /* glyphs[k]: cps[k]'s glyph in the face */
-    unsigned *cids;              /* cids[k]: its glyph, and CID, in the embedded program */
-    bool all;                    /* the face's whole repertoire (print files) */
-    bool *used;                  /* with `all`: which of cps the pages drew */
+    struct emb_glyph *glyph;     /* by the face's glyph numbers */
+    unsigned nglyphs;
+    struct buf texts;            /* the text of each cluster's first glyph, UTF-8 */
+    bool all;                    /* by the face's glyph numbers, subset at the end (print files) */
     HPDF_Dict font;              /* the Type 0 font */
     HPDF_Dict cidfont, program, tounicode;
     char res[16];                /* its name in the resources: F1, F2, ... */
@@ -73,7 +79,6 @@ struct ctx {
     struct emb_image *images;
     size_t nimages;
     unsigned serial;             /* for unique encoder names */
-    struct buf scratch;          /* encoded text */
     struct buf ops;              /* the page's content stream */
     struct libdeflate_compressor *z;   /* made on first use, for every stream */
     HPDF_Dict resources;         /* one dictionary for every page: fonts and images */
@@ -170,15 +175,21 @@ attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err);
 
 /* ---- pdf_font.c ------------------------------------------------------------ */
 
-/* The characters a document draws, per face, then each face embedded for them. */
+/* The glyphs a document draws, per face, then each face embedded for them. */
 attache_status pdf_fonts_collect(struct ctx *c, const struct document *doc, attache_error *err);
 attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *err);
 
 /* The embedded font of `face`, or NULL. */
 struct emb_font *pdf_font_of(struct ctx *c, const struct font_face *face);
 
-/* `s` in the font's two-byte codes, into c->scratch (see pdf_font.c). */
-bool pdf_font_encode(struct ctx *c, struct emb_font *f, const char *s, uint32_t *missing);
+/* Note that `t`'s glyphs are drawn, and their text (see pdf_font.c); false when out of memory. */
+bool pdf_font_note(struct emb_font *f, const struct op_text *t);
+
+/* True when the font's ToUnicode map gives back `t`'s text, else it needs /ActualText. */
+bool pdf_font_maps_back(const struct emb_font *f, const struct op_text *t);
+
+/* UTF-8 text as the hex digits of its UTF-16 code units. */
+void pdf_put_utf16_text(struct buf *b, const char *s, size_t len);
 
 /* A print file's fonts: each face a document uses embedded whole, then, at
  * the end, cut down to the glyphs its pages drew. */

@@ -223,6 +223,61 @@ uint32_t text_non_latin_letter(const char *s, const char **script)
     return 0;
 }
 
+/* Myanmar letters a syllable starts with: consonants, independent vowels, digits. */
+static bool myanmar_base(uint32_t cp)
+{
+    return (cp >= 0x1000 && cp <= 0x102A) || cp == 0x103F || (cp >= 0x1040 && cp <= 0x1049) ||
+           (cp >= 0x104C && cp <= 0x104F) || (cp >= 0x1050 && cp <= 0x1055) ||
+           cp == 0x105A || cp == 0x105B || cp == 0x105C || cp == 0x105D || cp == 0x1061 ||
+           cp == 0x1065 || cp == 0x1066 || (cp >= 0x106E && cp <= 0x1070) ||
+           (cp >= 0x1075 && cp <= 0x1081) || cp == 0x108E || (cp >= 0xAA60 && cp <= 0xAA76) ||
+           (cp >= 0xA9E0 && cp <= 0xA9E4) || (cp >= 0xA9E7 && cp <= 0xA9EF) ||
+           (cp >= 0xA9FA && cp <= 0xA9FE);
+}
+
+/* Signs that attach to the letter before them: vowels, medials, tones, asat, virama. */
+static bool myanmar_sign(uint32_t cp)
+{
+    return (cp >= 0x102B && cp <= 0x103E) || (cp >= 0x1056 && cp <= 0x1059) ||
+           (cp >= 0x105E && cp <= 0x1060) || (cp >= 0x1062 && cp <= 0x1064) ||
+           (cp >= 0x1067 && cp <= 0x106D) || (cp >= 0x1071 && cp <= 0x1074) ||
+           (cp >= 0x1082 && cp <= 0x108D) || cp == 0x108F || (cp >= 0x109A && cp <= 0x109D);
+}
+
+uint32_t text_zawgyi_sign(const char *s, const char **why)
+{
+    const char *p = s, *end = s + strlen(s);
+    uint32_t prev = 0;
+    bool vowel = false;           /* a vowel sign since the syllable's letter */
+
+    while (p < end) {
+        uint32_t cp = text_next(&p, end);
+
+        if (myanmar_sign(cp) && !myanmar_base(prev) && !myanmar_sign(prev)) {
+            *why = "before the letter it belongs to";
+            return cp;
+        }
+        if (cp >= 0x103B && cp <= 0x103E && vowel) {
+            *why = "after a vowel sign (a medial comes first)";
+            return cp;
+        }
+        if (prev == 0x1039 && !(cp >= 0x1000 && cp <= 0x1021)) {
+            *why = "used as a killer (Unicode writes U+103A)";
+            return prev;
+        }
+        if (myanmar_base(cp))
+            vowel = false;
+        else if (cp >= 0x102B && cp <= 0x1035)
+            vowel = true;
+        prev = cp;
+    }
+    if (prev == 0x1039) {
+        *why = "used as a killer (Unicode writes U+103A)";
+        return prev;
+    }
+    return 0;
+}
+
 char *text_upper(const char *s)
 {
     size_t len = 0;

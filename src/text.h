@@ -66,6 +66,15 @@ bool text_is_invisible(uint32_t cp);
  */
 uint32_t text_non_latin_letter(const char *s, const char **script);
 
+/*
+ * Myanmar text typed in the legacy Zawgyi encoding, which shares Unicode's
+ * code points but not their order: the first sign that Unicode Myanmar
+ * cannot have where it stands (a vowel sign or medial before its letter, a
+ * medial after a vowel sign, U+1039 not followed by a consonant).  Returns
+ * 0 for text with none; *why receives what is wrong with the sign.
+ */
+uint32_t text_zawgyi_sign(const char *s, const char **why);
+
 /* Upper-case `s` with full Unicode case mapping (NFC result); free() it. */
 char *text_upper(const char *s);
 

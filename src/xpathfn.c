@@ -277,6 +277,47 @@ static void fn_months(xmlXPathParserContextPtr ctxt, int nargs)
     free_strings(a, 2);
 }
 
+/*
+ * native-name(), native-name(node): the name in its own script of the
+ * officer (the context node, or the first of `node`): the text of its first
+ * <name> with a lang (or xml:lang) that is not in the Latin script; "" when
+ * it has none.  A template prints it without knowing the language.
+ */
+static void fn_native_name(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    xmlNodePtr who = ctxt->context->node, n;
+    xmlChar *found = NULL;
+
+    if (nargs > 1) {
+        xmlXPathSetArityError(ctxt);
+        return;
+    }
+    if (nargs == 1) {
+        xmlNodeSetPtr ns = xmlXPathPopNodeSet(ctxt);
+        if (ctxt->error)
+            return;
+        who = ns && ns->nodeNr > 0 ? ns->nodeTab[0] : NULL;
+        xmlXPathFreeNodeSet(ns);
+    }
+    for (n = who ? who->children : NULL; n && !found; n = n->next) {
+        xmlChar *lang, *v;
+        const char *script;
+
+        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "name"))
+            continue;
+        lang = xmlGetNoNsProp(n, BAD_CAST "lang");
+        if (!lang)
+            lang = xmlGetNsProp(n, BAD_CAST "lang", XML_XML_NAMESPACE);
+        v = lang && lang[0] ? xmlNodeGetContent(n) : NULL;
+        if (v && text_non_latin_letter((const char *)v, &script))
+            found = v;
+        else
+            xmlFree(v);
+        xmlFree(lang);
+    }
+    xmlXPathReturnString(ctxt, found ? found : xmlStrdup(BAD_CAST ""));
+}
+
 /* number-words(12) = "twelve"; numbers above twenty stay digits */
 static void fn_number_words(xmlXPathParserContextPtr ctxt, int nargs)
 {
@@ -313,6 +354,7 @@ void template_register_functions(xmlXPathContextPtr ctx)
         {"time-range", fn_time_range}, {"country-name", fn_country_name},
         {"ordinal", fn_ordinal}, {"upper", fn_upper}, {"join", fn_join}, {"join-all", fn_join_all},
         {"months", fn_months}, {"number-words", fn_number_words},
+        {"native-name", fn_native_name},
     };
     size_t i;
 

@@ -401,20 +401,6 @@ def test_text_no_font_can_draw_is_an_error(t):
     t.match(r"officer 'kh-2015-01': \{ministry\} .* has U\+4E2D, which no font", r.err)
 
 
-def test_shaping_scripts_are_refused_not_misprinted(t):
-    tpl = write_data(t, "native.xml", open(os.path.join(t.root, "templates", "certificate.xml"),
-                                           encoding="utf-8").read().replace(
-        "{join-all(' ', honorific, name[not(@lang)])}", "{name[@lang='km']}").replace(
-        'name="certificate" kind="certificate"', 'name="native" kind="native"'))
-    r = gen(t, "render", extra=[], data=SAMPLE) if False else None
-    key = keygen(t)
-    r = t.run(["render", tpl, SAMPLE, "-o", t.path("out"), "-k", key, "--officer", "kh-2015-01",
-               "-q"], env=t.env(SOURCE_DATE_EPOCH=EPOCH))
-    t.status(r, 65)
-    t.match(r"officer 'kh-2015-01': \{name\[@lang='km'\]\} .* Khmer script, which needs text "
-            r"shaping", r.err)
-
-
 def test_usage_errors(t):
     key = keygen(t)
     cases = [

@@ -112,8 +112,31 @@ static void test_utf16(void)
     CHECK_INT(u[1], 0xDFFF);
 }
 
+/* Zawgyi-encoded Myanmar is caught; names in Unicode Myanmar pass. */
+static void test_zawgyi(void)
+{
+    const char *why = NULL;
+
+    CHECK_INT(text_zawgyi_sign("ထက်ထက်ထူး", &why), 0);
+    CHECK_INT(text_zawgyi_sign("ငြိမ်းချမ်းအောင်", &why), 0);
+    CHECK_INT(text_zawgyi_sign("သီရိကျော်", &why), 0);
+    CHECK_INT(text_zawgyi_sign("မြင့် မောင်", &why), 0);
+    CHECK_INT(text_zawgyi_sign("Kyaw", &why), 0);
+    /* Zawgyi's ေ and ျ (its medial ra) come before the consonant */
+    CHECK_INT(text_zawgyi_sign("ေက်ာ္", &why), 0x1031);
+    CHECK_INT(text_zawgyi_sign("သီရိ ေက်ာ္", &why), 0x1031);
+    CHECK_INT(text_zawgyi_sign("ျမင့္", &why), 0x103B);
+    /* Zawgyi's killer is U+1039, which Unicode keeps for stacking */
+    CHECK_INT(text_zawgyi_sign("ထက္ ထူး", &why), 0x1039);
+    CHECK_INT(text_zawgyi_sign("ငြိမ္း", &why), 0x1039);
+    CHECK_INT(text_zawgyi_sign("ထက္", &why), 0x1039);
+    /* a medial after the vowel sign */
+    CHECK_INT(text_zawgyi_sign("ကေြ", &why), 0x103C);
+}
+
 int main(void)
 {
+    test_zawgyi();
     test_sanitize();
     test_normalize();
     test_forbidden();

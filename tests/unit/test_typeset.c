@@ -331,14 +331,33 @@ static void test_measure(struct font_set *fonts)
                              "no font of the template can draw");
     measuring_release(&m);
 
-    /* text in a script that needs shaping, from the template's own text */
+    /* text written right to left, from the template's own text */
     measuring_init(&m, fonts);
     r.n = 0;
-    add(&r, "\xe1\x9e\x80", &serif, NULL, 12);
+    add(&r, "\xd8\xa7", &serif, NULL, 12);
     CHECK(!typeset_measure(&m.x, &r, &p));
-    CHECK_STR(m.err.message, "officer 'kh-01': the template's text (line 12) '\xe1\x9e\x80' has "
-                             "U+1780 in Khmer script, which needs text shaping that this "
-                             "version of attache does not do");
+    CHECK_STR(m.err.message, "officer 'kh-01': the template's text (line 12) '\xd8\xa7' has "
+                             "U+0627 in Arabic script, which is written right to left; this "
+                             "version of attache sets text left to right");
+    measuring_release(&m);
+
+    /* a Khmer cluster (coeng and a vowel around a consonant) is measured by its
+       first character and never broken: "ខ្មែរ" is two clusters */
+    measuring_init(&m, fonts);
+    r.n = 0;
+    add(&r, "\xe1\x9e\x81\xe1\x9f\x92\xe1\x9e\x98\xe1\x9f\x82\xe1\x9e\x9a", &serif,
+        NULL, 3);
+    CHECK(typeset_measure(&m.x, &r, &p));
+    CHECK_INT(p.n, 5);
+    CHECK_STR(font_face_name(p.g[0].face), "AttacheSerifKhmer-Regular");
+    CHECK(p.g[0].adv > 0 && !p.g[0].cont);
+    for (size_t k = 1; k < 4; k++)
+        CHECK(p.g[k].adv == 0 && p.g[k].cont);
+    for (size_t k = 0; k < 3; k++)
+        CHECK_INT(p.g[k].brk, LINEBREAK_NOBREAK);
+    CHECK(p.g[4].adv > 0 && !p.g[4].cont);
+    CHECK(p.nsg >= 4);
+    CHECK_INT(typeset_glyphs_end(&p, 0), p.g[4].sg);
     measuring_release(&m);
     free(r.v);
 }
