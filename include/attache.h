@@ -332,6 +332,17 @@ attache_status attache_verify_image(const attache_verifier *v, const char *path,
                                     attache_verification **out, size_t *n, attache_error *err);
 
 /*
+ * Verify the signed tokens a PDF attache made keeps in its metadata: one
+ * for a document, one per document of a print file (--merge), in order.
+ * *out (free()) receives *n results; a PDF without a token gives *n == 0.
+ * Only PDFs as attache wrote them are read: one another program saved
+ * again may not be (ATTACHE_ERR_DATA, saying why).  ATTACHE_ERR_NOINPUT
+ * when the file cannot be opened or read.
+ */
+attache_status attache_verify_pdf(const attache_verifier *v, const char *path,
+                                  attache_verification **out, size_t *n, attache_error *err);
+
+/*
  * Add document `document_id` to the revocation list at `path` (created if
  * missing), revoked on `date` (YYYY-MM-DD) for `reason`; the file is
  * replaced atomically.  A document already on the list is refused.

@@ -359,6 +359,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     doc->author = data_issuer_name(r->data)[0] ? arena_strdup(&doc->arena,
                                                               data_issuer_name(r->data)) : NULL;
     doc->fingerprint = arena_strdup(&doc->arena, fp);
+    doc->token = arena_strdup(&doc->arena, token);
     doc->bookmark = arena_strdup(&doc->arena, ref->name);
     if (!*reused) {
         ps.date = (time_t)r->issued_at;

@@ -110,6 +110,8 @@ struct document {
     const char *title, *author, *subject, *keywords;
     const char *bookmark;        /* the outline entry in a merged print file */
     const char *fingerprint;     /* hash of the inputs, kept as /AttacheInputs */
+    const char *token;           /* the signed token "ATT1:..." its QR code holds, kept in
+                                    /AttacheTokens for `attache verify FILE.pdf`; may be NULL */
 };
 
 /* A new empty document; NULL when out of memory.  document_free(NULL) is fine. */

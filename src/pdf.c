@@ -922,6 +922,37 @@ static HPDF_Date date_of(time_t t)
     return d;
 }
 
+/*
+ * The tokens go in as literal strings that need no escaping (checked: only
+ * what a token is made of), so that pdf_read.c finds them without a PDF
+ * parser.  The info dictionary is made by setting its producer.
+ */
+attache_status pdf_add_token(struct ctx *c, const char *token, attache_error *err)
+{
+    char producer[64];
+    attache_status rc = ATTACHE_OK;
+    const char *p;
+
+    for (p = token; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= '0' && *p <= '9') || *p == ':'))
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                           "a token with '%c' cannot go into the PDF's metadata", *p);
+    if (!c->tokens) {
+        snprintf(producer, sizeof producer, "attache %s", attache_version());
+        CHECK_HPDF(c, HPDF_SetInfoAttr(c->pdf, HPDF_INFO_PRODUCER, producer), "writing metadata");
+        c->tokens = HPDF_Array_New(c->pdf->mmgr);
+        if (!c->tokens)
+            return pdf_fail(c, err, "writing metadata");
+        CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, "AttacheTokens", c->tokens),
+                   "writing metadata");
+    }
+    CHECK_HPDF(c, HPDF_Array_Add(c->tokens, HPDF_String_New(c->pdf->mmgr, token, NULL)),
+               "writing metadata");
+done:
+    return rc;
+}
+
 attache_status pdf_set_info(struct ctx *c, const struct document *doc,
                             const struct pdf_settings *s, attache_error *err)
 {
@@ -959,6 +990,8 @@ attache_status pdf_set_info(struct ctx *c, const struct document *doc,
             return pdf_fail(c, err, "writing metadata");
         CHECK_HPDF(c, HPDF_Dict_Add(c->pdf->info, INPUTS_KEY, fp), "writing metadata");
     }
+    if (doc && doc->token && (rc = pdf_add_token(c, doc->token, err)) != ATTACHE_OK)
+        goto done;
     if (s->id_seed) {
         unsigned char h[crypto_hash_sha256_BYTES];
         HPDF_Array id = HPDF_Array_New(c->pdf->mmgr);

@@ -45,4 +45,16 @@ void pdf_book_free(struct pdf_book *book);
  */
 bool pdf_recorded_inputs(const unsigned char *pdf, size_t n, char out[65]);
 
+/*
+ * Read back the signed tokens a PDF attache wrote keeps in its metadata
+ * (the info dictionary's /AttacheTokens: one for a document, one per
+ * document in a print file, in order).  *tokens receives *n malloc'd
+ * strings (free with pdf_tokens_free()); a PDF without any gives *n == 0.
+ * Only files as attache wrote them are read (pdf_read.c): any other is
+ * ATTACHE_ERR_DATA, saying why; ATTACHE_ERR_NOINPUT when the file cannot be
+ * opened or read.  Bounded on any input.
+ */
+attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, attache_error *err);
+void pdf_tokens_free(char **tokens, size_t n);
+
 #endif

@@ -347,6 +347,8 @@ attache_status pdf_book_add(struct pdf_book *b, const struct document *doc, atta
         if (!first)
             first = pg;
     }
+    if (rc == ATTACHE_OK && doc->token)
+        rc = pdf_add_token(c, doc->token, err);
     if (rc == ATTACHE_OK && first && doc->bookmark) {
         /* an outline item with its destination written in it, [page /Fit],
            not as an object of its own, and without libharu's /Type (outline

@@ -9,6 +9,8 @@
  *                and ToUnicode maps, and text in their codes
  *   pdf_book.c   print files (pdf_book_*): what their pages have in
  *                common, drawn once in shared content streams
+ *   pdf_read.c   the signed tokens read back from a PDF attache wrote
+ *                (no libharu: it writes only)
  *
  * It uses a few of libharu's exported internals (objects, dictionaries,
  * memory streams), pinned to 2.3.0 below.
@@ -95,6 +97,7 @@ struct ctx {
     size_t spans_cap;
     struct buf shared;
     unsigned char shorthash_key[crypto_shorthash_KEYBYTES];   /* zero: deterministic */
+    HPDF_Array tokens;           /* the info dictionary's /AttacheTokens, once one is added */
 };
 
 struct layer {
@@ -168,6 +171,13 @@ void *pdf_text_string(struct ctx *c, const char *s);
 /* The info dictionary and /ID (`doc` NULL: a print file's). */
 attache_status pdf_set_info(struct ctx *c, const struct document *doc,
                             const struct pdf_settings *s, attache_error *err);
+
+/*
+ * Keep a document's signed token in the info dictionary's /AttacheTokens
+ * array (docs/token.md, "Tokens in PDFs"), after those of the documents
+ * added before it.
+ */
+attache_status pdf_add_token(struct ctx *c, const char *token, attache_error *err);
 
 /* The page tree's inherited attributes, then the whole file appended to `out`. */
 attache_status pdf_inherit_page_attributes(struct ctx *c, attache_error *err);

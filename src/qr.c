@@ -1,5 +1,5 @@
 /*
- * qr.c: encoding QR codes (ISO/IEC 18004), model 2, error correction level Q.
+ * qr.c: encoding QR codes (ISO/IEC 18004), model 2, error correction level M.
  *
  * attache encodes its own codes: segments, Reed-Solomon blocks, placement,
  * format and version information follow the standard, and the mask is the
@@ -26,13 +26,13 @@
 #define DARK 1
 #define FUNCTION 2                /* not a data module: never masked */
 
-/* Error correction codewords per block and number of blocks at level Q, by version. */
+/* Error correction codewords per block and number of blocks at level M, by version. */
 static const uint8_t ecc_per_block[MAX_VERSION + 1] = {
-    0,  13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30,
-    28, 30, 30, 30, 30, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30};
+    0,  10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26,
+    26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28};
 static const uint8_t ecc_blocks[MAX_VERSION + 1] = {
-    0,  1,  1,  2,  2,  4,  4,  6,  6,  8,  8,  8,  10, 12, 16, 12, 17, 16, 18, 21, 20,
-    23, 23, 25, 27, 29, 34, 34, 35, 38, 40, 43, 45, 48, 51, 53, 56, 59, 62, 65, 68};
+    0,  1,  1,  1,  2,  2,  4,  4,  4,  5,  5,  5,  8,  9,  9,  10, 10, 11, 13, 14, 16,
+    17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49};
 
 /* ---- segments and codewords ------------------------------------------------- */
 
@@ -255,10 +255,10 @@ static int alignment_centres(int v, int *pos)
     return n;
 }
 
-/* The 15 format bits of level Q and `mask`, and where they go (twice). */
+/* The 15 format bits of level M (00) and `mask`, and where they go (twice). */
 static void draw_format(struct symbol *s, int mask)
 {
-    unsigned data = 3u << 3 | (unsigned)mask, rem = data, bits;
+    unsigned data = (unsigned)mask, rem = data, bits;
     int i, n = s->size;
 
     for (i = 0; i < 10; i++)
@@ -596,6 +596,10 @@ static void put_segment(struct bits *b, const struct segment *s, int v)
         put_bits(b, alnum_value(s->s[s->n - 1]), 6);
 }
 
+/*
+ * Level M, at the smallest version that holds the payload: the code is as
+ * coarse as it can be, which is what a phone needs most.
+ */
 attache_status qr_make(const char *payload, int max_version, const char *subject,
                        struct qr_code *out, attache_error *err)
 {

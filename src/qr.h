@@ -1,10 +1,15 @@
 /*
- * qr.h: QR codes for documents, at error correction level Q (qr.c encodes them).
+ * qr.h: QR codes for documents (qr.c encodes them).
  *
- * A payload "https://verify.example.org/v/ATT1:..." is encoded as two
- * segments: the URL prefix in byte mode and the token, whose characters are
- * all in QR's alphanumeric set, in alphanumeric mode, which takes 5.5 bits a
- * character instead of 8.
+ * A code is made at error correction level M in the smallest version that
+ * holds it: a phone reads a code by the size of its modules first, so the
+ * version is kept as small as it can be (docs/token.md, "What goes into the
+ * QR code").
+ *
+ * A payload "HTTPS://VERIFY.EXAMPLE.ORG/v/ATT1:..." is encoded in up to
+ * three segments: the URL's capitalised start and the token, whose
+ * characters are all in QR's alphanumeric set, in alphanumeric mode (5.5
+ * bits a character instead of 8), the rest of the URL in byte mode.
  */
 #ifndef ATTACHE_QR_H
 #define ATTACHE_QR_H

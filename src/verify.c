@@ -20,6 +20,7 @@
 #include "image.h"
 #include "keys.h"
 #include "output.h"
+#include "pdf.h"
 #include "text.h"
 #include "token.h"
 #include "util.h"
@@ -401,4 +402,27 @@ done:
         zbar_image_scanner_destroy(scanner);
     free(px);
     return rc;
+}
+
+attache_status attache_verify_pdf(const attache_verifier *v, const char *path,
+                                  attache_verification **out, size_t *n, attache_error *err)
+{
+    char **tokens = NULL;
+    size_t count = 0, i;
+    attache_status rc = pdf_read_tokens(path, &tokens, &count, err);
+
+    *out = NULL;
+    *n = 0;
+    if (rc != ATTACHE_OK)
+        return rc;
+    *out = calloc(count ? count : 1, sizeof **out);
+    if (!*out) {
+        pdf_tokens_free(tokens, count);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    for (i = 0; i < count; i++)
+        attache_verify_text(v, tokens[i], &(*out)[i]);
+    *n = count;
+    pdf_tokens_free(tokens, count);
+    return ATTACHE_OK;
 }

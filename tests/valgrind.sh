@@ -45,6 +45,9 @@ check verify 0 verify --pub k.pub "$qr"
 check verify-bad 1 verify --pub k.pub "ATT1:AAAAAAAA"
 pdftoppm -r 150 -png -singlefile "c/$(sed -n 2p c/manifest.csv | cut -d, -f6)" page
 check verify-picture 0 verify --pub k.pub page.png
+check verify-pdf 0 verify --pub k.pub "c/$(sed -n 2p c/manifest.csv | cut -d, -f6)" c/print.pdf \
+    i/packs.pdf
+check verify-missing 66 verify --pub k.pub missing.pdf
 check revoke 0 revoke C-AAAA-BBBB-CCCC --reason "issued in error" --list revoked.xml
 check templates 0 templates --show certificate
 check site 0 site -o site --pub k.pub --revoked revoked.xml --base /verify/

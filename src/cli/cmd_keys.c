@@ -4,7 +4,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -91,21 +93,102 @@ static void print_result(const attache_verification *r)
     putchar('\n');
 }
 
-static bool is_picture(const char *arg)
+/* A QR text has "ATT1:" in it, in either case; any other INPUT names a file. */
+static bool is_qr_text(const char *arg)
 {
-    FILE *f;
-    unsigned char magic[8] = {0};
-    bool yes;
+    for (; *arg; arg++)
+        if (!strncasecmp(arg, "ATT1:", 5))
+            return true;
+    return false;
+}
 
-    if (!strncmp(arg, "ATT1:", 5) || strstr(arg, "://"))
-        return false;
-    f = fopen(arg, "rb");
+enum file_kind { FILE_PDF, FILE_PICTURE, FILE_OTHER };
+
+/* What the file at `path` is, by its first bytes; false (errno set) when it cannot be read. */
+static bool file_kind(const char *path, enum file_kind *kind)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char magic[8] = {0};
+    size_t got;
+
     if (!f)
         return false;
-    yes = fread(magic, 1, sizeof magic, f) >= 3 &&
-          (!memcmp(magic, "\x89PNG", 4) || !memcmp(magic, "\xff\xd8\xff", 3));
+    got = fread(magic, 1, sizeof magic, f);
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        errno = e;
+        return false;
+    }
     fclose(f);
-    return yes;
+    if (got >= 5 && !memcmp(magic, "%PDF-", 5))
+        *kind = FILE_PDF;
+    else if (got >= 3 && (!memcmp(magic, "\x89PNG", 4) || !memcmp(magic, "\xff\xd8\xff", 3)))
+        *kind = FILE_PICTURE;
+    else
+        *kind = FILE_OTHER;
+    return true;
+}
+
+static void print_invalid(const char *why)
+{
+    attache_verification r;
+
+    memset(&r, 0, sizeof r);
+    r.verdict = ATTACHE_INVALID;
+    snprintf(r.reason, sizeof r.reason, "%s", why);
+    print_result(&r);
+}
+
+/*
+ * Verify the file at `path`, a PDF or a picture: one line per token or QR
+ * code.  Returns whether all were VALID; *cannot_open when the file cannot
+ * be opened or read (reported, no line printed).
+ */
+static bool verify_file(attache_verifier *v, const char *path, bool *cannot_open)
+{
+    attache_verification *rs = NULL;
+    attache_error err;
+    enum file_kind kind;
+    size_t n = 0, k;
+    bool all_valid = true;
+    attache_status rc;
+
+    attache_error_clear(&err);
+    if (!file_kind(path, &kind)) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        *cannot_open = true;
+        return false;
+    }
+    if (kind == FILE_OTHER) {
+        print_invalid("not a PDF, PNG or JPEG file");
+        return false;
+    }
+    rc = kind == FILE_PDF ? attache_verify_pdf(v, path, &rs, &n, &err)
+                          : attache_verify_image(v, path, &rs, &n, &err);
+    if (rc == ATTACHE_ERR_NOINPUT) {
+        cli_report(&err);
+        *cannot_open = true;
+        return false;
+    }
+    if (rc != ATTACHE_OK) {
+        if (kind == FILE_PDF)
+            print_invalid(err.message);
+        else {
+            cli_report(&err);
+            print_invalid("the picture cannot be read");
+        }
+        return false;
+    }
+    if (!n)
+        print_invalid(kind == FILE_PDF ? "no attache token in the PDF"
+                                       : "no QR code found in the picture");
+    for (k = 0; k < n; k++) {
+        print_result(&rs[k]);
+        all_valid &= rs[k].verdict == ATTACHE_VALID;
+    }
+    free(rs);
+    return all_valid && n;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -119,7 +202,7 @@ int cmd_verify(int argc, char **argv)
     attache_verifier *v;
     attache_error err;
     int c, i, status = 0, nkeys = 0;
-    bool all_valid = true, any = false;
+    bool all_valid = true, any = false, cannot_open = false;
 
     attache_error_clear(&err);
     v = attache_verifier_new(&err);
@@ -218,30 +301,8 @@ int cmd_verify(int argc, char **argv)
                     break;
             }
             free(line);
-        } else if (is_picture(argv[i])) {
-            attache_verification *rs = NULL;
-            size_t n = 0, k;
-
-            attache_error_clear(&err);
-            if (attache_verify_image(v, argv[i], &rs, &n, &err) != ATTACHE_OK) {
-                cli_report(&err);
-                memset(&r, 0, sizeof r);
-                r.verdict = ATTACHE_INVALID;
-                snprintf(r.reason, sizeof r.reason, "the picture cannot be read");
-                print_result(&r);
-                all_valid = false;
-            } else if (!n) {
-                memset(&r, 0, sizeof r);
-                r.verdict = ATTACHE_INVALID;
-                snprintf(r.reason, sizeof r.reason, "no QR code found in the picture");
-                print_result(&r);
-                all_valid = false;
-            }
-            for (k = 0; k < n; k++) {
-                print_result(&rs[k]);
-                all_valid &= rs[k].verdict == ATTACHE_VALID;
-            }
-            free(rs);
+        } else if (!is_qr_text(argv[i])) {
+            all_valid &= verify_file(v, argv[i], &cannot_open);
             any = true;
         } else {
             attache_verify_text(v, argv[i], &r);
@@ -255,7 +316,7 @@ int cmd_verify(int argc, char **argv)
         status = 74;
         goto done;
     }
-    status = all_valid && any ? 0 : 1;
+    status = cannot_open ? 66 : all_valid && any ? 0 : 1;
 done:
     attache_verifier_free(v);
     return status;

@@ -237,7 +237,7 @@ def test_a_name_too_long_for_the_qr_code(t):
     t.status(r, 65)
     line = open(data, encoding="utf-8").read().split('<officer id="kh-2015-01"')[0].count("\n") + 1
     t.match(rf"^attache: {re.escape(data)}:{line}: officer 'kh-2015-01': the QR code needs "
-            r"version \d+ .*more than the largest allowed, 16", r.err)
+            r"version \d+ .*more than the largest allowed, 13", r.err)
     t.eq(sorted(row["officer_id"] for row in manifest(t.path("out"))),
          ["kh-2015-06", "la-2015-03", "mm-2015-04", "vn-2015-02"], "the others are made")
 

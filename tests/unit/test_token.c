@@ -144,7 +144,7 @@ static void test_round_trip_and_tampering(void)
 }
 
 /* The size promised in docs/token.md: a certificate for a 30-character name
- * with a 30-character verify-url fits QR version 13 at level Q. */
+ * with a 30-character verify-url fits QR version 11 (at level M). */
 static void test_qr_size(void)
 {
     static const char *const names[] = {
@@ -163,7 +163,8 @@ static void test_qr_size(void)
         CHECK_INT(token_sign(k, &c, &tok, &err), ATTACHE_OK);
         url = token_qr_payload(tok, "https://verify.example.org/v/X");   /* 30 characters */
         CHECK_INT(qr_make(url, 13, "officer 'x'", &qr, &err), ATTACHE_OK);
-        CHECK(qr.version <= 13);
+        CHECK_INT(qr.version, 11);
+        CHECK_INT(qr.width, 61);
         qr_release(&qr);
         CHECK_INT(qr_make(url, 5, "officer 'x'", &qr, &err), ATTACHE_ERR_DATA);
         CHECK(strstr(err.message, "officer 'x': the QR code needs version") != NULL);
@@ -171,6 +172,20 @@ static void test_qr_size(void)
         free(tok);
     }
     signing_key_free(k);
+}
+
+/* A code is made at level M in the smallest version that holds it. */
+static void test_qr_level(void)
+{
+    struct qr_code qr;
+    attache_error err;
+
+    CHECK_INT(qr_make("ATT1:ABCDEFGHIJKLMNO", 0, "x", &qr, &err), ATTACHE_OK);
+    CHECK_INT(qr.version, 1);          /* 20 alphanumeric characters: version 1 at M, not Q */
+    qr_release(&qr);
+    CHECK_INT(qr_make("ATT1:ABCDEFGHIJKLMNOP", 0, "x", &qr, &err), ATTACHE_OK);
+    CHECK_INT(qr.version, 2);          /* 21: version 2 at M (version 1 at L) */
+    qr_release(&qr);
 }
 
 /*
@@ -243,5 +258,6 @@ int main(void)
     test_base32();
     test_round_trip_and_tampering();
     test_qr_size();
+    test_qr_level();
     return check_done();
 }

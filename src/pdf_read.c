@@ -1,0 +1,343 @@
+/*
+ * pdf_read.c: reading back what attache keeps in the PDFs it writes: the
+ * signed tokens in the info dictionary's /AttacheTokens (pdf.c writes them).
+ *
+ * This is not a PDF parser.  It follows the path attache's own files take,
+ * each step bounded: the trailer at the end of the file names the info
+ * dictionary's object, the cross-reference table (one section from object
+ * 0, 20-byte entries) gives its offset, and in that object, at the top
+ * level of its dictionary, /AttacheTokens is an array of literal strings
+ * made of a token's characters only.  A file that another program saved
+ * again (a cross-reference stream, an incremental update, compressed
+ * objects) may not follow that path: it is then "not a PDF attache wrote as
+ * it was", never a crash, whatever its bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "pdf.h"
+
+#define TAIL_BYTES 2048                    /* where the trailer is looked for */
+#define MAX_INFO_BYTES (64u * 1024 * 1024) /* the info dictionary: 200,000 tokens and more */
+#define MAX_TOKEN_CHARS 4096
+#define MAX_TOKENS 1000000
+
+/* Read `n` bytes at `off`; false on a short read. */
+static bool read_at(int fd, off_t off, void *buf, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+/* The last occurrence of `needle` in s[0, n). */
+static const char *last_of(const char *s, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    const char *found = NULL, *p = s;
+
+    while ((size_t)(s + n - p) >= k && (p = memmem(p, (size_t)(s + n - p), needle, k))) {
+        found = p;
+        p++;
+    }
+    return found;
+}
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t' || ch == '\f' || ch == '\0';
+}
+
+static bool is_delimiter(char ch)
+{
+    return is_space(ch) || (ch && strchr("()<>[]{}/%", ch));
+}
+
+/* An unsigned decimal number at *p (before end), at most `max`; moves *p past it. */
+static bool number(const char **p, const char *end, unsigned long long max,
+                   unsigned long long *out)
+{
+    const char *s = *p;
+    unsigned long long v = 0;
+
+    while (s < end && is_space(*s))
+        s++;
+    if (s == end || *s < '0' || *s > '9')
+        return false;
+    for (; s < end && *s >= '0' && *s <= '9'; s++) {
+        v = v * 10 + (unsigned long long)(*s - '0');
+        if (v > max)
+            return false;
+    }
+    *p = s;
+    *out = v;
+    return true;
+}
+
+/* The literal string at s (its '('), skipped: past its ')', or NULL. */
+static const char *skip_string(const char *s, const char *end)
+{
+    int depth = 0;
+
+    for (; s < end; s++) {
+        if (*s == '\\')
+            s++;
+        else if (*s == '(')
+            depth++;
+        else if (*s == ')' && --depth == 0)
+            return s + 1;
+    }
+    return NULL;
+}
+
+/*
+ * The dictionary that opens at `s` ("<<"): returns where it ends (past its
+ * ">>"), or NULL when it runs past `end`; *value is where /AttacheTokens's
+ * value starts at its top level, or NULL.  Strings are skipped, so a title
+ * that spells the key, ">>" or "endobj" is taken for none of them.
+ */
+static const char *scan_dict(const char *s, const char *end, const char **value)
+{
+    static const char key[] = "/AttacheTokens";
+    int depth = 0;
+
+    *value = NULL;
+    while (s < end) {
+        if (*s == '(') {
+            if (!(s = skip_string(s, end)))
+                return NULL;
+        } else if (s + 1 < end && s[0] == '<' && s[1] == '<') {
+            depth++;
+            s += 2;
+        } else if (s + 1 < end && s[0] == '>' && s[1] == '>') {
+            s += 2;
+            if (--depth == 0)
+                return s;
+        } else if (*s == '<') {
+            s = memchr(s, '>', (size_t)(end - s));
+            if (!s)
+                return NULL;
+            s++;
+        } else if (depth == 1 && (size_t)(end - s) > sizeof key - 1 &&
+                   !memcmp(s, key, sizeof key - 1) && is_delimiter(s[sizeof key - 1])) {
+            s += sizeof key - 1;
+            if (!*value)
+                *value = s;
+        } else
+            s++;
+    }
+    return NULL;
+}
+
+static bool token_char(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == ':';
+}
+
+void pdf_tokens_free(char **tokens, size_t n)
+{
+    size_t i;
+
+    for (i = 0; tokens && i < n; i++)
+        free(tokens[i]);
+    free(tokens);
+}
+
+/* The array of tokens at s: [ (ATT1:...) (ATT1:...) ]. */
+static attache_status parse_tokens(const char *s, const char *end, const char *path,
+                                   char ***tokens, size_t *n, attache_error *err)
+{
+    size_t cap = 0;
+
+    while (s < end && is_space(*s))
+        s++;
+    if (s == end || *s != '[')
+        return err_set(err, ATTACHE_ERR_DATA, path, 0, "its /AttacheTokens is not an array");
+    for (s++;;) {
+        const char *start;
+        char **grown;
+
+        while (s < end && is_space(*s))
+            s++;
+        if (s < end && *s == ']')
+            return ATTACHE_OK;
+        if (s == end || *s != '(')
+            return err_set(err, ATTACHE_ERR_DATA, path, 0,
+                           "its /AttacheTokens holds something other than tokens");
+        for (start = ++s; s < end && token_char(*s); s++)
+            ;
+        if (s == end || *s != ')' || s - start > MAX_TOKEN_CHARS)
+            return err_set(err, ATTACHE_ERR_DATA, path, 0,
+                           "its /AttacheTokens holds something other than tokens");
+        if (*n == MAX_TOKENS)
+            return err_set(err, ATTACHE_ERR_DATA, path, 0, "more than %d tokens", MAX_TOKENS);
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            grown = realloc(*tokens, cap * sizeof *grown);
+            if (!grown)
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            *tokens = grown;
+        }
+        if (!((*tokens)[*n] = strndup(start, (size_t)(s - start))))
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        (*n)++;
+        s++;
+    }
+}
+
+attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, attache_error *err)
+{
+    static const char not_ours[] = "not a PDF as attache wrote it (saved again by another "
+                                   "program?): %s";
+    char tail[TAIL_BYTES + 1], head[64], entry[21];
+    char *info = NULL;
+    const char *p, *end, *trailer, *start;
+    unsigned long long xref, object, gen, size, offset;
+    size_t tail_len, info_len;
+    struct stat st;
+    attache_status rc = ATTACHE_OK;
+    int fd;
+
+    *tokens = NULL;
+    *n = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, ATTACHE_ERR_NOINPUT, path, 0, "cannot open: %s", strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = err_set(err, ATTACHE_ERR_NOINPUT, path, 0, "cannot open: not a regular file");
+        goto done;
+    }
+    /* the trailer: startxref OFFSET, and the dictionary before it with /Info N G R */
+    tail_len = st.st_size < TAIL_BYTES ? (size_t)st.st_size : TAIL_BYTES;
+    if (!read_at(fd, st.st_size - (off_t)tail_len, tail, tail_len)) {
+        rc = err_set(err, ATTACHE_ERR_NOINPUT, path, 0, "cannot read: %s",
+                     errno ? strerror(errno) : "short read");
+        goto done;
+    }
+    tail[tail_len] = '\0';
+    p = last_of(tail, tail_len, "startxref");
+    trailer = p ? last_of(tail, (size_t)(p - tail), "trailer") : NULL;
+    end = tail + tail_len;
+    if (!p || !trailer) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no trailer at its end");
+        goto done;
+    }
+    start = p + 9;
+    if (!number(&start, end, (unsigned long long)st.st_size, &xref)) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no startxref offset");
+        goto done;
+    }
+    start = trailer;
+    do
+        start = memmem(start + 1, (size_t)(p - start - 1), "/Info", 5);
+    while (start && start + 5 < p && !is_delimiter(start[5]));
+    if (!start) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+        goto done;
+    }
+    start += 5;
+    if (!number(&start, p, 9999999, &object) || !number(&start, p, 65535, &gen)) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+        goto done;
+    }
+    /* the cross-reference table: "xref" 0 SIZE, then 20 bytes an object */
+    memset(head, 0, sizeof head);
+    if (!read_at(fd, (off_t)xref, head, st.st_size - (off_t)xref < (off_t)sizeof head - 1
+                                            ? (size_t)(st.st_size - (off_t)xref)
+                                            : sizeof head - 1) ||
+        strncmp(head, "xref", 4) || !(start = head + 4, number(&start, head + sizeof head, 0, &size)) ||
+        !number(&start, head + sizeof head, 9999999, &size) || object >= size) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no cross-reference table");
+        goto done;
+    }
+    while (start < head + sizeof head && is_space(*start) && *start)
+        start++;
+    offset = xref + (unsigned long long)(start - head) + 20 * object;
+    if (offset + 20 > (unsigned long long)st.st_size || !read_at(fd, (off_t)offset, entry, 20)) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no cross-reference table");
+        goto done;
+    }
+    entry[20] = '\0';
+    start = entry;
+    if (!number(&start, entry + 20, (unsigned long long)st.st_size - 1, &offset) ||
+        entry[17] != 'n') {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+        goto done;
+    }
+    /* the info dictionary's object, "N G obj << ... >>", read in growing pieces */
+    for (info_len = 65536;; info_len *= 2) {
+        const char *value, *closed;
+        unsigned long long o, g, left = (unsigned long long)st.st_size - offset;
+        bool whole = info_len >= left || info_len >= MAX_INFO_BYTES;
+        char *grown;
+
+        if (info_len > left)
+            info_len = (size_t)left;
+        if (info_len > MAX_INFO_BYTES)
+            info_len = MAX_INFO_BYTES;
+        if (!(grown = realloc(info, info_len + 1))) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            goto done;
+        }
+        info = grown;
+        if (!read_at(fd, (off_t)offset, info, info_len)) {
+            rc = err_set(err, ATTACHE_ERR_NOINPUT, path, 0, "cannot read: %s",
+                         errno ? strerror(errno) : "short read");
+            goto done;
+        }
+        info[info_len] = '\0';
+        start = info;
+        end = info + info_len;
+        if (!number(&start, end, 9999999, &o) || !number(&start, end, 65535, &g) ||
+            o != object || g != gen) {
+            rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+            goto done;
+        }
+        while (start < end && is_space(*start))
+            start++;
+        if ((size_t)(end - start) < 3 || memcmp(start, "obj", 3)) {
+            rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+            goto done;
+        }
+        for (start += 3; start < end && is_space(*start); start++)
+            ;
+        if ((size_t)(end - start) < 2 || memcmp(start, "<<", 2)) {
+            rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+            goto done;
+        }
+        closed = scan_dict(start, end, &value);
+        if (closed) {
+            if (value)
+                rc = parse_tokens(value, closed, path, tokens, n, err);
+            break;
+        }
+        if (whole) {
+            rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours,
+                         "its info dictionary does not end");
+            goto done;
+        }
+    }
+done:
+    if (rc != ATTACHE_OK) {
+        pdf_tokens_free(*tokens, *n);
+        *tokens = NULL;
+        *n = 0;
+    }
+    free(info);
+    close(fd);
+    return rc;
+}
