@@ -26,7 +26,7 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 PYTHON    ?= /usr/bin/python3
 
-PKGS      := libxml-2.0 libqrencode libcurl libsodium libcbor libpng zbar libdeflate \
+PKGS      := libxml-2.0 libqrencode libcurl libsodium libcbor libpng zbar libdeflate libcrypto \
              libunibreak harfbuzz harfbuzz-subset libjpeg
 
 WARN      := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \

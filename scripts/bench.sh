@@ -2,6 +2,8 @@
 # make bench: the performance scenarios of docs/performance.md.  A benchmark,
 # not a test: it prints numbers and fails only if a run fails.
 #   BENCH_BIG=1 make bench     also runs the 100,000-officer certificate run
+#   BENCH_ROUNDS=N make bench  rounds of the side-by-side run (default 5)
+#   BENCH_PEER=0 make bench    leaves out the Typst peer
 set -eu
 build=${1:-build}
 attache=$(cd "$build" && pwd)/attache
@@ -56,11 +58,81 @@ run "1,000 letters" 1000 "$work/l" \
 run "200 induction packs" 200 "$work/i" \
     "$attache" induction "$work/d200.xml" -o "$work/i" -k "$work/k.key"
 echo "(merged PDF: $(stat -c %s "$work/merged.pdf") bytes for 1,000 pages)"
-if [ "${BENCH_BIG:-0}" = 1 ]; then
-    $py bench/gen-data.py 100000 "$work/d100k.xml"
-    run "100,000 certificates, -j$cores" 100000 "$work/big" \
-        "$attache" certificates "$work/d100k.xml" -o "$work/big" -k "$work/k.key" -j"$cores"
+
+# ---- side by side with Typst -------------------------------------------------
+# The peer (bench/typst/): Typst through its Node binding, compiling a simpler
+# certificate (two faces, no images, no QR code) for the same 1,000 officers,
+# fonts loaded once, one PDF each.  Peer and attache take turns, round after
+# round, so that whatever else the machine does slows both; each is timed as
+# a whole process and the medians are compared.
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+wall() {   # command...: prints its wall seconds
+    /usr/bin/time -f "%e" -o "$work/time" "$@" >/dev/null
+    cat "$work/time"
+}
+peer=
+if [ "${BENCH_PEER:-1}" = 0 ]; then
+    peer="left out (BENCH_PEER=0)"
+elif ! command -v node >/dev/null 2>&1; then
+    peer="skipped: node is not installed"
+elif [ ! -d bench/typst/node_modules/@myriaddreamin/typst-ts-node-compiler ] &&
+     ! { command -v npm >/dev/null 2>&1 &&
+         (cd bench/typst && timeout 300 npm ci --no-audit --no-fund >"$work/npm.log" 2>&1); }; then
+    peer="skipped: the npm package @myriaddreamin/typst-ts-node-compiler could not be installed (npm or its registry is not reachable; see $work/npm.log)"
+elif ! node bench/typst/certificates.mjs "$work/d200.xml" "$work/t0" >"$work/peer.log" 2>&1; then
+    peer="skipped: the Typst peer does not run here (see $work/peer.log)"
 fi
+echo
+if [ -n "$peer" ]; then
+    echo "Typst peer: $peer"
+else
+    rounds=${BENCH_ROUNDS:-5}
+    : >"$work/t.peer"; : >"$work/t.j1"; : >"$work/t.jn"
+    for i in $(seq "$rounds"); do
+        rm -rf "$work/t" "$work/a1" "$work/an"
+        wall node bench/typst/certificates.mjs "$work/d1000.xml" "$work/t" >>"$work/t.peer"
+        wall "$attache" certificates "$work/d1000.xml" -o "$work/a1" -k "$work/k.key" -j1 -q \
+            >>"$work/t.j1"
+        wall "$attache" certificates "$work/d1000.xml" -o "$work/an" -k "$work/k.key" \
+            -j"$cores" -q >>"$work/t.jn"
+    done
+    tp=$(median <"$work/t.peer") t1=$(median <"$work/t.j1") tn=$(median <"$work/t.jn")
+    echo "side by side, 1,000 certificates, one PDF each, $rounds alternating rounds, medians:"
+    printf '  %-50s %6.2f s %6.0f/s %8.0f bytes/doc\n' \
+        "Typst (typst-ts-node-compiler $(node -p "require('./bench/typst/node_modules/@myriaddreamin/typst-ts-node-compiler/package.json').version" 2>/dev/null))" \
+        "$tp" "$(awk "BEGIN {print 1000 / $tp}")" \
+        "$(find "$work/t" -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {print s/NR}')"
+    printf '  %-50s %6.2f s %6.0f/s %8.0f bytes/doc\n' "attache -j1" "$t1" \
+        "$(awk "BEGIN {print 1000 / $t1}")" \
+        "$(find "$work/a1" -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {print s/NR}')"
+    printf '  %-50s %6.2f s %6.0f/s\n' "attache -j$cores" "$tn" "$(awk "BEGIN {print 1000 / $tn}")"
+    printf '  attache -j1 / Typst: %.2fx; -j%s / -j1: %.2fx   (rounds: Typst %s; -j1 %s; -j%s %s)\n' \
+        "$(awk "BEGIN {print $tp / $t1}")" "$cores" "$(awk "BEGIN {print $t1 / $tn}")" \
+        "$(tr '\n' ' ' <"$work/t.peer")" "$(tr '\n' ' ' <"$work/t.j1")" "$cores" \
+        "$(tr '\n' ' ' <"$work/t.jn")"
+    rm -rf "$work/t" "$work/a1" "$work/an" "$work/t0"
+fi
+
+# ---- growth of cost ------------------------------------------------------------
+# Time per document and peak memory as the cohort grows: the run streams its
+# data, so both should stay flat.
+echo
+echo "growth, certificates at -j$cores (time per document against 1,000 officers):"
+sizes="1000 10000"
+[ "${BENCH_BIG:-0}" = 1 ] && sizes="$sizes 100000"
+base=
+for n in $sizes; do
+    [ -f "$work/g$n.xml" ] || $py bench/gen-data.py "$n" "$work/g$n.xml"
+    rm -rf "$work/g"
+    /usr/bin/time -f "%e %M" -o "$work/time" \
+        "$attache" certificates "$work/g$n.xml" -o "$work/g" -k "$work/k.key" -j"$cores" -q
+    set -- $(cat "$work/time")
+    per=$(awk "BEGIN {print $1 * 1000 / $n}")
+    [ -n "$base" ] || base=$per
+    printf '  %7s officers %8.2f s %8.3f ms/doc %+6.1f%% %7.0f MB peak RSS\n' "$n" "$1" "$per" \
+        "$(awk "BEGIN {print ($per / $base - 1) * 100}")" "$(awk "BEGIN {print $2 / 1024}")"
+    rm -rf "$work/g" "$work/g$n.xml"
+done
 if [ -x "$build/bench_token" ]; then
     echo
     "$build/bench_token"

@@ -36,6 +36,7 @@
 #include "data.h"
 #include "date.h"
 #include "error.h"
+#include "hash.h"
 #include "keys.h"
 #include "manifest.h"
 #include "output.h"
@@ -47,6 +48,7 @@
 #include "util.h"
 
 #define MAX_DOC_FILE (64u * 1024 * 1024)
+#define COMMIT_GROUP 16           /* documents written before the committer syncs them */
 #define DEFAULT_QR_MAX_VERSION 13
 
 enum row_state {
@@ -69,6 +71,8 @@ struct commit {
     struct pending_file file;
     size_t index;                 /* its row */
     size_t bytes;
+    attache_status rc;            /* putting it in place, and why not */
+    attache_error err;
 };
 
 struct job {
@@ -235,9 +239,9 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
 
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
+    unsigned char h[HASH_SHA256_BYTES];
 
-    crypto_hash_sha256(h, data, (unsigned long long)n);
+    hash_sha256(data, n, h);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
@@ -445,47 +449,65 @@ static void finish_row(struct run *r, struct row *row, attache_status rc, bool r
 }
 
 /*
- * The committer: syncs each document the workers wrote and renames it into
- * place, in the order written, while the workers make the next ones.  A
- * worker that waited for its own fsync left its core idle for it.
+ * The committer: syncs the documents the workers wrote and renames them into
+ * place while the workers make the next ones (a worker that waited for its
+ * own fsync left its core idle).  It takes every document waiting at once,
+ * as a group: the disk starts writing all of them, then each is synced (the
+ * first sync's journal commit mostly covers the others) and renamed; only
+ * then are their rows finished.  A document still takes its name only once
+ * it is whole and on disk.
  */
 static void *committer(void *arg)
 {
     struct run *r = arg;
+    struct commit one, *group = calloc(r->ccap, sizeof *group);
+    size_t cap = group ? r->ccap : 1;
 
+    if (!group)
+        group = &one;             /* one at a time still works */
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        struct commit c;
-        struct row *row;
-        attache_error err;
-        attache_status rc;
+        size_t n = 0, i;
 
         while (!r->clen && !r->writers_done)
             pthread_cond_wait(&r->commit_ready, &r->mu);
         if (!r->clen)
             break;
-        c = r->commits[r->chead];
-        r->chead = (r->chead + 1) % r->ccap;
-        r->clen--;
-        pthread_cond_signal(&r->commit_room);
-        row = &r->rows[c.index];
+        while (r->clen && n < cap) {
+            group[n++] = r->commits[r->chead];
+            r->chead = (r->chead + 1) % r->ccap;
+            r->clen--;
+        }
+        pthread_cond_broadcast(&r->commit_room);
         if (r->stop) {
             /* what is not in place when a run stops is not written */
-            file_abandon(&c.file);
-            row->state = ROW_FAILED;
-            document_free(row->doc);
-            row->doc = NULL;
+            for (i = 0; i < n; i++) {
+                struct row *row = &r->rows[group[i].index];
+                file_abandon(&group[i].file);
+                row->state = ROW_FAILED;
+                document_free(row->doc);
+                row->doc = NULL;
+            }
             continue;
         }
         pthread_mutex_unlock(&r->mu);
-        attache_error_clear(&err);
-        rc = file_put_in_place(&c.file, row->file, &err);
-        if (rc != ATTACHE_OK)
-            blame_document(r, row, &err);
+        for (i = 0; i < n; i++)
+            file_start_sync(&group[i].file);
+        for (i = 0; i < n; i++) {
+            struct row *row = &r->rows[group[i].index];
+            attache_error_clear(&group[i].err);
+            group[i].rc = file_put_in_place(&group[i].file, row->file, &group[i].err);
+            if (group[i].rc != ATTACHE_OK)
+                blame_document(r, row, &group[i].err);
+        }
         pthread_mutex_lock(&r->mu);
-        finish_row(r, row, rc, false, c.bytes, &err);
+        for (i = 0; i < n; i++)
+            finish_row(r, &r->rows[group[i].index], group[i].rc, false, group[i].bytes,
+                       &group[i].err);
     }
     pthread_mutex_unlock(&r->mu);
+    if (group != &one)
+        free(group);
     return NULL;
 }
 
@@ -531,7 +553,9 @@ static void *worker(void *arg)
         j = r->queue[r->qhead];
         r->qhead = (r->qhead + 1) % r->qcap;
         r->qlen--;
-        pthread_cond_signal(&r->not_full);
+        /* the producer refills half the queue at a time: fewer hand-offs */
+        if (r->qlen <= r->qcap / 2)
+            pthread_cond_signal(&r->not_full);
         pthread_mutex_unlock(&r->mu);
 
         row = &r->rows[j.view.index];
@@ -551,7 +575,8 @@ static void *worker(void *arg)
             pending.index = j.view.index;
             r->commits[(r->chead + r->clen) % r->ccap] = pending;
             r->clen++;
-            pthread_cond_signal(&r->commit_ready);
+            if (r->clen >= COMMIT_GROUP)
+                pthread_cond_signal(&r->commit_ready);
             continue;
         }
         finish_row(r, row, rc, reused, 0, &err);
@@ -874,9 +899,9 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     nthreads = o->jobs ? o->jobs : cpu_count();
     if (nthreads > 64)
         nthreads = 64;
-    r.qcap = (size_t)nthreads * 2 + 2;
+    r.qcap = (size_t)nthreads * 4 + 8;
     r.queue = calloc(r.qcap, sizeof *r.queue);
-    r.ccap = (size_t)nthreads * 2 + 2;
+    r.ccap = (size_t)nthreads * 4 + COMMIT_GROUP * 2;   /* waiting for the disk */
     r.commits = calloc(r.ccap, sizeof *r.commits);
     threads = calloc(nthreads, sizeof *threads);
     if (!r.queue || !r.commits || !threads) {

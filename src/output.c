@@ -276,6 +276,12 @@ attache_status file_write_pending(int dirfd, const char *name, const struct part
     return ATTACHE_OK;
 }
 
+void file_start_sync(const struct pending_file *pf)
+{
+    if (pf->fd >= 0)
+        sync_file_range(pf->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 attache_status file_put_in_place(struct pending_file *pf, const char *shown,
                                  attache_error *err)
 {

@@ -74,6 +74,12 @@ attache_status file_write_pending(int dirfd, const char *name, const struct part
                                   struct pending_file *pf, attache_error *err);
 attache_status file_put_in_place(struct pending_file *pf, const char *shown,
                                  attache_error *err);
+/*
+ * Have the disk start writing a pending file without waiting for it, so
+ * that a group of files started together is synced by one journal commit
+ * rather than one each.  A hint: file_put_in_place() still syncs the file.
+ */
+void file_start_sync(const struct pending_file *pf);
 void file_abandon(struct pending_file *pf);
 
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */

@@ -352,6 +352,21 @@ static void put_num(struct buf *b, float v, int decimals)
     buf_add(b, p, (size_t)(end - p));
 }
 
+/* A whole number followed by `sep`, without printf: QR runs write a thousand a page. */
+static char *put_uint(char *p, unsigned v, char sep)
+{
+    char tmp[12], *q = tmp + sizeof tmp;
+
+    do {
+        *--q = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (q < tmp + sizeof tmp)
+        *p++ = *q++;
+    *p++ = sep;
+    return p;
+}
+
 static void put_nums(struct buf *b, const float *v, int n, const char *op)
 {
     int i;
@@ -563,9 +578,11 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
     for (len = 1; len <= (size_t)q->width; len++)
         for (i = 0; i < nruns && count[len]; i++)
             if (runs[i].len == len) {
-                n = snprintf(tmp, sizeof tmp, "%d %d %d 1 re\n", runs[i].u, runs[i].v,
-                             runs[i].len);
-                buf_add(b, tmp, (size_t)n);
+                char *end = put_uint(tmp, runs[i].u, ' ');
+                end = put_uint(end, runs[i].v, ' ');
+                end = put_uint(end, runs[i].len, ' ');
+                memcpy(end, "1 re\n", 5);
+                buf_add(b, tmp, (size_t)(end + 5 - tmp));
                 count[len]--;
             }
     free(runs);

@@ -134,7 +134,7 @@ static void test_page_setup(void)
     snprintf(xml, sizeof xml, HEAD " size=\"A5\" margin=\"80mm\">\n%s", body);
     refused(xml, 2, "the margins leave too little of the page");
     snprintf(xml, sizeof xml, HEAD " qr-max-version=\"41\">\n%s", body);
-    refused(xml, 2, "qr-max-version is at most 40");
+    refused(xml, 2, "qr-max-version='41' must be a whole number from 1 to 40");
     snprintf(xml, sizeof xml, "<?xml version=\"1.0\"?>\n<template version=\"2\" name=\"t\" "
              "kind=\"certificate\">\n%s", body);
     refused(xml, 2, "template version '2' is not supported; this attache reads version 1");
@@ -143,7 +143,7 @@ static void test_page_setup(void)
             4, "first-top leaves too little of the page");
     refused("<?xml version=\"1.0\"?>\n<!DOCTYPE template>\n<template version=\"1\" name=\"t\" "
             "kind=\"certificate\">" STYLE "<page>" TEXT "</page></template>\n",
-            0, "templates may not have a DOCTYPE");
+            2, "templates may not have a DOCTYPE");
     refused(HEAD ">\n<page>\n", 4, "premature end of data in tag page line 3");
     refused(HEAD ">\n<page><space/></page></template>\n", 3,
             "element 'space': This element is not expected");
