@@ -128,6 +128,21 @@ static double elapsed(const struct run *r)
     return (double)(now.tv_sec - r->start.tv_sec) + (now.tv_nsec - r->start.tv_nsec) / 1e9;
 }
 
+/*
+ * Stop the run (mu held): the first error that stops it is the one the
+ * caller reports; whoever waits on a condition wakes up and sees stop.
+ */
+static void halt(struct run *r, const attache_error *why)
+{
+    if (r->stop)
+        return;
+    r->fatal = *why;
+    r->stop = true;
+    pthread_cond_broadcast(&r->not_full);
+    pthread_cond_broadcast(&r->not_empty);
+    pthread_cond_broadcast(&r->commit_room);
+}
+
 /* ---- the print file, in data order ---------------------------------------- */
 
 /*
@@ -159,13 +174,8 @@ static void merge_ready(struct run *r)
             rc = pdf_book_add(r->book, doc, &e);
             document_free(doc);
             pthread_mutex_lock(&r->mu);
-            if (rc != ATTACHE_OK && !r->stop) {
-                r->fatal = e;
-                r->stop = true;
-                pthread_cond_broadcast(&r->not_full);
-                pthread_cond_broadcast(&r->not_empty);
-                pthread_cond_broadcast(&r->commit_room);
-            }
+            if (rc != ATTACHE_OK)
+                halt(r, &e);
         } else {
             document_free(doc);
         }
@@ -436,13 +446,8 @@ static void finish_row(struct run *r, struct row *row, attache_status rc, bool r
         /* failures once the run is stopping follow from what stopped it */
         if (!fatal && !r->stop && r->o->on_error)
             r->o->on_error(r->o->ctx, err);
-        if (fatal && !r->stop) {
-            r->fatal = *err;
-            r->stop = true;
-            pthread_cond_broadcast(&r->not_full);
-            pthread_cond_broadcast(&r->not_empty);
-            pthread_cond_broadcast(&r->commit_room);
-        }
+        if (fatal)
+            halt(r, err);
     }
     merge_ready(r);
     report_progress(r);
@@ -534,11 +539,8 @@ static void *worker(void *arg)
     attache_error_clear(&err);
     ok = composer_init(&c, &r->env, &err) == ATTACHE_OK;
     pthread_mutex_lock(&r->mu);
-    if (!ok && !r->stop) {
-        r->fatal = err;
-        r->stop = true;
-        pthread_cond_broadcast(&r->not_full);
-    }
+    if (!ok)
+        halt(r, &err);
     for (;;) {
         struct job j;
         struct row *row;
@@ -605,9 +607,7 @@ static attache_status enqueue(void *ctx, struct officer_view *v)
     if (compose_selects(&p->c, v->doc, v->officer, &yes, &err) != ATTACHE_OK) {
         xmlFreeDoc(v->doc);
         pthread_mutex_lock(&r->mu);
-        r->fatal = err;
-        r->stop = true;
-        pthread_cond_broadcast(&r->not_empty);
+        halt(r, &err);
         pthread_mutex_unlock(&r->mu);
         return err.code;
     }
