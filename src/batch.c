@@ -95,6 +95,12 @@ struct run {
     char issue_date[11];
     struct manifest folder;        /* the folder's manifest, as the run found it */
     struct timespec start;
+    bool *want;                    /* by officer index: chosen for this run */
+
+    /* the threads */
+    pthread_t *threads, commit_thread;
+    unsigned nthreads;             /* workers running */
+    bool committing;               /* the committer is running */
 
     /* the queue */
     pthread_mutex_t mu;
@@ -255,6 +261,150 @@ static void sha256_hex(const void *data, size_t n, char out[65])
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
+/* The document's claims and its id (claims->document_id points at doc_id). */
+static void document_claims(const struct run *r, const struct job *j,
+                            struct token_claims *claims, char doc_id[64])
+{
+    claims->issuer = data_issuer_id(r->data);
+    claims->iat = r->issued_at;
+    claims->kind = r->t->kind;
+    claims->officer_id = j->view.ref->id;
+    claims->officer_name = j->view.ref->name;
+    claims->batch_id = j->view.batch->id;
+    claims->programme_id = j->view.batch->programme_id;
+    token_document_id(doc_id, 64, claims);
+    claims->document_id = doc_id;
+}
+
+/* Sign the token and make its QR code. */
+static attache_status sign_document(const struct run *r, const struct officer_ref *ref,
+                                    const struct token_claims *claims, char **token,
+                                    char **payload, struct qr_code *qr, attache_error *err)
+{
+    char subject[100], clip[80];
+    attache_status rc;
+
+    snprintf(subject, sizeof subject, "officer '%s'", text_clip(clip, sizeof clip, ref->id, 64));
+    rc = token_sign(r->key, claims, token, err);
+    if (rc == ATTACHE_OK && !(*payload = token_qr_payload(*token, data_verify_url(r->data))))
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (rc == ATTACHE_OK)
+        rc = qr_make(*payload, r->t->qr_max_version ? r->t->qr_max_version
+                                                    : DEFAULT_QR_MAX_VERSION,
+                     subject, qr, err);
+    if (rc == ATTACHE_ERR_DATA && !err->file[0]) {
+        /* the officer's data does not fit the code: say where it is */
+        snprintf(err->file, sizeof err->file, "%s", attache_data_name(r->data));
+        err->line = ref->line;
+    }
+    return rc;
+}
+
+/* The row's manifest cells that the document decides. */
+static attache_status name_row(struct row *row, const char *doc_id, const char *payload,
+                               const char *batch_id, const char *file_name, attache_error *err)
+{
+    row->document_id = strdup(doc_id);
+    row->qr = strdup(payload);
+    if (asprintf(&row->file, "%s/%s", batch_id, file_name) < 0)
+        row->file = NULL;
+    if (!row->document_id || !row->qr || !row->file)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    return ATTACHE_OK;
+}
+
+/* What the template may print besides the officer's data; reference is its buffer. */
+static void document_vars(const struct run *r, const struct job *j, const char *doc_id,
+                          const struct qr_code *qr, char reference[200], struct doc_vars *vars)
+{
+    const struct officer_ref *ref = j->view.ref;
+    char *issuer_up;
+
+    snprintf(reference, 200, "%s/%s/%s", data_issuer_id(r->data), j->view.batch->id, ref->id);
+    issuer_up = text_upper(reference);
+    if (issuer_up)
+        snprintf(reference, 200, "%s", issuer_up);
+    free(issuer_up);
+    vars->officer_id = ref->id;
+    vars->officer_line = ref->line;
+    vars->document_id = doc_id;
+    vars->kind = r->t->kind;
+    vars->issue_date = r->issue_date;
+    vars->reference = reference;
+    vars->qr_width = qr->width;
+    vars->qr_modules = qr->modules;
+}
+
+/*
+ * Up to date already?  What a document shows is known once it is
+ * composed: with stand-in images (hashed files, nothing decoded) that
+ * is cheap.  A print file needs the real document in any case.
+ */
+static bool up_to_date(struct run *r, struct composer *c, const struct job *j,
+                       const struct doc_vars *vars, const char *old_fp)
+{
+    const struct compose_env *env = c->env;
+    struct document *doc = NULL;
+    attache_error probe_err;
+    char fp[65];
+    bool same = false;
+
+    attache_error_clear(&probe_err);
+    c->env = &r->probe_env;
+    if (compose_document(c, j->view.doc, j->view.officer, vars, &doc, &probe_err) ==
+        ATTACHE_OK) {
+        fingerprint(r, &j->view, doc, fp);
+        same = !strcmp(old_fp, fp);
+    }
+    c->env = env;
+    document_free(doc);
+    return same;
+}
+
+/* The PDF's metadata: id, issuer, inputs' hash, token, bookmark. */
+static void label_document(const struct run *r, struct document *doc,
+                           const struct officer_ref *ref, const char *doc_id, const char *fp,
+                           const char *token)
+{
+    doc->keywords = arena_strdup(&doc->arena, doc_id);
+    doc->author = data_issuer_name(r->data)[0] ? arena_strdup(&doc->arena,
+                                                              data_issuer_name(r->data)) : NULL;
+    doc->fingerprint = arena_strdup(&doc->arena, fp);
+    doc->token = arena_strdup(&doc->arena, token);
+    doc->bookmark = arena_strdup(&doc->arena, ref->name);
+}
+
+/* Render the PDF and write it, not yet under its name, into *pending. */
+static attache_status write_document(struct run *r, struct row *row, struct document *doc,
+                                     int dirfd, const char *file_name, const char *fp,
+                                     struct commit *pending, attache_error *err)
+{
+    struct pdf_settings ps;
+    struct buf pdf = {0};
+    struct part whole;
+    attache_status rc;
+
+    ps.date = (time_t)r->issued_at;
+    ps.id_seed = fp;
+    rc = pdf_render(doc, &ps, &pdf, err);
+    if (rc != ATTACHE_OK) {
+        blame_document(r, row, err);    /* attache's error: a report needs the file */
+        goto done;
+    }
+    whole.data = pdf.data;
+    whole.len = pdf.len;
+    rc = file_write_pending(dirfd, file_name, &whole, 1, 0644, row->file, &pending->file, err);
+    if (rc != ATTACHE_OK) {
+        blame_document(r, row, err);
+        goto done;
+    }
+    sha256_hex(pdf.data, pdf.len, row->sha256);
+    pending->bytes = pdf.len;
+done:
+    buf_release(&pdf);
+    return rc;
+}
+
 /*
  * Make one document.  A document written is left in *pending (*written is
  * then true) for the committer to put in place; one up to date is reused.
@@ -264,17 +414,12 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
                                attache_error *err)
 {
     const struct officer_ref *ref = j->view.ref;
-    const attache_batch_info *b = j->view.batch;
-    char doc_id[64], fp[65], old_fp[65], file_name[160], subject[100], clip[80];
-    char reference[200];
+    char doc_id[64], fp[65], old_fp[65], file_name[160], reference[200];
     struct token_claims claims;
     struct qr_code qr = {0};
     struct doc_vars vars;
     struct document *doc = NULL;
-    struct pdf_settings ps;
-    struct buf pdf = {0};
-    struct part whole;
-    char *token = NULL, *payload = NULL, *issuer_up;
+    char *token = NULL, *payload = NULL;
     unsigned char *old = NULL;
     size_t old_len = 0;
     int dirfd;
@@ -282,113 +427,36 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
 
     *reused = false;
     *written = false;
-    claims.issuer = data_issuer_id(r->data);
-    claims.iat = r->issued_at;
-    claims.kind = r->t->kind;
-    claims.officer_id = ref->id;
-    claims.officer_name = ref->name;
-    claims.batch_id = b->id;
-    claims.programme_id = b->programme_id;
-    token_document_id(doc_id, sizeof doc_id, &claims);
-    claims.document_id = doc_id;
+    document_claims(r, j, &claims, doc_id);
     snprintf(file_name, sizeof file_name, "%s-%s.pdf", ref->id, r->t->kind);
-    dirfd = outdir_subdir(r->out, b->id, err);
+    dirfd = outdir_subdir(r->out, j->view.batch->id, err);
     if (dirfd < 0)
         return err->code;
     if (!r->o->force && read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK)
         pdf_recorded_inputs(old, old_len, old_fp);
     else
         old_fp[0] = '\0';
-    snprintf(subject, sizeof subject, "officer '%s'", text_clip(clip, sizeof clip, ref->id, 64));
-    rc = token_sign(r->key, &claims, &token, err);
-    if (rc == ATTACHE_OK && !(payload = token_qr_payload(token, data_verify_url(r->data))))
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    rc = sign_document(r, ref, &claims, &token, &payload, &qr, err);
     if (rc == ATTACHE_OK)
-        rc = qr_make(payload, r->t->qr_max_version ? r->t->qr_max_version
-                                                   : DEFAULT_QR_MAX_VERSION,
-                     subject, &qr, err);
-    if (rc == ATTACHE_ERR_DATA && !err->file[0]) {
-        /* the officer's data does not fit the code: say where it is */
-        snprintf(err->file, sizeof err->file, "%s", attache_data_name(r->data));
-        err->line = ref->line;
-    }
+        rc = name_row(row, doc_id, payload, j->view.batch->id, file_name, err);
     if (rc != ATTACHE_OK)
         goto done;
-    row->document_id = strdup(doc_id);
-    row->qr = strdup(payload);
-    if (asprintf(&row->file, "%s/%s", b->id, file_name) < 0)
-        row->file = NULL;
-    if (!row->document_id || !row->qr || !row->file) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    document_vars(r, j, doc_id, &qr, reference, &vars);
+    if (old_fp[0] && !r->book && up_to_date(r, c, j, &vars, old_fp)) {
+        *reused = true;
+        sha256_hex(old, old_len, row->sha256);
         goto done;
-    }
-
-    snprintf(reference, sizeof reference, "%s/%s/%s", data_issuer_id(r->data), b->id, ref->id);
-    issuer_up = text_upper(reference);
-    if (issuer_up)
-        snprintf(reference, sizeof reference, "%s", issuer_up);
-    free(issuer_up);
-    vars.officer_id = ref->id;
-    vars.officer_line = ref->line;
-    vars.document_id = doc_id;
-    vars.kind = r->t->kind;
-    vars.issue_date = r->issue_date;
-    vars.reference = reference;
-    vars.qr_width = qr.width;
-    vars.qr_modules = qr.modules;
-    /*
-     * Up to date already?  What a document shows is known once it is
-     * composed: with stand-in images (hashed files, nothing decoded) that
-     * is cheap.  A print file needs the real document in any case.
-     */
-    if (old_fp[0] && !r->book) {
-        const struct compose_env *env = c->env;
-        attache_error probe_err;
-
-        attache_error_clear(&probe_err);
-        c->env = &r->probe_env;
-        if (compose_document(c, j->view.doc, j->view.officer, &vars, &doc, &probe_err) ==
-            ATTACHE_OK) {
-            fingerprint(r, &j->view, doc, fp);
-            *reused = !strcmp(old_fp, fp);
-        }
-        c->env = env;
-        document_free(doc);
-        doc = NULL;
-        if (*reused) {
-            sha256_hex(old, old_len, row->sha256);
-            goto done;
-        }
     }
     rc = compose_document(c, j->view.doc, j->view.officer, &vars, &doc, err);
     if (rc != ATTACHE_OK)
         goto done;
     fingerprint(r, &j->view, doc, fp);
     *reused = old_fp[0] && !strcmp(old_fp, fp);
-    doc->keywords = arena_strdup(&doc->arena, doc_id);
-    doc->author = data_issuer_name(r->data)[0] ? arena_strdup(&doc->arena,
-                                                              data_issuer_name(r->data)) : NULL;
-    doc->fingerprint = arena_strdup(&doc->arena, fp);
-    doc->token = arena_strdup(&doc->arena, token);
-    doc->bookmark = arena_strdup(&doc->arena, ref->name);
+    label_document(r, doc, ref, doc_id, fp, token);
     if (!*reused) {
-        ps.date = (time_t)r->issued_at;
-        ps.id_seed = fp;
-        rc = pdf_render(doc, &ps, &pdf, err);
-        if (rc != ATTACHE_OK) {
-            blame_document(r, row, err);    /* attache's error: a report needs the file */
+        rc = write_document(r, row, doc, dirfd, file_name, fp, pending, err);
+        if (rc != ATTACHE_OK)
             goto done;
-        }
-        whole.data = pdf.data;
-        whole.len = pdf.len;
-        rc = file_write_pending(dirfd, file_name, &whole, 1, 0644, row->file, &pending->file,
-                                err);
-        if (rc != ATTACHE_OK) {
-            blame_document(r, row, err);
-            goto done;
-        }
-        sha256_hex(pdf.data, pdf.len, row->sha256);
-        pending->bytes = pdf.len;
         *written = true;
     } else
         sha256_hex(old, old_len, row->sha256);
@@ -398,7 +466,6 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     }
 done:
     document_free(doc);
-    buf_release(&pdf);
     qr_release(&qr);
     free(token);
     free(payload);
@@ -517,16 +584,16 @@ static void *committer(void *arg)
 }
 
 /* Once the workers are done: let the committer finish what they wrote, and join it. */
-static void stop_committer(struct run *r, pthread_t thread, bool *running)
+static void stop_committer(struct run *r)
 {
-    if (!*running)
+    if (!r->committing)
         return;
     pthread_mutex_lock(&r->mu);
     r->writers_done = true;
     pthread_cond_broadcast(&r->commit_ready);
     pthread_mutex_unlock(&r->mu);
-    pthread_join(thread, NULL);
-    *running = false;
+    pthread_join(r->commit_thread, NULL);
+    r->committing = false;
 }
 
 static void *worker(void *arg)
@@ -825,16 +892,162 @@ static attache_status prepare(struct run *r, attache_error *err)
     return ATTACHE_OK;
 }
 
+/* Check the options, prepare what is shared, choose the officers, open the folder. */
+static attache_status open_run(struct run *r, attache_error *err)
+{
+    const attache_generate_options *o = r->o;
+    size_t n = data_officer_count(r->data), k;
+    attache_status rc;
+
+    if (o->shards && (o->shard < 1 || o->shard > o->shards))
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "shard %u of %u does not exist",
+                       o->shard, o->shards);
+    rc = prepare(r, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    r->want = calloc(n ? n : 1, sizeof *r->want);
+    r->rows = calloc(n ? n : 1, sizeof *r->rows);
+    if (!r->want || !r->rows)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    rc = choose(r, r->want, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    for (k = 0; k < n; k++) {
+        r->rows[k].state = r->want[k] ? ROW_PENDING : ROW_UNUSED;
+        r->progress.total += r->want[k];
+        r->result.skipped += !r->want[k];
+    }
+    r->out = outdir_open(o->output_dir, err);
+    if (!r->out)
+        return err->code;
+    rc = read_manifest(r, err);
+    if (rc != ATTACHE_OK)
+        return rc;
+    if (o->merge_path) {
+        struct pdf_settings ps = {(time_t)r->issued_at, NULL};
+        r->book = pdf_book_new(&ps, err);
+        if (!r->book)
+            return err->code;
+    }
+    return ATTACHE_OK;
+}
+
+/* Start the committer and the workers, with room for what passes between them. */
+static attache_status start_threads(struct run *r, attache_error *err)
+{
+    unsigned n = r->o->jobs ? r->o->jobs : cpu_count(), i;
+
+    if (n > 64)
+        n = 64;
+    r->qcap = (size_t)n * 4 + 8;
+    r->queue = calloc(r->qcap, sizeof *r->queue);
+    r->ccap = (size_t)n * 4 + COMMIT_GROUP * 2;   /* waiting for the disk */
+    r->commits = calloc(r->ccap, sizeof *r->commits);
+    r->threads = calloc(n, sizeof *r->threads);
+    if (!r->queue || !r->commits || !r->threads)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (pthread_create(&r->commit_thread, NULL, committer, r) != 0)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start a thread");
+    r->committing = true;
+    for (i = 0; i < n; i++)
+        if (pthread_create(&r->threads[i], NULL, worker, r) != 0)
+            break;
+    r->nthreads = i;
+    if (!r->nthreads)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start worker threads");
+    return ATTACHE_OK;
+}
+
+/*
+ * Close the queue and wait for the workers, then for the committer.  When
+ * the run ends early (stopping), the workers leave what is queued.
+ */
+static void join_threads(struct run *r, bool stopping)
+{
+    unsigned i;
+
+    if (r->nthreads) {
+        pthread_mutex_lock(&r->mu);
+        r->closed = true;
+        pthread_cond_broadcast(&r->not_empty);
+        if (stopping) {
+            r->stop = true;
+            pthread_cond_broadcast(&r->commit_room);
+        }
+        pthread_mutex_unlock(&r->mu);
+        for (i = 0; i < r->nthreads; i++)
+            pthread_join(r->threads[i], NULL);
+        r->nthreads = 0;
+    }
+    stop_committer(r);
+}
+
+/* The error that stopped the run, for the caller. */
+static attache_status fatal_error(const struct run *r, attache_error *err)
+{
+    *err = r->fatal;
+    return r->fatal.code ? r->fatal.code : ATTACHE_ERR_INTERNAL;
+}
+
+/* Once every document is made: the rest of the print file, the manifest, the print file. */
+static attache_status finish_run(struct run *r, attache_error *err)
+{
+    attache_status rc;
+
+    pthread_mutex_lock(&r->mu);
+    merge_ready(r);
+    pthread_mutex_unlock(&r->mu);
+    if (r->stop)
+        return fatal_error(r, err);
+    rc = write_manifest(r, err);
+    if (rc == ATTACHE_OK && r->book) {
+        struct buf pdf = {0};
+        rc = pdf_book_finish(r->book, &pdf, err);
+        if (rc == ATTACHE_OK)
+            rc = write_file_atomic(r->o->merge_path, pdf.data, pdf.len, err);
+        buf_release(&pdf);
+    }
+    return rc;
+}
+
+/* Free what the run holds (its threads are joined). */
+static void release_run(struct run *r)
+{
+    size_t k, n = data_officer_count(r->data);
+
+    for (k = 0; r->rows && k < n; k++) {
+        free(r->rows[k].document_id);
+        free(r->rows[k].file);
+        free(r->rows[k].qr);
+        document_free(r->rows[k].doc);
+    }
+    free(r->rows);
+    free(r->want);
+    manifest_release(&r->folder);
+    /* a run that stopped leaves officers' views in the queue */
+    for (; r->queue && r->qlen; r->qlen--, r->qhead = (r->qhead + 1) % r->qcap)
+        xmlFreeDoc(r->queue[r->qhead].view.doc);
+    free(r->queue);
+    free(r->commits);
+    free(r->threads);
+    pdf_book_free(r->book);
+    image_cache_free(r->images);
+    image_cache_free(r->probe_images);
+    signing_key_free(r->key);
+    template_free(r->t);
+    pthread_cond_destroy(&r->not_empty);
+    pthread_cond_destroy(&r->not_full);
+    pthread_cond_destroy(&r->commit_ready);
+    pthread_cond_destroy(&r->commit_room);
+    pthread_mutex_destroy(&r->mu);
+}
+
 attache_status attache_generate(const attache_data *data, const attache_generate_options *o,
                                 attache_generate_result *result, attache_error *err)
 {
     struct run r;
     struct producer prod;
-    pthread_t *threads = NULL, commit_thread;
-    bool committing = false;
-    unsigned nthreads = 0, i;
-    size_t n = data_officer_count(data), k;
-    bool *want = NULL, prod_ok = false;
+    bool prod_ok = false, documents_failed = false;
     attache_status rc;
 
     memset(&r, 0, sizeof r);
@@ -847,176 +1060,48 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     pthread_cond_init(&r.not_full, NULL);
     pthread_cond_init(&r.commit_ready, NULL);
     pthread_cond_init(&r.commit_room, NULL);
-    if (o->shards && (o->shard < 1 || o->shard > o->shards)) {
-        rc = err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "shard %u of %u does not exist",
-                     o->shard, o->shards);
-        goto done;
-    }
-    rc = prepare(&r, err);
-    r.result.stopped = rc != ATTACHE_OK;
+    rc = open_run(&r, err);
     if (rc != ATTACHE_OK)
         goto done;
-    want = calloc(n ? n : 1, sizeof *want);
-    r.rows = calloc(n ? n : 1, sizeof *r.rows);
-    if (!want || !r.rows) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        goto done;
-    }
-    rc = choose(&r, want, err);
-    r.result.stopped = rc != ATTACHE_OK;
-    if (rc != ATTACHE_OK)
-        goto done;
-    for (k = 0; k < n; k++) {
-        r.rows[k].state = want[k] ? ROW_PENDING : ROW_UNUSED;
-        r.progress.total += want[k];
-        result->skipped += !want[k];
-    }
-    r.result.skipped = result->skipped;
-    r.out = outdir_open(o->output_dir, err);
-    if (!r.out) {
-        r.result.stopped = true;
-        rc = err->code;
-        goto done;
-    }
-    rc = read_manifest(&r, err);
-    r.result.stopped = rc != ATTACHE_OK;
-    if (rc != ATTACHE_OK)
-        goto done;
-    if (o->merge_path) {
-        struct pdf_settings ps = {(time_t)r.issued_at, NULL};
-        r.book = pdf_book_new(&ps, err);
-        if (!r.book) {
-            rc = err->code;
-            goto done;
-        }
-    }
     rc = composer_init(&prod.c, &r.env, err);
     if (rc != ATTACHE_OK)
         goto done;
     prod.r = &r;
     prod_ok = true;
-
-    nthreads = o->jobs ? o->jobs : cpu_count();
-    if (nthreads > 64)
-        nthreads = 64;
-    r.qcap = (size_t)nthreads * 4 + 8;
-    r.queue = calloc(r.qcap, sizeof *r.queue);
-    r.ccap = (size_t)nthreads * 4 + COMMIT_GROUP * 2;   /* waiting for the disk */
-    r.commits = calloc(r.ccap, sizeof *r.commits);
-    threads = calloc(nthreads, sizeof *threads);
-    if (!r.queue || !r.commits || !threads) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    rc = start_threads(&r, err);
+    if (rc != ATTACHE_OK)
         goto done;
-    }
-    if (pthread_create(&commit_thread, NULL, committer, &r) != 0) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start a thread");
-        goto done;
-    }
-    committing = true;
-    for (i = 0; i < nthreads; i++)
-        if (pthread_create(&threads[i], NULL, worker, &r) != 0)
-            break;
-    nthreads = i;
-    if (!nthreads) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start worker threads");
-        goto done;
-    }
     pthread_mutex_lock(&r.mu);
     report_progress(&r);
     pthread_mutex_unlock(&r.mu);
 
-    rc = data_foreach(data, want, enqueue, &prod, err);
-    if (rc != ATTACHE_OK)
-        r.result.stopped = true;
-
-    pthread_mutex_lock(&r.mu);
-    r.closed = true;
-    pthread_cond_broadcast(&r.not_empty);
-    pthread_mutex_unlock(&r.mu);
-    for (i = 0; i < nthreads; i++)
-        pthread_join(threads[i], NULL);
-    nthreads = 0;
-    stop_committer(&r, commit_thread, &committing);
-
-    if (r.stop) {
-        r.result.stopped = true;
-        *err = r.fatal;
-        rc = r.fatal.code ? r.fatal.code : ATTACHE_ERR_INTERNAL;
-        goto done;
-    }
-    if (rc != ATTACHE_OK)
-        goto done;
-    pthread_mutex_lock(&r.mu);
-    merge_ready(&r);
-    pthread_mutex_unlock(&r.mu);
-    if (r.stop) {
-        r.result.stopped = true;
-        *err = r.fatal;
-        rc = r.fatal.code ? r.fatal.code : ATTACHE_ERR_INTERNAL;
-        goto done;
-    }
-    rc = write_manifest(&r, err);
-    r.result.stopped = rc != ATTACHE_OK;
-    if (rc == ATTACHE_OK && r.book) {
-        struct buf pdf = {0};
-        rc = pdf_book_finish(r.book, &pdf, err);
-        if (rc == ATTACHE_OK)
-            rc = write_file_atomic(o->merge_path, pdf.data, pdf.len, err);
-        buf_release(&pdf);
-        r.result.stopped = rc != ATTACHE_OK;
-    }
+    rc = data_foreach(data, r.want, enqueue, &prod, err);
+    join_threads(&r, false);
+    if (r.stop)
+        rc = fatal_error(&r, err);
+    if (rc == ATTACHE_OK)
+        rc = finish_run(&r, err);
     if (rc == ATTACHE_OK && r.result.failed) {
         *err = r.first_error;
         rc = r.first_error.code ? r.first_error.code : ATTACHE_ERR_DATA;
+        documents_failed = true;
     }
 done:
-    if (nthreads) {
-        pthread_mutex_lock(&r.mu);
-        r.stop = r.closed = true;
-        pthread_cond_broadcast(&r.not_empty);
-        pthread_cond_broadcast(&r.commit_room);
-        pthread_mutex_unlock(&r.mu);
-        for (i = 0; i < nthreads; i++)
-            pthread_join(threads[i], NULL);
-    }
-    stop_committer(&r, commit_thread, &committing);
+    join_threads(&r, true);
     if (r.out) {
         attache_error e2;
         attache_error_clear(&e2);
         if (outdir_close(r.out, &e2) != ATTACHE_OK && rc == ATTACHE_OK) {
             *err = e2;
             rc = e2.code;
-            r.result.stopped = true;
         }
     }
+    /* documents that failed let the run go on; anything else stops it */
+    r.result.stopped = rc != ATTACHE_OK && !documents_failed;
     r.result.seconds = elapsed(&r);
     *result = r.result;
     if (prod_ok)
         composer_release(&prod.c);
-    for (k = 0; r.rows && k < n; k++) {
-        free(r.rows[k].document_id);
-        free(r.rows[k].file);
-        free(r.rows[k].qr);
-        document_free(r.rows[k].doc);
-    }
-    free(r.rows);
-    free(want);
-    manifest_release(&r.folder);
-    /* a run that stopped leaves officers' views in the queue */
-    for (; r.queue && r.qlen; r.qlen--, r.qhead = (r.qhead + 1) % r.qcap)
-        xmlFreeDoc(r.queue[r.qhead].view.doc);
-    free(r.queue);
-    free(r.commits);
-    free(threads);
-    pdf_book_free(r.book);
-    image_cache_free(r.images);
-    image_cache_free(r.probe_images);
-    signing_key_free(r.key);
-    template_free(r.t);
-    pthread_cond_destroy(&r.not_empty);
-    pthread_cond_destroy(&r.not_full);
-    pthread_cond_destroy(&r.commit_ready);
-    pthread_cond_destroy(&r.commit_room);
-    pthread_mutex_destroy(&r.mu);
+    release_run(&r);
     return rc;
 }
