@@ -3,12 +3,12 @@
  *
  * The main thread reads the data (data_foreach), decides which officers the
  * template applies to and hands them to worker threads through a bounded
- * queue.  Each worker signs the document's token, composes it, writes the
- * PDF atomically and records its manifest row; rows are kept by officer
- * index, so the manifest and the print file come out in data order however
- * the work finishes.  Everything shared (template, fonts, key, image cache)
- * is prepared once and read-only afterwards; each worker compiles the
- * template's XPath for itself.
+ * queue.  Each worker signs the document's token, composes it and writes
+ * the PDF under a temporary name; a committer thread syncs it and gives it
+ * its name.  Rows are kept by officer index, so the manifest and the print
+ * file come out in data order however the work finishes.  Everything shared
+ * (template, fonts, key, image cache) is prepared once and read-only
+ * afterwards; each worker compiles the template's XPath for itself.
  *
  * A document records a hash of its inputs in its PDF metadata: the
  * officer's data, the template and its font files, the images it shows
@@ -20,6 +20,88 @@
  * (iat is its 00:00 UTC) and the PDFs' dates.  The folder's manifest.csv
  * lists every document in the folder: a run replaces the rows of the
  * documents it writes and keeps the others.
+ *
+ * THREADS
+ *
+ * The main thread is the producer: data_foreach calls enqueue() for each
+ * officer chosen (by --officer, --batch, --shard), and enqueue asks the
+ * template, with the producer's own composer, whether it applies.  Up to
+ * 64 workers (--jobs, default one per CPU) make documents (make_one).  One
+ * committer puts written documents in place.  When the data is read, the
+ * main thread closes the queue, joins the workers, then the committer, and
+ * writes the manifest and the print file itself.
+ *
+ * WHAT A DOCUMENT GOES THROUGH
+ *
+ * A row (struct row, by officer index) has one of four states.  ROW_UNUSED:
+ * not chosen, or the template does not apply (counted as skipped).
+ * ROW_PENDING covers everything between chosen and finished:
+ *
+ *   (a) waiting in the data for the producer to reach it;
+ *   (b) queued in r->queue, as an officer's view (a small XML document);
+ *   (c) being made by a worker: signed, named, then either found up to date
+ *       (its old PDF records the same hash of inputs; without --merge this
+ *       is checked first with stand-in images, cheaply) or composed and
+ *       rendered and written under a temporary name;
+ *   (d) written, waiting in r->commits for the committer.
+ *
+ * A document kept as up to date, or one that failed in the worker, is
+ * finished by the worker (finish_row); one written is finished by the
+ * committer once it is synced and renamed into place.  Finished, the row
+ * is ROW_DONE (written, or kept as up to date) or ROW_FAILED.  With
+ * --merge, a DONE row holds its composed document until merge_ready()
+ * appends it to the print file; merge_ready takes rows strictly in data
+ * order and waits at the first PENDING one.
+ *
+ * THE MUTEX AND WHAT IT GUARDS
+ *
+ * One mutex, r->mu, guards everything threads share that changes: the
+ * queue (queue, qhead, qlen, closed), the commits waiting (commits, chead,
+ * clen, writers_done), each row's state and doc, the print file's place
+ * (next_merge, merging), the counts (progress, result), first_error, and
+ * the stop (stop, fatal).  The callbacks on_progress and on_error run with
+ * it held, so they are never called at once.  A row's other fields
+ * (document_id, file, qr, sha256) are written without it by the one worker
+ * making that document, before it is finished.  merge_ready lets go of the
+ * mutex while it adds pages; the flag merging keeps it to one thread.
+ *
+ * CONDITIONS, AND WHO SIGNALS WHOM
+ *
+ *   not_empty     workers wait for a job.  The producer signals it for each
+ *                 job queued; the main thread broadcasts it when it closes
+ *                 the queue (join_threads); halt() broadcasts it.
+ *   not_full      the producer waits for room.  A worker signals it when it
+ *                 takes a job and leaves the queue at most half full;
+ *                 halt() broadcasts it.
+ *   commit_ready  the committer waits for documents written.  A worker
+ *                 signals it once COMMIT_GROUP documents wait;
+ *                 stop_committer() broadcasts it once the workers are done.
+ *   commit_room   a worker with a document written waits for room in
+ *                 r->commits.  The committer broadcasts it when it takes a
+ *                 group; halt() broadcasts it, and so does join_threads()
+ *                 when the run ends early.
+ *
+ * HOW A RUN STOPS
+ *
+ * A document that fails for its data is reported (on_error) and the run
+ * goes on; attache_generate returns the first such error at the end, with
+ * result.stopped false.  Anything else stops the run: halt(), with the
+ * mutex held, keeps the first such error in r->fatal, sets r->stop and
+ * wakes every waiter.  It is called when the producer's template check
+ * fails (enqueue), a worker's composer cannot be made (worker), a
+ * document fails for want of the output, memory or an option (finish_row:
+ * ATTACHE_ERR_CANTCREAT, _IO, _INTERNAL, _USAGE), or a page cannot be
+ * added to the print file (merge_ready).  Once r->stop is set: enqueue
+ * returns the error, so data_foreach stops reading; workers leave the
+ * queue as it is (release_run frees it); a worker holding a document
+ * written abandons it (its row stays PENDING); the committer abandons the
+ * groups it takes (their rows FAILED); merge_ready adds nothing more; and
+ * later failures are counted but not reported.  The main thread then
+ * returns r->fatal and writes neither the manifest nor the print file:
+ * what was put in place stays, and the next run keeps it.  An error of
+ * the main thread itself (options, key, folder, threads) ends the run
+ * the same way, through join_threads(r, true).  result.stopped is set in
+ * one place, at the end of attache_generate.
  */
 #include <fcntl.h>
 #include <pthread.h>

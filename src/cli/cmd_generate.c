@@ -29,6 +29,9 @@ struct gen_cli {
     bool quiet, tty;
     double last_shown;
     const char *cmd;
+    const char *builtin;          /* the command's template; NULL for render */
+    const char *template_arg, *issue_date, *data_arg;
+    bool shard_given;
 };
 
 /* ---- progress ------------------------------------------------------------ */
@@ -223,7 +226,87 @@ static int issue_time(struct gen_cli *g, const char *issue_date)
     return 0;
 }
 
-static int generate(int argc, char **argv, const char *cmd, const char *builtin)
+/* Take one option; -1 to go on, or the exit status. */
+static int one_option(struct gen_cli *g, int c, char **argv)
+{
+    const char *cmd = g->cmd;
+    unsigned long n;
+    int status;
+
+    switch (c) {
+    case 'o':
+        g->o.output_dir = optarg;
+        break;
+    case 'k':
+        g->o.key_path = optarg;
+        break;
+    case 't':
+        if (!g->builtin) {
+            cli_error("%s: the template is the first argument", cmd);
+            return cli_bad_option(cmd);
+        }
+        g->template_arg = optarg;
+        break;
+    case 'O':
+        if (!add_ids(g, optarg, g->ids, &g->nids)) {
+            cli_error("too many --officer ids");
+            return 64;
+        }
+        break;
+    case 'B':
+        if (!add_ids(g, optarg, g->batches, &g->nbatches)) {
+            cli_error("too many --batch ids");
+            return 64;
+        }
+        break;
+    case 'M':
+        g->o.merge_path = optarg;
+        break;
+    case 'j':
+        if (!cli_parse_uint(optarg, 1, 64, &n)) {
+            cli_error("--jobs '%s' is not a number from 1 to 64", optarg);
+            return 64;
+        }
+        g->o.jobs = (unsigned)n;
+        break;
+    case 'S':
+        if (!parse_shard(optarg, &g->o.shard, &g->o.shards)) {
+            cli_error("--shard '%s' is not K/N with 1 <= K <= N, like 2/8", optarg);
+            return 64;
+        }
+        g->shard_given = true;
+        break;
+    case 'q':
+        g->quiet = g->data.quiet = true;
+        break;
+    case 'D':
+        g->issue_date = optarg;
+        break;
+    case 'F':
+        g->o.force = true;
+        break;
+    case 'Z':
+        if (!cli_parse_size(optarg, &g->data.max_size)) {
+            cli_error("--max-size '%s' is not a size such as 64M", optarg);
+            return 64;
+        }
+        break;
+    case 'A':
+        g->data.assets = optarg;
+        break;
+    case 'h':
+        return cli_usage(cmd, false);
+    default:
+        if ((status = cli_data_option(c, optarg, &g->data)) >= 0)
+            return status ? status : -1;
+        cli_error("%s: unknown option or missing value: '%s'", cmd, argv[optind - 1]);
+        return cli_bad_option(cmd);
+    }
+    return -1;
+}
+
+/* Read the options and arguments; -1 to go on, or the exit status. */
+static int parse_command_line(struct gen_cli *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -243,132 +326,43 @@ static int generate(int argc, char **argv, const char *cmd, const char *builtin)
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
     };
-    struct gen_cli *g = calloc(1, sizeof *g);
-    const char *template_arg = NULL, *issue_date = NULL, *data_arg;
-    attache_generate_result res;
-    attache_data *data = NULL;
-    attache_error err;
-    unsigned long n;
-    int c, status = 0;
-    bool shard_given = false;
-    size_t i;
+    const char *cmd = g->cmd;
+    int c, status;
 
-    if (!g) {
-        cli_error("out of memory");
-        return 70;
-    }
-    g->cmd = cmd;
-    g->o.key_path = getenv("ATTACHE_KEY");
-    cli_data_args_init(&g->data);
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:k:t:j:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            g->o.output_dir = optarg;
-            break;
-        case 'k':
-            g->o.key_path = optarg;
-            break;
-        case 't':
-            if (builtin)
-                template_arg = optarg;
-            else {
-                cli_error("%s: the template is the first argument", cmd);
-                status = cli_bad_option(cmd);
-                goto done;
-            }
-            break;
-        case 'O':
-            if (!add_ids(g, optarg, g->ids, &g->nids)) {
-                cli_error("too many --officer ids");
-                status = 64;
-                goto done;
-            }
-            break;
-        case 'B':
-            if (!add_ids(g, optarg, g->batches, &g->nbatches)) {
-                cli_error("too many --batch ids");
-                status = 64;
-                goto done;
-            }
-            break;
-        case 'M':
-            g->o.merge_path = optarg;
-            break;
-        case 'j':
-            if (!cli_parse_uint(optarg, 1, 64, &n)) {
-                cli_error("--jobs '%s' is not a number from 1 to 64", optarg);
-                status = 64;
-                goto done;
-            }
-            g->o.jobs = (unsigned)n;
-            break;
-        case 'S':
-            if (!parse_shard(optarg, &g->o.shard, &g->o.shards)) {
-                cli_error("--shard '%s' is not K/N with 1 <= K <= N, like 2/8", optarg);
-                status = 64;
-                goto done;
-            }
-            shard_given = true;
-            break;
-        case 'q':
-            g->quiet = g->data.quiet = true;
-            break;
-        case 'D':
-            issue_date = optarg;
-            break;
-        case 'F':
-            g->o.force = true;
-            break;
-        case 'Z':
-            if (!cli_parse_size(optarg, &g->data.max_size)) {
-                cli_error("--max-size '%s' is not a size such as 64M", optarg);
-                status = 64;
-                goto done;
-            }
-            break;
-        case 'A':
-            g->data.assets = optarg;
-            break;
-        case 'h':
-            status = cli_usage(cmd, false);
-            goto done;
-        default:
-            if ((status = cli_data_option(c, optarg, &g->data)) >= 0) {
-                if (status)
-                    goto done;
-                break;
-            }
-            cli_error("%s: unknown option or missing value: '%s'", cmd, argv[optind - 1]);
-            status = cli_bad_option(cmd);
-            goto done;
-        }
-    }
-    if (!builtin) {
+    while ((c = getopt_long(argc, argv, "o:k:t:j:qh", longopts, NULL)) != -1)
+        if ((status = one_option(g, c, argv)) >= 0)
+            return status;
+    if (!g->builtin) {
         if (argc - optind != 2) {
             cli_error("render takes a TEMPLATE and DATA");
-            status = cli_bad_option(cmd);
-            goto done;
+            return cli_bad_option(cmd);
         }
-        template_arg = argv[optind++];
+        g->template_arg = argv[optind++];
     } else if (argc - optind != 1) {
         cli_error(argc - optind ? "%s takes one DATA argument"
                                 : "%s needs DATA: a file, or - for standard input", cmd);
-        status = cli_bad_option(cmd);
-        goto done;
+        return cli_bad_option(cmd);
     }
-    data_arg = argv[optind];
+    g->data_arg = argv[optind];
     if (!g->o.output_dir) {
         cli_error("%s needs an output folder: -o DIR", cmd);
-        status = cli_bad_option(cmd);
-        goto done;
+        return cli_bad_option(cmd);
     }
-    if (!shard_given && (status = shard_from_env(g)) != 0)
-        goto done;
-    if ((status = issue_time(g, issue_date)) != 0)
-        goto done;
-    g->o.template_name = template_arg ? template_arg : builtin;
+    return -1;
+}
+
+/* The library's options from the command line's (and the environment's). */
+static int settle_options(struct gen_cli *g)
+{
+    int status;
+
+    if (!g->shard_given && (status = shard_from_env(g)) != 0)
+        return status;
+    if ((status = issue_time(g, g->issue_date)) != 0)
+        return status;
+    g->o.template_name = g->template_arg ? g->template_arg : g->builtin;
     g->o.officer_ids = g->nids ? g->ids : NULL;
     g->o.n_officer_ids = g->nids;
     g->o.batch_ids = g->nbatches ? g->batches : NULL;
@@ -377,34 +371,64 @@ static int generate(int argc, char **argv, const char *cmd, const char *builtin)
     g->o.on_error = show_error;
     g->o.ctx = g;
     g->tty = isatty(2);
+    return 0;
+}
 
-    data = cli_load_data(data_arg, &g->data, &status);
+/* Say how the run went: its error if it stopped, else the summary line. */
+static void summarise(const struct gen_cli *g, int status, const attache_generate_result *res,
+                      const attache_error *err)
+{
+    /* failed documents were reported one by one; anything else is said here */
+    if (status && (res->stopped || !res->failed))
+        cli_report(err);
+    if (!g->quiet && (status == 0 || (res->failed && !res->stopped))) {
+        size_t done = res->written + res->reused;
+        fprintf(stderr, "attache: %zu document%s in %s (%zu written, %zu up to date), "
+                        "%zu failed, %zu skipped, %.1f s",
+                done, done == 1 ? "" : "s", g->o.output_dir, res->written, res->reused,
+                res->failed, res->skipped, res->seconds);
+        if (res->seconds > 0 && done)
+            fprintf(stderr, ", %.0f/s", (double)done / res->seconds);
+        fputc('\n', stderr);
+    }
+    if (status && res->failed && !res->stopped)
+        cli_error("%zu document%s failed", res->failed, res->failed == 1 ? "" : "s");
+}
+
+static int generate(int argc, char **argv, const char *cmd, const char *builtin)
+{
+    struct gen_cli *g = calloc(1, sizeof *g);
+    attache_generate_result res;
+    attache_data *data = NULL;
+    attache_error err;
+    int status;
+    size_t i;
+
+    if (!g) {
+        cli_error("out of memory");
+        return 70;
+    }
+    g->cmd = cmd;
+    g->builtin = builtin;
+    g->o.key_path = getenv("ATTACHE_KEY");
+    cli_data_args_init(&g->data);
+    if ((status = parse_command_line(g, argc, argv)) >= 0)
+        goto done;
+    if ((status = settle_options(g)) != 0)
+        goto done;
+    data = cli_load_data(g->data_arg, &g->data, &status);
     if (!data)
         goto done;
-    if (builtin && template_arg) {
+    if (builtin && g->template_arg) {
         attache_error_clear(&err);
-        if (attache_template_check_kind(template_arg, builtin, &err) != ATTACHE_OK) {
+        if (attache_template_check_kind(g->template_arg, builtin, &err) != ATTACHE_OK) {
             status = cli_report(&err);
             goto done;
         }
     }
     attache_error_clear(&err);
     status = (int)attache_generate(data, &g->o, &res, &err);
-    /* failed documents were reported one by one; anything else is said here */
-    if (status && (res.stopped || !res.failed))
-        cli_report(&err);
-    if (!g->quiet && (status == 0 || (res.failed && !res.stopped))) {
-        size_t done = res.written + res.reused;
-        fprintf(stderr, "attache: %zu document%s in %s (%zu written, %zu up to date), "
-                        "%zu failed, %zu skipped, %.1f s",
-                done, done == 1 ? "" : "s", g->o.output_dir, res.written, res.reused,
-                res.failed, res.skipped, res.seconds);
-        if (res.seconds > 0 && done)
-            fprintf(stderr, ", %.0f/s", (double)done / res.seconds);
-        fputc('\n', stderr);
-    }
-    if (status && res.failed && !res.stopped)
-        cli_error("%zu document%s failed", res.failed, res.failed == 1 ? "" : "s");
+    summarise(g, status, &res, &err);
 done:
     attache_data_free(data);
     for (i = 0; i < g->nowned; i++)

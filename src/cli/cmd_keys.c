@@ -224,7 +224,19 @@ const char verify_usage[] =
     "  --revoked FILE      a revocation list (see attache revoke)\n"
     "  -h, --help          show this help\n";
 
-int cmd_verify(int argc, char **argv)
+/* Add a trusted key; the exit status if it cannot be (a bad key is a usage error). */
+static int add_key(attache_verifier *v, const char *path, attache_error *err)
+{
+    int status;
+
+    if (attache_verifier_add_key(v, path, err) == ATTACHE_OK)
+        return 0;
+    status = cli_report(err);
+    return status == 65 || status == 66 ? 64 : status;
+}
+
+/* Read verify's options; -1 to go on, or the exit status. */
+static int verify_options(attache_verifier *v, int argc, char **argv, int *nkeys)
 {
     static const struct option longopts[] = {
         {"pub", required_argument, NULL, 'p'},
@@ -232,57 +244,113 @@ int cmd_verify(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
+    attache_error err;
+    int c, status;
+
+    attache_error_clear(&err);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if ((status = add_key(v, optarg, &err)) != 0)
+                return status;
+            (*nkeys)++;
+            break;
+        case 'r':
+            if (attache_verifier_add_revocations(v, optarg, &err) != ATTACHE_OK)
+                return cli_report(&err);
+            break;
+        case 'h':
+            return cli_usage("verify", false);
+        default:
+            cli_error("verify: unknown option or missing value: '%s'", argv[optind - 1]);
+            return cli_bad_option("verify");
+        }
+    }
+    return -1;
+}
+
+/* The keys in $ATTACHE_PUB, a colon-separated list; 0, or the exit status. */
+static int keys_from_env(attache_verifier *v, int *nkeys)
+{
+    char *list, *save = NULL, *tok;
+    attache_error err;
+    int status;
+
+    if (!getenv("ATTACHE_PUB") || !*getenv("ATTACHE_PUB"))
+        return 0;
+    attache_error_clear(&err);
+    list = strdup(getenv("ATTACHE_PUB"));
+    for (tok = list ? strtok_r(list, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save)) {
+        if ((status = add_key(v, tok, &err)) != 0) {
+            free(list);
+            return status;
+        }
+        (*nkeys)++;
+    }
+    free(list);
+    return 0;
+}
+
+/* Verify one text per line of standard input; 0, or the exit status. */
+static int verify_lines(attache_verifier *v, bool *all_valid, bool *any)
+{
+    attache_verification r;
+    char *line = malloc(MAX_LINE);
+    size_t len = 0;
+    int ch;
+    bool overlong = false;
+
+    if (!line) {
+        cli_error("out of memory");
+        return 70;
+    }
+    /* one token per line; a line over the limit is read to its end and refused */
+    while ((ch = getchar()) != EOF || len > 0 || overlong) {
+        if (ch != '\n' && ch != EOF) {
+            if (len + 1 < MAX_LINE)
+                line[len++] = (char)ch;
+            else
+                overlong = true;
+            continue;
+        }
+        line[len] = '\0';
+        if (len || overlong) {
+            if (overlong) {
+                memset(&r, 0, sizeof r);
+                r.verdict = ATTACHE_INVALID;
+                snprintf(r.reason, sizeof r.reason, "malformed: the line is too long");
+            } else
+                attache_verify_text(v, line, &r);
+            print_result(&r);
+            *all_valid &= r.verdict == ATTACHE_VALID;
+            *any = true;
+        }
+        len = 0;
+        overlong = false;
+        if (ch == EOF)
+            break;
+    }
+    free(line);
+    return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
     attache_verifier *v;
     attache_error err;
-    int c, i, status = 0, nkeys = 0;
+    int i, status = 0, nkeys = 0;
     bool all_valid = true, any = false, cannot_open = false;
 
     attache_error_clear(&err);
     v = attache_verifier_new(&err);
     if (!v)
         return cli_report(&err);
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            if (attache_verifier_add_key(v, optarg, &err) != ATTACHE_OK) {
-                status = cli_report(&err);
-                if (status == 65 || status == 66)
-                    status = 64;
-                goto done;
-            }
-            nkeys++;
-            break;
-        case 'r':
-            if (attache_verifier_add_revocations(v, optarg, &err) != ATTACHE_OK) {
-                status = cli_report(&err);
-                goto done;
-            }
-            break;
-        case 'h':
-            status = cli_usage("verify", false);
-            goto done;
-        default:
-            cli_error("verify: unknown option or missing value: '%s'", argv[optind - 1]);
-            status = cli_bad_option("verify");
-            goto done;
-        }
-    }
-    if (!nkeys && getenv("ATTACHE_PUB") && *getenv("ATTACHE_PUB")) {
-        char *list = strdup(getenv("ATTACHE_PUB")), *save = NULL, *tok;
-        for (tok = list ? strtok_r(list, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save)) {
-            if (attache_verifier_add_key(v, tok, &err) != ATTACHE_OK) {
-                status = cli_report(&err);
-                if (status == 65 || status == 66)
-                    status = 64;
-                free(list);
-                goto done;
-            }
-            nkeys++;
-        }
-        free(list);
-    }
+    if ((status = verify_options(v, argc, argv, &nkeys)) >= 0)
+        goto done;
+    if (!nkeys && (status = keys_from_env(v, &nkeys)) != 0)
+        goto done;
     if (!nkeys) {
         cli_error("verify needs public keys: --pub FILE, or ATTACHE_PUB=FILE[:FILE...]");
         status = cli_bad_option("verify");
@@ -297,43 +365,8 @@ int cmd_verify(int argc, char **argv)
         attache_verification r;
 
         if (!strcmp(argv[i], "-")) {
-            char *line = malloc(MAX_LINE);
-            size_t len = 0;
-            int ch;
-            bool overlong = false;
-
-            if (!line) {
-                cli_error("out of memory");
-                status = 70;
+            if ((status = verify_lines(v, &all_valid, &any)) != 0)
                 goto done;
-            }
-            /* one token per line; a line over the limit is read to its end and refused */
-            while ((ch = getchar()) != EOF || len > 0 || overlong) {
-                if (ch != '\n' && ch != EOF) {
-                    if (len + 1 < MAX_LINE)
-                        line[len++] = (char)ch;
-                    else
-                        overlong = true;
-                    continue;
-                }
-                line[len] = '\0';
-                if (len || overlong) {
-                    if (overlong) {
-                        memset(&r, 0, sizeof r);
-                        r.verdict = ATTACHE_INVALID;
-                        snprintf(r.reason, sizeof r.reason, "malformed: the line is too long");
-                    } else
-                        attache_verify_text(v, line, &r);
-                    print_result(&r);
-                    all_valid &= r.verdict == ATTACHE_VALID;
-                    any = true;
-                }
-                len = 0;
-                overlong = false;
-                if (ch == EOF)
-                    break;
-            }
-            free(line);
         } else if (!is_qr_text(argv[i])) {
             all_valid &= verify_file(v, argv[i], &cannot_open);
             any = true;
