@@ -99,9 +99,10 @@
  * later failures are counted but not reported.  The main thread then
  * returns r->fatal and writes neither the manifest nor the print file:
  * what was put in place stays, and the next run keeps it.  An error of
- * the main thread itself (options, key, folder, threads) ends the run
- * the same way, through join_threads(r, true).  result.stopped is set in
- * one place, at the end of attache_generate.
+ * the main thread itself (options, key, folder, data, threads, manifest)
+ * is returned as it is, without halt(); join_threads(r, true) then sets
+ * r->stop to end the threads still running.  result.stopped is set in one
+ * place, at the end of attache_generate.
  */
 #include <fcntl.h>
 #include <pthread.h>
