@@ -61,6 +61,18 @@ int cli_usage(const char *cmd, bool to_stderr);
 /* For getopt_long loops: the standard "see --help" message; returns 64. */
 int cli_bad_option(const char *cmd);
 
+/* For the default case of a getopt_long loop: "CMD: unknown option or
+ * missing value: 'ARG'" and the "see --help" line; returns 64. */
+int cli_unknown_option(const char *cmd, const char *arg);
+
+/*
+ * The one operand left after the options, argv[optind]; when there are more
+ * or none, NULL after "CMD takes one WHAT" or "CMD needs NEEDED" and the
+ * "see --help" line (exit status 64).
+ */
+const char *cli_operand(const char *cmd, int argc, char **argv, const char *what,
+                        const char *needed);
+
 /* Parse a size such as 65536, 64K, 64M, 1G; false if malformed. */
 bool cli_parse_size(const char *s, size_t *out);
 
@@ -86,14 +98,21 @@ struct data_args {
 /* Every option at its default. */
 void cli_data_args_init(struct data_args *a);
 
-/* The long options for fetching, shared by every command that takes DATA:
- * put CLI_FETCH_LONGOPTS in the getopt_long table and pass what the switch
- * does not know to cli_data_option(). */
+/* The long options shared by the commands that take DATA: put
+ * CLI_FETCH_LONGOPTS, and those of CLI_MAX_SIZE_LONGOPT, CLI_MAX_ERRORS_LONGOPT,
+ * CLI_ASSETS_LONGOPT and CLI_QUIET_LONGOPT ("q" in the short options) the
+ * command takes, in the getopt_long table, and pass what the switch does not
+ * know to cli_data_option() or cli_other_option(). */
 enum {
     CLI_OPT_CACERT = 0x200, CLI_OPT_TOKEN_FILE, CLI_OPT_HEADER, CLI_OPT_ALLOW_HTTP,
     CLI_OPT_TIMEOUT, CLI_OPT_RETRIES, CLI_OPT_RETRY_DELAY, CLI_OPT_LOW_SPEED_TIME,
-    CLI_OPT_CACHE, CLI_OPT_NO_CACHE, CLI_OPT_OFFLINE
+    CLI_OPT_CACHE, CLI_OPT_NO_CACHE, CLI_OPT_OFFLINE,
+    CLI_OPT_MAX_SIZE, CLI_OPT_MAX_ERRORS, CLI_OPT_ASSETS
 };
+#define CLI_MAX_SIZE_LONGOPT {"max-size", required_argument, NULL, CLI_OPT_MAX_SIZE}
+#define CLI_MAX_ERRORS_LONGOPT {"max-errors", required_argument, NULL, CLI_OPT_MAX_ERRORS}
+#define CLI_ASSETS_LONGOPT {"assets", required_argument, NULL, CLI_OPT_ASSETS}
+#define CLI_QUIET_LONGOPT {"quiet", no_argument, NULL, 'q'}
 #define CLI_FETCH_LONGOPTS                                                 \
     {"cacert", required_argument, NULL, CLI_OPT_CACERT},                   \
     {"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE},           \
@@ -125,11 +144,18 @@ enum {
     "  --offline           use the cached copy only\n"
 
 /*
- * Handle option `c` (with its argument) if it is one of CLI_FETCH_LONGOPTS.
- * Returns -1 when it is not, 0 when it was taken, 64 (after a message) when
- * its value is wrong.
+ * Handle option `c` (with its argument) if it is one of the shared options
+ * above (-q included).  Returns -1 when it is not, 0 when it was taken, 64
+ * (after a message) when its value is wrong.
  */
 int cli_data_option(int c, const char *arg, struct data_args *a);
+
+/*
+ * The default case of the getopt_long loop of command `cmd` that takes
+ * DATA: cli_data_option(), else cli_unknown_option() for argv[optind - 1].
+ * Returns 0 when the option was taken, else the exit status after a message.
+ */
+int cli_other_option(const char *cmd, int c, char **argv, struct data_args *a);
 
 /* Whether DATA names a URL (http:// or https://) rather than a file. */
 bool cli_is_url(const char *arg);

@@ -32,8 +32,8 @@ int cmd_fetch(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
-        {"max-size", required_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},
+        CLI_MAX_SIZE_LONGOPT,
+        CLI_QUIET_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
@@ -41,7 +41,7 @@ int cmd_fetch(int argc, char **argv)
     struct data_args a;
     attache_fetch_info info;
     attache_error err;
-    const char *output = NULL;
+    const char *output = NULL, *url;
     unsigned char *body = NULL;
     size_t size = 0;
     int c, status = 0;
@@ -53,32 +53,16 @@ int cmd_fetch(int argc, char **argv)
         case 'o':
             output = optarg;
             break;
-        case 'S':
-            if (!cli_parse_size(optarg, &a.max_size)) {
-                cli_error("--max-size '%s' is not a size such as 64M", optarg);
-                return 64;
-            }
-            break;
-        case 'q':
-            a.quiet = true;
-            break;
         case 'h':
             return cli_usage("fetch", false);
         default:
-            if ((status = cli_data_option(c, optarg, &a)) >= 0) {
-                if (status)
-                    return status;
-                break;
-            }
-            cli_error("fetch: unknown option or missing value: '%s'", argv[optind - 1]);
-            return cli_bad_option("fetch");
+            if ((status = cli_other_option("fetch", c, argv, &a)))
+                return status;
         }
     }
-    if (argc - optind != 1) {
-        cli_error(argc - optind ? "fetch takes one URL" : "fetch needs a URL");
-        return cli_bad_option("fetch");
-    }
-    status = cli_fetch_body(argv[optind], &a, &body, &size, &info);
+    if (!(url = cli_operand("fetch", argc, argv, "URL", "a URL")))
+        return 64;
+    status = cli_fetch_body(url, &a, &body, &size, &info);
     if (status)
         goto done;
     if (output) {

@@ -67,10 +67,10 @@ int cmd_import(int argc, char **argv)
         {"into", required_argument, NULL, 'i'},
         {"batch", required_argument, NULL, 'b'},
         {"output", required_argument, NULL, 'o'},
-        {"assets", required_argument, NULL, 'A'},
-        {"max-size", required_argument, NULL, 'S'},
-        {"max-errors", required_argument, NULL, 'E'},
-        {"quiet", no_argument, NULL, 'q'},
+        CLI_ASSETS_LONGOPT,
+        CLI_MAX_SIZE_LONGOPT,
+        CLI_MAX_ERRORS_LONGOPT,
+        CLI_QUIET_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
@@ -82,7 +82,6 @@ int cmd_import(int argc, char **argv)
     unsigned char *csv = NULL, *data = NULL;
     size_t csv_size = 0, data_size = 0, out_size = 0;
     char *out = NULL, *dir_copy = NULL;
-    unsigned long n;
     unsigned printed = 0;
     int c, status = 0;
 
@@ -100,43 +99,17 @@ int cmd_import(int argc, char **argv)
         case 'o':
             out_path = optarg;
             break;
-        case 'A':
-            a.assets = optarg;
-            break;
-        case 'S':
-            if (!cli_parse_size(optarg, &a.max_size)) {
-                cli_error("--max-size '%s' is not a size such as 64M", optarg);
-                return 64;
-            }
-            break;
-        case 'E':
-            if (!cli_parse_uint(optarg, 1, 100000, &n)) {
-                cli_error("--max-errors '%s' is not a number from 1 to 100000", optarg);
-                return 64;
-            }
-            a.max_errors = (unsigned)n;
-            break;
-        case 'q':
-            a.quiet = true;
-            break;
         case 'h':
             return cli_usage("import", false);
         default:
-            if ((status = cli_data_option(c, optarg, &a)) >= 0) {
-                if (status)
-                    return status;
-                break;
-            }
-            cli_error("import: unknown option '%s'", argv[optind - 1]);
-            return cli_bad_option("import");
+            if ((status = cli_other_option("import", c, argv, &a)))
+                return status;
         }
     }
-    if (argc - optind != 1) {
-        cli_error(argc - optind ? "import takes one CSV argument"
-                                : "import needs the spreadsheet, saved as CSV");
-        return cli_bad_option("import");
-    }
-    csv_path = argv[optind];
+    csv_path = cli_operand("import", argc, argv, "CSV argument",
+                           "the spreadsheet, saved as CSV");
+    if (!csv_path)
+        return 64;
     if (!into || !batch || !out_path) {
         cli_error("import needs %s", !into ? "--into DATA, the data the officers go into"
                                      : !batch ? "--batch ID, the batch the rows are the officers of"

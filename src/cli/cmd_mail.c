@@ -110,9 +110,9 @@ int cmd_mail(int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},
         {"rate", required_argument, NULL, 'r'},
         {"smtp-timeout", required_argument, NULL, 'T'},
-        {"assets", required_argument, NULL, 'A'},
-        {"max-size", required_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},
+        CLI_ASSETS_LONGOPT,
+        CLI_MAX_SIZE_LONGOPT,
+        CLI_QUIET_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
@@ -163,35 +163,18 @@ int cmd_mail(int argc, char **argv)
             }
             o.timeout = (unsigned)n;
             break;
-        case 'A':
-            a.assets = optarg;
-            break;
-        case 'S':
-            if (!cli_parse_size(optarg, &a.max_size)) {
-                cli_error("--max-size '%s' is not a size such as 64M", optarg);
-                return 64;
-            }
-            break;
-        case 'q':
-            mc.quiet = a.quiet = true;
-            break;
         case 'h':
             return cli_usage("mail", false);
         default:
-            if ((status = cli_data_option(c, optarg, &a)) >= 0) {
-                if (status)
-                    return status;
-                break;
-            }
-            cli_error("mail: unknown option '%s'", argv[optind - 1]);
-            return cli_bad_option("mail");
+            if ((status = cli_other_option("mail", c, argv, &a)))
+                return status;
         }
     }
-    if (argc - optind != 1) {
-        cli_error(argc - optind ? "mail takes one DIR argument"
-                                : "mail needs DIR, a folder of documents with its manifest.csv");
-        return cli_bad_option("mail");
-    }
+    mc.dir = cli_operand("mail", argc, argv, "DIR argument",
+                         "DIR, a folder of documents with its manifest.csv");
+    if (!mc.dir)
+        return 64;
+    mc.quiet = a.quiet;
     if (!data_arg || !o.from || (!o.url && !o.dry_run)) {
         cli_error("mail needs %s", !data_arg ? "--data DATA, for the officers' addresses"
                                    : !o.from ? "--from ADDR, the sender's address"
@@ -201,7 +184,6 @@ int cmd_mail(int argc, char **argv)
     }
     if (!o.url)
         o.url = "smtps://dry-run.invalid";
-    mc.dir = argv[optind];
     o.user = getenv("ATTACHE_SMTP_USER");
     o.password = getenv("ATTACHE_SMTP_PASSWORD");
     if (o.user && !*o.user)

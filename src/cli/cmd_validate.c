@@ -55,17 +55,17 @@ const char validate_usage[] =
 int cmd_validate(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"max-size", required_argument, NULL, 'S'},
-        {"max-errors", required_argument, NULL, 'E'},
-        {"assets", required_argument, NULL, 'A'},
-        {"quiet", no_argument, NULL, 'q'},
+        CLI_MAX_SIZE_LONGOPT,
+        CLI_MAX_ERRORS_LONGOPT,
+        CLI_ASSETS_LONGOPT,
+        CLI_QUIET_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
     };
     struct data_args a;
     attache_data *d;
-    unsigned long n;
+    const char *data_arg;
     size_t i, officers = 0;
     int c, status = 0;
 
@@ -73,43 +73,18 @@ int cmd_validate(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'S':
-            if (!cli_parse_size(optarg, &a.max_size)) {
-                cli_error("--max-size '%s' is not a size such as 64M", optarg);
-                return 64;
-            }
-            break;
-        case 'E':
-            if (!cli_parse_uint(optarg, 1, 100000, &n)) {
-                cli_error("--max-errors '%s' is not a number from 1 to 100000", optarg);
-                return 64;
-            }
-            a.max_errors = (unsigned)n;
-            break;
-        case 'A':
-            a.assets = optarg;
-            break;
-        case 'q':
-            a.quiet = true;
-            break;
         case 'h':
             return cli_usage("validate", false);
         default:
-            if ((status = cli_data_option(c, optarg, &a)) >= 0) {
-                if (status)
-                    return status;
-                break;
-            }
-            cli_error("validate: unknown option '%s'", argv[optind - 1]);
-            return cli_bad_option("validate");
+            if ((status = cli_other_option("validate", c, argv, &a)))
+                return status;
         }
     }
-    if (argc - optind != 1) {
-        cli_error(argc - optind ? "validate takes one DATA argument"
-                                : "validate needs DATA: a file, a URL, or - for standard input");
-        return cli_bad_option("validate");
-    }
-    d = cli_load_data(argv[optind], &a, &status);
+    data_arg = cli_operand("validate", argc, argv, "DATA argument",
+                           "DATA: a file, a URL, or - for standard input");
+    if (!data_arg)
+        return 64;
+    d = cli_load_data(data_arg, &a, &status);
     if (!d)
         return status;
     for (i = 0; i < attache_data_batch_count(d); i++) {

@@ -4,6 +4,7 @@
  * the fetching options those commands share.
  */
 #include <ctype.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,9 +104,35 @@ int cli_data_option(int c, const char *arg, struct data_args *a)
     case CLI_OPT_OFFLINE:
         a->fetch.offline = true;
         return 0;
+    case CLI_OPT_MAX_SIZE:
+        if (!cli_parse_size(arg, &a->max_size)) {
+            cli_error("--max-size '%s' is not a size such as 64M", arg);
+            return 64;
+        }
+        return 0;
+    case CLI_OPT_MAX_ERRORS:
+        if (!cli_parse_uint(arg, 1, 100000, &n)) {
+            cli_error("--max-errors '%s' is not a number from 1 to 100000", arg);
+            return 64;
+        }
+        a->max_errors = (unsigned)n;
+        return 0;
+    case CLI_OPT_ASSETS:
+        a->assets = arg;
+        return 0;
+    case 'q':
+        a->quiet = true;
+        return 0;
     default:
         return -1;
     }
+}
+
+int cli_other_option(const char *cmd, int c, char **argv, struct data_args *a)
+{
+    int status = cli_data_option(c, optarg, a);
+
+    return status >= 0 ? status : cli_unknown_option(cmd, argv[optind - 1]);
 }
 
 /* "http:" or "https:", with any number of slashes: libcurl reads "http:/h/x"

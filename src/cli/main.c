@@ -2,6 +2,7 @@
  * main.c: the attache tool.  One table of subcommands; `attache --help` is
  * made from it, and each subcommand parses its own options.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,25 @@ int cli_bad_option(const char *cmd)
 {
     cli_error("see 'attache %s --help'", cmd);
     return 64;
+}
+
+int cli_unknown_option(const char *cmd, const char *arg)
+{
+    cli_error("%s: unknown option or missing value: '%s'", cmd, arg);
+    return cli_bad_option(cmd);
+}
+
+const char *cli_operand(const char *cmd, int argc, char **argv, const char *what,
+                        const char *needed)
+{
+    if (argc - optind == 1)
+        return argv[optind];
+    if (argc - optind > 1)
+        cli_error("%s takes one %s", cmd, what);
+    else
+        cli_error("%s needs %s", cmd, needed);
+    cli_bad_option(cmd);
+    return NULL;
 }
 
 bool cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)

@@ -14,7 +14,7 @@ def test_refusals(t):
         (["-o", t.path("s"), "--pub", pub], {"SOURCE_DATE_EPOCH": "tomorrow"}, 64,
          "attache: SOURCE_DATE_EPOCH 'tomorrow' is not a Unix time\n"),
         (["-o", t.path("s"), "--pub", pub, "--revoked", "/dev/null"], {}, 65,
-         "attache: /dev/null: not a valid revocation list\n"),
+         "attache: /dev/null: file is empty\n"),
         (["-o", t.path("s"), "--pub", t.path("k.key")], {}, 65,
          f"attache: {t.path('k.key')}: is not an attache public key\n"),
     ]:
