@@ -7,6 +7,7 @@
  * shape plans it makes for a face (one per script and direction) on that
  * face, so a plan is made once per process.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,19 @@ void shape_glyphs_release(struct shape_glyphs *g)
 }
 
 /* A character that belongs to the cluster of the character before it. */
+/*
+ * The language every run is shaped in, made once: HarfBuzz adds a language to
+ * its process-wide list the first time it is named, with atomics that a
+ * thread checker cannot see inside the library, so workers only ever read it.
+ */
+static hb_language_t undetermined;
+static pthread_once_t undetermined_once = PTHREAD_ONCE_INIT;
+
+static void make_undetermined(void)
+{
+    undetermined = hb_language_from_string("und", -1);
+}
+
 static bool joins_previous(uint32_t cp)
 {
     return uc_is_general_category(cp, UC_CATEGORY_M) || cp == 0x200C || cp == 0x200D ||
@@ -52,7 +66,8 @@ bool shape_text(const struct font_face *face, const char *text, size_t text_len,
 
     hb_buffer_add_utf8(buf, text, (int)text_len, (unsigned)off, (int)len);
     /* the default language would come from the locale: documents must not */
-    hb_buffer_set_language(buf, hb_language_from_string("und", -1));
+    pthread_once(&undetermined_once, make_undetermined);
+    hb_buffer_set_language(buf, undetermined);
     hb_buffer_guess_segment_properties(buf);
     hb_buffer_set_direction(buf, HB_DIRECTION_LTR);
     hb_shape(font_hb(face), buf, kern ? NULL : &no_kern, kern ? 0 : 1);
