@@ -709,25 +709,6 @@ static enum officer_status parse_status(const char *s)
     return STATUS_SELECTED;
 }
 
-/* xs:language: "km", "vi", "zh-Hant", "sr-Latn-RS". */
-static bool is_language(const char *s)
-{
-    size_t part = 0;
-    bool first = true;
-
-    for (; *s; s++) {
-        if (*s == '-') {
-            if (!part)
-                return false;
-            part = 0;
-            first = false;
-        } else if (!(isalpha((unsigned char)*s) || (!first && isdigit((unsigned char)*s))) ||
-                   ++part > 8)
-            return false;
-    }
-    return part > 0;
-}
-
 /*
  * The language of a <name>: its lang=, or its xml:lang=, which people write
  * by habit and which means the same; NULL when it has neither.  The XML
@@ -746,7 +727,7 @@ static xmlChar *name_lang(struct loader *l, xmlNodePtr n)
             !xmlStrEqual(a->name, BAD_CAST "lang"))
             report(l, n, "<name> has an unknown attribute 'xml:%s'",
                    text_clip(clip, sizeof clip, (const char *)a->name, 20));
-    if (xlang && !is_language((const char *)xlang))
+    if (xlang && !text_is_language_tag((const char *)xlang))
         report(l, n, "<name> xml:lang='%s' is not a language code such as km or vi",
                text_clip(clip, sizeof clip, (const char *)xlang, 20));
     if (lang && xlang && !xmlStrEqual(lang, xlang))

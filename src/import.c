@@ -275,26 +275,6 @@ static void trim_in_place(char *s)
     memmove(s, s + i, n - i + 1);
 }
 
-static bool is_lang_tag(const char *s)
-{
-    size_t part = 0;
-    bool first = true;
-
-    for (; *s; s++) {
-        if (*s == '-') {
-            if (!part)
-                return false;
-            part = 0;
-            first = false;
-            continue;
-        }
-        if (!(isalpha((unsigned char)*s) || (!first && isdigit((unsigned char)*s))))
-            return false;
-        if (++part > 8)
-            return false;
-    }
-    return part > 0;
-}
 
 /* Read the header row: which column is where. */
 static void read_header(struct importer *im, struct record *h)
@@ -320,7 +300,7 @@ static void read_header(struct importer *im, struct record *h)
         if (!strncmp(c, "name:", 5)) {
             const char *lang = c + 5;
 
-            if (!is_lang_tag(lang) || strlen(lang) >= sizeof im->langs[0].lang) {
+            if (!text_is_language_tag(lang) || strlen(lang) >= sizeof im->langs[0].lang) {
                 report(im, file, h->line, "column '%s': '%s' is not a language code such as km",
                        text_clip(clip, sizeof clip, c, 40), text_clip(clip2, sizeof clip2, lang, 20));
                 continue;

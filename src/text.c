@@ -3,6 +3,7 @@
  * mapping and script data come from the library; only the policy (what is
  * forbidden, how messages are quoted) is ours.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,4 +295,22 @@ char *text_upper(const char *s)
     }
     free(up);
     return out;
+}
+
+bool text_is_language_tag(const char *s)
+{
+    size_t part = 0;
+    bool first = true;
+
+    for (; *s; s++) {
+        if (*s == '-') {
+            if (!part)
+                return false;
+            part = 0;
+            first = false;
+        } else if (!(isalpha((unsigned char)*s) || (!first && isdigit((unsigned char)*s))) ||
+                   ++part > 8)
+            return false;
+    }
+    return part > 0;
 }

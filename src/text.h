@@ -78,4 +78,8 @@ uint32_t text_zawgyi_sign(const char *s, const char **why);
 /* Upper-case `s` with full Unicode case mapping (NFC result); free() it. */
 char *text_upper(const char *s);
 
+/* Whether `s` is a language tag as xs:language has it: "km", "zh-Hant",
+ * "sr-Latn-RS" (letters, then parts of up to 8 letters or digits). */
+bool text_is_language_tag(const char *s);
+
 #endif

@@ -55,6 +55,21 @@ static void test_forbidden(void)
     CHECK_STR(script, "Khmer");
 }
 
+static void test_language_tag(void)
+{
+    CHECK(text_is_language_tag("km"));
+    CHECK(text_is_language_tag("zh-Hant"));
+    CHECK(text_is_language_tag("sr-Latn-RS"));
+    CHECK(text_is_language_tag("de-1996"));
+    CHECK(!text_is_language_tag(""));
+    CHECK(!text_is_language_tag("1km"));
+    CHECK(!text_is_language_tag("km-"));
+    CHECK(!text_is_language_tag("-km"));
+    CHECK(!text_is_language_tag("km--x"));
+    CHECK(!text_is_language_tag("abcdefghi"));
+    CHECK(!text_is_language_tag("k m"));
+}
+
 static void test_upper(void)
 {
     char *s = text_upper("Nguy\xe1\xbb\x85n stra\xc3\x9f" "e");
@@ -140,6 +155,7 @@ int main(void)
     test_sanitize();
     test_normalize();
     test_forbidden();
+    test_language_tag();
     test_upper();
     test_dates();
     test_utf16();
