@@ -7,7 +7,7 @@
 set -eu
 build=${1:-build}
 attache=$(cd "$build" && pwd)/attache
-work=$build/bench
+work=$(cd "$build" && pwd)/bench   # absolute: the npm step runs in bench/typst
 py=/usr/bin/python3
 rm -rf "$work"
 mkdir -p "$work"

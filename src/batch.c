@@ -877,15 +877,24 @@ static attache_status read_manifest(struct run *r, attache_error *err)
  * run made replaced in place, new ones added in data order, and rows of
  * files no longer in the folder dropped.
  */
+static bool file_exists(const struct manifest_row *row, void *ctx)
+{
+    const struct run *r = ctx;
+
+    return faccessat(outdir_fd(r->out), row->col[MCOL_FILE], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static attache_status write_manifest(struct run *r, attache_error *err)
 {
     struct manifest *m = &r->folder;
+    struct manifest_index by_file;
     struct buf b = {0};
-    size_t i;
-    attache_status rc = ATTACHE_OK;
+    size_t i, n = data_officer_count(r->data);
+    attache_status rc;
 
-    for (i = 0; i < data_officer_count(r->data) && rc == ATTACHE_OK; i++) {
-        const struct row *row = &r->rows[i];
+    rc = manifest_index_init(&by_file, m, MCOL_FILE, n, err);
+    for (i = 0; i < n && rc == ATTACHE_OK; i++) {
+        struct row *row = &r->rows[i];
         const struct officer_ref *ref = data_officer(r->data, i);
         const char *cells[MANIFEST_COLUMNS];
         long at;
@@ -900,15 +909,22 @@ static attache_status write_manifest(struct run *r, attache_error *err)
         cells[MCOL_FILE] = row->file;
         cells[MCOL_SHA256] = row->sha256;
         cells[MCOL_QR] = row->qr;
-        at = manifest_find(m, MCOL_FILE, row->file);
-        rc = at >= 0 ? manifest_replace(m, (size_t)at, cells, err) : manifest_add(m, cells, err);
+        at = manifest_index_find(&by_file, row->file);
+        if (at >= 0) {
+            rc = manifest_replace(m, (size_t)at, cells, err);
+        } else {
+            rc = manifest_add(m, cells, err);
+            if (rc == ATTACHE_OK)
+                manifest_index_add(&by_file, m->n - 1);
+        }
+        /* the manifest has its copies: a run of 100,000 need not hold every token twice */
+        free(row->qr);
+        row->qr = NULL;
     }
-    for (i = m->n; i-- > 0;)
-        if (faccessat(outdir_fd(r->out), m->rows[i].col[MCOL_FILE], F_OK,
-                      AT_SYMLINK_NOFOLLOW) != 0)
-            manifest_remove(m, i);
+    manifest_index_release(&by_file);
     if (rc != ATTACHE_OK)
         return rc;
+    manifest_filter(m, file_exists, r);
     manifest_format(m, &b);
     if (!b.data || b.failed) {
         buf_release(&b);

@@ -1,6 +1,7 @@
 /*
  * manifest.c: manifest.csv, written, read and merged (manifest.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,21 +121,90 @@ attache_status manifest_replace(struct manifest *m, size_t i,
     return ATTACHE_OK;
 }
 
-void manifest_remove(struct manifest *m, size_t i)
+void manifest_filter(struct manifest *m, bool (*keep)(const struct manifest_row *, void *),
+                     void *ctx)
 {
-    row_release(&m->rows[i]);
-    memmove(&m->rows[i], &m->rows[i + 1], (m->n - i - 1) * sizeof *m->rows);
-    m->n--;
+    size_t i, n = 0;
+
+    for (i = 0; i < m->n; i++) {
+        if (keep(&m->rows[i], ctx))
+            m->rows[n++] = m->rows[i];
+        else
+            row_release(&m->rows[i]);
+    }
+    m->n = n;
 }
 
-long manifest_find(const struct manifest *m, enum manifest_column column, const char *value)
-{
-    size_t i;
+/* ---- the index ------------------------------------------------------------- */
 
-    for (i = 0; i < m->n; i++)
-        if (!strcmp(m->rows[i].col[column], value))
-            return (long)i;
-    return -1;
+/* FNV-1a: the cells are file names and ids, chosen by no adversary who gains from collisions. */
+static size_t cell_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot holding `value`, or the empty slot where it would go. */
+static size_t index_probe(const struct manifest_index *ix, const char *value)
+{
+    size_t at = cell_hash(value) & ix->mask;
+
+    while (ix->slot[at] && strcmp(ix->m->rows[ix->slot[at] - 1].col[ix->column], value))
+        at = (at + 1) & ix->mask;
+    return at;
+}
+
+attache_status manifest_index_init(struct manifest_index *ix, const struct manifest *m,
+                                   enum manifest_column column, size_t room, attache_error *err)
+{
+    size_t size = 64, i;
+
+    *ix = (struct manifest_index){m, column, NULL, 0, room};
+    while (size / 2 < m->n + room) {
+        if (size > SIZE_MAX / 4 / sizeof *ix->slot)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        size *= 2;
+    }
+    ix->slot = calloc(size, sizeof *ix->slot);
+    if (!ix->slot)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    ix->mask = size - 1;
+    for (i = 0; i < m->n; i++) {
+        size_t at = index_probe(ix, m->rows[i].col[column]);
+        if (!ix->slot[at])          /* a value seen before keeps its first row */
+            ix->slot[at] = i + 1;
+    }
+    return ATTACHE_OK;
+}
+
+long manifest_index_find(const struct manifest_index *ix, const char *value)
+{
+    size_t at = index_probe(ix, value);
+
+    return ix->slot[at] ? (long)(ix->slot[at] - 1) : -1;
+}
+
+bool manifest_index_add(struct manifest_index *ix, size_t i)
+{
+    size_t at;
+
+    if (!ix->room)
+        return false;
+    at = index_probe(ix, ix->m->rows[i].col[ix->column]);
+    if (!ix->slot[at]) {
+        ix->slot[at] = i + 1;
+        ix->room--;
+    }
+    return true;
+}
+
+void manifest_index_release(struct manifest_index *ix)
+{
+    free(ix->slot);
+    ix->slot = NULL;
 }
 
 void manifest_release(struct manifest *m)

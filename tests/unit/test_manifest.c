@@ -1,4 +1,5 @@
 /* Unit tests of src/manifest.c: the manifest's CSV, written and read back. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,11 @@ static void test_malformed_rows(void)
     manifest_release(&m);
 }
 
+static bool not_x(const struct manifest_row *row, void *ctx)
+{
+    return strcmp(row->col[MCOL_FILE], "b/x.pdf") != 0;
+}
+
 /* A document listed twice is found wherever the rows are. */
 static void test_duplicates_apart(void)
 {
@@ -98,10 +104,50 @@ static void test_duplicates_apart(void)
     CHECK_INT(manifest_check_unique(&m, "m.csv", &err), ATTACHE_ERR_DATA);
     CHECK_STR(err.message, "document 'C-1' is listed twice (also on line 2)");
     CHECK_INT(err.line, 4);
-    manifest_remove(&m, 2);
+    manifest_filter(&m, not_x, NULL);
+    CHECK_INT(m.n, 2);
     CHECK_INT(manifest_check_unique(&m, "m.csv", &err), ATTACHE_OK);
-    CHECK_INT(manifest_find(&m, MCOL_FILE, "b/o-l.pdf"), 1);
-    CHECK_INT(manifest_find(&m, MCOL_FILE, "b/x.pdf"), -1);
+    manifest_release(&m);
+}
+
+/* The index finds rows by a column's value, and rows added once it is told of them. */
+static void test_index(void)
+{
+    struct manifest m = {0};
+    struct manifest_index ix;
+    attache_error err;
+    const char *cells[MANIFEST_COLUMNS] = {"C-9", "certificate", "b", "o9", "N", "b/o9.pdf", "00", "Q"};
+    char file[32];
+    size_t i;
+
+    CHECK_INT(parse(&m, HEADER "C-1,certificate,b,o,N,b/o.pdf,00,Q\n"
+                    "L-2,letter,b,o,N,b/o-l.pdf,00,Q\n", &err), ATTACHE_OK);
+    CHECK_INT(manifest_index_init(&ix, &m, MCOL_FILE, 1, &err), ATTACHE_OK);
+    CHECK_INT(manifest_index_find(&ix, "b/o-l.pdf"), 1);
+    CHECK_INT(manifest_index_find(&ix, "b/o.pdf"), 0);
+    CHECK_INT(manifest_index_find(&ix, "b/o9.pdf"), -1);
+    CHECK_INT(manifest_add(&m, cells, &err), ATTACHE_OK);
+    CHECK(manifest_index_add(&ix, 2));
+    CHECK_INT(manifest_index_find(&ix, "b/o9.pdf"), 2);
+    CHECK(!manifest_index_add(&ix, 2));            /* no room left */
+    manifest_index_release(&ix);
+
+    /* many rows, so that probes wrap and collide */
+    for (i = 0; i < 5000; i++) {
+        snprintf(file, sizeof file, "b/%zu.pdf", i);
+        cells[MCOL_FILE] = file;
+        CHECK_INT(manifest_add(&m, cells, &err), ATTACHE_OK);
+    }
+    CHECK_INT(manifest_index_init(&ix, &m, MCOL_DOCUMENT_ID, 0, &err), ATTACHE_OK);
+    CHECK_INT(manifest_index_find(&ix, "C-9"), 2);   /* the first row with it */
+    manifest_index_release(&ix);
+    CHECK_INT(manifest_index_init(&ix, &m, MCOL_FILE, 0, &err), ATTACHE_OK);
+    for (i = 0; i < 5000; i += 97) {
+        snprintf(file, sizeof file, "b/%zu.pdf", i);
+        CHECK_INT(manifest_index_find(&ix, file), (long)(i + 3));
+    }
+    CHECK_INT(manifest_index_find(&ix, "b/5000.pdf"), -1);
+    manifest_index_release(&ix);
     manifest_release(&m);
 }
 
@@ -110,5 +156,6 @@ int main(void)
     test_round_trip();
     test_malformed_rows();
     test_duplicates_apart();
+    test_index();
     return check_done();
 }
