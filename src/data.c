@@ -374,6 +374,7 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
     };
     const unsigned char *p, *end = b + size;
     const uint8_t *bad;
+    char name[40];
     size_t i;
 
     if (!b)
@@ -425,35 +426,15 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
         return;
     }
     /* The declaration may name no other encoding. */
-    if (has(b, size, "\xef\xbb\xbf", 3))
-        b += 3, size -= 3;
-    if (has(b, size, "<?xml", 5)) {
-        const unsigned char *close = memmem(b, size < 400 ? size : 400, "?>", 2);
-        const unsigned char *enc = NULL;
-
-        if (close)
-            enc = memmem(b, (size_t)(close - b), "encoding", 8);
-        if (enc) {
-            const unsigned char *q = enc + 8;
-            char name[40];
-            size_t n = 0;
-
-            while (q < close && (*q == ' ' || *q == '=' || *q == '"' || *q == '\''))
-                q++;
-            while (q < close && *q != '"' && *q != '\'' && n + 1 < sizeof name)
-                name[n++] = (char)*q++;
-            name[n] = '\0';
-            if (strcasecmp(name, "UTF-8") && strcasecmp(name, "UTF8")) {
-                char clip[60], msg[160];
-                snprintf(msg, sizeof msg,
-                         "file declares encoding '%s'; attache data must be UTF-8: save it "
-                         "again as UTF-8 with encoding=\"UTF-8\" in its first line",
-                         text_clip(clip, sizeof clip, name, 30));
-                add_diag(l, 1, msg);
-                l->stop = true;
-                return;
-            }
-        }
+    if (xml_declares_other_encoding(b, size, name, sizeof name)) {
+        char clip[60], msg[160];
+        snprintf(msg, sizeof msg,
+                 "file declares encoding '%s'; attache data must be UTF-8: save it "
+                 "again as UTF-8 with encoding=\"UTF-8\" in its first line",
+                 text_clip(clip, sizeof clip, name, 30));
+        add_diag(l, 1, msg);
+        l->stop = true;
+        return;
     }
     p = memmem(b, size, "<!DOCTYPE", 9);
     if (!p)

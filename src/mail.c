@@ -56,18 +56,6 @@ struct recipient {
     char *address;
 };
 
-static const char *ordinal_suffix(unsigned long n)
-{
-    if (n % 100 >= 11 && n % 100 <= 13)
-        return "th";
-    switch (n % 10) {
-    case 1: return "st";
-    case 2: return "nd";
-    case 3: return "rd";
-    default: return "th";
-    }
-}
-
 static xmlNodePtr child(xmlNodePtr n, const char *name, bool without_lang)
 {
     for (n = n ? n->children : NULL; n; n = n->next)
@@ -103,7 +91,7 @@ static attache_status gather_officer(void *ctx, struct officer_view *v)
     size_t k;
 
     snprintf(ord, sizeof ord, "%s%s", number ? (const char *)number : "",
-             ordinal_suffix(number ? strtoul((const char *)number, NULL, 10) : 0));
+             text_ordinal_suffix(number ? strtol((const char *)number, NULL, 10) : 0));
     xmlFree(number);
     r->value[MF_NAME] = text_of(child(off, "name", true));
     r->value[MF_HONORIFIC] = text_of(child(off, "honorific", false));

@@ -314,3 +314,17 @@ bool text_is_language_tag(const char *s)
     }
     return part > 0;
 }
+
+const char *text_ordinal_suffix(long n)
+{
+    if (n < 0)
+        n = -n;
+    if (n % 100 >= 11 && n % 100 <= 13)
+        return "th";
+    switch (n % 10) {
+    case 1: return "st";
+    case 2: return "nd";
+    case 3: return "rd";
+    default: return "th";
+    }
+}

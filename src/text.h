@@ -82,4 +82,7 @@ char *text_upper(const char *s);
  * "sr-Latn-RS" (letters, then parts of up to 8 letters or digits). */
 bool text_is_language_tag(const char *s);
 
+/* The English ordinal suffix of n: "st" for 1, 21, 101; "nd", "rd"; "th" for 11-13 and the rest. */
+const char *text_ordinal_suffix(long n);
+
 #endif

@@ -128,11 +128,32 @@ static unsigned long line_of(const unsigned char *b, const unsigned char *at)
     return line;
 }
 
+bool xml_declares_other_encoding(const unsigned char *b, size_t size, char *name,
+                                 size_t namesize)
+{
+    const unsigned char *close, *enc, *q;
+    size_t n = 0;
+
+    if (size >= 3 && !memcmp(b, "\xef\xbb\xbf", 3))
+        b += 3, size -= 3;
+    if (size < 5 || memcmp(b, "<?xml", 5) ||
+        !(close = memmem(b, size < 400 ? size : 400, "?>", 2)) ||
+        !(enc = memmem(b, (size_t)(close - b), "encoding", 8)))
+        return false;
+    for (q = enc + 8; q < close && (*q == ' ' || *q == '=' || *q == '"' || *q == '\''); q++)
+        ;
+    while (q < close && *q != '"' && *q != '\'' && n + 1 < namesize)
+        name[n++] = (char)*q++;
+    name[n] = '\0';
+    return strcasecmp(name, "UTF-8") && strcasecmp(name, "UTF8");
+}
+
 bool xml_screen(const unsigned char *b, size_t size, const char *file, const char *what,
                 attache_error *err)
 {
-    const unsigned char *p, *end = b + size, *close, *enc;
+    const unsigned char *p, *end = b + size;
     const uint8_t *bad;
+    char name[40], clip[60];
 
     for (p = b; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++)
         ;
@@ -156,26 +177,10 @@ bool xml_screen(const unsigned char *b, size_t size, const char *file, const cha
                 "text is not valid UTF-8 (byte 0x%02X)", *bad);
         return false;
     }
-    if (size >= 3 && !memcmp(b, "\xef\xbb\xbf", 3))
-        b += 3, size -= 3;
-    /* The declaration may name no other encoding. */
-    if (size >= 5 && !memcmp(b, "<?xml", 5) &&
-        (close = memmem(b, size < 400 ? size : 400, "?>", 2)) != NULL &&
-        (enc = memmem(b, (size_t)(close - b), "encoding", 8)) != NULL) {
-        const unsigned char *q = enc + 8;
-        char name[40], clip[60];
-        size_t n = 0;
-
-        while (q < close && (*q == ' ' || *q == '=' || *q == '"' || *q == '\''))
-            q++;
-        while (q < close && *q != '"' && *q != '\'' && n + 1 < sizeof name)
-            name[n++] = (char)*q++;
-        name[n] = '\0';
-        if (strcasecmp(name, "UTF-8") && strcasecmp(name, "UTF8")) {
-            err_set(err, ATTACHE_ERR_DATA, file, 1, "file declares encoding '%s'; %s must be "
-                    "UTF-8", text_clip(clip, sizeof clip, name, 30), what);
-            return false;
-        }
+    if (xml_declares_other_encoding(b, size, name, sizeof name)) {
+        err_set(err, ATTACHE_ERR_DATA, file, 1, "file declares encoding '%s'; %s must be UTF-8",
+                text_clip(clip, sizeof clip, name, 30), what);
+        return false;
     }
     if ((p = memmem(b, size, "<!DOCTYPE", 9)) != NULL ||
         (p = memmem(b, size, "<!ENTITY", 8)) != NULL) {

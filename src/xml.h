@@ -85,4 +85,12 @@ xmlDocPtr xml_read(const unsigned char *bytes, size_t size, const char *file, in
 bool xml_screen(const unsigned char *bytes, size_t size, const char *file, const char *what,
                 attache_error *err);
 
+/*
+ * The encoding an XML declaration at the start of `bytes` names (after a
+ * byte order mark), into `name` (`size` bytes, clipped): true when there
+ * is one and it is not UTF-8, the only encoding attache reads.
+ */
+bool xml_declares_other_encoding(const unsigned char *bytes, size_t size, char *name,
+                                 size_t namesize);
+
 #endif

@@ -154,7 +154,6 @@ static void fn_ordinal(xmlXPathParserContextPtr ctxt, int nargs)
 {
     double v;
     long n;
-    const char *suffix = "th";
     char out[32];
 
     if (nargs != 1) {
@@ -169,15 +168,7 @@ static void fn_ordinal(xmlXPathParserContextPtr ctxt, int nargs)
         return;
     }
     n = lround(v);
-    if (n % 100 < 11 || n % 100 > 13) {
-        if (n % 10 == 1)
-            suffix = "st";
-        else if (n % 10 == 2)
-            suffix = "nd";
-        else if (n % 10 == 3)
-            suffix = "rd";
-    }
-    snprintf(out, sizeof out, "%ld%s", n, suffix);
+    snprintf(out, sizeof out, "%ld%s", n, text_ordinal_suffix(n));
     return_string(ctxt, out);
 }
 

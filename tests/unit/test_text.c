@@ -149,6 +149,20 @@ static void test_zawgyi(void)
     CHECK_INT(text_zawgyi_sign("ကေြ", &why), 0x103C);
 }
 
+/* One English ordinal rule, for templates' ordinal() and a mail body's {batch}. */
+static void test_ordinal(void)
+{
+    static const struct { long n; const char *suffix; } cases[] = {
+        {0, "th"}, {1, "st"}, {2, "nd"}, {3, "rd"}, {4, "th"}, {11, "th"}, {12, "th"},
+        {13, "th"}, {21, "st"}, {22, "nd"}, {23, "rd"}, {101, "st"}, {111, "th"},
+        {112, "th"}, {1002, "nd"}, {-1, "st"}, {-12, "th"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_STR(text_ordinal_suffix(cases[i].n), cases[i].suffix);
+}
+
 int main(void)
 {
     test_zawgyi();
@@ -159,5 +173,6 @@ int main(void)
     test_upper();
     test_dates();
     test_utf16();
+    test_ordinal();
     return check_done();
 }
