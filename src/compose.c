@@ -987,16 +987,13 @@ static void collect_rows(struct ctx *x, const struct tnode *t, const struct tnod
 {
     for (; list && !failed(x); list = list->next) {
         if (list->kind == T_ROW) {
-            if (rows->n == rows->cap) {
-                size_t cap = rows->cap ? rows->cap * 2 : 16;
-                struct row_lay *v = realloc(rows->v, cap * sizeof *v);
-                if (!v) {
-                    oom(x);
-                    return;
-                }
-                rows->v = v;
-                rows->cap = cap;
+            struct row_lay *v = array_room(rows->v, rows->n, &rows->cap, sizeof *v, 16);
+
+            if (!v) {
+                oom(x);
+                return;
             }
+            rows->v = v;
             lay_row(x, t, list, node, colw, &rows->v[rows->n++]);
         } else if (list->kind == T_IF) {
             if (eval_bool(x, list->expr, node, list->line))

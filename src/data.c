@@ -118,23 +118,18 @@ struct loader {
 
 static void add_diag_at(struct loader *l, unsigned long line, bool placed, const char *msg)
 {
-    struct diag *dg;
+    struct diag *dg, *p;
 
     if (l->ndiags >= l->max_errors) {
         l->overflow = true;
         l->stop = true;
         return;
     }
-    if (l->ndiags == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct diag *p = realloc(l->diags, cap * sizeof *p);
-        if (!p) {
-            l->stop = true;
-            return;
-        }
-        l->diags = p;
-        l->cap = cap;
+    if (!(p = array_room(l->diags, l->ndiags, &l->cap, sizeof *p, 16))) {
+        l->stop = true;
+        return;
     }
+    l->diags = p;
     dg = &l->diags[l->ndiags];
     dg->message = strdup(msg);
     if (!dg->message) {

@@ -32,14 +32,9 @@ struct page *document_add_page(struct document *doc, float width, float height)
 {
     struct page *p;
 
-    if (doc->npages == doc->cap) {
-        size_t cap = doc->cap ? doc->cap * 2 : 4;
-        p = realloc(doc->pages, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        doc->pages = p;
-        doc->cap = cap;
-    }
+    if (!(p = array_room(doc->pages, doc->npages, &doc->cap, sizeof *p, 4)))
+        return NULL;
+    doc->pages = p;
     p = &doc->pages[doc->npages++];
     memset(p, 0, sizeof *p);
     p->width = width;
@@ -52,14 +47,9 @@ struct op *page_add_op(struct document *doc, struct page *page, enum op_kind kin
     struct op *op;
 
     (void)doc;
-    if (page->nops == page->cap) {
-        size_t cap = page->cap ? page->cap * 2 : 32;
-        op = realloc(page->ops, cap * sizeof *op);
-        if (!op)
-            return NULL;
-        page->ops = op;
-        page->cap = cap;
-    }
+    if (!(op = array_room(page->ops, page->nops, &page->cap, sizeof *op, 32)))
+        return NULL;
+    page->ops = op;
     op = &page->ops[page->nops++];
     memset(op, 0, sizeof *op);
     op->kind = kind;

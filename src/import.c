@@ -77,20 +77,15 @@ struct sheet {
 static void on_cell(void *s, size_t len, void *ctx)
 {
     struct sheet *sh = ctx;
-    char *copy;
+    char **v, *copy;
 
     if (sh->failed)
         return;
-    if (sh->cur.ncells == sh->cur_cap) {
-        size_t cap = sh->cur_cap ? sh->cur_cap * 2 : 16;
-        char **v = realloc(sh->cur.cells, cap * sizeof *v);
-        if (!v) {
-            sh->failed = true;
-            return;
-        }
-        sh->cur.cells = v;
-        sh->cur_cap = cap;
+    if (!(v = array_room(sh->cur.cells, sh->cur.ncells, &sh->cur_cap, sizeof *v, 16))) {
+        sh->failed = true;
+        return;
     }
+    sh->cur.cells = v;
     copy = malloc(len + 1);
     if (!copy) {
         sh->failed = true;
@@ -116,21 +111,17 @@ static void free_record(struct record *r)
 static void on_record_end(int c, void *ctx)
 {
     struct sheet *sh = ctx;
+    struct record *v;
 
     (void)c;
     sh->in_record = false;
     if (sh->failed)
         return;
-    if (sh->nrecords == sh->cap) {
-        size_t cap = sh->cap ? sh->cap * 2 : 64;
-        struct record *v = realloc(sh->records, cap * sizeof *v);
-        if (!v) {
-            sh->failed = true;
-            return;
-        }
-        sh->records = v;
-        sh->cap = cap;
+    if (!(v = array_room(sh->records, sh->nrecords, &sh->cap, sizeof *v, 64))) {
+        sh->failed = true;
+        return;
     }
+    sh->records = v;
     sh->records[sh->nrecords++] = sh->cur;
     memset(&sh->cur, 0, sizeof sh->cur);
     sh->cur_cap = 0;

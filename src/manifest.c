@@ -71,16 +71,13 @@ static void row_release(struct manifest_row *r)
 /* Take over a row whose cells are malloc'd (freed on failure). */
 static attache_status push(struct manifest *m, struct manifest_row *r, attache_error *err)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct manifest_row *v = realloc(m->rows, cap * sizeof *v);
-        if (!v) {
-            row_release(r);
-            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        }
-        m->rows = v;
-        m->cap = cap;
+    struct manifest_row *v = array_room(m->rows, m->n, &m->cap, sizeof *v, 64);
+
+    if (!v) {
+        row_release(r);
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     }
+    m->rows = v;
     m->rows[m->n++] = *r;
     return ATTACHE_OK;
 }

@@ -13,6 +13,21 @@
 
 #include "util.h"
 
+void *array_room(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+    size_t want;
+
+    if (n < *cap)
+        return v;
+    want = *cap ? *cap * 2 : first;
+    if (want < *cap || want > (size_t)-1 / size)
+        return NULL;
+    v = realloc(v, want * size);
+    if (v)
+        *cap = want;
+    return v;
+}
+
 bool buf_grow(struct buf *b, size_t extra)
 {
     size_t want, cap;

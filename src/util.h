@@ -45,7 +45,19 @@ bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
 /* strdup that returns NULL for NULL. */
 char *xstrdup(const char *s);
 
-
+/*
+ * Room for one more element in the malloc'd array `v` of `*cap` elements
+ * of `size` bytes, `n` of them used: `v` itself while n < *cap, else `v`
+ * moved to twice the room (`first` elements the first time) and *cap
+ * updated.  NULL when memory runs out or the size would overflow; `v` is
+ * then as it was.  The caller stores the result:
+ *
+ *     struct diag *p = array_room(l->diags, l->n, &l->cap, sizeof *p, 16);
+ *     if (!p)
+ *         return fail(...);
+ *     l->diags = p;
+ */
+void *array_room(void *v, size_t n, size_t *cap, size_t size, size_t first);
 
 /*
  * An arena: many small allocations freed at once (one document's layout).

@@ -129,11 +129,41 @@ static void test_read_input(void)
     CHECK_STR(err.message, "input is more than the limit of 100000 bytes (see --max-size)");
 }
 
+/* array_room: the same array while there is room, twice the room when full, nothing lost. */
+static void test_array_room(void)
+{
+    int *v = NULL, *w;
+    size_t n, cap = 0;
+
+    for (n = 0; n < 100; n++) {
+        w = array_room(v, n, &cap, sizeof *v, 4);
+        CHECK(w != NULL);
+        if (!w)
+            break;
+        CHECK(n >= 4 || cap == 4);
+        CHECK(cap > n);
+        v = w;
+        v[n] = (int)n * 3;
+    }
+    CHECK_INT(cap, 128);
+    for (n = 0; n < 100; n++)
+        CHECK_INT(v[n], (long)n * 3);
+    w = array_room(v, 100, &cap, sizeof *v, 4);     /* room left: the same array */
+    CHECK(w == v);
+    free(v);
+
+    /* a size that would overflow leaves the array and its room as they were */
+    cap = (size_t)-1 / 16 + 1;
+    CHECK(array_room(NULL, cap, &cap, 16, 4) == NULL);
+    CHECK(cap == (size_t)-1 / 16 + 1);
+}
+
 int main(void)
 {
     test_buf();
     test_arena();
     test_deflate();
     test_read_input();
+    test_array_room();
     return check_done();
 }
