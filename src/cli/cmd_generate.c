@@ -26,7 +26,7 @@ struct gen_cli {
     size_t nbatches;
     char *owned[2 * MAX_IDS];     /* copies made while splitting comma lists */
     size_t nowned;
-    bool quiet, tty;
+    bool tty;
     double last_shown;
     const char *cmd;
     const char *builtin;          /* the command's template; NULL for render */
@@ -43,7 +43,7 @@ static void show_progress(void *ctx, const attache_progress *p)
     double rate = p->seconds > 0 ? (double)done / p->seconds : 0;
     bool finished = done >= p->total;
 
-    if (g->quiet)
+    if (g->data.quiet)
         return;
     if (g->tty) {
         int width = 30, fill = p->total ? (int)((double)done * width / (double)p->total) : width;
@@ -71,7 +71,7 @@ static void show_error(void *ctx, const attache_error *err)
 {
     struct gen_cli *g = ctx;
 
-    if (g->tty && !g->quiet)
+    if (g->tty && !g->data.quiet)
         fputs("\r\033[K", stderr);
     cli_report(err);
 }
@@ -276,31 +276,17 @@ static int one_option(struct gen_cli *g, int c, char **argv)
         }
         g->shard_given = true;
         break;
-    case 'q':
-        g->quiet = g->data.quiet = true;
-        break;
     case 'D':
         g->issue_date = optarg;
         break;
     case 'F':
         g->o.force = true;
         break;
-    case 'Z':
-        if (!cli_parse_size(optarg, &g->data.max_size)) {
-            cli_error("--max-size '%s' is not a size such as 64M", optarg);
-            return 64;
-        }
-        break;
-    case 'A':
-        g->data.assets = optarg;
-        break;
     case 'h':
         return cli_usage(cmd, false);
     default:
-        if ((status = cli_data_option(c, optarg, &g->data)) >= 0)
-            return status ? status : -1;
-        cli_error("%s: unknown option or missing value: '%s'", cmd, argv[optind - 1]);
-        return cli_bad_option(cmd);
+        status = cli_other_option(cmd, c, argv, &g->data);
+        return status ? status : -1;
     }
     return -1;
 }
@@ -317,11 +303,11 @@ static int parse_command_line(struct gen_cli *g, int argc, char **argv)
         {"merge", required_argument, NULL, 'M'},
         {"jobs", required_argument, NULL, 'j'},
         {"shard", required_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},
         {"issue-date", required_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'F'},
-        {"max-size", required_argument, NULL, 'Z'},
-        {"assets", required_argument, NULL, 'A'},
+        CLI_QUIET_LONGOPT,
+        CLI_MAX_SIZE_LONGOPT,
+        CLI_ASSETS_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         CLI_FETCH_LONGOPTS,
         {NULL, 0, NULL, 0}
@@ -339,13 +325,12 @@ static int parse_command_line(struct gen_cli *g, int argc, char **argv)
             cli_error("render takes a TEMPLATE and DATA");
             return cli_bad_option(cmd);
         }
-        g->template_arg = argv[optind++];
-    } else if (argc - optind != 1) {
-        cli_error(argc - optind ? "%s takes one DATA argument"
-                                : "%s needs DATA: a file, or - for standard input", cmd);
-        return cli_bad_option(cmd);
+        g->data_arg = argv[optind + 1];
+        g->template_arg = argv[optind];
+    } else if (!(g->data_arg = cli_operand(cmd, argc, argv, "DATA argument",
+                                           "DATA: a file, or - for standard input"))) {
+        return 64;
     }
-    g->data_arg = argv[optind];
     if (!g->o.output_dir) {
         cli_error("%s needs an output folder: -o DIR", cmd);
         return cli_bad_option(cmd);
@@ -381,7 +366,7 @@ static void summarise(const struct gen_cli *g, int status, const attache_generat
     /* failed documents were reported one by one; anything else is said here */
     if (status && (res->stopped || !res->failed))
         cli_report(err);
-    if (!g->quiet && (status == 0 || (res->failed && !res->stopped))) {
+    if (!g->data.quiet && (status == 0 || (res->failed && !res->stopped))) {
         size_t done = res->written + res->reused;
         fprintf(stderr, "attache: %zu document%s in %s (%zu written, %zu up to date), "
                         "%zu failed, %zu skipped, %.1f s",

@@ -48,8 +48,7 @@ int cmd_keygen(int argc, char **argv)
         case 'a': na = optarg; break;
         case 'h': return cli_usage("keygen", false);
         default:
-            cli_error("keygen: unknown option or missing value: '%s'", argv[optind - 1]);
-            return cli_bad_option("keygen");
+            return cli_unknown_option("keygen", argv[optind - 1]);
         }
     }
     if (optind != argc) {
@@ -264,8 +263,7 @@ static int verify_options(attache_verifier *v, int argc, char **argv, int *nkeys
         case 'h':
             return cli_usage("verify", false);
         default:
-            cli_error("verify: unknown option or missing value: '%s'", argv[optind - 1]);
-            return cli_bad_option("verify");
+            return cli_unknown_option("verify", argv[optind - 1]);
         }
     }
     return -1;
@@ -422,8 +420,7 @@ int cmd_revoke(int argc, char **argv)
         case 'd': date = optarg; break;
         case 'h': return cli_usage("revoke", false);
         default:
-            cli_error("revoke: unknown option or missing value: '%s'", argv[optind - 1]);
-            return cli_bad_option("revoke");
+            return cli_unknown_option("revoke", argv[optind - 1]);
         }
     }
     if (argc - optind != 1 || !reason || !list) {

@@ -96,8 +96,7 @@ int cmd_site(int argc, char **argv)
             status = cli_usage("site", false);
             goto done;
         default:
-            cli_error("site: unknown option or missing value: '%s'", argv[optind - 1]);
-            status = cli_bad_option("site");
+            status = cli_unknown_option("site", argv[optind - 1]);
             goto done;
         }
     }

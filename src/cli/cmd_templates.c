@@ -59,8 +59,7 @@ int cmd_templates(int argc, char **argv)
         case 'h':
             return cli_usage("templates", false);
         default:
-            cli_error("templates: unknown option or missing value: '%s'", argv[optind - 1]);
-            return cli_bad_option("templates");
+            return cli_unknown_option("templates", argv[optind - 1]);
         }
     }
     if (optind < argc) {
