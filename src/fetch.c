@@ -307,6 +307,7 @@ struct fetch {
 
     /* the current request */
     CURL *h;
+    unsigned requests;                 /* made with h so far */
     char errbuf[CURL_ERROR_SIZE];
     struct buf body;
     bool status_known, keep, too_large, discard_abort, no_memory;
@@ -835,6 +836,27 @@ static attache_status too_large(struct fetch *f, attache_error *err)
 }
 
 /* One request to `url`; what came of it. */
+/*
+ * Every request after a fetch's first gets a handle of its own.  libcurl
+ * 7.88 (Debian 12's) reads freed memory when a response's first header
+ * line is folded (starts with a space) after a response on the same
+ * handle had headers: a retry or a redirect to a hostile server would do
+ * it.  Retries and redirects are rare; the connection they might have
+ * reused is the price.
+ */
+static bool fresh_handle(struct fetch *f, attache_error *err)
+{
+    if (f->requests++ == 0)
+        return true;
+    curl_easy_cleanup(f->h);
+    f->h = curl_easy_init();
+    if (!f->h) {
+        err_set(err, ATTACHE_ERR_INTERNAL, f->shown, 0, "libcurl cannot start");
+        return false;
+    }
+    return setup(f, err) == ATTACHE_OK;
+}
+
 static enum outcome request(struct fetch *f, const char *url, bool conditional, char **next,
                             char *why, size_t why_size, long *retry_after, attache_error *err)
 {
@@ -853,6 +875,8 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
         err_set(err, ATTACHE_ERR_UNAVAILABLE, f->shown, 0, "%s", why);
         return FAILED;
     }
+    if (!fresh_handle(f, err))
+        return FAILED;
     hdrs = request_headers(f, url, conditional, &ok);
     if (!ok) {
         free_headers(hdrs);
