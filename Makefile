@@ -130,8 +130,11 @@ $(BUILD)/attache: $(CLI_OBJ) $(BUILD)/libattache.a
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
 	@mkdir -p $(@D)
 	@echo "  TEST    $<"
-	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< \
+	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libattache.a $(ALL_LIBS)
+
+# test_oom makes the library's own allocations fail, one at a time.
+$(BUILD)/tests/test_oom: TEST_LDFLAGS = $(foreach f,malloc calloc realloc strdup strndup asprintf,-Wl,--wrap=$(f))
 
 # A fuzz target with a main() that replays files: no clang runtime needed.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/common.c \

@@ -66,6 +66,10 @@ static void on_xpath_error(void *arg, xmlErrorPtr e)
     struct ctx *x = arg;
     char msg[200];
 
+    if (e->code == XML_XPATH_MEMORY_ERROR) {
+        oom(x);
+        return;
+    }
     xml_message_clean(msg, sizeof msg, e->message ? e->message : xpath_reason(e));
     if (!failed(x))
         x->rc = err_set(x->err, ATTACHE_ERR_DATA, template_file(x), 0,

@@ -104,6 +104,7 @@ struct loader {
     unsigned long seq;
     bool overflow;
     bool stop;
+    bool oom;             /* memory ran out: the load fails whatever else it found */
     bool draining;        /* reading on to the end, ignoring everything */
     struct mark *marks;
     size_t nmarks;
@@ -116,6 +117,23 @@ struct loader {
     xmlHashTablePtr images;            /* src -> what is wrong with it, "" if nothing */
 };
 
+static void out_of_memory(struct loader *l)
+{
+    l->oom = true;
+    l->stop = true;
+}
+
+/* text_normalize() of a value already known to be UTF-8 (the file is
+ * screened first): NULL only when memory runs out, which stops the load. */
+static char *normalized(struct loader *l, const xmlChar *s)
+{
+    char *n = text_normalize((const char *)s);
+
+    if (!n)
+        out_of_memory(l);
+    return n;
+}
+
 static void add_diag_at(struct loader *l, unsigned long line, bool placed, const char *msg)
 {
     struct diag *dg, *p;
@@ -126,14 +144,14 @@ static void add_diag_at(struct loader *l, unsigned long line, bool placed, const
         return;
     }
     if (!(p = array_room(l->diags, l->ndiags, &l->cap, sizeof *p, 16))) {
-        l->stop = true;
+        out_of_memory(l);
         return;
     }
     l->diags = p;
     dg = &l->diags[l->ndiags];
     dg->message = strdup(msg);
     if (!dg->message) {
-        l->stop = true;
+        out_of_memory(l);
         return;
     }
     dg->line = line;
@@ -254,8 +272,10 @@ static void add_mark(struct loader *l, xmlNodePtr node, const char *kind)
 
     if (l->nmarks % 16 == 0) {
         m = realloc(l->marks, (l->nmarks + 16) * sizeof *m);
-        if (!m)
+        if (!m) {
+            out_of_memory(l);
             return;
+        }
         l->marks = m;
     }
     m = &l->marks[l->nmarks++];
@@ -303,8 +323,12 @@ static void place_diags(struct loader *l)
             snprintf(what, sizeof what, "officer '%s'", text_clip(clip, sizeof clip, o->id, 64));
         } else if (m)
             snprintf(what, sizeof what, "%s", m->what);
-        if (!what[0] || asprintf(&msg, "%s: %s", what, dg->message) < 0)
+        if (!what[0])
             continue;
+        if (asprintf(&msg, "%s: %s", what, dg->message) < 0) {
+            out_of_memory(l);
+            return;
+        }
         free(dg->message);
         dg->message = msg;
     }
@@ -467,11 +491,12 @@ static void check_value(struct loader *l, xmlNodePtr node, const char *what,
                         "(a control, bidi or invisible character)", what, (unsigned)bad);
         return;
     }
-    norm = text_normalize(raw);
-    if (!norm) {
+    if (!text_valid(raw, strlen(raw))) {
         report(l, node, "%s is not valid UTF-8", what);
         return;
     }
+    if (!(norm = normalized(l, BAD_CAST raw)))
+        return;
     len = text_length(norm);
     if (max_chars && len > max_chars)
         report(l, node, "%s is %zu characters long; the limit is %zu", what, len, max_chars);
@@ -580,7 +605,7 @@ static void check_image(struct loader *l, xmlNodePtr node)
                        ATTACHE_OK ? "" : e.message);
         if (!known || xmlHashAddEntry(l->images, src, known) != 0) {
             free(known);
-            l->stop = true;
+            out_of_memory(l);
             xmlFree(src);
             return;
         }
@@ -602,8 +627,8 @@ static void check_issuer(struct loader *l, xmlNodePtr issuer)
     xmlNodePtr url = child(issuer, "verify-url"), name = child(issuer, "name");
     xmlChar *u = url ? xmlNodeGetContent(url) : NULL;
     xmlChar *nm = name ? xmlNodeGetContent(name) : NULL;
-    char *norm = u ? text_normalize((const char *)u) : NULL;
-    char *norm_name = nm ? text_normalize((const char *)nm) : NULL;
+    char *norm = u ? normalized(l, u) : NULL;
+    char *norm_name = nm ? normalized(l, nm) : NULL;
 
     check_texts(l, issuer);
     check_image(l, child(issuer, "logo"));
@@ -790,12 +815,14 @@ static void check_officer(struct loader *l, xmlNodePtr off)
     if (id && l->batch >= 0) {
         struct officer_ref *r;
         xmlChar *name = latin ? xmlNodeGetContent(latin) : NULL;
-        char *norm = name ? text_normalize((const char *)name) : NULL;
+        char *norm = name ? normalized(l, name) : NULL;
 
         if (d->nofficers % 1024 == 0) {
             struct officer_ref *p = realloc(d->officers, (d->nofficers + 1024) * sizeof *p);
             if (!p) {
-                l->stop = true;
+                out_of_memory(l);
+                free(norm);
+                xmlFree(name);
                 goto done;
             }
             d->officers = p;
@@ -844,8 +871,10 @@ static bool add_batch(struct loader *l, xmlNodePtr node)
 
     if (d->nbatches % 16 == 0) {
         attache_batch_info *p = realloc(d->batches, (d->nbatches + 16) * sizeof *p);
-        if (!p)
+        if (!p) {
+            out_of_memory(l);
             goto done;
+        }
         d->batches = p;
     }
     b = &d->batches[d->nbatches];
@@ -983,7 +1012,7 @@ static void validate(struct loader *l, xmlSchemaValidCtxtPtr vc)
         }
         else if (depth == 2 && !strcmp(name, "title")) {
             xmlChar *t = xmlNodeGetContent(node);
-            char *norm = t ? text_normalize((const char *)t) : NULL;
+            char *norm = t ? normalized(l, t) : NULL;
             l->programme_title = (const char *)xmlDictLookup(d->strings,
                                                              BAD_CAST(norm ? norm : ""), -1);
             free(norm);
@@ -1105,8 +1134,13 @@ attache_data *attache_data_adopt(unsigned char *bytes, size_t size,
     l.programme_ids = NULL;
     xmlHashFree(l.images, free_entry);
     l.images = NULL;
-    if (l.ndiags) {
+    if (l.ndiags && !l.oom)
         place_diags(&l);
+    if (l.oom) {
+        err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "out of memory");
+        goto fail;
+    }
+    if (l.ndiags) {
         qsort(l.diags, l.ndiags, sizeof *l.diags, by_line);
         for (i = 0; i < l.ndiags; i++) {
             attache_error e;
@@ -1223,30 +1257,35 @@ const unsigned char *data_bytes(const attache_data *d, size_t *size)
 
 /* ---- the generating pass ----------------------------------------------- */
 
-/* Trim, collapse and NFC every text and attribute value below `node`. */
-static void normalize_tree(xmlNodePtr node)
+/* Trim, collapse and NFC every text and attribute value below `node`;
+ * false when memory runs out (the data was validated: it is UTF-8). */
+static bool normalize_tree(xmlNodePtr node)
 {
     xmlNodePtr c;
     xmlAttrPtr a;
+    bool ok = true;
 
-    for (a = node->properties; a; a = a->next) {
+    for (a = node->properties; a && ok; a = a->next) {
         xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
         char *n = v ? text_normalize((const char *)v) : NULL;
-        if (n && strcmp(n, (const char *)v))
-            xmlSetProp(node, a->name, BAD_CAST n);
+        ok = v && n;
+        if (ok && strcmp(n, (const char *)v))
+            ok = xmlSetProp(node, a->name, BAD_CAST n) != NULL;
         free(n);
         xmlFree(v);
     }
-    for (c = node->children; c; c = c->next) {
+    for (c = node->children; c && ok; c = c->next) {
         if (c->type == XML_ELEMENT_NODE)
-            normalize_tree(c);
+            ok = normalize_tree(c);
         else if (c->type == XML_TEXT_NODE && c->content) {
             char *n = text_normalize((const char *)c->content);
-            if (n && strcmp(n, (const char *)c->content))
+            ok = n != NULL;
+            if (ok && strcmp(n, (const char *)c->content))
                 xmlNodeSetContent(c, BAD_CAST n);
             free(n);
         }
     }
+    return ok;
 }
 
 /* The headers of the current programme and batch, kept while walking. */
@@ -1286,8 +1325,12 @@ static void lang_from_xml_lang(xmlNodePtr officer)
 static xmlNodePtr deep_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent)
 {
     xmlNodePtr c = xmlDocCopyNode(node, doc, 1);
+
+    if (c && !normalize_tree(c)) {
+        xmlFreeNode(c);
+        return NULL;
+    }
     if (c) {
-        normalize_tree(c);
         lang_from_xml_lang(c);
         xmlAddChild(parent, c);
     }
@@ -1397,13 +1440,12 @@ attache_status data_foreach(const attache_data *d, const bool *want,
             break;
         }
         skip = true;
-        if (depth == 1)
-            deep_copy(node, sk.doc, sk.root);
-        else if (depth == 2 && sk.programme)
-            deep_copy(node, sk.doc, sk.programme);
-        else if (depth == 3 && sk.batch && strcmp(name, "officer"))
-            deep_copy(node, sk.doc, sk.batch);
-        else if (depth == 3 && sk.batch) {
+        if ((depth == 1 && !deep_copy(node, sk.doc, sk.root)) ||
+            (depth == 2 && sk.programme && !deep_copy(node, sk.doc, sk.programme)) ||
+            (depth == 3 && sk.batch && strcmp(name, "officer") &&
+             !deep_copy(node, sk.doc, sk.batch)))
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "out of memory");
+        else if (depth == 3 && sk.batch && !strcmp(name, "officer")) {
             if (!want || want[index])
                 rc = emit_officer(d, &sk, node, index, fn, ctx, err);
             index++;

@@ -140,9 +140,9 @@ static struct font_face *face_new(struct font_set *fs, hb_blob_t *blob, const ch
     unsigned len = sizeof name;
 
     if (!f || fs->nfaces == MAX_FACES) {
+        err_set(err, ATTACHE_ERR_INTERNAL, what, 0, f ? "too many fonts" : "out of memory");
         hb_blob_destroy(blob);
         free(f);
-        err_set(err, ATTACHE_ERR_INTERNAL, what, 0, "too many fonts");
         return NULL;
     }
     f->blob = blob;
@@ -333,10 +333,17 @@ struct font_set *font_set_new(attache_error *err)
         const struct resource *r;
         size_t flen = strlen(builtin[b].file);
 
-        if (!fam)
+        if (!fam) {
+            err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             goto fail;
+        }
         fam->name = strdup(builtin[b].family);
         fam->fallback = strdup(builtin[b].fallback);
+        if (!fam->name || !fam->fallback) {
+            family_free(fam);
+            err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            goto fail;
+        }
         for (r = resources; r->name; r++) {
             const char *base = r->name + 6, *dot;
             char style[32];

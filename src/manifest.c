@@ -220,14 +220,16 @@ void manifest_release(struct manifest *m)
 /*
  * Parse one CSV record at *p into r (cells malloc'd).  A quoted cell must
  * end at a comma or the end of the line: text after its closing quote
- * makes the record malformed.  *lines counts the line ends crossed.
+ * makes the record malformed.  *lines counts the line ends crossed.  1: a
+ * record of every column; 0: malformed; -1: memory ran out.
  */
-static bool parse_record(const char **p, const char *end, struct manifest_row *r,
-                         unsigned long *lines)
+static int parse_record(const char **p, const char *end, struct manifest_row *r,
+                        unsigned long *lines)
 {
     const char *s = *p;
     struct buf f = {0};
     size_t n = 0;
+    int result = 0;
 
     for (;;) {
         buf_reset(&f);
@@ -255,11 +257,13 @@ static bool parse_record(const char **p, const char *end, struct manifest_row *r
                     goto bad;
                 buf_add(&f, s++, 1);
             }
-        if (n == MANIFEST_COLUMNS || f.failed)
+        if (n == MANIFEST_COLUMNS)
             goto bad;
         buf_add(&f, "", 1);         /* an empty cell is an empty string, not NULL */
-        if (f.failed)
+        if (f.failed) {
+            result = -1;
             goto bad;
+        }
         r->col[n] = buf_detach(&f, NULL);
         /* the escape a formula-like cell was written with */
         if (r->col[n][0] == '\'' && formula_like(r->col[n]))
@@ -278,13 +282,13 @@ static bool parse_record(const char **p, const char *end, struct manifest_row *r
     buf_release(&f);
     *p = s;
     if (n == MANIFEST_COLUMNS)
-        return true;
+        return 1;
     row_release(r);
-    return false;
+    return 0;
 bad:
     buf_release(&f);
     row_release(r);
-    return false;
+    return result;
 }
 
 attache_status manifest_parse(struct manifest *m, const char *name, const unsigned char *bytes,
@@ -324,7 +328,11 @@ attache_status manifest_parse(struct manifest *m, const char *name, const unsign
 
         line++;
         r.line = line;
-        if (!parse_record(&p, end, &r, &line))
+        int got = parse_record(&p, end, &r, &line);
+
+        if (got < 0)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        if (got == 0)
             return err_set(err, ATTACHE_ERR_DATA, name, r.line,
                            "is not a manifest row of %d fields", MANIFEST_COLUMNS);
         rc = push(m, &r, err);

@@ -91,7 +91,11 @@ struct outdir *outdir_open(const char *path, attache_error *err)
     o->fd = o->lock = -1;
     pthread_mutex_init(&o->mu, NULL);
     o->path = strdup(path);
-    if (!o->path || make_folders(path, 0777, err) != ATTACHE_OK)
+    if (!o->path) {
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto fail;
+    }
+    if (make_folders(path, 0777, err) != ATTACHE_OK)
         goto fail;
     o->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (o->fd < 0) {

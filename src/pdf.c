@@ -34,6 +34,9 @@ static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
 
 attache_status pdf_fail(struct ctx *c, attache_error *err, const char *what)
 {
+    /* no error from libharu: one of attache's own allocations failed */
+    if (!c->error)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory while %s", what);
     return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
                    "PDF library error 0x%04X (detail %u) while %s", (unsigned)c->error,
                    (unsigned)c->detail, what);

@@ -128,6 +128,15 @@ static void fail_at(struct loader *l, xmlNodePtr n, const char *fmt, ...)
     l->failed = true;
 }
 
+/* Memory ran out: an internal error, not the template's. */
+static void out_of_memory(struct loader *l)
+{
+    if (l->failed)
+        return;
+    err_set(l->err, ATTACHE_ERR_INTERNAL, l->file, 0, "out of memory");
+    l->failed = true;
+}
+
 static char *attr(xmlNodePtr n, const char *name)
 {
     return (char *)xmlGetNoNsProp(n, BAD_CAST name);
@@ -143,7 +152,7 @@ static struct tnode *new_node(struct loader *l, enum tkind kind, xmlNodePtr src)
     struct tnode *t = arena_calloc(&l->t->arena, 1, sizeof *t);
 
     if (!t) {
-        fail_at(l, src, "out of memory");
+        out_of_memory(l);
         return NULL;
     }
     t->kind = kind;
@@ -191,13 +200,13 @@ static int add_expr(struct loader *l, xmlNodePtr n, const char *src)
     }
     p = realloc(t->exprs, (size_t)(t->nexprs + 1) * sizeof *p);
     if (!p) {
-        fail_at(l, n, "out of memory");
+        out_of_memory(l);
         return -1;
     }
     t->exprs = p;
     t->exprs[t->nexprs] = strdup(src);
     if (!t->exprs[t->nexprs]) {
-        fail_at(l, n, "out of memory");
+        out_of_memory(l);
         return -1;
     }
     return t->nexprs++;
@@ -387,12 +396,14 @@ static void load_style(struct loader *l, xmlNodePtr n)
             base = *found;
         e = realloc(l->styles, (l->nstyles + 1) * sizeof *e);
         if (!e)
-            fail_at(l, n, "out of memory");
+            out_of_memory(l);
         else {
             l->styles = e;
             e = &l->styles[l->nstyles];
             e->name = strdup(name);
-            if (apply_style(l, n, &base, &e->style) && e->name)
+            if (!e->name)
+                out_of_memory(l);
+            else if (apply_style(l, n, &base, &e->style))
                 l->nstyles++;
             else
                 free(e->name);
@@ -484,6 +495,10 @@ static void split_text(struct loader *l, xmlNodePtr src, const char *s, struct t
                 if (!t)
                     break;
                 t->text = arena_strndup(&l->t->arena, lit.data, lit.len);
+                if (!t->text) {
+                    out_of_memory(l);
+                    break;
+                }
                 **tail = t;
                 *tail = &t->next;
                 buf_reset(&lit);
@@ -491,12 +506,18 @@ static void split_text(struct loader *l, xmlNodePtr src, const char *s, struct t
             expr = strndup(s + 1, (size_t)(end - s - 1));
             t = new_node(l, T_EXPR, src);
             if (!t || !expr) {
+                if (!expr)
+                    out_of_memory(l);
                 free(expr);
                 break;
             }
             t->expr = add_expr(l, src, expr);
             t->text = arena_strdup(&l->t->arena, expr);
             free(expr);
+            if (!t->text) {
+                out_of_memory(l);
+                break;
+            }
             **tail = t;
             *tail = &t->next;
             s = end + 1;
@@ -507,12 +528,15 @@ static void split_text(struct loader *l, xmlNodePtr src, const char *s, struct t
     }
     if (lit.len && !l->failed) {
         struct tnode *t = new_node(l, T_LIT, src);
-        if (t) {
-            t->text = arena_strndup(&l->t->arena, lit.data, lit.len);
+        if (t && !(t->text = arena_strndup(&l->t->arena, lit.data, lit.len)))
+            out_of_memory(l);
+        else if (t) {
             **tail = t;
             *tail = &t->next;
         }
     }
+    if (lit.failed)
+        out_of_memory(l);
     buf_release(&lit);
 }
 
@@ -551,7 +575,9 @@ static struct tnode *load_inline(struct loader *l, xmlNodePtr parent, const stru
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             char *s = collapse((const char *)c->content);
             if (s)
-                split_text(l, c->prev || c->next ? parent : parent, s, &tail);
+                split_text(l, parent, s, &tail);
+            else
+                out_of_memory(l);
             free(s);
             continue;
         }
@@ -1202,7 +1228,8 @@ struct template *template_load(const char *name_or_path, attache_error *err)
     pthread_once(&schema_once, compile_schema);
     if (!t || !schema) {
         free(t);
-        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot set up templates");
+        err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                t ? "the compiled-in template schema does not compile" : "out of memory");
         return NULL;
     }
     t->select = -1;
@@ -1216,6 +1243,12 @@ struct template *template_load(const char *name_or_path, attache_error *err)
         t->path = strdup(name_or_path);
         t->dir = copy ? strdup(dirname(copy)) : NULL;
         free(copy);
+        if (!t->path || !t->dir) {
+            err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            free(bytes);
+            template_free(t);
+            return NULL;
+        }
     } else {
         snprintf(key, sizeof key, "templates/%s.xml", name_or_path);
         r = resource_find(key);

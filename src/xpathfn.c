@@ -181,7 +181,10 @@ static void fn_upper(xmlXPathParserContextPtr ctxt, int nargs)
     if (!pop_strings(ctxt, nargs, 1, a))
         return;
     up = text_upper((const char *)a[0]);
-    return_string(ctxt, up ? up : (const char *)a[0]);
+    if (!up && text_valid((const char *)a[0], strlen((const char *)a[0])))
+        xmlXPathErr(ctxt, XPATH_MEMORY_ERROR);      /* memory ran out */
+    else
+        return_string(ctxt, up ? up : (const char *)a[0]);
     free(up);
     free_strings(a, 1);
 }
