@@ -1,0 +1,275 @@
+/*
+ * test_pdf_read.c: reading the tokens back from PDFs (pdf_read_tokens), as
+ * `attache verify FILE.pdf` does, from files made here byte by byte: the
+ * shape attache writes, and each way a file can leave that shape.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "pdf.h"
+#include "util.h"
+
+static char dir[] = "/tmp/attache-pdfread-XXXXXX";
+
+/*
+ * A PDF whose info dictionary (object 3) is `info`, as attache lays one
+ * out: header, objects, the cross-reference table from object 0, the
+ * trailer naming /Info, startxref.  `trailer` replaces the trailer's
+ * dictionary when given; `entry` the info object's cross-reference entry.
+ */
+static void make_pdf(struct buf *b, const char *info, const char *trailer, const char *entry)
+{
+    size_t off[4], xref;
+    int i;
+
+    buf_reset(b);
+    buf_adds(b, "%PDF-1.4\n");
+    off[1] = b->len;
+    buf_adds(b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    off[2] = b->len;
+    buf_adds(b, "2 0 obj\n<< /Type /Pages /Kids [ ] /Count 0 >>\nendobj\n");
+    off[3] = b->len;
+    buf_addf(b, "3 0 obj\n%s\nendobj\n", info);
+    xref = b->len;
+    buf_adds(b, "xref\n0 4\n0000000000 65535 f\r\n");
+    for (i = 1; i <= 3; i++) {
+        if (i == 3 && entry)
+            buf_adds(b, entry);
+        else
+            buf_addf(b, "%010zu 00000 n\r\n", off[i]);
+    }
+    buf_addf(b, "trailer\n%s\nstartxref\n%zu\n%%%%EOF\n",
+             trailer ? trailer : "<< /Size 4 /Root 1 0 R /Info 3 0 R >>", xref);
+}
+
+static const char *write_bytes(const char *name, const void *data, size_t n)
+{
+    static char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+    return path;
+}
+
+/* Read `bytes` back: the status, and the error's message or the tokens joined by ' '. */
+static attache_status read_back(const struct buf *b, char *out, size_t size)
+{
+    attache_error err;
+    char **tokens;
+    size_t n, i;
+    attache_status rc;
+
+    rc = pdf_read_tokens(write_bytes("t.pdf", b->data, b->len), &tokens, &n, &err);
+    out[0] = '\0';
+    if (rc != ATTACHE_OK) {
+        snprintf(out, size, "%s", err.message);
+        CHECK(tokens == NULL && n == 0);
+        return rc;
+    }
+    for (i = 0; i < n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", tokens[i]);
+    pdf_tokens_free(tokens, n);
+    return rc;
+}
+
+#define NOT_OURS "not a PDF as attache wrote it (saved again by another program?): "
+
+static void test_info_dictionaries(void)
+{
+    static const struct {
+        const char *info;
+        attache_status rc;
+        const char *want;
+    } cases[] = {
+        {"<< /Producer (attache) /AttacheTokens [ (ATT1:AB) (ATT1:CD) ] >>", ATTACHE_OK,
+         "ATT1:AB ATT1:CD"},
+        {"<< /AttacheTokens [(ATT1:AB)] >>", ATTACHE_OK, "ATT1:AB"},
+        {"<< /AttacheTokens [ ] >>", ATTACHE_OK, ""},
+        {"<< /Producer (attache) >>", ATTACHE_OK, ""},
+        /* only the top level counts, and strings are not keys */
+        {"<< /Title (/AttacheTokens [(ATT1:XX)]) >>", ATTACHE_OK, ""},
+        {"<< /Sub << /AttacheTokens [(ATT1:XX)] >> >>", ATTACHE_OK, ""},
+        {"<< /Title (a \\) >> endobj ( nested ) ) /AttacheTokens [(ATT1:AB)] >>", ATTACHE_OK,
+         "ATT1:AB"},
+        {"<< /ID <4142>> /AttacheTokens [(ATT1:AB)] >>", ATTACHE_OK, "ATT1:AB"},
+        {"<< /AttacheTokensX [(ATT1:XX)] >>", ATTACHE_OK, ""},
+        /* the first of two keys */
+        {"<< /AttacheTokens [(ATT1:AB)] /AttacheTokens [(ATT1:CD)] >>", ATTACHE_OK, "ATT1:AB"},
+        /* not tokens */
+        {"<< /AttacheTokens (ATT1:AB) >>", ATTACHE_ERR_DATA, "its /AttacheTokens is not an array"},
+        {"<< /AttacheTokens >>", ATTACHE_ERR_DATA, "its /AttacheTokens is not an array"},
+        {"<< /AttacheTokens [(ATT1 AB)] >>", ATTACHE_ERR_DATA,
+         "its /AttacheTokens holds something other than tokens"},
+        {"<< /AttacheTokens [/ATT1] >>", ATTACHE_ERR_DATA,
+         "its /AttacheTokens holds something other than tokens"},
+        {"<< /AttacheTokens [(ATT1:AB) >>", ATTACHE_ERR_DATA,
+         "its /AttacheTokens holds something other than tokens"},
+        /* dictionaries that do not end, or are not there */
+        {"<< /Title (never closed >>", ATTACHE_ERR_DATA,
+         NOT_OURS "its info dictionary does not end"},
+        {"<< /ID <4142", ATTACHE_ERR_DATA, NOT_OURS "its info dictionary does not end"},
+        {"<< /Producer (attache)", ATTACHE_ERR_DATA, NOT_OURS "its info dictionary does not end"},
+        {"[ /Producer (attache) ]", ATTACHE_ERR_DATA, NOT_OURS "no info dictionary"},
+    };
+    struct buf b = {0};
+    char got[600];
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        make_pdf(&b, cases[i].info, NULL, NULL);
+        CHECK_INT(read_back(&b, got, sizeof got), cases[i].rc);
+        CHECK_STR(got, cases[i].want);
+    }
+    buf_release(&b);
+}
+
+/* The way to the dictionary: trailer, startxref, the table and its entry. */
+static void test_the_way_there(void)
+{
+    static const struct {
+        const char *trailer, *entry;
+        const char *want;
+    } cases[] = {
+        {"<< /Size 4 /Root 1 0 R >>", NULL, NOT_OURS "no info dictionary"},
+        {"<< /Size 4 /Info /Root 1 0 R >>", NULL, NOT_OURS "no info dictionary"},
+        {"<< /Size 4 /InfoX 3 0 R >>", NULL, NOT_OURS "no info dictionary"},
+        {"<< /Size 4 /Info 9 0 R >>", NULL, NOT_OURS "no cross-reference table"},
+        {NULL, "0000000000 65535 f\r\n", NOT_OURS "no info dictionary"},
+        {NULL, "0000000009 00000 n\r\n", NOT_OURS "no info dictionary"},        /* object 1 */
+        {NULL, "xxxxxxxxxx 00000 n\r\n", NOT_OURS "no info dictionary"},
+    };
+    struct buf b = {0};
+    char got[600];
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        make_pdf(&b, "<< /AttacheTokens [(ATT1:AB)] >>", cases[i].trailer, cases[i].entry);
+        CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+        CHECK_STR(got, cases[i].want);
+    }
+
+    /* /Info naming another dictionary: read, and it has no tokens */
+    make_pdf(&b, "<< /AttacheTokens [(ATT1:AB)] >>", "<< /Size 4 /Info 2 0 R >>", NULL);
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_OK);
+    CHECK_STR(got, "");
+
+    /* startxref pointing elsewhere, missing or past the end */
+    make_pdf(&b, "<< /AttacheTokens [(ATT1:AB)] >>", NULL, NULL);
+    memcpy(strstr(b.data, "startxref\n") + 10, "12", 2);
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no cross-reference table");
+    make_pdf(&b, "<< /AttacheTokens [(ATT1:AB)] >>", NULL, NULL);
+    memcpy(strstr(b.data, "startxref\n") + 10, "99999", 5);
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no startxref offset");
+    make_pdf(&b, "<< /AttacheTokens [(ATT1:AB)] >>", NULL, NULL);
+    memcpy(strstr(b.data, "startxref\n") + 10, "x", 1);
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no startxref offset");
+
+    /* not a PDF at all, and an empty file */
+    buf_reset(&b);
+    buf_adds(&b, "hello\n");
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no trailer at its end");
+    buf_reset(&b);
+    buf_add(&b, "", 0);
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no trailer at its end");
+
+    /* cut short after the table: the entry is past the end */
+    make_pdf(&b, "<< /AttacheTokens [(ATT1:AB)] >>", NULL, NULL);
+    {
+        size_t cut = (size_t)(strstr(b.data, "xref\n0 4\n") - b.data) + 12;
+        char tail[200];
+        snprintf(tail, sizeof tail, "trailer\n<< /Info 3 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+                 (size_t)(strstr(b.data, "xref\n0 4\n") - b.data));
+        b.len = cut;
+        buf_adds(&b, tail);
+    }
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no cross-reference table");
+    buf_release(&b);
+}
+
+/* Many tokens: the dictionary is read in growing pieces. */
+static void test_many_tokens(void)
+{
+    struct buf info = {0}, b = {0};
+    attache_error err;
+    char **tokens, token[80];
+    size_t n, i;
+
+    buf_adds(&info, "<< /AttacheTokens [");
+    for (i = 0; i < 20000; i++)
+        buf_addf(&info, " (ATT1:%zuABCDEFGHIJKLMNOPQRSTUVWXYZ)", i);
+    buf_adds(&info, " ] >>");
+    make_pdf(&b, info.data, NULL, NULL);
+    CHECK(b.len > 4 * 65536);
+    CHECK_INT(pdf_read_tokens(write_bytes("many.pdf", b.data, b.len), &tokens, &n, &err),
+              ATTACHE_OK);
+    CHECK_INT(n, 20000);
+    snprintf(token, sizeof token, "ATT1:%dABCDEFGHIJKLMNOPQRSTUVWXYZ", 19999);
+    if (n == 20000)
+        CHECK_STR(tokens[19999], token);
+    pdf_tokens_free(tokens, n);
+
+    /* a token longer than any attache writes */
+    buf_reset(&info);
+    buf_adds(&info, "<< /AttacheTokens [(ATT1:");
+    for (i = 0; i < 5000; i++)
+        buf_adds(&info, "A");
+    buf_adds(&info, ")] >>");
+    make_pdf(&b, info.data, NULL, NULL);
+    CHECK_INT(pdf_read_tokens(write_bytes("long.pdf", b.data, b.len), &tokens, &n, &err),
+              ATTACHE_ERR_DATA);
+    CHECK_STR(err.message, "its /AttacheTokens holds something other than tokens");
+    buf_release(&info);
+    buf_release(&b);
+}
+
+static void test_files(void)
+{
+    attache_error err;
+    char **tokens, path[300];
+    size_t n;
+
+    snprintf(path, sizeof path, "%s/none.pdf", dir);
+    CHECK_INT(pdf_read_tokens(path, &tokens, &n, &err), ATTACHE_ERR_NOINPUT);
+    CHECK_STR(err.message, "cannot open: No such file or directory");
+    CHECK_INT(pdf_read_tokens(dir, &tokens, &n, &err), ATTACHE_ERR_NOINPUT);
+    CHECK_STR(err.message, "cannot open: not a regular file");
+    CHECK(tokens == NULL && n == 0);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_info_dictionaries();
+    test_the_way_there();
+    test_many_tokens();
+    test_files();
+    {
+        char p[300];
+        const char *names[] = {"t.pdf", "many.pdf", "long.pdf"};
+        size_t i;
+        for (i = 0; i < ARRAY_SIZE(names); i++) {
+            snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+            unlink(p);
+        }
+        rmdir(dir);
+    }
+    return check_done();
+}
