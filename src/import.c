@@ -729,6 +729,7 @@ attache_status attache_import(const unsigned char *csv, size_t csv_size,
     struct importer im = {0};
     struct sheet sh = {0};
     attache_data_options dopts = {0};
+    attache_error load_err;
     attache_data *data = NULL, *check = NULL;
     const struct record **rows = NULL;
     xmlDocPtr doc = NULL;
@@ -835,7 +836,13 @@ attache_status attache_import(const unsigned char *csv, size_t csv_size,
     dopts.name = o->output_name;
     dopts.on_error = on_output_error;
     dopts.on_error_ctx = &im;
-    check = attache_data_load(text, (size_t)text_len, &dopts, NULL);
+    attache_error_clear(&load_err);
+    check = attache_data_load(text, (size_t)text_len, &dopts, &load_err);
+    if (!check && load_err.code == ATTACHE_ERR_INTERNAL) {
+        *err = load_err;            /* memory ran out: not the spreadsheet's fault */
+        rc = ATTACHE_ERR_INTERNAL;
+        goto done;
+    }
     if (!check) {
         if (!im.nerrors)
             report(&im, o->output_name, 0, "is not valid data");

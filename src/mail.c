@@ -533,6 +533,7 @@ attache_status attache_mail(const char *dir, const attache_data *data,
     char path[4096];
     size_t size = 0, i, n = data_officer_count(data);
     unsigned failures = 0;
+    int sender = 0;
     attache_status rc = ATTACHE_OK;
 
     if (!err)
@@ -541,7 +542,11 @@ attache_status attache_mail(const char *dir, const attache_data *data,
     memset(m.res, 0, sizeof *m.res);
     if (!mail_libraries_ready())
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start libcurl");
-    if (!o->from || !mail_sender_parse(o->from, &m.from)) {
+    if (o->from && (sender = mail_sender_parse(o->from, &m.from)) < 0) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
+    if (!o->from || sender == 0) {
         rc = err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "the sender '%s' is not an address "
                      "such as hr@example.org or \"HR Office <hr@example.org>\"",
                      o->from ? o->from : "");

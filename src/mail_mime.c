@@ -200,7 +200,7 @@ done:
     return ok;
 }
 
-bool mail_sender_parse(const char *s, struct mail_sender *from)
+int mail_sender_parse(const char *s, struct mail_sender *from)
 {
     const char *lt = strrchr(s, '<');
     char *d, *e;
@@ -212,13 +212,15 @@ bool mail_sender_parse(const char *s, struct mail_sender *from)
         const char *gt = strchr(lt, '>');
 
         if (!gt || gt[1])
-            return false;
+            return 0;
         from->display = strndup(s, (size_t)(lt - s));
         from->address = strndup(lt + 1, (size_t)(gt - lt - 1));
     }
-    if (!from->display || !from->address || !mail_address_usable(from->address) ||
-        strpbrk(from->display, "\r\n") || !text_valid(from->display, strlen(from->display)))
-        return false;
+    if (!from->display || !from->address)
+        return -1;
+    if (!mail_address_usable(from->address) || strpbrk(from->display, "\r\n") ||
+        !text_valid(from->display, strlen(from->display)))
+        return 0;
     for (d = from->display; *d == ' ' || *d == '"'; d++)
         ;
     e = d + strlen(d);
@@ -227,6 +229,6 @@ bool mail_sender_parse(const char *s, struct mail_sender *from)
     memmove(from->display, d, (size_t)(e - d));
     from->display[e - d] = '\0';
     from->domain = strchr(from->address, '@') + 1;
-    return true;
+    return 1;
 }
 

@@ -55,8 +55,9 @@ struct mail_sender {
     const char *domain;          /* in address */
 };
 
-/* Fill `from` from `s`; false when it is not a usable sender.  Free its strings either way. */
-bool mail_sender_parse(const char *s, struct mail_sender *from);
+/* Fill `from` from `s`: 1, or 0 when it is not a usable sender, -1 when
+ * memory ran out.  Free its strings either way. */
+int mail_sender_parse(const char *s, struct mail_sender *from);
 
 struct mail_message {
     struct buf text;             /* the whole message, CRLF line ends (buf_release()) */

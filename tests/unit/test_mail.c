@@ -63,7 +63,7 @@ static void message(void)
     size_t longest = 0;
     bool high = false;
 
-    CHECK(mail_sender_parse("Phòng Nhân sự <hr@example.org>", &from));
+    CHECK_INT(mail_sender_parse("Phòng Nhân sự <hr@example.org>", &from), 1);
     CHECK_STR(from.address, "hr@example.org");
     CHECK_STR(from.domain, "example.org");
     t.subject = strdup("Thư chào mừng: a long subject that will have to be folded over more "
@@ -96,7 +96,7 @@ static void message(void)
     free(from.address);
 
     memset(&from, 0, sizeof from);
-    CHECK(!mail_sender_parse("not an address", &from));
+    CHECK_INT(mail_sender_parse("not an address", &from), 0);
     free(from.display);
     free(from.address);
     CHECK(!mail_address_usable("a b@example.org"));

@@ -5,7 +5,8 @@
  * strdup, strndup and asprintf redirected to the wrappers below
  * (-Wl,--wrap=..., see the Makefile), which count them and can make one of
  * them fail.  A first pass counts the allocations that loading data,
- * generating a certificate and a letter, and verifying a token make
+ * generating a certificate and a letter, importing a spreadsheet,
+ * planning a mailing of the documents (a dry run) and verifying a token make
  * (about a thousand); then each is made to fail in turn and the pass is
  * run again.  Each time:
  *
@@ -113,11 +114,16 @@ static const char data_xml[] =
     "      <officer id=\"kh-01\" status=\"graduated\">\n"
     "        <name>Chhy Ratha</name><name lang=\"km\">ឈី រដ្ឋា</name>\n"
     "        <country code=\"KH\"/><ministry>Ministry of Commerce</ministry>\n"
-    "        <placement department=\"ASCC\"/>\n"
+    "        <placement department=\"ASCC\"/><email>ratha@example.org</email>\n"
     "      </officer>\n"
     "    </batch>\n"
     "  </programme>\n"
     "</attache>\n";
+
+static const char csv[] =
+    "id,status,name,name:km,country,ministry,department,email\r\n"
+    "kh-02,attached,Sok Dara,\"សុខ ដារា\",KH,Ministry of Planning,ASCC,dara@example.org\r\n"
+    "vn-03,selected,\"Nguyễn Thị Lan\",,VN,\"Ministry of Foreign Affairs\",AEC,\r\n";
 
 /* in memory where there is a tmpfs: a thousand passes, each syncing its PDFs */
 static char shm_dir[] = "/dev/shm/attache-oom-XXXXXX", tmp_dir[] = "/tmp/attache-oom-XXXXXX";
@@ -210,7 +216,33 @@ static void pass(void)
         check_outcome(kinds[k], attache_generate(d, &g, &r, &err), &err);
         check_folder(outdir);
     }
+    {
+        attache_mail_options mo = {0};
+        attache_mail_result mr;
+
+        mo.url = "smtp://127.0.0.1:9";
+        mo.from = "Programme Office <office@example.org>";
+        mo.dry_run = true;
+        attache_error_clear(&err);
+        check_outcome("planning a mailing", attache_mail(outdir, d, &mo, &mr, &err), &err);
+    }
     attache_data_free(d);
+    {
+        attache_import_options io = {0};
+        char *xml = NULL;
+        size_t out_size = 0;
+
+        io.batch_id = "b1";
+        io.csv_name = "officers.csv";
+        io.data_name = "data.xml";
+        io.output_name = "new.xml";
+        attache_error_clear(&err);
+        check_outcome("importing", attache_import((const unsigned char *)csv, strlen(csv),
+                                                  (const unsigned char *)data_xml,
+                                                  strlen(data_xml), &io, &xml, &out_size, &err),
+                      &err);
+        free(xml);
+    }
 
     v = attache_verifier_new(&err);
     if (!v) {
