@@ -770,21 +770,23 @@ attache_status attache_import(const unsigned char *csv, size_t csv_size,
         size -= 3;
     }
     if ((bad = first_bad_line(p, size))) {
-        rc = err_set(err, ATTACHE_ERR_DATA, o->csv_name, bad, "is not UTF-8 text: save the "
-                     "spreadsheet again as \"CSV UTF-8\" (Excel) or as Text CSV with the "
-                     "character set Unicode (UTF-8) (LibreOffice)");
+        report(&im, o->csv_name, bad, "is not UTF-8 text: save the spreadsheet again as "
+               "\"CSV UTF-8\" (Excel) or as Text CSV with the character set Unicode "
+               "(UTF-8) (LibreOffice)");
+        rc = ATTACHE_ERR_DATA;
         goto done;
     }
     if (memchr(p, '\0', size)) {
-        rc = err_set(err, ATTACHE_ERR_DATA, o->csv_name, 0, "has NUL bytes: it is not a CSV "
-                     "text file");
+        report(&im, o->csv_name, 0, "has NUL bytes: it is not a CSV text file");
+        rc = ATTACHE_ERR_DATA;
         goto done;
     }
     if ((rc = read_sheet(p, size, o->csv_name, &sh, err)) != ATTACHE_OK)
         goto done;
     if (sh.nrecords == 0) {
-        rc = err_set(err, ATTACHE_ERR_DATA, o->csv_name, 1, "is empty: it needs a header row "
-                     "naming the columns (" COLUMN_LIST ")");
+        report(&im, o->csv_name, 1, "is empty: it needs a header row naming the columns ("
+               COLUMN_LIST ")");
+        rc = ATTACHE_ERR_DATA;
         goto done;
     }
 
@@ -808,7 +810,8 @@ attache_status attache_import(const unsigned char *csv, size_t csv_size,
             rows[nrows++] = r;
         }
     if (!im.nerrors && !nrows) {
-        rc = err_set(err, ATTACHE_ERR_DATA, o->csv_name, 0, "has no officers: only a header row");
+        report(&im, o->csv_name, 0, "has no officers: only a header row");
+        rc = ATTACHE_ERR_DATA;
         goto done;
     }
     if (im.nerrors) {
