@@ -288,6 +288,7 @@ typedef struct attache_batch_info {
     unsigned officers;
     unsigned selected, attached, graduated, withdrawn;
     unsigned sessions;                /* induction sessions */
+    const char *ordinal;              /* the number as documents print it: "1st", "16th" */
 } attache_batch_info;
 
 size_t attache_data_batch_count(const attache_data *data);

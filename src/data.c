@@ -883,6 +883,14 @@ static bool add_batch(struct loader *l, xmlNodePtr node)
     b->programme_id = l->programme_id;
     b->programme_title = l->programme_title;
     b->number = num ? (unsigned)strtoul((const char *)num, NULL, 10) : 0;
+    {
+        char ord[32];
+
+        snprintf(ord, sizeof ord, "%u%s", b->number, text_ordinal_suffix((long)b->number));
+        b->ordinal = (const char *)xmlDictLookup(d->strings, BAD_CAST ord, -1);
+        if (!b->ordinal)
+            out_of_memory(l);
+    }
     b->start = (const char *)xmlDictLookup(d->strings, start ? start : BAD_CAST "", -1);
     b->end = (const char *)xmlDictLookup(d->strings, end ? end : BAD_CAST "", -1);
     if (id && xmlHashLookup(d->batch_index, id)) {

@@ -86,17 +86,12 @@ static attache_status gather_officer(void *ctx, struct officer_view *v)
     struct recipient *r = &g->recipients[v->index];
     xmlNodePtr off = v->officer, batch = off->parent, prog = batch ? batch->parent : NULL;
     xmlNodePtr sig = child(batch, "signatory", false);
-    xmlChar *number = batch ? xmlGetNoNsProp(batch, BAD_CAST "number") : NULL;
-    char ord[32];
     size_t k;
 
-    snprintf(ord, sizeof ord, "%s%s", number ? (const char *)number : "",
-             text_ordinal_suffix(number ? strtol((const char *)number, NULL, 10) : 0));
-    xmlFree(number);
     r->value[MF_NAME] = text_of(child(off, "name", true));
     r->value[MF_HONORIFIC] = text_of(child(off, "honorific", false));
     r->value[MF_PROGRAMME] = text_of(child(prog, "title", false));
-    r->value[MF_BATCH] = strdup(ord);
+    r->value[MF_BATCH] = strdup(v->batch->ordinal);
     r->value[MF_BATCH_ID] = strdup(v->batch->id);
     r->value[MF_ISSUER] = text_of(child(child(xmlDocGetRootElement(v->doc), "issuer", false),
                                        "name", false));

@@ -7,18 +7,6 @@
 
 #include "cli.h"
 
-static const char *ordinal_suffix(unsigned n)
-{
-    if (n % 100 >= 11 && n % 100 <= 13)
-        return "th";
-    switch (n % 10) {
-    case 1: return "st";
-    case 2: return "nd";
-    case 3: return "rd";
-    default: return "th";
-    }
-}
-
 static void print_counts(const attache_batch_info *b)
 {
     const struct { const char *what; unsigned n; } c[] = {
@@ -93,9 +81,8 @@ int cmd_validate(int argc, char **argv)
         officers += b->officers;
         if (a.quiet)
             continue;
-        printf("%s: %s, %u%s batch, %s to %s: %u officer%s (", b->id, b->programme_id,
-               b->number, ordinal_suffix(b->number), b->start, b->end, b->officers,
-               b->officers == 1 ? "" : "s");
+        printf("%s: %s, %s batch, %s to %s: %u officer%s (", b->id, b->programme_id,
+               b->ordinal, b->start, b->end, b->officers, b->officers == 1 ? "" : "s");
         print_counts(b);
         printf("), %u induction session%s\n", b->sessions, b->sessions == 1 ? "" : "s");
     }

@@ -87,6 +87,8 @@ int main(void)
     CHECK_INT(attache_data_batch(d, 0)->graduated, 1);
     CHECK_INT(attache_data_batch(d, 0)->withdrawn, 1);
     CHECK_INT(attache_data_batch(d, 0)->sessions, 1);
+    CHECK_STR(attache_data_batch(d, 0)->ordinal, "2nd");
+    CHECK_STR(attache_data_batch(d, 1)->ordinal, "3rd");
     CHECK_STR(attache_data_batch(d, 0)->programme_title, "The Programme");
     CHECK_INT(data_officer_count(d), 3);
     CHECK_STR(data_officer(d, 1)->name, "Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b");

@@ -8,7 +8,6 @@
  * each, its handlers must still be in place, and none of the library's
  * errors may have reached them.
  */
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "attache.h"
 #include "check.h"
+#include "fixture.h"
 
 static int host_ctx, host_generic_ctx;
 static int structured_calls, generic_calls, loader_calls;
@@ -62,20 +62,7 @@ static void check_host(const char *after)
 }
 
 static const char data_xml[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<attache version=\"1\">\n"
-    "  <issuer id=\"asec\"><name>ASEAN Secretariat</name><address>Jakarta</address></issuer>\n"
-    "  <programme id=\"p\"><title>Programme</title>\n"
-    "    <batch id=\"b1\" number=\"1\" start=\"2015-02-09\" end=\"2016-02-05\">\n"
-    "      <signatory><name>A Signatory</name><title>Director</title></signatory>\n"
-    "      <officer id=\"kh-01\" status=\"graduated\">\n"
-    "        <name>Chhy Ratha</name>\n"
-    "        <country code=\"KH\"/><ministry>Ministry</ministry>\n"
-    "        <placement department=\"ASCC\"/>\n"
-    "      </officer>\n"
-    "    </batch>\n"
-    "  </programme>\n"
-    "</attache>\n";
+    FIXTURE_DATA(FIXTURE_OFFICER("kh-01", "Chhy Ratha", "KH", ""));
 
 static char dir[] = "/tmp/attache-guest-XXXXXX";
 
@@ -91,14 +78,6 @@ static const char *write_file(const char *name, const char *text)
         fclose(f);
     }
     return path;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 int main(void)
@@ -171,6 +150,6 @@ int main(void)
     check_host("verifying");
 
     attache_data_free(d);
-    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(dir);
     return check_done();
 }

@@ -9,22 +9,10 @@
 
 #include "attache.h"
 #include "check.h"
+#include "fixture.h"
 
 static const char data_xml[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<attache version=\"1\">\n"
-    "  <issuer id=\"asec\"><name>ASEAN Secretariat</name><address>Jakarta</address></issuer>\n"
-    "  <programme id=\"p\"><title>Programme</title>\n"
-    "    <batch id=\"b1\" number=\"1\" start=\"2015-02-09\" end=\"2016-02-05\">\n"
-    "      <signatory><name>A Signatory</name><title>Director</title></signatory>\n"
-    "      <officer id=\"kh-01\" status=\"graduated\">\n"
-    "        <name>Chhy Ratha</name>\n"
-    "        <country code=\"KH\"/><ministry>Ministry of Commerce</ministry>\n"
-    "        <placement department=\"ASCC\"/>\n"
-    "      </officer>\n"
-    "    </batch>\n"
-    "  </programme>\n"
-    "</attache>\n";
+    FIXTURE_DATA(FIXTURE_OFFICER("kh-01", "Chhy Ratha", "KH", ""));
 
 #define HEAD "id,status,name,country,ministry,department\n"
 #define ROW "kh-02,attached,Sok Dara,KH,Ministry of Planning,ASCC\n"

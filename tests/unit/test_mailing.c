@@ -5,7 +5,6 @@
  * tests/e2e/test_mail.py.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,32 +13,16 @@
 
 #include "attache.h"
 #include "check.h"
+#include "fixture.h"
 
-#define OFFICER(id, email)                                                      \
-    "      <officer id=\"" id "\" status=\"graduated\">\n"                       \
-    "        <name>Officer " id "</name>\n"                                    \
-    "        <country code=\"KH\"/><ministry>Ministry</ministry>\n"               \
-    "        <placement department=\"ASCC\"/>" email "\n"                        \
-    "      </officer>\n"
+#define OFFICER(id, email) FIXTURE_OFFICER(id, "Officer " id, "KH", email)
 
-#define DATA(officers)                                                                     \
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                           \
-    "<attache version=\"1\">\n"                                                              \
-    "  <issuer id=\"asec\"><name>ASEAN Secretariat</name><address>Jakarta</address></issuer>\n" \
-    "  <programme id=\"p\"><title>Programme</title>\n"                                         \
-    "    <batch id=\"b1\" number=\"1\" start=\"2015-02-09\" end=\"2016-02-05\">\n"              \
-    "      <signatory><name>A Signatory</name><title>Director</title></signatory>\n"          \
-    officers                                                                                 \
-    "    </batch>\n"                                                                         \
-    "  </programme>\n"                                                                       \
-    "</attache>\n"
-
-static const char all_xml[] = DATA(OFFICER("kh-01", "<email>one@example.org</email>")
+static const char all_xml[] = FIXTURE_DATA(OFFICER("kh-01", "<email>one@example.org</email>")
                                    OFFICER("kh-02", "")
                                    OFFICER("kh-03", "<email>thr\xc3\xa9\x65@example.org</email>")
                                    OFFICER("kh-04", "<email>four@example.org</email>"));
 /* the same cohort without kh-04 */
-static const char fewer_xml[] = DATA(OFFICER("kh-01", "<email>one@example.org</email>")
+static const char fewer_xml[] = FIXTURE_DATA(OFFICER("kh-01", "<email>one@example.org</email>")
                                      OFFICER("kh-02", "")
                                      OFFICER("kh-03", "<email>thr\xc3\xa9\x65@example.org</email>"));
 
@@ -85,14 +68,6 @@ static attache_status dry_run(const attache_data *d, struct seen *s, attache_mai
     return attache_mail(out, d, &o, r, err);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     attache_data *all, *fewer;
@@ -109,9 +84,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    snprintf(key, sizeof key, "%s/k", dir);
-    CHECK_INT(attache_keygen(key, "asec", NULL, NULL, &err), ATTACHE_OK);
-    snprintf(key, sizeof key, "%s/k.key", dir);
+    CHECK(fixture_key(dir, key, sizeof key, NULL));
     snprintf(out, sizeof out, "%s/out", dir);
     all = load(all_xml);
     fewer = load(fewer_xml);
@@ -181,6 +154,6 @@ int main(void)
 
     attache_data_free(all);
     attache_data_free(fewer);
-    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(dir);
     return check_done();
 }

@@ -21,7 +21,6 @@
  * their own calls, which are not redirected: this is about attache's code.
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 
 #include "attache.h"
 #include "check.h"
+#include "fixture.h"
 
 /* ---- the allocation wrappers ---------------------------------------------- */
 
@@ -104,21 +104,12 @@ int __wrap_asprintf(char **out, const char *fmt, ...)
 
 /* ---- the pass --------------------------------------------------------------- */
 
-static const char data_xml[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<attache version=\"1\">\n"
-    "  <issuer id=\"asec\"><name>ASEAN Secretariat</name><address>Jakarta</address></issuer>\n"
-    "  <programme id=\"p\"><title>Programme</title>\n"
-    "    <batch id=\"b1\" number=\"1\" start=\"2015-02-09\" end=\"2016-02-05\">\n"
-    "      <signatory><name>A Signatory</name><title>Director</title></signatory>\n"
+static const char data_xml[] = FIXTURE_DATA(
     "      <officer id=\"kh-01\" status=\"graduated\">\n"
     "        <name>Chhy Ratha</name><name lang=\"km\">ឈី រដ្ឋា</name>\n"
     "        <country code=\"KH\"/><ministry>Ministry of Commerce</ministry>\n"
     "        <placement department=\"ASCC\"/><email>ratha@example.org</email>\n"
-    "      </officer>\n"
-    "    </batch>\n"
-    "  </programme>\n"
-    "</attache>\n";
+    "      </officer>\n");
 
 static const char csv[] =
     "id,status,name,name:km,country,ministry,department,email\r\n"
@@ -176,14 +167,6 @@ static void check_folder(const char *path)
     closedir(d);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Load, generate a certificate and a letter into a new folder, verify. */
 static void pass(void)
 {
@@ -198,7 +181,7 @@ static void pass(void)
     size_t k;
 
     snprintf(outdir, sizeof outdir, "%s/out", dir);
-    nftw(outdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(outdir);
     attache_error_clear(&err);
     d = attache_data_load((const unsigned char *)data_xml, strlen(data_xml), NULL, &err);
     if (!d) {
@@ -258,7 +241,6 @@ static void pass(void)
 
 int main(void)
 {
-    attache_error err;
     long total, i, only, runs = 0;
 
     dir = mkdtemp(shm_dir);
@@ -268,10 +250,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    snprintf(key, sizeof key, "%s/k", dir);
-    CHECK_INT(attache_keygen(key, "asec", NULL, NULL, &err), ATTACHE_OK);
-    snprintf(key, sizeof key, "%s/k.key", dir);
-    snprintf(pub, sizeof pub, "%s/k.pub", dir);
+    CHECK(fixture_key(dir, key, sizeof key, pub));
 
     /* count: nothing fails, everything works */
     oom_at = -1;
@@ -295,6 +274,6 @@ int main(void)
             break;
     }
     printf("    %ld allocations in a pass; %ld passes, each with one failing\n", total, runs);
-    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(dir);
     return check_done();
 }

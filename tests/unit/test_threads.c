@@ -5,7 +5,6 @@
  * shared between them, at the same time.  `make test-tsan` runs it built
  * with ThreadSanitizer; in the plain build it checks the results.
  */
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,29 +12,13 @@
 
 #include "attache.h"
 #include "check.h"
+#include "fixture.h"
 
 #define ROUNDS 2
 
 static const char data_xml[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<attache version=\"1\">\n"
-    "  <issuer id=\"asec\"><name>ASEAN Secretariat</name><address>Jakarta</address></issuer>\n"
-    "  <programme id=\"p\"><title>Programme</title>\n"
-    "    <batch id=\"b1\" number=\"1\" start=\"2015-02-09\" end=\"2016-02-05\">\n"
-    "      <signatory><name>A Signatory</name><title>Director</title></signatory>\n"
-    "      <officer id=\"kh-01\" status=\"graduated\">\n"
-    "        <name>Chhy Ratha</name>\n"
-    "        <country code=\"KH\"/><ministry>Ministry</ministry>\n"
-    "        <placement department=\"ASCC\"/>\n"
-    "      </officer>\n"
-    "      <officer id=\"vn-02\" status=\"graduated\">\n"
-    "        <name>Nguyen Thu Ha</name>\n"
-    "        <country code=\"VN\"/><ministry>Ministry</ministry>\n"
-    "        <placement department=\"ASCC\"/>\n"
-    "      </officer>\n"
-    "    </batch>\n"
-    "  </programme>\n"
-    "</attache>\n";
+    FIXTURE_DATA(FIXTURE_OFFICER("kh-01", "Chhy Ratha", "KH", "")
+                 FIXTURE_OFFICER("vn-02", "Nguyen Thu Ha", "VN", ""));
 
 static char dir[] = "/tmp/attache-threads-XXXXXX";
 static char key_path[512];
@@ -102,14 +85,6 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     struct worker w[2] = {{.n = 0, .jobs = 1}, {.n = 1, .jobs = 2}};
@@ -122,10 +97,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    snprintf(name, sizeof name, "%s/k", dir);
-    CHECK_INT(attache_keygen(name, "asec", NULL, NULL, &err), ATTACHE_OK);
-    snprintf(key_path, sizeof key_path, "%s/k.key", dir);
-    snprintf(name, sizeof name, "%s/k.pub", dir);
+    CHECK(fixture_key(dir, key_path, sizeof key_path, name));
     verifier = attache_verifier_new(&err);
     CHECK_INT(attache_verifier_add_key(verifier, name, &err), ATTACHE_OK);
 
@@ -139,6 +111,6 @@ int main(void)
         CHECK_INT(w[i].valid, 2 * ROUNDS);
     }
     attache_verifier_free(verifier);
-    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(dir);
     return check_done();
 }
