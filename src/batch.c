@@ -336,14 +336,6 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
-static void sha256_hex(const void *data, size_t n, char out[65])
-{
-    unsigned char h[HASH_SHA256_BYTES];
-
-    hash_sha256(data, n, h);
-    sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
-}
-
 /* The document's claims and its id (claims->document_id points at doc_id). */
 static void document_claims(const struct run *r, const struct job *j,
                             struct token_claims *claims, char doc_id[64])
@@ -481,7 +473,7 @@ static attache_status write_document(struct run *r, struct row *row, struct docu
         blame_document(r, row, err);
         goto done;
     }
-    sha256_hex(pdf.data, pdf.len, row->sha256);
+    hash_sha256_hex(pdf.data, pdf.len, row->sha256);
     pending->bytes = pdf.len;
 done:
     buf_release(&pdf);
@@ -527,7 +519,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     document_vars(r, j, doc_id, &qr, reference, &vars);
     if (old_fp[0] && !r->book && up_to_date(r, c, j, &vars, old_fp)) {
         *reused = true;
-        sha256_hex(old, old_len, row->sha256);
+        hash_sha256_hex(old, old_len, row->sha256);
         goto done;
     }
     rc = compose_document(c, j->view.doc, j->view.officer, &vars, &doc, err);
@@ -542,7 +534,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
             goto done;
         *written = true;
     } else
-        sha256_hex(old, old_len, row->sha256);
+        hash_sha256_hex(old, old_len, row->sha256);
     if (r->book) {
         row->doc = doc;
         doc = NULL;

@@ -32,6 +32,7 @@
 
 #include "attache.h"
 #include "error.h"
+#include "hash.h"
 #include "fetch.h"
 #include "output.h"
 #include "text.h"
@@ -431,7 +432,6 @@ static void cache_entry_release(struct cache_entry *c)
 static bool cache_load(struct fetch *f, struct cache_entry *c)
 {
     char path[4096], *p, *end, sum[2 * crypto_hash_sha256_BYTES + 1];
-    unsigned char digest[crypto_hash_sha256_BYTES];
     unsigned char *data = NULL;
     size_t len = 0, want_size = 0;
     const char *want_sum = NULL;
@@ -476,8 +476,7 @@ static bool cache_load(struct fetch *f, struct cache_entry *c)
         }
         p = nl ? nl + 1 : NULL;
     }
-    crypto_hash_sha256(digest, c->body, c->size);
-    sodium_bin2hex(sum, 2 * sizeof digest + 1, digest, sizeof digest);
+    hash_sha256_hex(c->body, c->size, sum);
     if (want_size != c->size || !want_sum || strcmp(want_sum, sum) ||
         (c->etag && !clean_value(c->etag)) ||
         (c->last_modified && !clean_value(c->last_modified)))
@@ -493,15 +492,13 @@ bad:
 static void cache_store(struct fetch *f, const unsigned char *body, size_t size)
 {
     const char *etag = header(f, "ETag"), *lm = header(f, "Last-Modified");
-    unsigned char digest[crypto_hash_sha256_BYTES];
     char sum[2 * crypto_hash_sha256_BYTES + 1];
     struct buf head = {0};
     int dirfd = -1;
 
     if (!f->o->cache_dir)
         return;
-    crypto_hash_sha256(digest, body, size);
-    sodium_bin2hex(sum, 2 * sizeof digest + 1, digest, sizeof digest);
+    hash_sha256_hex(body, size, sum);
     buf_adds(&head, CACHE_MAGIC);
     buf_addf(&head, "url: %s\n", f->shown);
     if (clean_value(etag))

@@ -31,3 +31,11 @@ void hash_sha256(const void *data, size_t n, unsigned char out[HASH_SHA256_BYTES
         return;
     crypto_hash_sha256(out, data, (unsigned long long)n);
 }
+
+void hash_sha256_hex(const void *data, size_t n, char out[2 * HASH_SHA256_BYTES + 1])
+{
+    unsigned char h[HASH_SHA256_BYTES];
+
+    hash_sha256(data, n, h);
+    sodium_bin2hex(out, 2 * HASH_SHA256_BYTES + 1, h, sizeof h);
+}

@@ -14,4 +14,7 @@
  */
 void hash_sha256(const void *data, size_t n, unsigned char out[HASH_SHA256_BYTES]);
 
+/* The same, as 64 lower-case hex digits and a NUL: what the manifest and the cache record. */
+void hash_sha256_hex(const void *data, size_t n, char out[2 * HASH_SHA256_BYTES + 1]);
+
 #endif

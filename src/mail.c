@@ -36,6 +36,7 @@
 
 #include "data.h"
 #include "error.h"
+#include "hash.h"
 #include "mail_private.h"
 #include "manifest.h"
 #include "resource.h"
@@ -383,8 +384,7 @@ static bool safe_relative(const char *f)
 static bool read_document(const struct mailing *m, const struct manifest_row *row,
                           unsigned char **pdf, size_t *size, char *why, size_t why_size)
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    char hex[2 * crypto_hash_sha256_BYTES + 1], path[4096];
+    char hex[2 * HASH_SHA256_BYTES + 1], path[4096];
     attache_error e;
 
     *pdf = NULL;
@@ -398,8 +398,7 @@ static bool read_document(const struct mailing *m, const struct manifest_row *ro
         snprintf(why, why_size, "%s", e.message);
         return false;
     }
-    crypto_hash_sha256(hash, *pdf, *size);
-    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    hash_sha256_hex(*pdf, *size, hex);
     if (strcasecmp(hex, row->col[MCOL_SHA256])) {
         snprintf(why, why_size, "the file is not the one the manifest lists (its SHA-256 "
                  "differs): make the documents again");
