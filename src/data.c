@@ -491,11 +491,7 @@ static void check_value(struct loader *l, xmlNodePtr node, const char *what,
                         "(a control, bidi or invisible character)", what, (unsigned)bad);
         return;
     }
-    if (!text_valid(raw, strlen(raw))) {
-        report(l, node, "%s is not valid UTF-8", what);
-        return;
-    }
-    if (!(norm = normalized(l, BAD_CAST raw)))
+    if (!(norm = normalized(l, BAD_CAST raw)))       /* the file was screened: UTF-8 */
         return;
     len = text_length(norm);
     if (max_chars && len > max_chars)
