@@ -92,6 +92,38 @@ class Context:
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
                       p.stderr.decode("utf-8", "replace"), time.monotonic() - start)
 
+    def run_on_terminal(self, args, env=None, timeout=300):
+        """Run attache with `args`, its standard error a terminal (a pty), its
+        standard input and output nowhere; returns (exit status, what it wrote
+        to the terminal, decoded)."""
+        import pty
+        import select
+        master, slave = pty.openpty()
+        p = subprocess.Popen([self.attache] + list(args), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=slave, env=env or self.env(),
+                             cwd=self.tmp)
+        os.close(slave)
+        got = b""
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if not select.select([master], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    break
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:         # the other end is closed
+                    break
+                if not chunk:
+                    break
+                got += chunk
+            return p.wait(timeout=max(1.0, deadline - time.monotonic())), \
+                got.decode("utf-8", "replace")
+        finally:
+            os.close(master)
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
     def sh(self, cmd, **kw):
         """Run another program; raises Failure when it fails."""
         p = subprocess.run(cmd, capture_output=True, **kw)

@@ -182,27 +182,11 @@ def test_cache_that_cannot_be_written_is_only_a_notice(t):
 
 
 def test_progress_line_on_a_terminal(t):
-    import pty
     srv = server(t)
-    master, slave = pty.openpty()
-    p = subprocess.Popen([t.attache, "fetch", srv.url("/slow"), "--low-speed-time", "3",
-                          "--retries", "0", "-o", t.path("x.xml")], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=slave, env=env(t), cwd=t.tmp)
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    p.wait(timeout=60)
-    os.close(master)
-    text = seen.decode(errors="replace")
-    t.eq(p.returncode, 69, "too slow")
+    code, text = t.run_on_terminal(["fetch", srv.url("/slow"), "--low-speed-time", "3",
+                                    "--retries", "0", "-o", t.path("x.xml")], env=env(t),
+                                   timeout=60)
+    t.eq(code, 69, "too slow")
     t.match(r"\r\x1b\[Kattache: " + re.escape(srv.url("/slow")) + r": \d+ bytes of \d+ KB, ",
             text)
 

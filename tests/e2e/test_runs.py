@@ -3,7 +3,6 @@ line, documents up to date left alone unless --force, and --issue-date
 printed in the documents."""
 import csv
 import os
-import pty
 import re
 import subprocess
 
@@ -48,23 +47,9 @@ def test_issue_date_is_printed(t):
 
 def test_progress_bar_on_a_terminal(t):
     key = keygen(t)
-    master, slave = pty.openpty()
-    p = subprocess.Popen([t.attache, "letters", SAMPLE, "-o", t.path("out"), "-k", key] + TWO,
-                         stdout=subprocess.DEVNULL, stderr=slave, env=t.env(SOURCE_DATE_EPOCH=EPOCH),
-                         cwd=t.tmp)
-    os.close(slave)
-    got = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        got += chunk
-    os.close(master)
-    t.eq(p.wait(), 0)
-    screen = got.decode()
+    code, screen = t.run_on_terminal(["letters", SAMPLE, "-o", t.path("out"), "-k", key] + TWO,
+                                     env=t.env(SOURCE_DATE_EPOCH=EPOCH))
+    t.eq(code, 0)
     t.match(r"\r\[#{30}\] 2/2  [0-9]+/s  ETA 0:00 \r?\n", screen)
     t.match(r"attache: 2 documents in ", screen)
 
