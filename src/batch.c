@@ -452,7 +452,8 @@ static void label_document(const struct run *r, struct document *doc,
 /* Render the PDF and write it, not yet under its name, into *pending. */
 static attache_status write_document(struct run *r, struct row *row, struct document *doc,
                                      int dirfd, const char *file_name, const char *fp,
-                                     struct commit *pending, attache_error *err)
+                                     struct pdf_cache *cache, struct commit *pending,
+                                     attache_error *err)
 {
     struct pdf_settings ps;
     struct buf pdf = {0};
@@ -461,6 +462,7 @@ static attache_status write_document(struct run *r, struct row *row, struct docu
 
     ps.date = (time_t)r->issued_at;
     ps.id_seed = fp;
+    ps.cache = cache;
     rc = pdf_render(doc, &ps, &pdf, err);
     if (rc != ATTACHE_OK) {
         blame_document(r, row, err);    /* attache's error: a report needs the file */
@@ -484,9 +486,9 @@ done:
  * Make one document.  A document written is left in *pending (*written is
  * then true) for the committer to put in place; one up to date is reused.
  */
-static attache_status make_one(struct run *r, struct composer *c, struct job *j, struct row *row,
-                               bool *reused, bool *written, struct commit *pending,
-                               attache_error *err)
+static attache_status make_one(struct run *r, struct composer *c, struct pdf_cache *cache,
+                               struct job *j, struct row *row, bool *reused, bool *written,
+                               struct commit *pending, attache_error *err)
 {
     const struct officer_ref *ref = j->view.ref;
     char doc_id[64], fp[65], old_fp[65], file_name[160], reference[200];
@@ -529,7 +531,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct job *j,
     *reused = old_fp[0] && !strcmp(old_fp, fp);
     label_document(r, doc, ref, doc_id, fp, token);
     if (!*reused) {
-        rc = write_document(r, row, doc, dirfd, file_name, fp, pending, err);
+        rc = write_document(r, row, doc, dirfd, file_name, fp, cache, pending, err);
         if (rc != ATTACHE_OK)
             goto done;
         *written = true;
@@ -675,6 +677,8 @@ static void *worker(void *arg)
 {
     struct run *r = arg;
     struct composer c;
+    /* without one (out of memory), documents are the same, only slower */
+    struct pdf_cache *cache = pdf_cache_new();
     attache_error err;
     bool ok;
 
@@ -704,7 +708,7 @@ static void *worker(void *arg)
 
         row = &r->rows[j.view.index];
         attache_error_clear(&err);
-        rc = make_one(r, &c, &j, row, &reused, &written, &pending, &err);
+        rc = make_one(r, &c, cache, &j, row, &reused, &written, &pending, &err);
         xmlFreeDoc(j.view.doc);
 
         pthread_mutex_lock(&r->mu);
@@ -728,6 +732,7 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&r->mu);
     if (ok)
         composer_release(&c);
+    pdf_cache_free(cache);
     return NULL;
 }
 
@@ -1015,7 +1020,7 @@ static attache_status open_run(struct run *r, attache_error *err)
     if (rc != ATTACHE_OK)
         return rc;
     if (o->merge_path) {
-        struct pdf_settings ps = {(time_t)r->issued_at, NULL};
+        struct pdf_settings ps = {(time_t)r->issued_at, NULL, NULL};
         r->book = pdf_book_new(&ps, err);
         if (!r->book)
             return err->code;

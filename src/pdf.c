@@ -45,11 +45,11 @@ attache_status pdf_fail(struct ctx *c, attache_error *err, const char *what)
 attache_status pdf_ctx_init(struct ctx *c, const struct pdf_settings *s, attache_error *err)
 {
     memset(c, 0, sizeof *c);
-    c->pdf = HPDF_New(on_error, c);
+    c->pdf = HPDF_NewEx(on_error, NULL, NULL, 16384, c);
     if (!c->pdf)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot create a PDF document");
     HPDF_SetCompressionMode(c->pdf, HPDF_COMP_ALL);
-    (void)s;
+    c->cache = s->cache;
     return c->error ? pdf_fail(c, err, "creating a document") : ATTACHE_OK;
 }
 
@@ -110,25 +110,64 @@ HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out)
 
 /*
  * Deflate `data` into a new buffer (*out, free() it) with libdeflate and one
- * compressor per PDF: faster than libharu's zlib, which sets up a new
- * compressor for every stream, and smaller streams.  Level 6 for documents;
- * print files take level 12, whose near-optimal parsing makes a page's QR
- * code (most of what a page of a print file still holds of its own) a tenth
- * smaller, for about 2 ms a page.
+ * compressor per PDF (or per thread, with a cache): faster than libharu's
+ * zlib, which sets up a new compressor for every stream, and smaller
+ * streams.  Level 6 for documents; print files take level 12, whose
+ * near-optimal parsing makes a page's QR code (most of what a page of a
+ * print file still holds of its own) a tenth smaller, for about 2 ms a page.
  */
 bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                        unsigned char **out, size_t *outn)
 {
-    if (!c->z && !(c->z = libdeflate_alloc_compressor(c->share_layers ? 12 : 6)))
+    int level = c->share_layers ? 12 : 6;
+
+    if (c->cache)
+        return zlib_deflate(pdf_cache_compressor(c->cache, level), data, size, out, outn);
+    if (!c->z && !(c->z = libdeflate_alloc_compressor(level)))
         return false;
     return zlib_deflate(c->z, data, size, out, outn);
 }
 
+bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
+                           unsigned char **out, size_t *outn)
+{
+    struct libdeflate_compressor *z;
+    const unsigned char *kept;
+    size_t n;
+    bool ok;
+
+    if (c->cache && pdf_cache_get(c->cache, (unsigned char)level, data, size, &kept, &n)) {
+        if (!(*out = malloc(n ? n : 1)))
+            return false;
+        memcpy(*out, kept, n);
+        *outn = n;
+        return true;
+    }
+    if (!c->cache && level == (c->share_layers ? 12 : 6))
+        return pdf_deflate_bytes(c, data, size, out, outn);
+    z = c->cache ? pdf_cache_compressor(c->cache, level) : libdeflate_alloc_compressor(level);
+    ok = z && zlib_deflate(z, data, size, out, outn);
+    if (!c->cache)
+        libdeflate_free_compressor(z);
+    else if (ok)
+        pdf_cache_put(c->cache, (unsigned char)level, data, size, *out, *outn);
+    return ok;
+}
+
+bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn)
+{
+    HPDF_MemStream_FreeData(dict->stream);
+    dict->filter = HPDF_STREAM_FILTER_NONE;
+    dict->write_fn = pdf_name_flate;
+    return HPDF_Stream_Write(dict->stream, z, (HPDF_UINT)zn) == HPDF_OK && !c->error;
+}
+
 /*
  * Replace what a stream object holds by its deflated form, written as it is
- * with the filter named (libharu would deflate it again on saving).
+ * with the filter named (libharu would deflate it again on saving); level 0
+ * is the document's.
  */
-bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict)
+static bool deflate_stream(struct ctx *c, HPDF_Dict dict, int level)
 {
     HPDF_Stream s = dict->stream;
     HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
@@ -145,16 +184,25 @@ bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict)
         HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
         ok = part && buf_add(&plain, part, len);
     }
-    ok = ok && pdf_deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
+    if (level)
+        ok = ok && pdf_deflate_recurring(c, level, (const unsigned char *)plain.data, plain.len,
+                                         &z, &zn);
+    else
+        ok = ok && pdf_deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
     buf_release(&plain);
-    if (!ok)
-        return false;
-    HPDF_MemStream_FreeData(s);
-    ok = HPDF_Stream_Write(s, z, (HPDF_UINT)zn) == HPDF_OK;
+    ok = ok && pdf_set_deflated(c, dict, z, zn);
     free(z);
-    dict->filter = HPDF_STREAM_FILTER_NONE;
-    dict->write_fn = pdf_name_flate;
-    return ok && !c->error;
+    return ok;
+}
+
+bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict)
+{
+    return deflate_stream(c, dict, 0);
+}
+
+bool pdf_deflate_recurring_stream(struct ctx *c, HPDF_Dict dict, int level)
+{
+    return deflate_stream(c, dict, level);
 }
 
 /* The one resource dictionary of the PDF's pages, made on first use. */
@@ -502,22 +550,24 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
                       struct qr_run *runs, size_t *count)
 {
     int w = q->width, line, i;
-    size_t n = 0;
+    /* along a line: module i of `line` is at modules[line * across + i * step] */
+    size_t across = columns ? 1 : (size_t)w, step = columns ? (size_t)w : 1, n = 0;
+    bool finders = part == QR_FINDERS;
 
-    for (line = 0; line < w; line++)
+    for (line = 0; line < w; line++) {
+        const unsigned char *m = q->modules + (size_t)line * across;
         for (i = 0; i < w;) {
-            int start, r = columns ? i : line, x = columns ? line : i;
+            int start;
 
-            if (!q->modules[r * w + x] || in_finder(w, r, x) != (part == QR_FINDERS)) {
+            /* a finder's modules are in its part, every other one in the rest
+               (the three finders sit the same way about the diagonal, so
+               line and i name them as well along columns as along rows) */
+            while (i < w && !(m[i * step] && in_finder(w, line, i) == finders))
                 i++;
-                continue;
-            }
-            for (start = i; i < w; i++) {
-                r = columns ? i : line;
-                x = columns ? line : i;
-                if (!q->modules[r * w + x] || in_finder(w, r, x) != (part == QR_FINDERS))
-                    break;
-            }
+            if (i == w)
+                break;
+            for (start = i; i < w && m[i * step] && in_finder(w, line, i) == finders; i++)
+                ;
             if (columns) {
                 runs[n].u = (uint16_t)(w - i);         /* rows start..i-1, from below */
                 runs[n].v = (uint16_t)line;
@@ -529,6 +579,7 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
             count[i - start]++;
             n++;
         }
+    }
     return n;
 }
 
@@ -552,7 +603,7 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
     struct qr_run *runs = malloc(2 * cap * sizeof *runs);
     float m = q->size / (float)q->width, cm[6] = {m, 0, 0, m, q->x, q->y};
     char tmp[96];
-    size_t i, len;
+    size_t i, len, start;
     int n;
 
     buf_adds(b, "q\n");
@@ -578,16 +629,23 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
         buf_add(b, " ", 1);
     }
     buf_adds(b, "cm\n");
-    for (len = 1; len <= (size_t)q->width; len++)
-        for (i = 0; i < nruns && count[len]; i++)
-            if (runs[i].len == len) {
-                char *end = put_uint(tmp, runs[i].u, ' ');
-                end = put_uint(end, runs[i].v, ' ');
-                end = put_uint(end, runs[i].len, ' ');
-                memcpy(end, "1 re\n", 5);
-                buf_add(b, tmp, (size_t)(end + 5 - tmp));
-                count[len]--;
-            }
+    /* by length, shortest first, in the order found within a length: each
+       run goes where the runs shorter than it and those before it end */
+    for (len = 1, start = 0; len <= (size_t)q->width; len++) {
+        size_t k = count[len];
+        count[len] = start;
+        start += k;
+    }
+    for (i = 0; i < nruns; i++)
+        runs[cap + count[runs[i].len]++] = runs[i];
+    for (i = 0; i < nruns; i++) {
+        const struct qr_run *r = &runs[cap + i];
+        char *end = put_uint(tmp, r->u, ' ');
+        end = put_uint(end, r->v, ' ');
+        end = put_uint(end, r->len, ' ');
+        memcpy(end, "1 re\n", 5);
+        buf_add(b, tmp, (size_t)(end + 5 - tmp));
+    }
     free(runs);
     free(count);
     buf_adds(b, "f\nQ\n");
@@ -838,13 +896,42 @@ attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct
     return ATTACHE_OK;
 }
 
+/*
+ * A page's artwork: the borders, rules and ornaments a template draws
+ * before anything else, the same on every certificate of a run and most
+ * of its content stream's bytes.  They go into a content stream of their
+ * own (/Contents [artwork own]), deflated harder, once per run for a
+ * thread with a cache.  Only artwork this large pays for the extra object.
+ */
+#define ARTWORK_MIN_BYTES 2048
+#define ARTWORK_LEVEL 10
+
+/* The first `len` bytes of c->ops as the page's first content stream. */
+static bool add_artwork(struct ctx *c, HPDF_Page pg, size_t len)
+{
+    HPDF_Dict art = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    HPDF_Array contents = HPDF_Array_New(c->pdf->mmgr);
+    unsigned char *z = NULL;
+    size_t zn = 0;
+    bool ok;
+
+    ok = art && contents && !c->error &&
+         pdf_deflate_recurring(c, ARTWORK_LEVEL, (const unsigned char *)c->ops.data, len, &z,
+                               &zn) &&
+         pdf_set_deflated(c, art, z, zn) && HPDF_Array_Add(contents, art) == HPDF_OK &&
+         HPDF_Array_Add(contents, ((HPDF_PageAttr)pg->attr)->contents) == HPDF_OK &&
+         HPDF_Dict_Add(pg, "Contents", contents) == HPDF_OK && !c->error;
+    free(z);
+    return ok;
+}
+
 attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
                              attache_error *err)
 {
     attache_status rc = ATTACHE_OK;
     HPDF_Page pg = HPDF_AddPage(c->pdf);
     HPDF_Dict res = pdf_resources(c);
-    size_t k;
+    size_t k, art = 0;
 
     if (!pg || !res || c->error)
         return pdf_fail(c, err, "adding a page");
@@ -864,12 +951,18 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         rc = pdf_draw_shared(c, page, pg, err);
     } else {
         struct text_state ts;
+        bool leading = true;
         int part;
 
         text_state_init(&ts);
-        for (k = 0; k < page->nops && rc == ATTACHE_OK; k++)
+        for (k = 0; k < page->nops && rc == ATTACHE_OK; k++) {
+            if (page->ops[k].kind != OP_PATH && leading) {
+                art = c->ops.len;
+                leading = false;
+            }
             for (part = 0; part < pdf_op_parts(&page->ops[k]) && rc == ATTACHE_OK; part++)
                 rc = pdf_write_part(c, &ts, &page->ops[k], part, err);
+        }
         pdf_end_text(c, &ts);
     }
     c->npages++;
@@ -877,8 +970,13 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         return rc;
     if (c->ops.failed)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (art < ARTWORK_MIN_BYTES)
+        art = 0;
+    else if (!add_artwork(c, pg, art))
+        return pdf_fail(c, err, "drawing a page");
     CHECK_HPDF(c, HPDF_Stream_Write(((HPDF_PageAttr)pg->attr)->stream,
-                                    (const HPDF_BYTE *)c->ops.data, (HPDF_UINT)c->ops.len),
+                                    (const HPDF_BYTE *)c->ops.data + art,
+                                    (HPDF_UINT)(c->ops.len - art)),
                "drawing a page");
     if (!pdf_deflate_stream(c, ((HPDF_PageAttr)pg->attr)->contents))
         rc = pdf_fail(c, err, "compressing a page");

@@ -16,10 +16,24 @@
 #include "draw.h"
 #include "util.h"
 
+struct pdf_cache;
+
 struct pdf_settings {
     time_t date;              /* creation and modification date */
     const char *id_seed;      /* the /ID is a hash of this (deterministic); NULL: none */
+    struct pdf_cache *cache;  /* what earlier documents left to reuse; NULL: none */
 };
+
+/*
+ * What one thread keeps between the documents it writes with pdf_render():
+ * compressors, and what documents have in common (the compressed artwork
+ * of a page, font subsets of the same glyphs), worked out once.  It makes
+ * writing faster and never changes a byte of the output.  Not shared
+ * between threads.  pdf_cache_new() returns NULL when memory runs out;
+ * pdf_cache_free(NULL) does nothing.
+ */
+struct pdf_cache *pdf_cache_new(void);
+void pdf_cache_free(struct pdf_cache *cache);
 
 /* The Info entry that keeps a document's fingerprint (draw.h). */
 #define INPUTS_KEY "AttacheInputs"

@@ -145,14 +145,11 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
     size_t zn = 0;
     bool ok;
 
-    if (!pdf_deflate_bytes(c, program, size, &z, &zn))
+    if (!pdf_deflate_recurring(c, c->share_layers ? 12 : 6, program, size, &z, &zn))
         return false;
-    HPDF_MemStream_FreeData(file->stream);
-    ok = HPDF_Stream_Write(file->stream, z, (HPDF_UINT)zn) == HPDF_OK &&
+    ok = pdf_set_deflated(c, file, z, zn) &&
          HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK;
     free(z);
-    file->filter = HPDF_STREAM_FILTER_NONE;
-    file->write_fn = pdf_name_flate;
     return ok && !c->error;
 }
 
@@ -301,7 +298,7 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
     ok = !m.failed && !entries.failed &&
          HPDF_Stream_Write(f->tounicode->stream, (const HPDF_BYTE *)m.data, (HPDF_UINT)m.len) ==
              HPDF_OK &&
-         pdf_deflate_stream(c, f->tounicode);
+         pdf_deflate_recurring_stream(c, f->tounicode, c->share_layers ? 12 : 6);
     buf_release(&m);
     buf_release(&entries);
     return ok;
@@ -393,6 +390,50 @@ static bool write_font_objects(struct ctx *c, struct emb_font *f)
 }
 
 /*
+ * The face cut down to glyphs `gids` (n of them, ascending): the program
+ * (*data, free() it) and each glyph's new number (cids).  A thread's cache
+ * keeps them by face and glyphs, for the text every document shows in the
+ * same face (a certificate's title, its signatory).
+ */
+static attache_status subset(struct ctx *c, const struct emb_font *f, const unsigned *gids,
+                             size_t n, unsigned *cids, unsigned char **data, size_t *size,
+                             attache_error *err)
+{
+    size_t klen = sizeof f->face + n * sizeof *gids, ids = n * sizeof *cids, vlen;
+    const unsigned char *kept;
+    unsigned char *key, *value;
+    attache_status rc;
+
+    if (!c->cache)
+        return font_subset_glyphs(f->face, gids, n, false, cids, data, size, err);
+    key = malloc(klen);
+    if (!key)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    memcpy(key, &f->face, sizeof f->face);
+    memcpy(key + sizeof f->face, gids, n * sizeof *gids);
+    if (pdf_cache_get(c->cache, CACHE_SUBSET, key, klen, &kept, &vlen) && vlen >= ids) {
+        *size = vlen - ids;
+        if (!(*data = malloc(*size ? *size : 1))) {
+            free(key);
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        }
+        memcpy(cids, kept, ids);
+        memcpy(*data, kept + ids, *size);
+        free(key);
+        return ATTACHE_OK;
+    }
+    rc = font_subset_glyphs(f->face, gids, n, false, cids, data, size, err);
+    if (rc == ATTACHE_OK && (value = malloc(ids + *size)) != NULL) {
+        memcpy(value, cids, ids);
+        memcpy(value + ids, *data, *size);
+        pdf_cache_put(c->cache, CACHE_SUBSET, key, klen, value, ids + *size);
+        free(value);
+    }
+    free(key);
+    return rc;
+}
+
+/*
  * Embed the face: a document's font now, cut down to the glyphs its pages
  * draw; a print file's (f->all) numbered by the face's glyphs and completed
  * when the file is finished.
@@ -414,7 +455,7 @@ attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *
             rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             goto done;
         }
-        rc = font_subset_glyphs(f->face, gids, n, false, cids, &data, &size, err);
+        rc = subset(c, f, gids, n, cids, &data, &size, err);
         if (rc != ATTACHE_OK)
             goto done;
         for (k = 0; k < n; k++)

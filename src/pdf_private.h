@@ -11,6 +11,7 @@
  *                common, drawn once in shared content streams
  *   pdf_read.c   the signed tokens read back from a PDF attache wrote
  *                (no libharu: it writes only)
+ *   pdf_cache.c  what a thread keeps between documents (struct pdf_cache)
  *
  * It uses a few of libharu's exported internals (objects, dictionaries,
  * memory streams), pinned to 2.3.0 below.
@@ -82,7 +83,8 @@ struct ctx {
     size_t nimages;
     unsigned serial;             /* for unique encoder names */
     struct buf ops;              /* the page's content stream */
-    struct libdeflate_compressor *z;   /* made on first use, for every stream */
+    struct libdeflate_compressor *z;   /* made on first use, for every stream (no cache) */
+    struct pdf_cache *cache;     /* the settings', or NULL */
     HPDF_Dict resources;         /* one dictionary for every page: fonts and images */
     /* A print file draws what its pages have in common once (pdf_draw_shared) */
     bool share_layers;
@@ -146,6 +148,18 @@ bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
 /* Replace a stream object's bytes by their deflated form. */
 bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict);
 
+/*
+ * The same for bytes that other documents are likely to hold too (a
+ * page's artwork, the font subset and ToUnicode map of text every document
+ * shows), deflated at `level`: the cache keeps what it made of them.
+ */
+bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
+                           unsigned char **out, size_t *outn);
+bool pdf_deflate_recurring_stream(struct ctx *c, HPDF_Dict dict, int level);
+
+/* Put bytes that are deflated already into a stream object, with the filter named. */
+bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn);
+
 /* The one resource dictionary of the pages; `obj` named in its `kind` part. */
 HPDF_Dict pdf_resources(struct ctx *c);
 bool pdf_add_resource(struct ctx *c, const char *kind, const char *name, void *obj);
@@ -206,6 +220,26 @@ void pdf_put_utf16_text(struct buf *b, const char *s, size_t len);
 attache_status pdf_fonts_embed_whole(struct ctx *c, const struct document *doc,
                                      attache_error *err);
 attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err);
+
+/* ---- pdf_cache.c ------------------------------------------------------------ */
+
+/* The cache's compressor for `level` (1 to 12), made on first use; NULL when out of memory. */
+struct libdeflate_compressor *pdf_cache_compressor(struct pdf_cache *cache, int level);
+
+/*
+ * A value kept under the exact bytes of `key` and a `tag` saying what kind
+ * of value it is: true, with *value (the cache's; valid until the next
+ * pdf_cache_put) and *vlen, when the cache holds it.
+ */
+bool pdf_cache_get(struct pdf_cache *cache, unsigned char tag, const void *key, size_t klen,
+                   const unsigned char **value, size_t *vlen);
+
+/* Keep a copy of `value` under `key`; when memory runs out, nothing is kept. */
+void pdf_cache_put(struct pdf_cache *cache, unsigned char tag, const void *key, size_t klen,
+                   const void *value, size_t vlen);
+
+/* Tags: deflated bytes are tagged with their level (1 to 12); font subsets: */
+#define CACHE_SUBSET 'S'
 
 /* ---- pdf_book.c ------------------------------------------------------------ */
 

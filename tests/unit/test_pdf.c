@@ -9,7 +9,7 @@
 static attache_status render(const char *fingerprint, struct buf *out)
 {
     struct document *doc = document_new();
-    struct pdf_settings ps = {1454630400, "seed"};
+    struct pdf_settings ps = {1454630400, "seed", NULL};
     attache_error err;
     attache_status rc;
 
