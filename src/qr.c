@@ -2,6 +2,9 @@
  * qr.c: encoding QR codes with libqrencode.
  */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +55,275 @@ static QRinput *segments(const char *payload, QRecLevel level)
     return in;
 }
 
+/* ---- the mask ------------------------------------------------------------
+ *
+ * A code's data modules are flipped by one of eight masks, the one whose
+ * symbol scores the fewest demerits (long runs of one colour, 2x2 blocks,
+ * patterns that look like a finder, an uneven share of dark modules): the
+ * code a phone reads most easily.  libqrencode scores all eight in full,
+ * which is most of the time a code costs.  attache asks libqrencode for the
+ * code under mask 0, then scores the eight itself with libqrencode's rules
+ * and weights, faster, giving up on a mask as soon as it cannot win: the
+ * mask chosen, and so every module, is the one libqrencode would choose
+ * (tests/unit/test_qr.c compares the two on thousands of payloads).
+ */
+
+/*
+ * libqrencode's code under a given mask, exported by libqrencode.so.4 since
+ * 3.2 (Debian's symbols file lists it) though qrencode.h does not declare it.
+ */
+extern QRcode *QRcode_encodeMask(QRinput *input, int mask);
+
+#define QR_WIDTH_MAX 177
+#define FUNCTION_MODULE 0x80     /* libqrencode: not a data module, never masked */
+
+/* Demerits, as libqrencode weighs them. */
+#define DEMERIT_RUN 3            /* a run of 5 of one colour, and 1 more a module past 5 */
+#define DEMERIT_BLOCK 3          /* a 2x2 block of one colour */
+#define DEMERIT_FINDER 40        /* dark-light-dark-light-dark runs 1:1:3:1:1, light beside */
+#define DEMERIT_BALANCE 10       /* each 5% the dark share is off 50% */
+
+/* Mask m flips the data module at (x, y) when mask_bit() is true; every mask repeats every 12. */
+static bool mask_bit(int m, int x, int y)
+{
+    switch (m) {
+    case 0: return (x + y) % 2 == 0;
+    case 1: return y % 2 == 0;
+    case 2: return x % 3 == 0;
+    case 3: return (x + y) % 3 == 0;
+    case 4: return (y / 2 + x / 3) % 2 == 0;
+    case 5: return (x * y) % 2 + (x * y) % 3 == 0;
+    case 6: return ((x * y) % 2 + (x * y) % 3) % 2 == 0;
+    default: return ((x * y) % 3 + (x + y) % 2) % 2 == 0;
+    }
+}
+
+/* The 15 bits of format information for level M and mask m (BCH(15,5), then XOR 0x5412). */
+static unsigned format_bits(int m)
+{
+    unsigned data = (0u << 3) | (unsigned)m, rem = data << 10;   /* level M is 00 */
+    int i;
+
+    for (i = 14; i >= 10; i--)
+        if (rem & (1u << i))
+            rem ^= 0x537u << (i - 10);
+    return ((data << 10) | rem) ^ 0x5412u;
+}
+
+/*
+ * The symbol as bits: a line (a row, or a column) of up to 177 modules is
+ * three words, bit x of the line in bit x % 64 of word x / 64, 1 = dark.
+ * Each mask is applied and scored a line at a time, on the words: rows for
+ * runs and blocks, columns for runs, each kept as its own set of lines (a
+ * mask's pattern is as easily written down the columns as along the rows).
+ */
+#define LINE_WORDS 3
+
+struct line {
+    uint64_t w[LINE_WORDS];
+};
+
+/* mask m's flips along a row y (row[m][y % 12]) and down a column x (column[m][x % 12]) */
+static struct line mask_row[8][12], mask_column[8][12];
+static pthread_once_t masks_once = PTHREAD_ONCE_INIT;
+
+static void set_bit(struct line *l, int x, bool on)
+{
+    uint64_t b = (uint64_t)1 << (x % 64);
+
+    l->w[x / 64] = on ? l->w[x / 64] | b : l->w[x / 64] & ~b;
+}
+
+static bool bit(const struct line *l, int x)
+{
+    return (l->w[x / 64] >> (x % 64)) & 1;
+}
+
+static void make_masks(void)
+{
+    int m, r, x;
+
+    for (m = 0; m < 8; m++)
+        for (r = 0; r < 12; r++)
+            for (x = 0; x < LINE_WORDS * 64; x++) {
+                set_bit(&mask_row[m][r], x, mask_bit(m, x, r));
+                set_bit(&mask_column[m][r], x, mask_bit(m, r, x));
+            }
+}
+
+/* Bit x of the result is bit x + 1 of l. */
+static struct line next(const struct line *l)
+{
+    struct line s;
+
+    s.w[0] = (l->w[0] >> 1) | (l->w[1] << 63);
+    s.w[1] = (l->w[1] >> 1) | (l->w[2] << 63);
+    s.w[2] = l->w[2] >> 1;
+    return s;
+}
+
+static int count(const struct line *l)
+{
+    return __builtin_popcountll(l->w[0]) + __builtin_popcountll(l->w[1]) +
+           __builtin_popcountll(l->w[2]);
+}
+
+/*
+ * Where libqrencode writes the 15 bits of format information (bit i at
+ * spot[i][0] and spot[i][1], as x, y), for a code `w` modules wide.
+ */
+static void format_spots(int w, int spot[15][2][2])
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        spot[i][0][0] = w - 1 - i, spot[i][0][1] = 8;
+        spot[i][1][0] = 8, spot[i][1][1] = i < 6 ? i : i + 1;
+    }
+    for (i = 0; i < 7; i++) {
+        spot[8 + i][0][0] = 8, spot[8 + i][0][1] = w - 7 + i;
+        spot[8 + i][1][0] = i == 0 ? 7 : 6 - i, spot[8 + i][1][1] = 8;
+    }
+}
+
+/*
+ * The demerits of one line of n modules for its runs of one colour and
+ * its finder-like patterns, counted as libqrencode counts them.
+ */
+static int line_demerits(const struct line *l, int n)
+{
+    int runs[QR_WIDTH_MAX + 2], len = 0, end = -1, i, k, d = 0;
+    struct line s = next(l);
+
+    /* runs alternate light, dark, ...: a line that starts dark has a light
+       run of -1 before it, as libqrencode counts */
+    if (l->w[0] & 1)
+        runs[len++] = -1;
+    for (k = 0; k < LINE_WORDS; k++) {
+        uint64_t t = l->w[k] ^ s.w[k];           /* bit x: x and x + 1 differ */
+
+        if (k == (n - 2) / 64)
+            t &= ~(uint64_t)0 >> (63 - (n - 2) % 64);
+        else if (k > (n - 2) / 64)
+            t = 0;
+        while (t) {
+            int x = k * 64 + __builtin_ctzll(t);
+            runs[len++] = x - end;
+            end = x;
+            t &= t - 1;
+        }
+    }
+    runs[len++] = n - 1 - end;
+    for (i = 0; i < len; i++) {
+        int r = runs[i];
+
+        if (r >= 5)
+            d += DEMERIT_RUN + (r - 5);
+        /* a dark run of 3k between dark, light | light, dark runs of k */
+        if (!(i & 1) || i < 3 || i >= len - 2 || r % 3)
+            continue;
+        k = r / 3;
+        if (runs[i - 2] != k || runs[i - 1] != k || runs[i + 1] != k || runs[i + 2] != k)
+            continue;
+        if (i == 3 || runs[i - 3] >= 4 * k || i + 4 >= len || runs[i + 3] >= 4 * k)
+            d += DEMERIT_FINDER;
+    }
+    return d;
+}
+
+/* The symbol's demerits, or some number at least `bound` once they reach it. */
+static int demerits(const struct line *row, const struct line *col, int w, int bound)
+{
+    struct line pair, inner = {{0}};   /* pair: bit x: the 2x2 block at x, x + 1 is one colour */
+    int dark = 0, n = w * w, d, x, y, k;
+
+    for (x = 0; x < w - 1; x++)
+        set_bit(&inner, x, true);
+    for (y = 0; y < w; y++)
+        dark += count(&row[y]);
+    d = abs((200 * dark + n) / n / 2 - 50) / 5 * DEMERIT_BALANCE;
+    for (y = 1; y < w; y++) {
+        struct line a = next(&row[y - 1]), b = next(&row[y]);
+        for (k = 0; k < LINE_WORDS; k++)
+            pair.w[k] = ~(row[y - 1].w[k] ^ a.w[k]) & ~(row[y].w[k] ^ b.w[k]) &
+                        ~(row[y - 1].w[k] ^ row[y].w[k]) & inner.w[k];
+        d += DEMERIT_BLOCK * count(&pair);
+    }
+    for (y = 0; y < w && d < bound; y++)
+        d += line_demerits(&row[y], w);
+    for (x = 0; x < w && d < bound; x++)
+        d += line_demerits(&col[x], w);
+    return d;
+}
+
+/*
+ * The code libqrencode's QRcode_encodeInput() makes from `in`: its modules
+ * (out->modules, malloc'd, 0/1), width and version.  0, or on failure an
+ * errno value: ERANGE when no version holds the payload, ENOMEM when
+ * memory runs out.
+ */
+static int encode(QRinput *in, struct qr_code *out)
+{
+    struct line plain[2][QR_WIDTH_MAX], flip[2][QR_WIDTH_MAX], line[2][QR_WIDTH_MAX];
+    struct line best[QR_WIDTH_MAX];
+    int spot[15][2][2];
+    QRcode *qr;
+    int w, m, x, y, i, least = INT_MAX;
+
+    pthread_once(&masks_once, make_masks);
+    errno = 0;
+    qr = QRcode_encodeMask(in, 0);
+    if (!qr)
+        return errno == ERANGE ? ERANGE : errno ? errno : EINVAL;
+    w = qr->width;
+    if (w > QR_WIDTH_MAX || !(out->modules = malloc((size_t)w * (size_t)w))) {
+        QRcode_free(qr);
+        return w > QR_WIDTH_MAX ? EINVAL : ENOMEM;
+    }
+    /* the modules before any mask, by rows ([0]) and by columns ([1]) */
+    memset(plain, 0, sizeof plain);
+    memset(flip, 0, sizeof flip);
+    for (y = 0; y < w; y++)
+        for (x = 0; x < w; x++) {
+            unsigned char v = qr->data[y * w + x];
+            bool data = !(v & FUNCTION_MODULE), dark = (v & 1) ^ (data && mask_bit(0, x, y));
+
+            set_bit(&plain[0][y], x, dark);
+            set_bit(&plain[1][x], y, dark);
+            set_bit(&flip[0][y], x, data);
+            set_bit(&flip[1][x], y, data);
+        }
+    out->width = w;
+    out->version = qr->version;
+    QRcode_free(qr);
+    format_spots(w, spot);
+    for (m = 0; m < 8; m++) {
+        unsigned bits = format_bits(m);
+        int d;
+
+        for (i = 0; i < w; i++)
+            for (x = 0; x < LINE_WORDS; x++) {
+                line[0][i].w[x] = plain[0][i].w[x] ^ (flip[0][i].w[x] & mask_row[m][i % 12].w[x]);
+                line[1][i].w[x] =
+                    plain[1][i].w[x] ^ (flip[1][i].w[x] & mask_column[m][i % 12].w[x]);
+            }
+        for (i = 0; i < 15; i++, bits >>= 1)
+            for (x = 0; x < 2; x++) {
+                set_bit(&line[0][spot[i][x][1]], spot[i][x][0], bits & 1);
+                set_bit(&line[1][spot[i][x][0]], spot[i][x][1], bits & 1);
+            }
+        d = demerits(line[0], line[1], w, least);
+        if (d < least) {         /* the first of equals wins, as in libqrencode */
+            least = d;
+            memcpy(best, line[0], (size_t)w * sizeof *best);
+        }
+    }
+    for (y = 0; y < w; y++)
+        for (x = 0; x < w; x++)
+            out->modules[y * w + x] = bit(&best[y], x);
+    return 0;
+}
+
 /*
  * Level M, at the smallest version that holds the payload: the code is as
  * coarse as it can be, which is what a phone needs most.
@@ -60,9 +332,7 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
                        struct qr_code *out, attache_error *err)
 {
     QRinput *in;
-    QRcode *qr = NULL;
-    attache_status rc = ATTACHE_OK;
-    int i, n;
+    int e;
 
     memset(out, 0, sizeof *out);
     if (max_version <= 0 || max_version > 40)
@@ -70,37 +340,30 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
     in = segments(payload, QR_ECLEVEL_M);
     if (!in)
         return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: cannot encode the QR code", subject);
-    errno = 0;
-    qr = QRcode_encodeInput(in);
-    QRinput_free(in);
-    if (!qr && errno == ERANGE)
-        return err_set(err, ATTACHE_ERR_DATA, NULL, 0,
-                       "%s: the QR code's %zu characters do not fit any QR version", subject,
-                       strlen(payload));
-    if (!qr)
+    e = encode(in, out);
+    if (e) {
+        QRinput_free(in);
+        qr_release(out);
+        if (e == ERANGE)
+            return err_set(err, ATTACHE_ERR_DATA, NULL, 0,
+                           "%s: the QR code's %zu characters do not fit any QR version",
+                           subject, strlen(payload));
+        if (e == ENOMEM)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "%s: cannot encode the QR code",
                        subject);
-    if (qr->version > max_version) {
-        rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
+    }
+    QRinput_free(in);
+    if (out->version > max_version) {
+        attache_status rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
                      "%s: the QR code needs version %d (%zu characters), more than the "
                      "largest allowed, %d; shorten the verify-url or the name, or raise the "
-                     "template's qr-max-version", subject, qr->version, strlen(payload),
+                     "template's qr-max-version", subject, out->version, strlen(payload),
                      max_version);
-        goto done;
+        qr_release(out);
+        return rc;
     }
-    n = qr->width * qr->width;
-    out->modules = malloc((size_t)n);
-    if (!out->modules) {
-        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        goto done;
-    }
-    for (i = 0; i < n; i++)
-        out->modules[i] = qr->data[i] & 1;
-    out->width = qr->width;
-    out->version = qr->version;
-done:
-    QRcode_free(qr);
-    return rc;
+    return ATTACHE_OK;
 }
 
 void qr_release(struct qr_code *qr)

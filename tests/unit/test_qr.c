@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qrencode.h>
 #include <zbar.h>
 
 #include "check.h"
@@ -96,9 +97,64 @@ static void test_refused(void)
     free(big);
 }
 
+/*
+ * qr.c chooses the mask itself (libqrencode's rules, scored faster): every
+ * module must be the one libqrencode's own choice gives, at every size,
+ * for payloads in byte mode and in alphanumeric mode.
+ */
+static void test_same_mask_as_libqrencode(void)
+{
+    static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    unsigned seed = 20261129;
+    int i, differ = 0, versions[41] = {0}, covered = 0;
+
+    for (i = 0; i < 3000; i++) {
+        bool an = i % 3 == 0;
+        int len = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 8) % (i % 50 ? 300 : 2300);
+        char *p = malloc((size_t)len + 1);
+        struct qr_code qr;
+        attache_error err;
+        QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
+        QRcode *ref;
+        int k;
+
+        if (an && len < 12)
+            len = 12;            /* qr.c encodes a shorter run in byte mode */
+        for (k = 0; k < len; k++) {
+            seed = seed * 1103515245u + 12345u;
+            p[k] = an ? alnum[(seed >> 8) % (sizeof alnum - 1)] : (char)('a' + (seed >> 8) % 26);
+        }
+        p[len] = '\0';
+        QRinput_append(in, an ? QR_MODE_AN : QR_MODE_8, len, (const unsigned char *)p);
+        ref = QRcode_encodeInput(in);
+        attache_error_clear(&err);
+        if (qr_make(p, 40, "officer 'x'", &qr, &err) == ATTACHE_OK && ref) {
+            if (qr.width != ref->width)
+                differ++;
+            else
+                for (k = 0; k < qr.width * qr.width; k++)
+                    if (qr.modules[k] != (ref->data[k] & 1)) {
+                        differ++;
+                        break;
+                    }
+            if (!versions[qr.version]++)
+                covered++;
+        } else if (ref) {
+            differ++;
+        }
+        qr_release(&qr);
+        QRcode_free(ref);
+        QRinput_free(in);
+        free(p);
+    }
+    CHECK_INT(differ, 0);
+    CHECK(covered >= 30);        /* most sizes, up to version 40 */
+}
+
 int main(void)
 {
     test_round_trips();
     test_refused();
+    test_same_mask_as_libqrencode();
     return check_done();
 }
