@@ -162,10 +162,20 @@ static struct line next(const struct line *l)
     return s;
 }
 
-static int count(const struct line *l)
+/* The words a line of n modules takes. */
+static int words(int n)
 {
-    return __builtin_popcountll(l->w[0]) + __builtin_popcountll(l->w[1]) +
-           __builtin_popcountll(l->w[2]);
+    return (n + 63) / 64;
+}
+
+/* The set bits in the first nw words. */
+static int count(const struct line *l, int nw)
+{
+    int k, c = 0;
+
+    for (k = 0; k < nw; k++)
+        c += __builtin_popcountll(l->w[k]);
+    return c;
 }
 
 /*
@@ -199,7 +209,7 @@ static int line_demerits(const struct line *l, int n)
        run of -1 before it, as libqrencode counts */
     if (l->w[0] & 1)
         runs[len++] = -1;
-    for (k = 0; k < LINE_WORDS; k++) {
+    for (k = 0; k < words(n); k++) {
         uint64_t t = l->w[k] ^ s.w[k];           /* bit x: x and x + 1 differ */
 
         if (k == (n - 2) / 64)
@@ -214,16 +224,14 @@ static int line_demerits(const struct line *l, int n)
         }
     }
     runs[len++] = n - 1 - end;
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < len; i++)
+        d += runs[i] >= 5 ? DEMERIT_RUN + runs[i] - 5 : 0;
+    /* a dark run of 3k between dark, light | light, dark runs of k (i odd: dark) */
+    for (i = 3; i < len - 2; i += 2) {
         int r = runs[i];
 
-        if (r >= 5)
-            d += DEMERIT_RUN + (r - 5);
-        /* a dark run of 3k between dark, light | light, dark runs of k */
-        if (!(i & 1) || i < 3 || i >= len - 2 || r % 3)
-            continue;
-        k = r / 3;
-        if (runs[i - 2] != k || runs[i - 1] != k || runs[i + 1] != k || runs[i + 2] != k)
+        k = runs[i - 1];
+        if (runs[i + 1] != k || runs[i - 2] != k || runs[i + 2] != k || r != 3 * k)
             continue;
         if (i == 3 || runs[i - 3] >= 4 * k || i + 4 >= len || runs[i + 3] >= 4 * k)
             d += DEMERIT_FINDER;
@@ -235,19 +243,19 @@ static int line_demerits(const struct line *l, int n)
 static int demerits(const struct line *row, const struct line *col, int w, int bound)
 {
     struct line pair, inner = {{0}};   /* pair: bit x: the 2x2 block at x, x + 1 is one colour */
-    int dark = 0, n = w * w, d, x, y, k;
+    int dark = 0, n = w * w, nw = words(w), d, x, y, k;
 
     for (x = 0; x < w - 1; x++)
         set_bit(&inner, x, true);
     for (y = 0; y < w; y++)
-        dark += count(&row[y]);
+        dark += count(&row[y], nw);
     d = abs((200 * dark + n) / n / 2 - 50) / 5 * DEMERIT_BALANCE;
     for (y = 1; y < w; y++) {
         struct line a = next(&row[y - 1]), b = next(&row[y]);
-        for (k = 0; k < LINE_WORDS; k++)
+        for (k = 0; k < nw; k++)
             pair.w[k] = ~(row[y - 1].w[k] ^ a.w[k]) & ~(row[y].w[k] ^ b.w[k]) &
                         ~(row[y - 1].w[k] ^ row[y].w[k]) & inner.w[k];
-        d += DEMERIT_BLOCK * count(&pair);
+        d += DEMERIT_BLOCK * count(&pair, nw);
     }
     for (y = 0; y < w && d < bound; y++)
         d += line_demerits(&row[y], w);
@@ -297,12 +305,13 @@ static int encode(QRinput *in, struct qr_code *out)
     out->version = qr->version;
     QRcode_free(qr);
     format_spots(w, spot);
+    memset(line, 0, sizeof line);  /* the words past a narrow code's stay 0 */
     for (m = 0; m < 8; m++) {
         unsigned bits = format_bits(m);
         int d;
 
         for (i = 0; i < w; i++)
-            for (x = 0; x < LINE_WORDS; x++) {
+            for (x = 0; x < words(w); x++) {
                 line[0][i].w[x] = plain[0][i].w[x] ^ (flip[0][i].w[x] & mask_row[m][i % 12].w[x]);
                 line[1][i].w[x] =
                     plain[1][i].w[x] ^ (flip[1][i].w[x] & mask_column[m][i % 12].w[x]);

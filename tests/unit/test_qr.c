@@ -111,7 +111,7 @@ static void test_same_mask_as_libqrencode(void)
     for (i = 0; i < 3000; i++) {
         bool an = i % 3 == 0;
         int len = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 8) % (i % 50 ? 300 : 2300);
-        char *p = malloc((size_t)len + 1);
+        char *p;
         struct qr_code qr;
         attache_error err;
         QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
@@ -120,6 +120,7 @@ static void test_same_mask_as_libqrencode(void)
 
         if (an && len < 12)
             len = 12;            /* qr.c encodes a shorter run in byte mode */
+        p = malloc((size_t)len + 1);
         for (k = 0; k < len; k++) {
             seed = seed * 1103515245u + 12345u;
             p[k] = an ? alnum[(seed >> 8) % (sizeof alnum - 1)] : (char)('a' + (seed >> 8) % 26);
