@@ -198,9 +198,10 @@ static void format_spots(int w, int spot[15][2][2])
 
 /*
  * The demerits of one line of n modules for its runs of one colour and
- * its finder-like patterns, counted as libqrencode counts them.
+ * its finder-like patterns, counted as libqrencode counts them: from the
+ * line's runs, one by one.
  */
-static int line_demerits(const struct line *l, int n)
+static int run_demerits(const struct line *l, int n)
 {
     int runs[QR_WIDTH_MAX + 2], len = 0, end = -1, i, k, d = 0;
     struct line s = next(l);
@@ -237,6 +238,75 @@ static int line_demerits(const struct line *l, int n)
             d += DEMERIT_FINDER;
     }
     return d;
+}
+
+/* The set bits of a word, without a call (x86-64 before popcnt has none). */
+static int ones(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555u);
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+    return (int)((x * 0x0101010101010101u) >> 56);
+}
+
+/* Only bit x set (none when x is outside the word). */
+static uint64_t only(int x)
+{
+    return x >= 0 && x < 64 ? (uint64_t)1 << x : 0;
+}
+
+/*
+ * Of the places `at` where dark, light, dark, light, dark runs of k, k,
+ * 3k, k, k modules start (dark and light: the line's n modules), those
+ * libqrencode counts as finder-like: the runs exactly that long, with 4k
+ * light modules (light4k: bit x when x to x + 4k - 1 are light) or nothing
+ * dark before or after them.
+ */
+static int word_finders(uint64_t at, uint64_t dark, uint64_t light, uint64_t light4k, int n,
+                        int k)
+{
+    uint64_t before, after;
+
+    if (!dark || n < 7 * k)
+        return 0;
+    at &= (light << 1) | 1;                              /* no longer to the left */
+    at &= (light >> 7 * k) | only(n - 7 * k);            /* nor to the right */
+    before = (light4k << 4 * k) | only(__builtin_ctzll(dark));
+    after = (light4k >> 7 * k) | only(63 - __builtin_clzll(dark) - 7 * k + 1);
+    return ones(at & (before | after));
+}
+
+/*
+ * The same for a line in one word (n <= 64), on the word's bits: runs of
+ * five or more, and finder-like patterns at scales 1 and 2.  A line with a
+ * dark run of nine or more, which a pattern at scale 3 or more needs, is
+ * counted run by run.
+ */
+static int line_demerits(const struct line *l, int n)
+{
+    uint64_t valid, dark = l->w[0], light, same, five, d2, d3, d4, d6, l2, l4, l8, one, two;
+
+    if (n > 64)
+        return run_demerits(l, n);
+    /* dN, lN: bit x when x to x + N - 1 are dark, light */
+    d2 = dark & dark >> 1;
+    d4 = d2 & d2 >> 2;
+    if (d4 & d4 >> 4 & dark >> 8)
+        return run_demerits(l, n);
+    valid = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    light = ~dark & valid;
+    same = ~(dark ^ dark >> 1) & valid >> 1;             /* bit x: x and x + 1 alike */
+    five = same & same >> 1 & same >> 2 & same >> 3;     /* bit x: x to x + 4 alike */
+    d3 = d2 & dark >> 2;
+    d6 = d4 & d2 >> 4;
+    l2 = light & light >> 1;
+    l4 = l2 & l2 >> 2;
+    l8 = l4 & l4 >> 4;
+    one = dark & light >> 1 & d3 >> 2 & light >> 5 & dark >> 6;      /* 1 0 111 0 1 */
+    two = d2 & l2 >> 2 & d6 >> 4 & l2 >> 10 & d2 >> 12;              /* 11 00 111111 00 11 */
+    return ones(five) + (DEMERIT_RUN - 1) * ones(five & ~(five << 1)) +
+           DEMERIT_FINDER * (word_finders(one, dark, light, l4, n, 1) +
+                             word_finders(two, dark, light, l8, n, 2));
 }
 
 /* The symbol's demerits, or some number at least `bound` once they reach it. */
