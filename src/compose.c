@@ -1249,6 +1249,8 @@ attache_status composer_init(struct composer *c, const struct compose_env *env,
 void composer_release(struct composer *c)
 {
     template_exprs_release(&c->exprs);
+    memo_free(c->paragraphs);
+    c->paragraphs = NULL;
 }
 
 static xmlXPathContextPtr new_xpath(xmlDocPtr doc, struct ctx *x)

@@ -33,10 +33,11 @@ struct doc_vars {
     const unsigned char *qr_modules;
 };
 
-/* One worker's state: its compiled expressions. */
+/* One worker's state: its compiled expressions, and paragraphs it measured. */
 struct composer {
     const struct compose_env *env;
     struct template_exprs exprs;
+    struct memo *paragraphs;     /* made on first use; NULL: none (out of memory) */
 };
 
 attache_status composer_init(struct composer *c, const struct compose_env *env,

@@ -96,7 +96,106 @@ static bool shape_para(struct para *p, struct shape_glyphs *sg)
  * trimmed, each character given the face that draws it.  A character no
  * face can draw is an error naming the officer, the field and the code point.
  */
+/*
+ * A worker measures the same template text for every document: the title,
+ * the lines around the name, the signatory.  Measured paragraphs are kept
+ * in the composer's memo under their runs (each run's style and text); a
+ * paragraph measured before is copied into the document's arena.  Style
+ * and face pointers in the copy stay valid: they are the template's and the
+ * fonts', which live as long as the composer.
+ */
+#define MEMO_PARAGRAPH 'P'
+
+struct para_head {
+    size_t len, n, nsg;
+    bool breaks;
+};
+
+/* The runs as a memo key, into k. */
+static bool para_key(const struct runs *r, struct buf *k)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        size_t len = strlen(r->v[i].text);
+        buf_add(k, &r->v[i].st, sizeof r->v[i].st);
+        buf_add(k, &len, sizeof len);
+        buf_add(k, r->v[i].text, len);
+    }
+    return !k->failed;
+}
+
+static bool para_recall(struct ctx *x, const struct buf *key, struct para *p)
+{
+    const unsigned char *v;
+    struct para_head h;
+    size_t vlen, g, sg;
+
+    if (!x->c->paragraphs || !memo_get(x->c->paragraphs, MEMO_PARAGRAPH, key->data, key->len,
+                                       &v, &vlen))
+        return false;
+    memcpy(&h, v, sizeof h);
+    g = h.n * sizeof *p->g;
+    sg = h.nsg * sizeof *p->sg;
+    memset(p, 0, sizeof *p);
+    p->text = arena_strndup(&x->d->arena, (const char *)v + sizeof h, h.len);
+    p->g = arena_alloc(&x->d->arena, g ? g : 1);
+    p->sg = arena_alloc(&x->d->arena, sg ? sg : 1);
+    if (!p->text || !p->g || !p->sg) {
+        oom(x);
+        return true;             /* failed(x) says what happened */
+    }
+    memcpy(p->g, v + sizeof h + h.len, g);
+    memcpy(p->sg, v + sizeof h + h.len + g, sg);
+    p->len = h.len;
+    p->n = h.n;
+    p->nsg = h.nsg;
+    p->breaks = h.breaks;
+    return true;
+}
+
+static void para_keep(struct ctx *x, const struct buf *key, const struct para *p)
+{
+    struct para_head h = {p->len, p->n, p->nsg, p->breaks};
+    struct buf v = {0};
+
+    if (!x->c->paragraphs && !(x->c->paragraphs = memo_new()))
+        return;
+    buf_add(&v, &h, sizeof h);
+    buf_add(&v, p->text, p->len);
+    buf_add(&v, p->g, p->n * sizeof *p->g);
+    buf_add(&v, p->sg, p->nsg * sizeof *p->sg);
+    if (!v.failed)
+        memo_put(x->c->paragraphs, MEMO_PARAGRAPH, key->data, key->len, v.data, v.len);
+    buf_release(&v);
+}
+
+static bool measure(struct ctx *x, const struct runs *r, struct para *p);
+
 bool typeset_measure(struct ctx *x, const struct runs *r, struct para *p)
+{
+    struct buf key = {0};
+    bool ok;
+
+    if (!x->c)
+        return measure(x, r, p);     /* outside a worker: nothing to keep it in */
+    if (!para_key(r, &key)) {
+        buf_release(&key);
+        return measure(x, r, p);
+    }
+    if (para_recall(x, &key, p)) {
+        buf_release(&key);
+        return !failed(x);
+    }
+    ok = measure(x, r, p);
+    if (ok && p->n)
+        para_keep(x, &key, p);
+    buf_release(&key);
+    return ok;
+}
+
+/* typeset_measure() without the memo. */
+static bool measure(struct ctx *x, const struct runs *r, struct para *p)
 {
     struct shape_glyphs sg = {0};
     struct buf b = {0};

@@ -17,31 +17,20 @@
 
 #include "pdf_private.h"
 
-/*
- * Entries are kept until the cache is full; then the one used least gives
- * way (the oldest of those), so that what every document needs stays while
- * what each officer's name makes comes and goes.  Bounded: at most
- * MEMO_ENTRIES entries, none over MEMO_MAX_BYTES.
- */
-#define MEMO_ENTRIES 32
-#define MEMO_MAX_BYTES (512u * 1024)
-
-struct memo {
-    unsigned char *key, *value;  /* one allocation: the key, then the value */
-    size_t klen, vlen;
-    unsigned long hits;
-    unsigned long born;          /* when it came in: ties go to the oldest */
-};
-
 struct pdf_cache {
     struct libdeflate_compressor *z[13];   /* by level, made on first use */
-    struct memo memo[MEMO_ENTRIES];
-    unsigned long clock;
+    struct memo *memo;
 };
 
 struct pdf_cache *pdf_cache_new(void)
 {
-    return calloc(1, sizeof(struct pdf_cache));
+    struct pdf_cache *cache = calloc(1, sizeof *cache);
+
+    if (cache && !(cache->memo = memo_new())) {
+        free(cache);
+        return NULL;
+    }
+    return cache;
 }
 
 void pdf_cache_free(struct pdf_cache *cache)
@@ -52,8 +41,7 @@ void pdf_cache_free(struct pdf_cache *cache)
         return;
     for (i = 0; i < ARRAY_SIZE(cache->z); i++)
         libdeflate_free_compressor(cache->z[i]);
-    for (i = 0; i < MEMO_ENTRIES; i++)
-        free(cache->memo[i].key);
+    memo_free(cache->memo);
     free(cache);
 }
 
@@ -66,59 +54,14 @@ struct libdeflate_compressor *pdf_cache_compressor(struct pdf_cache *cache, int 
     return cache->z[level];
 }
 
-/* The key and its length as one lookup: a tag byte (what kind of entry), then the bytes. */
-static bool same_key(const struct memo *m, unsigned char tag, const void *key, size_t klen)
-{
-    return m->key && m->klen == klen + 1 && m->key[0] == tag && !memcmp(m->key + 1, key, klen);
-}
-
 bool pdf_cache_get(struct pdf_cache *cache, unsigned char tag, const void *key, size_t klen,
                    const unsigned char **value, size_t *vlen)
 {
-    size_t i;
-
-    for (i = 0; i < MEMO_ENTRIES; i++) {
-        struct memo *m = &cache->memo[i];
-        if (same_key(m, tag, key, klen)) {
-            m->hits++;
-            *value = m->value;
-            *vlen = m->vlen;
-            return true;
-        }
-    }
-    return false;
+    return memo_get(cache->memo, tag, key, klen, value, vlen);
 }
 
 void pdf_cache_put(struct pdf_cache *cache, unsigned char tag, const void *key, size_t klen,
                    const void *value, size_t vlen)
 {
-    struct memo *victim = NULL;
-    unsigned char *p;
-    size_t i;
-
-    if (klen + vlen > MEMO_MAX_BYTES)
-        return;
-    for (i = 0; i < MEMO_ENTRIES; i++) {
-        struct memo *m = &cache->memo[i];
-        if (!m->key) {
-            victim = m;
-            break;
-        }
-        if (!victim || m->hits < victim->hits ||
-            (m->hits == victim->hits && m->born < victim->born))
-            victim = m;
-    }
-    p = malloc(klen + 1 + vlen + 1);
-    if (!p)
-        return;                  /* a cache that cannot grow only costs time */
-    p[0] = tag;
-    memcpy(p + 1, key, klen);
-    memcpy(p + 1 + klen, value, vlen);
-    free(victim->key);
-    victim->key = p;
-    victim->klen = klen + 1;
-    victim->value = p + 1 + klen;
-    victim->vlen = vlen;
-    victim->hits = 0;
-    victim->born = ++cache->clock;
+    memo_put(cache->memo, tag, key, klen, value, vlen);
 }

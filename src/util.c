@@ -129,6 +129,90 @@ char *buf_detach(struct buf *b, size_t *len)
     return d;
 }
 
+/* ---- memos ------------------------------------------------------------------ */
+
+struct memo_entry {
+    unsigned char *key, *value;  /* one allocation: the tag and key, then the value */
+    size_t klen, vlen;
+    unsigned long hits;
+    unsigned long born;          /* when it came in: ties go to the oldest */
+};
+
+struct memo {
+    struct memo_entry e[MEMO_ENTRIES];
+    unsigned long clock;
+};
+
+struct memo *memo_new(void)
+{
+    return calloc(1, sizeof(struct memo));
+}
+
+void memo_free(struct memo *m)
+{
+    size_t i;
+
+    if (!m)
+        return;
+    for (i = 0; i < MEMO_ENTRIES; i++)
+        free(m->e[i].key);
+    free(m);
+}
+
+bool memo_get(struct memo *m, unsigned char tag, const void *key, size_t klen,
+              const unsigned char **value, size_t *vlen)
+{
+    size_t i;
+
+    for (i = 0; i < MEMO_ENTRIES; i++) {
+        struct memo_entry *e = &m->e[i];
+        if (e->key && e->klen == klen + 1 && e->key[0] == tag &&
+            !memcmp(e->key + 1, key, klen)) {
+            e->hits++;
+            *value = e->value;
+            *vlen = e->vlen;
+            return true;
+        }
+    }
+    return false;
+}
+
+void memo_put(struct memo *m, unsigned char tag, const void *key, size_t klen,
+              const void *value, size_t vlen)
+{
+    struct memo_entry *victim = NULL;
+    unsigned char *p;
+    size_t i;
+
+    if (klen > MEMO_MAX_BYTES || vlen > MEMO_MAX_BYTES - klen)
+        return;
+    for (i = 0; i < MEMO_ENTRIES; i++) {
+        struct memo_entry *e = &m->e[i];
+        if (!e->key) {
+            victim = e;
+            break;
+        }
+        if (!victim || e->hits < victim->hits ||
+            (e->hits == victim->hits && e->born < victim->born))
+            victim = e;
+    }
+    p = malloc(1 + klen + vlen + 1);
+    if (!p)
+        return;                  /* a memo that cannot grow only costs time */
+    p[0] = tag;
+    memcpy(p + 1, key, klen);
+    memcpy(p + 1 + klen, value, vlen);
+    free(victim->key);
+    victim->key = p;
+    victim->klen = klen + 1;
+    victim->value = p + 1 + klen;
+    victim->vlen = vlen;
+    victim->hits = 0;
+    victim->born = ++m->clock;
+}
+
+/* ---- deflate ------------------------------------------------------------------ */
+
 bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
                   unsigned char **out, size_t *outn)
 {

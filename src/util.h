@@ -42,6 +42,34 @@ struct libdeflate_compressor;
 bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
                   unsigned char **out, size_t *outn);
 
+/*
+ * A memo: a few values kept under the exact bytes of their keys, for work a
+ * thread does again and again (a worker's font subsets, compressed
+ * streams, measured paragraphs).  A `tag` byte says what kind of value a
+ * key names.  Bounded: MEMO_ENTRIES entries, none over MEMO_MAX_BYTES;
+ * when full, the entry used least (the oldest of those) gives way, so what
+ * every document needs stays while what one officer's data makes comes
+ * and goes.  memo_new() returns NULL when out of memory; memo_free(NULL)
+ * does nothing.  Not for sharing between threads.
+ */
+#define MEMO_ENTRIES 32
+#define MEMO_MAX_BYTES (512u * 1024)
+
+struct memo;
+struct memo *memo_new(void);
+void memo_free(struct memo *m);
+
+/*
+ * True, with *value (the memo's own bytes, valid until the next memo_put)
+ * and *vlen, when the memo holds a value under `tag` and `key`.
+ */
+bool memo_get(struct memo *m, unsigned char tag, const void *key, size_t klen,
+              const unsigned char **value, size_t *vlen);
+
+/* Keep a copy of `value` under `tag` and `key`; when memory runs out, nothing is kept. */
+void memo_put(struct memo *m, unsigned char tag, const void *key, size_t klen,
+              const void *value, size_t vlen);
+
 /* strdup that returns NULL for NULL. */
 char *xstrdup(const char *s);
 

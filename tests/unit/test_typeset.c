@@ -230,6 +230,7 @@ static void test_heights(struct font_set *fonts)
 
 struct measuring {
     struct template t;
+    struct composer c;
     struct compose_env env;
     struct doc_vars v;
     attache_error err;
@@ -245,6 +246,8 @@ static void measuring_init(struct measuring *m, struct font_set *fonts)
     m->v.officer_id = "kh-01";
     m->v.officer_line = 7;
     attache_error_clear(&m->err);
+    m->c.env = &m->env;
+    m->x.c = &m->c;
     m->x.t = &m->t;
     m->x.env = &m->env;
     m->x.v = &m->v;
@@ -255,6 +258,7 @@ static void measuring_init(struct measuring *m, struct font_set *fonts)
 static void measuring_release(struct measuring *m)
 {
     document_free(m->x.d);
+    memo_free(m->c.paragraphs);
 }
 
 static void add(struct runs *r, const char *text, const struct tstyle *st, const char *origin,
@@ -366,6 +370,45 @@ static void test_measure(struct font_set *fonts)
  * A paragraph of more runs than an unsigned short counts: each character
  * still has its own run's style, and an error names its own run.
  */
+/*
+ * A paragraph measured again comes from the composer's memo: the same
+ * text, characters and glyphs, in the document's arena; the same text in
+ * another style is measured for that style.
+ */
+static void test_measure_remembered(struct font_set *fonts)
+{
+    struct measuring m;
+    struct tstyle serif = plain, bold;
+    struct runs r = {0}, rb = {0};
+    struct para a, b, c;
+
+    serif.family = font_family_find(fonts, "serif");
+    bold = serif;
+    bold.bold = true;
+    measuring_init(&m, fonts);
+    add(&r, "Certificate of Completion", &serif, NULL, 1);
+    add(&rb, "Certificate of Completion", &bold, NULL, 1);
+    CHECK(typeset_measure(&m.x, &r, &a));
+    CHECK(m.c.paragraphs != NULL);
+    CHECK(typeset_measure(&m.x, &r, &b));
+    CHECK(a.text != b.text && a.g != b.g && a.sg != b.sg);   /* copies, not shared */
+    CHECK_STR(b.text, a.text);
+    CHECK_INT(b.n, a.n);
+    CHECK_INT(b.nsg, a.nsg);
+    CHECK(a.n && !memcmp(a.g, b.g, a.n * sizeof *a.g));
+    CHECK(a.nsg && !memcmp(a.sg, b.sg, a.nsg * sizeof *a.sg));
+    CHECK(typeset_measure(&m.x, &rb, &c));
+    CHECK(c.n == a.n && c.g[0].st == &bold && c.g[0].adv > a.g[0].adv);
+    /* and without a composer, measured all the same */
+    m.x.c = NULL;
+    CHECK(typeset_measure(&m.x, &r, &c));
+    CHECK(c.nsg == a.nsg && !memcmp(c.sg, a.sg, a.nsg * sizeof *a.sg));
+    m.x.c = &m.c;
+    free(r.v);
+    free(rb.v);
+    measuring_release(&m);
+}
+
 static void test_measure_many_runs(struct font_set *fonts)
 {
     enum { N = 70000 };
@@ -413,6 +456,7 @@ int main(void)
     if (fonts) {
         test_heights(fonts);
         test_measure(fonts);
+        test_measure_remembered(fonts);
         test_measure_many_runs(fonts);
     }
     font_set_free(fonts);
