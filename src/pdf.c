@@ -109,17 +109,27 @@ HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out)
 }
 
 /*
+ * The level a PDF's streams are deflated at: 5 for documents, where
+ * libdeflate's level 6 makes a certificate 10 bytes smaller for a fifth
+ * more time; print files take level 12, whose near-optimal parsing makes a
+ * page's QR code (most of what a page of a print file still holds of its
+ * own) a tenth smaller, for about 2 ms a page.
+ */
+int pdf_level(const struct ctx *c)
+{
+    return c->share_layers ? 12 : 5;
+}
+
+/*
  * Deflate `data` into a new buffer (*out, free() it) with libdeflate and one
  * compressor per PDF (or per thread, with a cache): faster than libharu's
  * zlib, which sets up a new compressor for every stream, and smaller
- * streams.  Level 6 for documents; print files take level 12, whose
- * near-optimal parsing makes a page's QR code (most of what a page of a
- * print file still holds of its own) a tenth smaller, for about 2 ms a page.
+ * streams.
  */
 bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                        unsigned char **out, size_t *outn)
 {
-    int level = c->share_layers ? 12 : 6;
+    int level = pdf_level(c);
 
     if (c->cache)
         return zlib_deflate(pdf_cache_compressor(c->cache, level), data, size, out, outn);
@@ -143,7 +153,7 @@ bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, 
         *outn = n;
         return true;
     }
-    if (!c->cache && level == (c->share_layers ? 12 : 6))
+    if (!c->cache && level == pdf_level(c))
         return pdf_deflate_bytes(c, data, size, out, outn);
     z = c->cache ? pdf_cache_compressor(c->cache, level) : libdeflate_alloc_compressor(level);
     ok = z && zlib_deflate(z, data, size, out, outn);

@@ -145,7 +145,7 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
     size_t zn = 0;
     bool ok;
 
-    if (!pdf_deflate_recurring(c, c->share_layers ? 12 : 6, program, size, &z, &zn))
+    if (!pdf_deflate_recurring(c, pdf_level(c), program, size, &z, &zn))
         return false;
     ok = pdf_set_deflated(c, file, z, zn) &&
          HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK;
@@ -298,7 +298,7 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
     ok = !m.failed && !entries.failed &&
          HPDF_Stream_Write(f->tounicode->stream, (const HPDF_BYTE *)m.data, (HPDF_UINT)m.len) ==
              HPDF_OK &&
-         pdf_deflate_recurring_stream(c, f->tounicode, c->share_layers ? 12 : 6);
+         pdf_deflate_recurring_stream(c, f->tounicode, pdf_level(c));
     buf_release(&m);
     buf_release(&entries);
     return ok;
