@@ -72,6 +72,7 @@ struct path_seg {
     float p[6];
 };
 
+/* (A new field must join pdf.c's artwork_key(), which tells paths apart field by field.) */
 struct op_path {
     struct path_seg *segs;
     size_t n;

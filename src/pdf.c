@@ -910,28 +910,93 @@ attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct
  * A page's artwork: the borders, rules and ornaments a template draws
  * before anything else, the same on every certificate of a run and most
  * of its content stream's bytes.  They go into a content stream of their
- * own (/Contents [artwork own]), deflated harder, once per run for a
- * thread with a cache.  Only artwork this large pays for the extra object.
+ * own (/Contents [artwork own]), deflated harder; only artwork this large
+ * pays for the extra object.  A thread's cache keeps the deflated artwork
+ * under the operations that draw it, so that a run writes and deflates it
+ * once.
  */
 #define ARTWORK_MIN_BYTES 2048
 #define ARTWORK_LEVEL 10
 
-/* The first `len` bytes of c->ops as the page's first content stream. */
-static bool add_artwork(struct ctx *c, HPDF_Page pg, size_t len)
+/*
+ * The first `n` operations (paths) as a cache key, into k: every field of
+ * struct op_path that shapes what it draws, field by field (a struct's
+ * padding is not part of a key).
+ */
+static bool artwork_key(const struct page *page, size_t n, struct buf *k)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct op_path *p = &page->ops[i].u.path;
+        unsigned char flags[3] = {p->do_stroke, p->do_fill, p->transformed};
+
+        buf_add(k, &p->n, sizeof p->n);
+        buf_add(k, p->segs, p->n * sizeof *p->segs);
+        buf_add(k, &p->line_width, sizeof p->line_width);
+        buf_add(k, &p->stroke, sizeof p->stroke);
+        buf_add(k, &p->fill, sizeof p->fill);
+        buf_add(k, flags, sizeof flags);
+        buf_add(k, &p->dash_on, sizeof p->dash_on);
+        buf_add(k, &p->dash_off, sizeof p->dash_off);
+        buf_add(k, p->matrix, sizeof p->matrix);
+        buf_add(k, &p->nrepeat, sizeof p->nrepeat);
+        buf_add(k, p->repeat, p->nrepeat * sizeof *p->repeat);
+    }
+    return !k->failed;
+}
+
+/* Deflated artwork `z` as the page's first content stream. */
+static bool add_artwork(struct ctx *c, HPDF_Page pg, const unsigned char *z, size_t zn)
 {
     HPDF_Dict art = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
     HPDF_Array contents = HPDF_Array_New(c->pdf->mmgr);
-    unsigned char *z = NULL;
-    size_t zn = 0;
-    bool ok;
 
-    ok = art && contents && !c->error &&
-         pdf_deflate_recurring(c, ARTWORK_LEVEL, (const unsigned char *)c->ops.data, len, &z,
-                               &zn) &&
-         pdf_set_deflated(c, art, z, zn) && HPDF_Array_Add(contents, art) == HPDF_OK &&
-         HPDF_Array_Add(contents, ((HPDF_PageAttr)pg->attr)->contents) == HPDF_OK &&
-         HPDF_Dict_Add(pg, "Contents", contents) == HPDF_OK && !c->error;
-    free(z);
+    return art && contents && !c->error && pdf_set_deflated(c, art, z, zn) &&
+           HPDF_Array_Add(contents, art) == HPDF_OK &&
+           HPDF_Array_Add(contents, ((HPDF_PageAttr)pg->attr)->contents) == HPDF_OK &&
+           HPDF_Dict_Add(pg, "Contents", contents) == HPDF_OK && !c->error;
+}
+
+/*
+ * The page's artwork, its first `lead` operations, deflated, if the cache
+ * has it (*z, malloc'd, and *zn); else the key to keep it under (*key).
+ * False when memory runs out.
+ */
+static bool recall_artwork(struct ctx *c, const struct page *page, size_t lead,
+                           struct buf *key, unsigned char **z, size_t *zn)
+{
+    const unsigned char *kept;
+
+    *z = NULL;
+    if (!c->cache || !lead || lead == page->nops)
+        return true;
+    if (!artwork_key(page, lead, key)) {
+        buf_release(key);        /* no key (out of memory): nothing kept */
+        return true;
+    }
+    if (!pdf_cache_get(c->cache, CACHE_ARTWORK, key->data, key->len, &kept, zn))
+        return true;
+    if (!(*z = malloc(*zn ? *zn : 1)))
+        return false;
+    memcpy(*z, kept, *zn);
+    return true;
+}
+
+/* The first `len` bytes of c->ops, deflated, as the page's artwork (kept under `key`). */
+static bool deflate_artwork(struct ctx *c, HPDF_Page pg, size_t len, const struct buf *key)
+{
+    struct libdeflate_compressor *z = c->cache ? pdf_cache_compressor(c->cache, ARTWORK_LEVEL)
+                                               : libdeflate_alloc_compressor(ARTWORK_LEVEL);
+    unsigned char *d = NULL;
+    size_t dn = 0;
+    bool ok = z && zlib_deflate(z, c->ops.data, len, &d, &dn) && add_artwork(c, pg, d, dn);
+
+    if (ok && c->cache && key->len && !key->failed)
+        pdf_cache_put(c->cache, CACHE_ARTWORK, key->data, key->len, d, dn);
+    if (!c->cache)
+        libdeflate_free_compressor(z);
+    free(d);
     return ok;
 }
 
@@ -941,7 +1006,9 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
     attache_status rc = ATTACHE_OK;
     HPDF_Page pg = HPDF_AddPage(c->pdf);
     HPDF_Dict res = pdf_resources(c);
-    size_t k, art = 0;
+    size_t k, lead = 0, art = 0, kept_n = 0;
+    struct buf key = {0};        /* the page's artwork, as the cache knows it */
+    unsigned char *kept = NULL;  /* the artwork, deflated, when the cache had it */
 
     if (!pg || !res || c->error)
         return pdf_fail(c, err, "adding a page");
@@ -961,29 +1028,39 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         rc = pdf_draw_shared(c, page, pg, err);
     } else {
         struct text_state ts;
-        bool leading = true;
         int part;
 
+        for (lead = 0; lead < page->nops && page->ops[lead].kind == OP_PATH; lead++)
+            ;
+        if (!recall_artwork(c, page, lead, &key, &kept, &kept_n))
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         text_state_init(&ts);
-        for (k = 0; k < page->nops && rc == ATTACHE_OK; k++) {
-            if (page->ops[k].kind != OP_PATH && leading) {
+        for (k = kept ? lead : 0; k < page->nops && rc == ATTACHE_OK; k++) {
+            if (k == lead && lead < page->nops)
                 art = c->ops.len;
-                leading = false;
-            }
             for (part = 0; part < pdf_op_parts(&page->ops[k]) && rc == ATTACHE_OK; part++)
                 rc = pdf_write_part(c, &ts, &page->ops[k], part, err);
         }
         pdf_end_text(c, &ts);
     }
     c->npages++;
+    if (rc == ATTACHE_OK && c->ops.failed)
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (rc != ATTACHE_OK)
-        return rc;
-    if (c->ops.failed)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-    if (art < ARTWORK_MIN_BYTES)
+        goto done;
+    /* the artwork's object comes after those the page's operations made
+       (images), whether the cache had it or not: the same file either way */
+    if (kept) {
         art = 0;
-    else if (!add_artwork(c, pg, art))
-        return pdf_fail(c, err, "drawing a page");
+        if (!add_artwork(c, pg, kept, kept_n))
+            rc = pdf_fail(c, err, "drawing a page");
+    } else if (art < ARTWORK_MIN_BYTES) {
+        art = 0;
+    } else if (!deflate_artwork(c, pg, art, &key)) {
+        rc = pdf_fail(c, err, "drawing a page");
+    }
+    if (rc != ATTACHE_OK)
+        goto done;
     CHECK_HPDF(c, HPDF_Stream_Write(((HPDF_PageAttr)pg->attr)->stream,
                                     (const HPDF_BYTE *)c->ops.data + art,
                                     (HPDF_UINT)(c->ops.len - art)),
@@ -991,6 +1068,8 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
     if (!pdf_deflate_stream(c, ((HPDF_PageAttr)pg->attr)->contents))
         rc = pdf_fail(c, err, "compressing a page");
 done:
+    buf_release(&key);
+    free(kept);
     return rc;
 }
 

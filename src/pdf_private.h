@@ -241,8 +241,10 @@ bool pdf_cache_get(struct pdf_cache *cache, unsigned char tag, const void *key, 
 void pdf_cache_put(struct pdf_cache *cache, unsigned char tag, const void *key, size_t klen,
                    const void *value, size_t vlen);
 
-/* Tags: deflated bytes are tagged with their level (1 to 12); font subsets: */
+/* Tags: deflated bytes are tagged with their level (1 to 12); font subsets and a page's
+   deflated artwork by the operations that draw it (pdf.c): */
 #define CACHE_SUBSET 'S'
+#define CACHE_ARTWORK 'A'
 
 /* ---- pdf_book.c ------------------------------------------------------------ */
 
