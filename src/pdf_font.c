@@ -255,6 +255,20 @@ static uint32_t single_char(const struct emb_font *f, const struct emb_glyph *g)
  * glyphs in the order of the face, mostly the order of Unicode), and an
  * entry of its own for a glyph that stands for a whole cluster.
  */
+/* "<first> <last> <", CIDs as four hex digits (written for every range of every font). */
+static void put_code_range(struct buf *b, unsigned first, unsigned last)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char s[16] = "<0000> <0000> <";
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        s[4 - i] = hex[(first >> (4 * i)) & 0xF];
+        s[11 - i] = hex[(last >> (4 * i)) & 0xF];
+    }
+    buf_add(b, s, 15);
+}
+
 static bool write_tounicode(struct ctx *c, struct emb_font *f)
 {
     struct buf m = {0}, entries = {0};
@@ -282,7 +296,7 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
             next++;
             n++;
         }
-        buf_addf(&entries, "<%04X> <%04X> <", g->cid, g->cid + n - 1);
+        put_code_range(&entries, g->cid, g->cid + n - 1);
         pdf_put_utf16_text(&entries, f->texts.data + g->text, g->text_len);
         buf_adds(&entries, ">\n");
         if (++count == 100) {
