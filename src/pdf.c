@@ -556,6 +556,21 @@ struct qr_run {
  * columns, in module units from the bottom left; columns with u and v
  * swapped (drawn through a transposing matrix).  count[len] counts them.
  */
+/* Record a run of `len` modules from `start` of `line` (see qr_runs). */
+static void add_run(struct qr_run *r, size_t *count, int w, bool columns, int line, int start,
+                    int len)
+{
+    if (columns) {
+        r->u = (uint16_t)(w - (start + len));   /* rows start..start+len-1, from below */
+        r->v = (uint16_t)line;
+    } else {
+        r->u = (uint16_t)start;
+        r->v = (uint16_t)(w - 1 - line);
+    }
+    r->len = (uint16_t)len;
+    count[len]++;
+}
+
 static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
                       struct qr_run *runs, size_t *count)
 {
@@ -566,28 +581,40 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
 
     for (line = 0; line < w; line++) {
         const unsigned char *m = q->modules + (size_t)line * across;
+
+        if (w <= 64) {
+            /* the line as a word, its runs found bit by bit, without a branch a module */
+            uint64_t on = 0, fin = 0, seven = 0x7F;
+            int start, len;
+
+            for (i = 0; i < w; i++)
+                on |= (uint64_t)(m[i * step] & 1) << i;
+            /* the finders' modules of this line (the three sit the same way about
+               the diagonal, so this holds along columns as along rows) */
+            if (line < 7)
+                fin = seven | seven << (w - 7);
+            else if (line >= w - 7)
+                fin = seven;
+            on &= finders ? fin : ~fin;
+            while (on) {
+                start = __builtin_ctzll(on);
+                len = __builtin_ctzll(~(on >> start));
+                add_run(&runs[n++], count, w, columns, line, start, len);
+                on &= ~((((uint64_t)1 << len) - 1) << start);
+            }
+            continue;
+        }
         for (i = 0; i < w;) {
             int start;
 
-            /* a finder's modules are in its part, every other one in the rest
-               (the three finders sit the same way about the diagonal, so
-               line and i name them as well along columns as along rows) */
+            /* a finder's modules are in its part, every other one in the rest */
             while (i < w && !(m[i * step] && in_finder(w, line, i) == finders))
                 i++;
             if (i == w)
                 break;
             for (start = i; i < w && m[i * step] && in_finder(w, line, i) == finders; i++)
                 ;
-            if (columns) {
-                runs[n].u = (uint16_t)(w - i);         /* rows start..i-1, from below */
-                runs[n].v = (uint16_t)line;
-            } else {
-                runs[n].u = (uint16_t)start;
-                runs[n].v = (uint16_t)(w - 1 - line);
-            }
-            runs[n].len = (uint16_t)(i - start);
-            count[i - start]++;
-            n++;
+            add_run(&runs[n++], count, w, columns, line, start, i - start);
         }
     }
     return n;

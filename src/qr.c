@@ -131,7 +131,8 @@ static void set_bit(struct line *l, int x, bool on)
 {
     uint64_t b = (uint64_t)1 << (x % 64);
 
-    l->w[x / 64] = on ? l->w[x / 64] | b : l->w[x / 64] & ~b;
+    /* without a branch: a module's colour is as good as random */
+    l->w[x / 64] = (l->w[x / 64] & ~b) | (-(uint64_t)on & b);
 }
 
 static bool bit(const struct line *l, int x)
