@@ -164,8 +164,63 @@ bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, 
     return ok;
 }
 
+/*
+ * A stream attache deflated itself, written whole by its dictionary's
+ * write_fn.  libharu 2.3.0 gives every stream's /Length an object of its
+ * own, and a cross-reference entry: 40 bytes for each of a certificate's
+ * ten streams, 2% of a certificate without images, for a length these
+ * streams know before they are written.  The dictionary holds no stream
+ * for libharu (its bytes wait in `attr`); write_fn ends the dictionary,
+ * writes the stream, and leaves a comment open for the ">>" libharu writes
+ * after it, so the object ends "endstream %>> endobj", which is valid PDF.
+ */
+static HPDF_STATUS write_whole_stream(HPDF_Dict dict, HPDF_Stream out)
+{
+    HPDF_Stream s = dict->attr;
+    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
+    HPDF_STATUS st;
+    char head[80];
+
+    snprintf(head, sizeof head, "/Length %u\012/Filter /FlateDecode\012>>\012stream\015\012",
+             (unsigned)s->size);
+    st = HPDF_Stream_WriteStr(out, head);
+    for (i = 0; i < count && st == HPDF_OK; i++) {
+        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
+        st = part ? HPDF_Stream_Write(out, part, len) : HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    return st == HPDF_OK ? HPDF_Stream_WriteStr(out, "\012endstream\012%") : st;
+}
+
+static void free_whole_stream(HPDF_Dict dict)
+{
+    HPDF_Stream_Free(dict->attr);
+}
+
+HPDF_Dict pdf_new_stream(struct ctx *c)
+{
+    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
+    HPDF_Stream s;
+
+    if (!d)
+        return NULL;
+    s = HPDF_MemStream_New(c->pdf->mmgr, HPDF_STREAM_BUF_SIZ);
+    if (!s) {
+        HPDF_Dict_Free(d);
+        return NULL;
+    }
+    d->attr = s;
+    d->write_fn = write_whole_stream;
+    d->free_fn = free_whole_stream;
+    /* the cross-reference table owns it now, and frees it on failure */
+    return HPDF_Xref_Add(c->pdf->xref, d) == HPDF_OK && !c->error ? d : NULL;
+}
+
 bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn)
 {
+    if (dict->write_fn == write_whole_stream) {
+        HPDF_MemStream_FreeData(dict->attr);
+        return HPDF_Stream_Write(dict->attr, z, (HPDF_UINT)zn) == HPDF_OK && !c->error;
+    }
     HPDF_MemStream_FreeData(dict->stream);
     dict->filter = HPDF_STREAM_FILTER_NONE;
     dict->write_fn = pdf_name_flate;
@@ -174,10 +229,9 @@ bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, siz
 
 /*
  * Replace what a stream object holds by its deflated form, written as it is
- * with the filter named (libharu would deflate it again on saving); level 0
- * is the document's.
+ * with the filter named (libharu would deflate it again on saving).
  */
-static bool deflate_stream(struct ctx *c, HPDF_Dict dict, int level)
+bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict)
 {
     HPDF_Stream s = dict->stream;
     HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
@@ -194,25 +248,11 @@ static bool deflate_stream(struct ctx *c, HPDF_Dict dict, int level)
         HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
         ok = part && buf_add(&plain, part, len);
     }
-    if (level)
-        ok = ok && pdf_deflate_recurring(c, level, (const unsigned char *)plain.data, plain.len,
-                                         &z, &zn);
-    else
-        ok = ok && pdf_deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
+    ok = ok && pdf_deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
     buf_release(&plain);
     ok = ok && pdf_set_deflated(c, dict, z, zn);
     free(z);
     return ok;
-}
-
-bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict)
-{
-    return deflate_stream(c, dict, 0);
-}
-
-bool pdf_deflate_recurring_stream(struct ctx *c, HPDF_Dict dict, int level)
-{
-    return deflate_stream(c, dict, level);
 }
 
 /* The one resource dictionary of the PDF's pages, made on first use. */
@@ -976,7 +1016,7 @@ static bool artwork_key(const struct page *page, size_t n, struct buf *k)
 /* Deflated artwork `z` as the page's first content stream. */
 static bool add_artwork(struct ctx *c, HPDF_Page pg, const unsigned char *z, size_t zn)
 {
-    HPDF_Dict art = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
+    HPDF_Dict art = pdf_new_stream(c);
     HPDF_Array contents = HPDF_Array_New(c->pdf->mmgr);
 
     return art && contents && !c->error && pdf_set_deflated(c, art, z, zn) &&

@@ -156,9 +156,7 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
 /* A new stream object, left for the caller to fill. */
 static HPDF_Dict new_stream(struct ctx *c)
 {
-    HPDF_Dict s = HPDF_DictStream_New(c->pdf->mmgr, c->pdf->xref);
-
-    return s && !c->error ? s : NULL;
+    return pdf_new_stream(c);
 }
 
 /* A new dictionary, an object of its own when `indirect`. */
@@ -272,6 +270,8 @@ static void put_code_range(struct buf *b, unsigned first, unsigned last)
 static bool write_tounicode(struct ctx *c, struct emb_font *f)
 {
     struct buf m = {0}, entries = {0};
+    unsigned char *z = NULL;
+    size_t zn = 0;
     size_t count = 0;
     unsigned gid = 0;
     bool ok;
@@ -310,9 +310,9 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
         buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
     buf_adds(&m, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     ok = !m.failed && !entries.failed &&
-         HPDF_Stream_Write(f->tounicode->stream, (const HPDF_BYTE *)m.data, (HPDF_UINT)m.len) ==
-             HPDF_OK &&
-         pdf_deflate_recurring_stream(c, f->tounicode, pdf_level(c));
+         pdf_deflate_recurring(c, pdf_level(c), (const unsigned char *)m.data, m.len, &z, &zn) &&
+         pdf_set_deflated(c, f->tounicode, z, zn);
+    free(z);
     buf_release(&m);
     buf_release(&entries);
     return ok;

@@ -158,7 +158,13 @@ bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict);
  */
 bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
                            unsigned char **out, size_t *outn);
-bool pdf_deflate_recurring_stream(struct ctx *c, HPDF_Dict dict, int level);
+
+/*
+ * A new stream object for bytes attache deflates itself (pdf_set_deflated()
+ * fills it), written with its length in its dictionary; NULL when out of
+ * memory.
+ */
+HPDF_Dict pdf_new_stream(struct ctx *c);
 
 /* Put bytes that are deflated already into a stream object, with the filter named. */
 bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn);
