@@ -45,7 +45,8 @@ attache_status pdf_fail(struct ctx *c, attache_error *err, const char *what)
 attache_status pdf_ctx_init(struct ctx *c, const struct pdf_settings *s, attache_error *err)
 {
     memset(c, 0, sizeof *c);
-    c->pdf = HPDF_NewEx(on_error, NULL, NULL, 16384, c);
+    /* not HPDF_NewEx's memory pool: it hands out memory without alignment */
+    c->pdf = HPDF_New(on_error, c);
     if (!c->pdf)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot create a PDF document");
     HPDF_SetCompressionMode(c->pdf, HPDF_COMP_ALL);
