@@ -156,11 +156,16 @@ static bool para_recall(struct ctx *x, const struct buf *key, struct para *p)
 
 static void para_keep(struct ctx *x, const struct buf *key, const struct para *p)
 {
-    struct para_head h = {p->len, p->n, p->nsg, p->breaks};
+    struct para_head h;
     struct buf v = {0};
 
     if (!x->c->paragraphs && !(x->c->paragraphs = memo_new()))
         return;
+    memset(&h, 0, sizeof h);     /* its padding too: the memo copies every byte */
+    h.len = p->len;
+    h.n = p->n;
+    h.nsg = p->nsg;
+    h.breaks = p->breaks;
     buf_add(&v, &h, sizeof h);
     buf_add(&v, p->text, p->len);
     buf_add(&v, p->g, p->n * sizeof *p->g);

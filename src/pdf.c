@@ -592,11 +592,6 @@ struct qr_run {
     uint16_t u, v, len;          /* from (u, v), `len` modules along u */
 };
 
-/*
- * The part's runs of dark modules along rows or, when `columns`, along
- * columns, in module units from the bottom left; columns with u and v
- * swapped (drawn through a transposing matrix).  count[len] counts them.
- */
 /* Record a run of `len` modules from `start` of `line` (see qr_runs). */
 static void add_run(struct qr_run *r, size_t *count, int w, bool columns, int line, int start,
                     int len)
@@ -612,6 +607,11 @@ static void add_run(struct qr_run *r, size_t *count, int w, bool columns, int li
     count[len]++;
 }
 
+/*
+ * The part's runs of dark modules along rows or, when `columns`, along
+ * columns, in module units from the bottom left; columns with u and v
+ * swapped (drawn through a transposing matrix).  count[len] counts them.
+ */
 static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
                       struct qr_run *runs, size_t *count)
 {

@@ -216,9 +216,13 @@ void memo_put(struct memo *m, unsigned char tag, const void *key, size_t klen,
 bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
                   unsigned char **out, size_t *outn)
 {
-    size_t cap = libdeflate_zlib_compress_bound(z, n), len;
-    unsigned char *p = malloc(cap);
+    size_t cap, len;
+    unsigned char *p;
 
+    if (!z)
+        return false;            /* the compressor could not be made: out of memory */
+    cap = libdeflate_zlib_compress_bound(z, n);
+    p = malloc(cap);
     if (!p)
         return false;
     if (!(len = libdeflate_zlib_compress(z, in, n, p, cap))) {

@@ -38,7 +38,8 @@ char *buf_detach(struct buf *b, size_t *len);
 
 struct libdeflate_compressor;
 
-/* Deflate `n` bytes (zlib format) with `z` into a new buffer (*out; free() it). */
+/* Deflate `n` bytes (zlib format) with `z` into a new buffer (*out; free() it); false
+   when memory runs out, or `z` is NULL (a compressor that could not be made). */
 bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
                   unsigned char **out, size_t *outn);
 
