@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libdeflate.h>
-
 #include "pdf_private.h"
 #include "text.h"
 
@@ -50,7 +48,10 @@ attache_status pdf_ctx_init(struct ctx *c, const struct pdf_settings *s, attache
     if (!c->pdf)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot create a PDF document");
     HPDF_SetCompressionMode(c->pdf, HPDF_COMP_ALL);
-    c->cache = s->cache;
+    /* a document written on its own (a print file, a library caller) keeps its own */
+    c->cache = s->cache ? s->cache : (c->own_cache = pdf_cache_new());
+    if (!c->cache)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     return c->error ? pdf_fail(c, err, "creating a document") : ATTACHE_OK;
 }
 
@@ -72,7 +73,7 @@ void pdf_ctx_release(struct ctx *c)
     free(c->seen);
     free(c->spans);
     buf_release(&c->shared);
-    libdeflate_free_compressor(c->z);
+    pdf_cache_free(c->own_cache);
     buf_release(&c->ops);
 }
 
@@ -122,47 +123,33 @@ int pdf_level(const struct ctx *c)
 }
 
 /*
- * Deflate `data` into a new buffer (*out, free() it) with libdeflate and one
- * compressor per PDF (or per thread, with a cache): faster than libharu's
- * zlib, which sets up a new compressor for every stream, and smaller
- * streams.
+ * Deflate `data` into a new buffer (*out, free() it) with libdeflate and the
+ * cache's compressor: faster than libharu's zlib, which sets up a new
+ * compressor for every stream, and smaller streams.
  */
 bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                        unsigned char **out, size_t *outn)
 {
-    int level = pdf_level(c);
-
-    if (c->cache)
-        return zlib_deflate(pdf_cache_compressor(c->cache, level), data, size, out, outn);
-    if (!c->z && !(c->z = libdeflate_alloc_compressor(level)))
-        return false;
-    return zlib_deflate(c->z, data, size, out, outn);
+    return zlib_deflate(pdf_cache_compressor(c->cache, pdf_level(c)), data, size, out, outn);
 }
 
 bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
                            unsigned char **out, size_t *outn)
 {
-    struct libdeflate_compressor *z;
     const unsigned char *kept;
     size_t n;
-    bool ok;
 
-    if (c->cache && pdf_cache_get(c->cache, (unsigned char)level, data, size, &kept, &n)) {
+    if (pdf_cache_get(c->cache, (unsigned char)level, data, size, &kept, &n)) {
         if (!(*out = malloc(n ? n : 1)))
             return false;
         memcpy(*out, kept, n);
         *outn = n;
         return true;
     }
-    if (!c->cache && level == pdf_level(c))
-        return pdf_deflate_bytes(c, data, size, out, outn);
-    z = c->cache ? pdf_cache_compressor(c->cache, level) : libdeflate_alloc_compressor(level);
-    ok = z && zlib_deflate(z, data, size, out, outn);
-    if (!c->cache)
-        libdeflate_free_compressor(z);
-    else if (ok)
-        pdf_cache_put(c->cache, (unsigned char)level, data, size, *out, *outn);
-    return ok;
+    if (!zlib_deflate(pdf_cache_compressor(c->cache, level), data, size, out, outn))
+        return false;
+    pdf_cache_put(c->cache, (unsigned char)level, data, size, *out, *outn);
+    return true;
 }
 
 /*
@@ -979,9 +966,9 @@ attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct
  * before anything else, the same on every certificate of a run and most
  * of its content stream's bytes.  They go into a content stream of their
  * own (/Contents [artwork own]), deflated harder; only artwork this large
- * pays for the extra object.  A thread's cache keeps the deflated artwork
- * under the operations that draw it, so that a run writes and deflates it
- * once.
+ * pays for the extra object.  The cache keeps the deflated artwork under
+ * the operations that draw it, so that a worker writes and deflates it
+ * once a run.
  */
 #define ARTWORK_MIN_BYTES 2048
 #define ARTWORK_LEVEL 10
@@ -1037,7 +1024,7 @@ static bool recall_artwork(struct ctx *c, const struct page *page, size_t lead,
     const unsigned char *kept;
 
     *z = NULL;
-    if (!c->cache || !lead || lead == page->nops)
+    if (!lead || lead == page->nops)
         return true;
     if (!artwork_key(page, lead, key)) {
         buf_release(key);        /* no key (out of memory): nothing kept */
@@ -1054,16 +1041,14 @@ static bool recall_artwork(struct ctx *c, const struct page *page, size_t lead,
 /* The first `len` bytes of c->ops, deflated, as the page's artwork (kept under `key`). */
 static bool deflate_artwork(struct ctx *c, HPDF_Page pg, size_t len, const struct buf *key)
 {
-    struct libdeflate_compressor *z = c->cache ? pdf_cache_compressor(c->cache, ARTWORK_LEVEL)
-                                               : libdeflate_alloc_compressor(ARTWORK_LEVEL);
     unsigned char *d = NULL;
     size_t dn = 0;
-    bool ok = z && zlib_deflate(z, c->ops.data, len, &d, &dn) && add_artwork(c, pg, d, dn);
+    bool ok = zlib_deflate(pdf_cache_compressor(c->cache, ARTWORK_LEVEL), c->ops.data, len, &d,
+                           &dn) &&
+              add_artwork(c, pg, d, dn);
 
-    if (ok && c->cache && key->len && !key->failed)
+    if (ok && key->len && !key->failed)
         pdf_cache_put(c->cache, CACHE_ARTWORK, key->data, key->len, d, dn);
-    if (!c->cache)
-        libdeflate_free_compressor(z);
     free(d);
     return ok;
 }

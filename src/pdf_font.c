@@ -405,8 +405,8 @@ static bool write_font_objects(struct ctx *c, struct emb_font *f)
 
 /*
  * The face cut down to glyphs `gids` (n of them, ascending): the program
- * (*data, free() it) and each glyph's new number (cids).  A thread's cache
- * keeps them by face and glyphs, for the text every document shows in the
+ * (*data, free() it) and each glyph's new number (cids).  The cache keeps
+ * them by face and glyphs, for the text every document shows in the
  * same face (a certificate's title, its signatory).
  */
 static attache_status subset(struct ctx *c, const struct emb_font *f, const unsigned *gids,
@@ -418,8 +418,6 @@ static attache_status subset(struct ctx *c, const struct emb_font *f, const unsi
     unsigned char *key, *value;
     attache_status rc;
 
-    if (!c->cache)
-        return font_subset_glyphs(f->face, gids, n, false, cids, data, size, err);
     key = malloc(klen);
     if (!key)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");

@@ -83,8 +83,8 @@ struct ctx {
     size_t nimages;
     unsigned serial;             /* for unique encoder names */
     struct buf ops;              /* the page's content stream */
-    struct libdeflate_compressor *z;   /* made on first use, for every stream (no cache) */
-    struct pdf_cache *cache;     /* the settings', or NULL */
+    struct pdf_cache *cache;     /* the settings', or own_cache: never NULL */
+    struct pdf_cache *own_cache; /* when the settings have none */
     HPDF_Dict resources;         /* one dictionary for every page: fonts and images */
     /* A print file draws what its pages have in common once (pdf_draw_shared) */
     bool share_layers;
