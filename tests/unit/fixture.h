@@ -1,7 +1,8 @@
 /*
  * fixture.h: what the unit tests that go through the public API start from:
  * a small data file (one issuer, one programme, one batch) around the
- * officers a test gives, and removing a test's folder afterwards.
+ * officers a test gives, writing a test's files and removing its folder
+ * afterwards.
  */
 #ifndef ATTACHE_FIXTURE_H
 #define ATTACHE_FIXTURE_H
@@ -46,6 +47,17 @@ static int fixture_remove_one(const char *path, const struct stat *st, int flag,
 static inline void fixture_remove_tree(const char *dir)
 {
     nftw(dir, fixture_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write `n` bytes to `path` (made or emptied); false when it cannot. */
+static inline bool fixture_write(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(data, 1, n, f) == n;
+
+    if (f && fclose(f) != 0)
+        ok = false;
+    return ok;
 }
 
 /* A new key of issuer asec in `dir`: the path of its .key into `key`

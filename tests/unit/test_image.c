@@ -11,6 +11,7 @@
 #include <png.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "image.h"
 
 static char root[64];
@@ -269,14 +270,9 @@ static void test_grey(void)
 static void write_file(const char *rel, const void *data, size_t size)
 {
     char path[256];
-    FILE *f;
 
     snprintf(path, sizeof path, "%s/%s", root, rel);
-    f = fopen(path, "wb");
-    if (f) {
-        fwrite(data, 1, size, f);
-        fclose(f);
-    }
+    CHECK(fixture_write(path, data, size));
 }
 
 /* image_load() of `src` under root/assets fails with `code` and a message containing `what`. */
@@ -353,7 +349,6 @@ static void test_paths(void)
 
 int main(void)
 {
-    char cmd[100];
     int rc;
 
     snprintf(root, sizeof root, "/tmp/attache-test-image-XXXXXX");
@@ -366,8 +361,6 @@ int main(void)
     test_grey();
     test_paths();
     rc = check_done();
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    fixture_remove_tree(root);
     return rc;
 }

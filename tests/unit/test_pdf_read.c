@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "pdf.h"
 #include "util.h"
 
@@ -46,17 +47,13 @@ static void make_pdf(struct buf *b, const char *info, const char *trailer, const
              trailer ? trailer : "<< /Size 4 /Root 1 0 R /Info 3 0 R >>", xref);
 }
 
+/* `data` as the file `name` in the test's folder: its path (until the next call). */
 static const char *write_bytes(const char *name, const void *data, size_t n)
 {
     static char path[256];
-    FILE *f;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "wb");
-    if (f) {
-        fwrite(data, 1, n, f);
-        fclose(f);
-    }
+    CHECK(fixture_write(path, data, n));
     return path;
 }
 
@@ -261,15 +258,6 @@ int main(void)
     test_the_way_there();
     test_many_tokens();
     test_files();
-    {
-        char p[300];
-        const char *names[] = {"t.pdf", "many.pdf", "long.pdf"};
-        size_t i;
-        for (i = 0; i < ARRAY_SIZE(names); i++) {
-            snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-            unlink(p);
-        }
-        rmdir(dir);
-    }
+    fixture_remove_tree(dir);
     return check_done();
 }
