@@ -82,7 +82,8 @@ $(BUILD)/config.mk: scripts/install-deps.sh Makefile
 	@scripts/install-deps.sh $(if $(filter $(INSTALL_GOALS),$(MAKECMDGOALS)),,--check) build
 	@mkdir -p $(@D)
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
-	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; } > $@.tmp && mv $@.tmp $@
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	   echo "MALLOC_LIBS ?= $$(pkg-config --libs jemalloc)"; } > $@.tmp && mv $@.tmp $@
 
 deps:
 	@scripts/install-deps.sh test
@@ -124,8 +125,13 @@ $(BUILD)/libattache.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The tool allocates with jemalloc: a document is thousands of small objects
+# (libharu's, libxml2's, HarfBuzz's) made and freed again, and jemalloc does
+# that faster than glibc's malloc (docs/performance.md).  The library leaves
+# the choice to the program that links it; the sanitizer builds, which bring
+# their own allocator, link none (MALLOC_LIBS=).
 $(BUILD)/attache: $(CLI_OBJ) $(BUILD)/libattache.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libattache.a $(ALL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libattache.a $(ALL_LIBS) $(MALLOC_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
 	@mkdir -p $(@D)
@@ -177,13 +183,13 @@ test-valgrind: all
 
 # Threads: what attache.h says may run at once, under ThreadSanitizer.
 test-tsan:
-	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" MALLOC_LIBS= \
 	    build-tsan/tests/test_threads
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LC_ALL=C TZ=UTC \
 	    build-tsan/tests/test_threads
 
 test-asan:
-	$(MAKE) BUILD=build-asan \
+	$(MAKE) BUILD=build-asan MALLOC_LIBS= \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
@@ -212,7 +218,7 @@ FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address
                 -fno-sanitize-recover=all -Wno-unknown-warning-option
 
 fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzzers
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" MALLOC_LIBS= fuzzers
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzzers: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)

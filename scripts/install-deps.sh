@@ -15,7 +15,8 @@ fi
 
 BUILD="gcc make pkg-config libc6-dev libhpdf-dev libxml2-dev libqrencode-dev
 libcurl4-openssl-dev libsodium-dev libcbor-dev libpng-dev libjpeg-dev libzbar-dev
-libunistring-dev libunibreak-dev libharfbuzz-dev libdeflate-dev libcsv-dev libssl-dev"
+libunistring-dev libunibreak-dev libharfbuzz-dev libdeflate-dev libcsv-dev libssl-dev
+libjemalloc-dev"
 TEST="python3 python3-cbor2 python3-nacl python3-pil poppler-utils qpdf zbar-tools
 openssl ca-certificates mupdf-tools fonts-dejavu-core
 python3-fonttools valgrind libharfbuzz-bin fonts-noto-core

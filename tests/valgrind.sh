@@ -18,6 +18,7 @@ check() {
     name=$1 want=$2
     shift 2
     valgrind -q --error-exitcode=99 --leak-check=full --suppressions="$root/tests/valgrind.supp" \
+        --soname-synonyms=somalloc="libjemalloc.so*" \
         --log-file="$name.vg" \
         "$attache" "$@" > "$name.out" 2> "$name.err"
     got=$?
