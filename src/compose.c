@@ -1251,17 +1251,34 @@ void composer_release(struct composer *c)
     template_exprs_release(&c->exprs);
     memo_free(c->paragraphs);
     c->paragraphs = NULL;
+    if (c->xp)
+        xmlXPathFreeContext(c->xp);
+    c->xp = NULL;
 }
 
-static xmlXPathContextPtr new_xpath(xmlDocPtr doc, struct ctx *x)
+/*
+ * The composer's XPath context, made once (with the template's functions)
+ * and handed to each document in turn: pointed at `doc`, its variables of
+ * the document before gone.
+ */
+static xmlXPathContextPtr use_xpath(struct composer *c, xmlDocPtr doc, struct ctx *x)
 {
-    xmlXPathContextPtr xp = xmlXPathNewContext(doc);
+    xmlXPathContextPtr xp = c->xp;
 
-    if (!xp)
-        return NULL;
-    xp->error = on_xpath_error;
+    if (!xp) {
+        xp = c->xp = xmlXPathNewContext(doc);
+        if (!xp)
+            return NULL;
+        xp->error = on_xpath_error;
+        template_register_functions(xp);
+    }
+    xmlXPathRegisteredVariablesCleanup(xp);
+    xmlResetError(&xp->lastError);
+    xp->doc = doc;
+    xp->node = NULL;
+    xp->contextSize = -1;
+    xp->proximityPosition = -1;
     xp->userData = x;
-    template_register_functions(xp);
     return xp;
 }
 
@@ -1280,13 +1297,13 @@ attache_status compose_selects(struct composer *c, xmlDocPtr doc, xmlNodePtr off
     x.v = &v;
     x.err = err;
     x.d = document_new();
-    x.xp = x.d ? new_xpath(doc, &x) : NULL;
+    x.xp = x.d ? use_xpath(c, doc, &x) : NULL;
     if (!x.xp) {
         document_free(x.d);
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     }
     *yes = eval_bool(&x, x.t->select, officer, 0);
-    xmlXPathFreeContext(x.xp);
+    x.xp->userData = NULL;
     document_free(x.d);
     return x.rc;
 }
@@ -1306,7 +1323,7 @@ attache_status compose_document(struct composer *c, xmlDocPtr doc, xmlNodePtr of
     x.doc = doc;
     x.err = err;
     x.d = document_new();
-    x.xp = x.d ? new_xpath(doc, &x) : NULL;
+    x.xp = x.d ? use_xpath(c, doc, &x) : NULL;
     if (!x.xp) {
         document_free(x.d);
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
@@ -1329,7 +1346,7 @@ attache_status compose_document(struct composer *c, xmlDocPtr doc, xmlNodePtr of
         x.d->title = x.t->title ? inline_string(&x, x.t->title, officer) : NULL;
         x.d->subject = x.t->subject ? inline_string(&x, x.t->subject, officer) : NULL;
     }
-    xmlXPathFreeContext(x.xp);
+    x.xp->userData = NULL;
     free(x.page_section);
     free(x.page_in_section);
     if (failed(&x)) {

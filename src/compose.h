@@ -38,6 +38,7 @@ struct composer {
     const struct compose_env *env;
     struct template_exprs exprs;
     struct memo *paragraphs;     /* made on first use; NULL: none (out of memory) */
+    xmlXPathContextPtr xp;       /* made on first use, for one document at a time */
 };
 
 attache_status composer_init(struct composer *c, const struct compose_env *env,
