@@ -577,6 +577,8 @@ static bool in_finder(int w, int r, int x)
  */
 struct qr_run {
     uint16_t u, v, len;          /* from (u, v), `len` modules along u */
+    uint16_t h;                  /* lines high (1 until merge_runs) */
+    uint16_t line;               /* the (last) line it is on */
 };
 
 /* Record a run of `len` modules from `start` of `line` (see qr_runs). */
@@ -591,6 +593,8 @@ static void add_run(struct qr_run *r, size_t *count, int w, bool columns, int li
         r->v = (uint16_t)(w - 1 - line);
     }
     r->len = (uint16_t)len;
+    r->h = 1;
+    r->line = (uint16_t)line;
     count[len]++;
 }
 
@@ -649,6 +653,40 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
 }
 
 /*
+ * Runs that start and end alike on neighbouring lines, merged into one
+ * rectangle as many lines high: about an eighth fewer rectangles in a
+ * code's own modules, two thirds fewer in its finder patterns.  `runs` are
+ * in the order qr_runs() found them, line after line; they are merged in
+ * place (a rectangle keeps the place of its first run) and count[len]
+ * counts the rectangles.  `open` has room for w entries.
+ */
+static size_t merge_runs(struct qr_run *runs, size_t n, int w, size_t *count, size_t *open)
+{
+    size_t i, out = 0;
+
+    memset(open, 0, (size_t)w * sizeof *open);
+    memset(count, 0, ((size_t)w + 1) * sizeof *count);
+    for (i = 0; i < n; i++) {
+        struct qr_run r = runs[i];
+        size_t k = open[r.u];            /* 1 + the rectangle that last started at u */
+
+        if (k && runs[k - 1].line + 1 == r.line && runs[k - 1].len == r.len) {
+            struct qr_run *m = &runs[k - 1];
+
+            m->h++;
+            m->line = r.line;
+            if (r.v < m->v)
+                m->v = r.v;
+            continue;
+        }
+        runs[out] = r;
+        open[r.u] = ++out;
+        count[r.len]++;
+    }
+    return out;
+}
+
+/*
  * Dark modules as one path of runs, in module units (a `cm` scales them to
  * the code's size), so that each run is a few small integers.  One path,
  * filled once: renderers cover the union of the runs, so no seams show
@@ -657,14 +695,15 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
  * are a path of their own: a light border a module wide parts them from
  * every other dark module, so no seam can show, and every code of a size
  * has the same ones (a print file draws them once).  The rest runs along
- * rows or along columns, whichever makes fewer runs, grouped by length:
- * both deflate smaller.
+ * rows or along columns, whichever makes fewer rectangles once runs are
+ * merged across lines, grouped by length: both deflate smaller.
  */
 static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
 {
     struct buf *b = &c->ops;
     size_t cap = (size_t)q->width * ((size_t)q->width / 2 + 2);
-    size_t nruns, ncols = 0, *count = calloc(2 * ((size_t)q->width + 1), sizeof *count);
+    size_t nruns, ncols = 0, *count = calloc(3 * ((size_t)q->width + 1), sizeof *count);
+    size_t *open = count ? count + 2 * ((size_t)q->width + 1) : NULL;
     struct qr_run *runs = malloc(2 * cap * sizeof *runs);
     float m = q->size / (float)q->width, cm[6] = {m, 0, 0, m, q->x, q->y};
     char tmp[96];
@@ -680,8 +719,11 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
         return;
     }
     nruns = qr_runs(q, part, false, runs, count);
-    if (part == QR_REST)
+    nruns = merge_runs(runs, nruns, q->width, count, open);
+    if (part == QR_REST) {
         ncols = qr_runs(q, part, true, runs + cap, count + q->width + 1);
+        ncols = merge_runs(runs + cap, ncols, q->width, count + q->width + 1, open);
+    }
     if (ncols && ncols < nruns) {
         nruns = ncols;
         memmove(runs, runs + cap, nruns * sizeof *runs);
@@ -708,8 +750,9 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
         char *end = put_uint(tmp, r->u, ' ');
         end = put_uint(end, r->v, ' ');
         end = put_uint(end, r->len, ' ');
-        memcpy(end, "1 re\n", 5);
-        buf_add(b, tmp, (size_t)(end + 5 - tmp));
+        end = put_uint(end, r->h, ' ');
+        memcpy(end, "re\n", 3);
+        buf_add(b, tmp, (size_t)(end + 3 - tmp));
     }
     free(runs);
     free(count);

@@ -52,19 +52,20 @@ def qr_boxes(t, pdf):
     """The QR codes drawn in `pdf`: [(x, y, module, width)], x and y of the
     bottom left corner in points, the module's side in points, the code's
     width in modules (without the quiet zone).  Read from the content streams
-    (uncompressed by qpdf): each code is a path of 1-module-high runs under a
-    `cm` that scales module units to points, the finder patterns first."""
+    (uncompressed by qpdf): each code is a path of rectangles (runs of dark
+    modules, merged across lines) under a `cm` that scales module units to
+    points, the finder patterns first."""
     plain = t.path("plain.pdf")
     t.sh(["qpdf", "--qdf", "--object-streams=disable", pdf, plain])
     body = open(plain, "rb").read().decode("latin-1")
     num = r"(-?[\d.]+)"
-    rx = re.compile(rf"{num} {num} {num} {num} {num} {num} cm\n((?:\d+ \d+ \d+ 1 re\n)+)f\n")
+    rx = re.compile(rf"{num} {num} {num} {num} {num} {num} cm\n((?:\d+ \d+ \d+ \d+ re\n)+)f\n")
     codes = {}
     for m in rx.finditer(body):
         a, b, c, d, x, y = map(float, m.group(1, 2, 3, 4, 5, 6))
         module = a if a else b
-        runs = [tuple(map(int, line.split()[:3])) for line in m.group(7).splitlines()]
-        width = max(max(u + n, v + 1) for u, v, n in runs)
+        rects = [tuple(map(int, line.split()[:4])) for line in m.group(7).splitlines()]
+        width = max(max(u + n, v + h) for u, v, n, h in rects)
         key = (x, y)
         codes[key] = (x, y, module, max(width, codes.get(key, (0, 0, 0, 0))[3]))
     return list(codes.values())

@@ -1,11 +1,19 @@
-/* Unit tests of the PDF writer's metadata: what it records, it reads back. */
+/*
+ * Unit tests of the PDF writer: what it records in the metadata, it reads
+ * back; a cache changes no byte; a QR code's rectangles cover its dark
+ * modules exactly.
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libdeflate.h>
 
 #include "check.h"
 #include "draw.h"
 #include "image.h"
 #include "pdf.h"
+#include "qr.h"
 
 static attache_status render(const char *fingerprint, struct buf *out)
 {
@@ -149,9 +157,137 @@ static void test_cache_changes_no_byte(void)
     image_free(logo);
 }
 
+/*
+ * The modules the page's QR paths cover (grid: w * w, 0 or 1, row 0 at the
+ * top), read from every deflated stream of `pdf`: each path is a `cm` that
+ * scales module units (and transposes them when it draws columns), then
+ * `u v len h re` rectangles, then `f`.  False when a rectangle is outside
+ * the code or covers a module twice.
+ */
+static bool qr_drawn(const struct buf *pdf, int w, unsigned char *grid)
+{
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    const char *p = pdf->data, *end = pdf->data + pdf->len;
+    size_t cap = 1u << 20;
+    char *plain = malloc(cap + 1);
+    bool ok = d && plain;
+
+    memset(grid, 0, (size_t)w * (size_t)w);
+    while (ok && (p = memmem(p, (size_t)(end - p), "stream", 6)) != NULL) {
+        const char *data = p + 6, *stop;
+        size_t n = 0, in = 0;
+        const char *q;
+
+        p = data;
+        if (data - 9 >= pdf->data && !memcmp(data - 9, "end", 3))
+            continue;
+        data += *data == '\r';
+        data += *data == '\n';
+        stop = memmem(data, (size_t)(end - data), "endstream", 9);
+        /* the stream may end with a newline before endstream */
+        if (!stop || libdeflate_zlib_decompress_ex(d, data, (size_t)(stop - data), plain, cap, &in,
+                                                   &n) != LIBDEFLATE_SUCCESS)
+            continue;
+        plain[n] = 0;
+        for (q = plain; (q = strstr(q, " cm\n")) != NULL;) {
+            const char *line = q + 4;
+            float a = 0, b = 0;
+            const char *start = q;
+            int u, v, len, h, used;
+
+            while (start > plain && start[-1] != '\n')
+                start--;
+            sscanf(start, "%f %f", &a, &b);
+            q = line;
+            while (sscanf(line, "%d %d %d %d re\n%n", &u, &v, &len, &h, &used) == 4) {
+                int i, k;
+
+                for (k = 0; k < h; k++)
+                    for (i = 0; i < len; i++) {
+                        /* (x, y) from the bottom left; columns swap u and v */
+                        int x = a != 0 ? u + i : v + k, y = a != 0 ? v + k : u + i;
+
+                        if (x < 0 || y < 0 || x >= w || y >= w || grid[(w - 1 - y) * w + x]) {
+                            ok = false;
+                            continue;
+                        }
+                        grid[(w - 1 - y) * w + x] = 1;
+                    }
+                line += used;
+            }
+        }
+    }
+    free(plain);
+    libdeflate_free_decompressor(d);
+    return ok;
+}
+
+static bool qr_drawn_exactly(const unsigned char *modules, int w)
+{
+    struct document *doc = document_new();
+    struct page *pg = doc ? document_add_page(doc, 595, 842) : NULL;
+    struct op *op = pg ? page_add_op(doc, pg, OP_QR) : NULL;
+    unsigned char *grid = malloc((size_t)w * (size_t)w);
+    struct buf pdf = {0};
+    bool ok = op && grid;
+    int i;
+
+    if (ok) {
+        op->u.qr = (struct op_qr){w, modules, 100, 100, 2.0f * (float)w, {0, 0, 0}};
+        ok = render_with(doc, NULL, &pdf) && qr_drawn(&pdf, w, grid);
+    }
+    for (i = 0; ok && i < w * w; i++)
+        ok = grid[i] == (modules[i] & 1);
+    buf_release(&pdf);
+    free(grid);
+    document_free(doc);
+    return ok;
+}
+
+/*
+ * Runs merged across lines (rows or columns, whichever draws fewer
+ * rectangles) still cover every dark module once and no light one: codes
+ * of versions 1 to 15 (narrower and wider than 64 modules) and patterns
+ * made of tall blocks, of one colour and of stripes.
+ */
+static void test_qr_drawn_exactly(void)
+{
+    static const int widths[] = {21, 25, 41, 57, 61, 65, 69, 77};
+    static unsigned char m[77 * 77];
+    char payload[400];
+    size_t i;
+    int x, y;
+
+    for (i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        struct qr_code qr;
+        attache_error err;
+        int len = (widths[i] - 17) / 4 * 14;
+
+        attache_error_clear(&err);
+        snprintf(payload, sizeof payload, "HTTPS://VERIFY.EXAMPLE.ORG/v/ATT1:%0*d", len, 7);
+        CHECK_INT(qr_make(payload, 40, "test", &qr, &err), ATTACHE_OK);
+        CHECK(qr.modules && qr_drawn_exactly(qr.modules, qr.width));
+        qr_release(&qr);
+        /* tall blocks: runs repeat down rows, or along columns */
+        for (y = 0; y < widths[i]; y++)
+            for (x = 0; x < widths[i]; x++)
+                m[y * widths[i] + x] = (unsigned char)((x / 3 + y / 9) % 2);
+        CHECK(qr_drawn_exactly(m, widths[i]));
+        for (y = 0; y < widths[i]; y++)
+            for (x = 0; x < widths[i]; x++)
+                m[y * widths[i] + x] = (unsigned char)((y / 4 + x / 11) % 3 == 0);
+        CHECK(qr_drawn_exactly(m, widths[i]));
+        memset(m, 1, sizeof m);
+        CHECK(qr_drawn_exactly(m, widths[i]));
+        memset(m, 0, sizeof m);
+        CHECK(qr_drawn_exactly(m, widths[i]));
+    }
+}
+
 int main(void)
 {
     test_fingerprint_read_back();
     test_cache_changes_no_byte();
+    test_qr_drawn_exactly();
     return check_done();
 }
