@@ -86,6 +86,7 @@ struct ctx {
     struct pdf_cache *cache;     /* the settings', or own_cache: never NULL */
     struct pdf_cache *own_cache; /* when the settings have none */
     HPDF_Dict resources;         /* one dictionary for every page: fonts and images */
+    HPDF_Dict cid_info;          /* the CIDFonts' one CIDSystemInfo, made on first use */
     /* A print file draws what its pages have in common once (pdf_draw_shared) */
     bool share_layers;
     struct layer *layers;
