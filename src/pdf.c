@@ -111,15 +111,23 @@ HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out)
 }
 
 /*
- * The level a PDF's streams are deflated at: 5 for documents, where
- * libdeflate's level 6 makes a certificate 10 bytes smaller for a fifth
- * more time; print files take level 12, whose near-optimal parsing makes a
- * page's QR code (most of what a page of a print file still holds of its
- * own) a tenth smaller, for about 2 ms a page.
+ * The level a stream is deflated at, by what it holds.  Print files take
+ * level 12, whose near-optimal parsing makes a page's QR code (most of what
+ * a page of a print file still holds of its own) a tenth smaller, for about
+ * 2 ms a page.  A document's streams are deflated once and read often, so
+ * each kind takes the level that pays for itself (measured on the
+ * benchmark's certificates without images, which must stay within 20 KiB):
+ *  - page content, mostly the QR code's rectangles: level 2, libdeflate's
+ *    greedy parsing, half the time of level 5's lazy parsing for 234 bytes
+ *    more a certificate (level 1: 500 bytes more, too many);
+ *  - font programs: level 5; below it they grow and barely get faster;
+ *  - ToUnicode maps: level 1, a third faster and 7 bytes larger.
  */
-int pdf_level(const struct ctx *c)
+int pdf_level(const struct ctx *c, enum stream_kind kind)
 {
-    return c->share_layers ? 12 : 5;
+    static const int document[] = {[STREAM_CONTENT] = 2, [STREAM_FONT] = 5, [STREAM_CMAP] = 1};
+
+    return c->share_layers ? 12 : document[kind];
 }
 
 /*
@@ -130,7 +138,8 @@ int pdf_level(const struct ctx *c)
 bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                        unsigned char **out, size_t *outn)
 {
-    return zlib_deflate(pdf_cache_compressor(c->cache, pdf_level(c)), data, size, out, outn);
+    return zlib_deflate(pdf_cache_compressor(c->cache, pdf_level(c, STREAM_CONTENT)), data, size, out,
+                        outn);
 }
 
 bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,

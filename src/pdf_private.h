@@ -139,8 +139,9 @@ void pdf_ctx_release(struct ctx *c);
 /* The libharu error the handler saw, as ours (ATTACHE_ERR_INTERNAL), while `what`. */
 attache_status pdf_fail(struct ctx *c, attache_error *err, const char *what);
 
-/* The level the PDF's streams are deflated at (documents 5, print files 12). */
-int pdf_level(const struct ctx *c);
+/* What a stream holds, which chooses the level it is deflated at (pdf_level). */
+enum stream_kind { STREAM_CONTENT, STREAM_FONT, STREAM_CMAP };
+int pdf_level(const struct ctx *c, enum stream_kind kind);
 
 /* Writes "/Filter /FlateDecode" for a stream whose bytes are deflated already. */
 HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out);
