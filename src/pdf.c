@@ -9,6 +9,7 @@
  * deterministic /ID.  Print files, which draw what their pages have in
  * common once, are pdf_book.c.  pdf_private.h says what the three share.
  */
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -114,20 +115,20 @@ HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out)
  * The level a stream is deflated at, by what it holds.  Print files take
  * level 12, whose near-optimal parsing makes a page's QR code (most of what
  * a page of a print file still holds of its own) a tenth smaller, for about
- * 2 ms a page.  A document's streams are deflated once and read often, so
- * each kind takes the level that pays for itself (measured on the
- * benchmark's certificates without images, which must stay within 20 KiB):
- *  - page content, mostly the QR code's rectangles: level 2, libdeflate's
- *    greedy parsing, half the time of level 5's lazy parsing for 234 bytes
- *    more a certificate (level 1: 500 bytes more, too many);
- *  - font programs: level 5; below it they grow and barely get faster;
- *  - ToUnicode maps: level 1, a third faster and 7 bytes larger.
+ * 2 ms a page.  A document's own streams (its page content, mostly the QR
+ * code's rectangles, the font subsets of the officer's details, their
+ * ToUnicode maps, and the object streams pdf_pack makes) take level 1:
+ * libdeflate's fastest, a quarter of level 5's time on a certificate's
+ * content and half of it on its fonts, for 480 bytes more a certificate,
+ * which packing the objects more than pays for (1,000 certificates without
+ * images: 18,349 bytes on average at level 1, against 17,872 at 2 for
+ * content and 5 for fonts, and 20,295 unpacked at level 5).  The border
+ * every certificate shares is deflated once per run, at level 10
+ * (ARTWORK_LEVEL).
  */
-int pdf_level(const struct ctx *c, enum stream_kind kind)
+int pdf_level(const struct ctx *c)
 {
-    static const int document[] = {[STREAM_CONTENT] = 2, [STREAM_FONT] = 5, [STREAM_CMAP] = 1};
-
-    return c->share_layers ? 12 : document[kind];
+    return c->share_layers ? 12 : 1;
 }
 
 /*
@@ -138,8 +139,7 @@ int pdf_level(const struct ctx *c, enum stream_kind kind)
 bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
                        unsigned char **out, size_t *outn)
 {
-    return zlib_deflate(pdf_cache_compressor(c->cache, pdf_level(c, STREAM_CONTENT)), data, size, out,
-                        outn);
+    return zlib_deflate(pdf_cache_compressor(c->cache, pdf_level(c)), data, size, out, outn);
 }
 
 bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
@@ -1322,7 +1322,10 @@ done:
 attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err)
 {
     attache_status rc = ATTACHE_OK;
+    struct buf plain = {0};
     HPDF_BYTE chunk[65536];
+    struct libdeflate_compressor *z;
+    int e;
 
     CHECK_HPDF(c, HPDF_SaveToStream(c->pdf), "writing the PDF");
     CHECK_HPDF(c, HPDF_ResetStream(c->pdf), "writing the PDF");
@@ -1330,17 +1333,27 @@ attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err)
         HPDF_UINT32 n = sizeof chunk;
         HPDF_STATUS st = HPDF_ReadFromStream(c->pdf, chunk, &n);
 
-        if (n && !buf_add(out, chunk, n))
-            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        if (n && !buf_add(&plain, chunk, n)) {
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            goto done;
+        }
         if (st == HPDF_STREAM_EOF)
             break;
         if (st != HPDF_OK) {
             c->error = st;
-            return pdf_fail(c, err, "reading the PDF back");
+            rc = pdf_fail(c, err, "reading the PDF back");
+            goto done;
         }
     }
     c->error = 0;   /* the handler saw HPDF_STREAM_EOF */
+    /* packed (pdf_pack.c); libharu's layout is all pdf_pack takes */
+    z = pdf_cache_compressor(c->cache, pdf_level(c));
+    e = z ? pdf_pack(plain.data, plain.len, z, out) : ENOMEM;
+    if (e)
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0,
+                     e == ENOMEM ? "out of memory" : "cannot pack the PDF libharu wrote");
 done:
+    buf_release(&plain);
     return rc;
 }
 

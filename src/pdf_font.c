@@ -145,7 +145,7 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
     size_t zn = 0;
     bool ok;
 
-    if (!pdf_deflate_recurring(c, pdf_level(c, STREAM_FONT), program, size, &z, &zn))
+    if (!pdf_deflate_recurring(c, pdf_level(c), program, size, &z, &zn))
         return false;
     ok = pdf_set_deflated(c, file, z, zn) &&
          HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK;
@@ -310,7 +310,7 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
         buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
     buf_adds(&m, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     ok = !m.failed && !entries.failed &&
-         pdf_deflate_recurring(c, pdf_level(c, STREAM_CMAP), (const unsigned char *)m.data, m.len, &z, &zn) &&
+         pdf_deflate_recurring(c, pdf_level(c), (const unsigned char *)m.data, m.len, &z, &zn) &&
          pdf_set_deflated(c, f->tounicode, z, zn);
     free(z);
     buf_release(&m);

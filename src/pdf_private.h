@@ -139,9 +139,8 @@ void pdf_ctx_release(struct ctx *c);
 /* The libharu error the handler saw, as ours (ATTACHE_ERR_INTERNAL), while `what`. */
 attache_status pdf_fail(struct ctx *c, attache_error *err, const char *what);
 
-/* What a stream holds, which chooses the level it is deflated at (pdf_level). */
-enum stream_kind { STREAM_CONTENT, STREAM_FONT, STREAM_CMAP };
-int pdf_level(const struct ctx *c, enum stream_kind kind);
+/* The level the PDF's own streams are deflated at (documents 1, print files 12). */
+int pdf_level(const struct ctx *c);
 
 /* Writes "/Filter /FlateDecode" for a stream whose bytes are deflated already. */
 HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out);
@@ -207,6 +206,15 @@ attache_status pdf_add_token(struct ctx *c, const char *token, attache_error *er
 /* The page tree's inherited attributes, then the whole file appended to `out`. */
 attache_status pdf_inherit_page_attributes(struct ctx *c, attache_error *err);
 attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err);
+
+/*
+ * The PDF libharu wrote (`n` bytes), appended to `out` packed: its objects
+ * other than streams and the info dictionary in object streams, a
+ * cross-reference stream for the table (pdf_pack.c).  0, or EINVAL when
+ * the bytes are not laid out as libharu lays them out, ENOMEM when memory
+ * runs out.
+ */
+int pdf_pack(const char *pdf, size_t n, struct libdeflate_compressor *z, struct buf *out);
 
 /* ---- pdf_font.c ------------------------------------------------------------ */
 

@@ -3,14 +3,21 @@
  * signed tokens in the info dictionary's /AttacheTokens (pdf.c writes them).
  *
  * This is not a PDF parser.  It follows the path attache's own files take,
- * each step bounded: the trailer at the end of the file names the info
- * dictionary's object, the cross-reference table (one section from object
- * 0, 20-byte entries) gives its offset, and in that object, at the top
- * level of its dictionary, /AttacheTokens is an array of literal strings
- * made of a token's characters only.  A file that another program saved
- * again (a cross-reference stream, an incremental update, compressed
- * objects) may not follow that path: it is then "not a PDF attache wrote as
- * it was", never a crash, whatever its bytes.
+ * each step bounded.  startxref at the end of the file gives where the
+ * cross-reference section starts, and it is one of two kinds:
+ *  - a cross-reference stream (what attache writes since 0.3, pdf_pack.c):
+ *    its dictionary names the info dictionary's object, and its data,
+ *    inflated, has a fixed-width entry an object (one section from object
+ *    0), which gives the object's offset;
+ *  - a table (what attache 0.2 and before wrote): the trailer before
+ *    startxref names the object, the table (one section from object 0,
+ *    20-byte entries) gives its offset.
+ * In that object, kept out of object streams, at the top level of its
+ * dictionary, /AttacheTokens is an array of literal strings made of a
+ * token's characters only.  A file that another program saved again (an
+ * incremental update, the info dictionary compressed, several sections)
+ * may not follow that path: it is then "not a PDF attache wrote as it
+ * was", never a crash, whatever its bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
+
 #include "error.h"
 #include "pdf.h"
 
@@ -26,6 +35,8 @@
 #define MAX_INFO_BYTES (64u * 1024 * 1024) /* the info dictionary: 200,000 tokens and more */
 #define MAX_TOKEN_CHARS 4096
 #define MAX_TOKENS 1000000
+#define XREF_DICT_BYTES 1024               /* a cross-reference stream's dictionary */
+#define MAX_XREF_BYTES (256u * 1024 * 1024) /* its data, inflated: 20 million objects */
 
 /* Read `n` bytes at `off`; false on a short read. */
 static bool read_at(int fd, off_t off, void *buf, size_t n)
@@ -105,13 +116,14 @@ static const char *skip_string(const char *s, const char *end)
 
 /*
  * The dictionary that opens at `s` ("<<"): returns where it ends (past its
- * ">>"), or NULL when it runs past `end`; *value is where /AttacheTokens's
- * value starts at its top level, or NULL.  Strings are skipped, so a title
- * that spells the key, ">>" or "endobj" is taken for none of them.
+ * ">>"), or NULL when it runs past `end`; *value is where `key`'s value
+ * starts at its top level, or NULL.  Strings are skipped, so a title that
+ * spells the key, ">>" or "endobj" is taken for none of them.
  */
-static const char *scan_dict(const char *s, const char *end, const char **value)
+static const char *scan_dict(const char *s, const char *end, const char *key,
+                             const char **value)
 {
-    static const char key[] = "/AttacheTokens";
+    size_t k = strlen(key);
     int depth = 0;
 
     *value = NULL;
@@ -131,9 +143,9 @@ static const char *scan_dict(const char *s, const char *end, const char **value)
             if (!s)
                 return NULL;
             s++;
-        } else if (depth == 1 && (size_t)(end - s) > sizeof key - 1 &&
-                   !memcmp(s, key, sizeof key - 1) && is_delimiter(s[sizeof key - 1])) {
-            s += sizeof key - 1;
+        } else if (depth == 1 && (size_t)(end - s) > k && !memcmp(s, key, k) &&
+                   is_delimiter(s[k])) {
+            s += k;
             if (!*value)
                 *value = s;
         } else
@@ -142,10 +154,182 @@ static const char *scan_dict(const char *s, const char *end, const char **value)
     return NULL;
 }
 
+/* Does the value at s (in s..end) start with the name `name`? */
+static bool is_name(const char *s, const char *end, const char *name)
+{
+    size_t k = strlen(name);
+
+    while (s < end && is_space(*s))
+        s++;
+    return (size_t)(end - s) > k && !memcmp(s, name, k) && is_delimiter(s[k]);
+}
+
+/* A field of `width` bytes, most significant first. */
+static unsigned long long field(const unsigned char *p, unsigned long long width)
+{
+    unsigned long long v = 0;
+
+    while (width--)
+        v = v << 8 | *p++;
+    return v;
+}
+
+/*
+ * The cross-reference stream at `xref`: the info dictionary's object and
+ * generation from its dictionary, its offset from its entry.  NULL, or why
+ * the file is not as attache writes it.
+ */
+static const char *xref_stream(int fd, off_t size, unsigned long long xref,
+                               unsigned long long *object, unsigned long long *gen,
+                               unsigned long long *offset)
+{
+    char head[XREF_DICT_BYTES + 1];
+    const char *p, *end, *dict, *closed, *v;
+    unsigned long long o, g, count, w[3], length, row, type;
+    size_t len = (size_t)(size - (off_t)xref) < XREF_DICT_BYTES ? (size_t)(size - (off_t)xref)
+                                                                : XREF_DICT_BYTES;
+    unsigned char *packed = NULL, *table = NULL;
+    struct libdeflate_decompressor *d = NULL;
+    const char *why = "no cross-reference table";
+    size_t got = 0;
+    int i;
+
+    if (!read_at(fd, (off_t)xref, head, len))
+        return why;
+    head[len] = '\0';
+    p = head;
+    end = head + len;
+    if (!number(&p, end, 9999999, &o) || !number(&p, end, 65535, &g))
+        return why;
+    while (p < end && is_space(*p))
+        p++;
+    if ((size_t)(end - p) < 3 || memcmp(p, "obj", 3))
+        return why;
+    for (p += 3; p < end && is_space(*p); p++)
+        ;
+    if ((size_t)(end - p) < 2 || memcmp(p, "<<", 2))
+        return why;
+    dict = p;
+    if (!(closed = scan_dict(dict, end, "/Type", &v)) || !v || !is_name(v, closed, "/XRef"))
+        return why;
+    /* one section from object 0, deflated, nothing before or after it */
+    if (scan_dict(dict, end, "/Index", &v) && v)
+        return why;
+    if (scan_dict(dict, end, "/Prev", &v) && v)
+        return why;
+    if (scan_dict(dict, end, "/DecodeParms", &v) && v)
+        return why;
+    if (!scan_dict(dict, end, "/Filter", &v) || !v || !is_name(v, closed, "/FlateDecode"))
+        return why;
+    if (!scan_dict(dict, end, "/Size", &v) || !v || !number(&v, closed, 9999999, &count))
+        return why;
+    if (!scan_dict(dict, end, "/Length", &v) || !v || !number(&v, closed, MAX_XREF_BYTES, &length))
+        return why;
+    if (!scan_dict(dict, end, "/W", &v) || !v)
+        return why;
+    while (v < closed && is_space(*v))
+        v++;
+    if (v == closed || *v++ != '[')
+        return why;
+    for (i = 0; i < 3; i++)
+        if (!number(&v, closed, 8, &w[i]))
+            return why;
+    if (w[1] == 0)
+        return why;
+    row = w[0] + w[1] + w[2];
+    if (!scan_dict(dict, end, "/Info", &v) || !v || !number(&v, closed, 9999999, object) ||
+        !number(&v, closed, 65535, gen))
+        return "no info dictionary";
+    if (*object >= count)
+        return why;
+    /* the data: after "stream" and its end of line */
+    for (p = closed; p < end && is_space(*p); p++)
+        ;
+    if ((size_t)(end - p) < 7 || memcmp(p, "stream", 6))
+        return why;
+    p += 6;
+    p += *p == '\r';
+    if (p >= end || *p != '\n')
+        return why;
+    p++;
+    if ((unsigned long long)(p - head) + xref + length > (unsigned long long)size ||
+        count * row > MAX_XREF_BYTES)
+        return why;
+    packed = malloc(length ? length : 1);
+    table = malloc(count * row > 0 ? count * row : 1);
+    d = libdeflate_alloc_decompressor();
+    if (!packed || !table || !d) {
+        why = "out of memory";
+        goto done;
+    }
+    if (!read_at(fd, (off_t)(xref + (unsigned long long)(p - head)), packed, length) ||
+        libdeflate_zlib_decompress(d, packed, length, table, count * row, &got) !=
+            LIBDEFLATE_SUCCESS ||
+        got != count * row) {
+        why = "its cross-reference stream cannot be read";
+        goto done;
+    }
+    /* the info dictionary's entry: type 1, in the clear at an offset */
+    type = w[0] ? field(table + *object * row, w[0]) : 1;
+    *offset = field(table + *object * row + w[0], w[1]);
+    if (type != 1 || field(table + *object * row + w[0] + w[1], w[2]) != *gen ||
+        *offset >= (unsigned long long)size) {
+        why = "no info dictionary";
+        goto done;
+    }
+    why = NULL;
+done:
+    free(packed);
+    free(table);
+    libdeflate_free_decompressor(d);
+    return why;
+}
+
 static bool token_char(char ch)
 {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
            ch == ':';
+}
+
+/*
+ * The cross-reference table at `xref`, with the trailer (trailer..stop) in
+ * the file's tail: the info dictionary's object, generation and offset.
+ * NULL, or why the file is not as attache writes it.
+ */
+static const char *xref_table(int fd, off_t size, unsigned long long xref, const char *trailer,
+                              const char *stop, unsigned long long *object,
+                              unsigned long long *gen, unsigned long long *offset)
+{
+    char head[64], entry[21];
+    const char *start = trailer;
+    unsigned long long count;
+
+    do
+        start = memmem(start + 1, (size_t)(stop - start - 1), "/Info", 5);
+    while (start && start + 5 < stop && !is_delimiter(start[5]));
+    if (!start)
+        return "no info dictionary";
+    start += 5;
+    if (!number(&start, stop, 9999999, object) || !number(&start, stop, 65535, gen))
+        return "no info dictionary";
+    /* "xref" 0 SIZE, then 20 bytes an object */
+    memset(head, 0, sizeof head);
+    if (!read_at(fd, (off_t)xref, head, size - (off_t)xref < (off_t)sizeof head - 1
+                                            ? (size_t)(size - (off_t)xref)
+                                            : sizeof head - 1) ||
+        strncmp(head, "xref", 4) || !(start = head + 4, number(&start, head + sizeof head, 0, &count)) ||
+        !number(&start, head + sizeof head, 9999999, &count) || *object >= count)
+        return "no cross-reference table";
+    while (start < head + sizeof head && is_space(*start) && *start)
+        start++;
+    *offset = xref + (unsigned long long)(start - head) + 20 * *object;
+    if (*offset + 20 > (unsigned long long)size || !read_at(fd, (off_t)*offset, entry, 20))
+        return "no cross-reference table";
+    entry[20] = '\0';
+    start = entry;
+    if (!number(&start, entry + 20, (unsigned long long)size - 1, offset) || entry[17] != 'n')
+        return "no info dictionary";
+    return NULL;
 }
 
 void pdf_tokens_free(char **tokens, size_t n)
@@ -203,10 +387,10 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
 {
     static const char not_ours[] = "not a PDF as attache wrote it (saved again by another "
                                    "program?): %s";
-    char tail[TAIL_BYTES + 1], head[64], entry[21];
+    char tail[TAIL_BYTES + 1];
     char *info = NULL;
-    const char *p, *end, *trailer, *start;
-    unsigned long long xref, object, gen, size, offset;
+    const char *p, *end, *trailer, *start, *why;
+    unsigned long long xref, object, gen, offset;
     size_t tail_len, info_len;
     struct stat st;
     attache_status rc = ATTACHE_OK;
@@ -230,9 +414,8 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
     }
     tail[tail_len] = '\0';
     p = last_of(tail, tail_len, "startxref");
-    trailer = p ? last_of(tail, (size_t)(p - tail), "trailer") : NULL;
     end = tail + tail_len;
-    if (!p || !trailer) {
+    if (!p) {
         rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no trailer at its end");
         goto done;
     }
@@ -241,41 +424,18 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
         rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no startxref offset");
         goto done;
     }
-    start = trailer;
-    do
-        start = memmem(start + 1, (size_t)(p - start - 1), "/Info", 5);
-    while (start && start + 5 < p && !is_delimiter(start[5]));
-    if (!start) {
-        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
-        goto done;
-    }
-    start += 5;
-    if (!number(&start, p, 9999999, &object) || !number(&start, p, 65535, &gen)) {
-        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
-        goto done;
-    }
-    /* the cross-reference table: "xref" 0 SIZE, then 20 bytes an object */
-    memset(head, 0, sizeof head);
-    if (!read_at(fd, (off_t)xref, head, st.st_size - (off_t)xref < (off_t)sizeof head - 1
-                                            ? (size_t)(st.st_size - (off_t)xref)
-                                            : sizeof head - 1) ||
-        strncmp(head, "xref", 4) || !(start = head + 4, number(&start, head + sizeof head, 0, &size)) ||
-        !number(&start, head + sizeof head, 9999999, &size) || object >= size) {
-        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no cross-reference table");
-        goto done;
-    }
-    while (start < head + sizeof head && is_space(*start) && *start)
-        start++;
-    offset = xref + (unsigned long long)(start - head) + 20 * object;
-    if (offset + 20 > (unsigned long long)st.st_size || !read_at(fd, (off_t)offset, entry, 20)) {
-        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no cross-reference table");
-        goto done;
-    }
-    entry[20] = '\0';
-    start = entry;
-    if (!number(&start, entry + 20, (unsigned long long)st.st_size - 1, &offset) ||
-        entry[17] != 'n') {
-        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
+    trailer = last_of(tail, (size_t)(p - tail), "trailer");
+    if (!trailer) {
+        /* no trailer: a cross-reference stream */
+        why = xref_stream(fd, st.st_size, xref, &object, &gen, &offset);
+        if (why) {
+            rc = !strcmp(why, "out of memory")
+                     ? err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory")
+                     : err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, why);
+            goto done;
+        }
+    } else if ((why = xref_table(fd, st.st_size, xref, trailer, p, &object, &gen, &offset))) {
+        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, why);
         goto done;
     }
     /* the info dictionary's object, "N G obj << ... >>", read in growing pieces */
@@ -319,7 +479,7 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
             rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
             goto done;
         }
-        closed = scan_dict(start, end, &value);
+        closed = scan_dict(start, end, "/AttacheTokens", &value);
         if (closed) {
             if (value)
                 rc = parse_tokens(value, closed, path, tokens, n, err);

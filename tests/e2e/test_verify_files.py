@@ -146,6 +146,8 @@ def test_hostile_pdfs_get_a_verdict_and_nothing_else(t):
     row = generate(t, key, "certificates", "out", ["--officer", "kh-2015-01"])[0]
     good = open(t.path("out", row["file"]), "rb").read()
     xref = int(re.search(rb"startxref\s+(\d+)", good[-100:]).group(1))
+    t.ok(b"/Type /XRef" in good[xref:xref + 200], "a cross-reference stream at startxref")
+    xref_data = good.index(b"stream\r\n", xref) + 8
     info_at = good.index(b"3 0 obj")
     cases = {
         "only-header": b"%PDF-1.3\n",
@@ -155,8 +157,11 @@ def test_hostile_pdfs_get_a_verdict_and_nothing_else(t):
         "startxref-zero": re.sub(rb"startxref\s+\d+", b"startxref\n0", good),
         "info-object-huge": good.replace(b"/Info 3 0 R", b"/Info 9999999 0 R"),
         "info-object-absent": good.replace(b"/Info 3 0 R", b"/Inf0 3 0 R"),
-        "xref-entry-garbage": good[:xref + 10 + 3 * 20] + b"zzzzzzzzzz 00000 n\r\n" +
-        good[xref + 10 + 4 * 20:],
+        "xref-stream-garbage": good[:xref_data] + b"z" * 20 + good[xref_data + 20:],
+        "xref-stream-long": re.sub(rb"(/Type /XRef.*?/Length )\d+", rb"\g<1>999999999", good,
+                                   flags=re.S),
+        "xref-stream-wide": re.sub(rb"/W \[ 1 (\d) 2 \]", rb"/W [ 1 8 8 ]", good),
+        "xref-stream-sections": good.replace(b"/Type /XRef", b"/Type /XRef /Index [ 0 1 ]"),
         "info-unterminated-string": good[:info_at] + b"3 0 obj\n<<\n/Title (never ends" +
         b" " * 100 + good[info_at + 400:],
         "info-nested-deep": good[:info_at] + b"3 0 obj\n" + b"<<" * 100000 + b"\nendobj\n" +

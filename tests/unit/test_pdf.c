@@ -34,6 +34,52 @@ static attache_status render(const char *fingerprint, struct buf *out)
     return rc;
 }
 
+/*
+ * The next deflated stream of `pdf` from *at, inflated into `plain` (cap
+ * bytes, NUL-terminated): its length, or -1 when there is none left.
+ */
+static long next_stream(const struct buf *pdf, const char **at, char *plain, size_t cap)
+{
+    static struct libdeflate_decompressor *d;
+    const char *p = *at, *end = pdf->data + pdf->len;
+
+    if (!d && !(d = libdeflate_alloc_decompressor()))
+        return -1;
+    while ((p = memmem(p, (size_t)(end - p), "stream", 6)) != NULL) {
+        const char *data = p + 6, *stop;
+        size_t n = 0, in = 0;
+
+        p = data;
+        if (data - 9 >= pdf->data && !memcmp(data - 9, "end", 3))
+            continue;
+        data += *data == '\r';
+        data += *data == '\n';
+        stop = memmem(data, (size_t)(end - data), "endstream", 9);
+        /* the stream may end with a newline before endstream */
+        if (!stop || libdeflate_zlib_decompress_ex(d, data, (size_t)(stop - data), plain, cap,
+                                                   &in, &n) != LIBDEFLATE_SUCCESS)
+            continue;
+        plain[n] = 0;
+        *at = stop;
+        return (long)n;
+    }
+    return -1;
+}
+
+/* Is `needle` in the PDF, in the clear or in one of its streams (object streams too)? */
+static bool holds(const struct buf *pdf, const char *needle)
+{
+    size_t cap = 1u << 20;
+    char *plain = malloc(cap + 1);
+    const char *at = pdf->data;
+    bool found = memmem(pdf->data, pdf->len, needle, strlen(needle)) != NULL;
+
+    while (plain && !found && next_stream(pdf, &at, plain, cap) >= 0)
+        found = strstr(plain, needle) != NULL;
+    free(plain);
+    return found;
+}
+
 static void test_fingerprint_read_back(void)
 {
     static const char fp[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -140,7 +186,7 @@ static void test_cache_changes_no_byte(void)
     CHECK(none.len > 0 && none.len == miss.len && !memcmp(none.data, miss.data, none.len));
     CHECK(none.len == hit.len && !memcmp(none.data, hit.data, none.len));
     /* the artwork has a content stream of its own */
-    CHECK(memmem(none.data, none.len, "/Contents [", 11) != NULL);
+    CHECK(holds(&none, "/Contents ["));
     CHECK(render_with(other, NULL, &other_none));
     CHECK(render_with(other, cache, &other_cached));
     CHECK(other_none.len == other_cached.len &&
@@ -166,29 +212,15 @@ static void test_cache_changes_no_byte(void)
  */
 static bool qr_drawn(const struct buf *pdf, int w, unsigned char *grid)
 {
-    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-    const char *p = pdf->data, *end = pdf->data + pdf->len;
+    const char *at = pdf->data;
     size_t cap = 1u << 20;
     char *plain = malloc(cap + 1);
-    bool ok = d && plain;
+    bool ok = plain != NULL;
 
     memset(grid, 0, (size_t)w * (size_t)w);
-    while (ok && (p = memmem(p, (size_t)(end - p), "stream", 6)) != NULL) {
-        const char *data = p + 6, *stop;
-        size_t n = 0, in = 0;
+    while (ok && next_stream(pdf, &at, plain, cap) >= 0) {
         const char *q;
 
-        p = data;
-        if (data - 9 >= pdf->data && !memcmp(data - 9, "end", 3))
-            continue;
-        data += *data == '\r';
-        data += *data == '\n';
-        stop = memmem(data, (size_t)(end - data), "endstream", 9);
-        /* the stream may end with a newline before endstream */
-        if (!stop || libdeflate_zlib_decompress_ex(d, data, (size_t)(stop - data), plain, cap, &in,
-                                                   &n) != LIBDEFLATE_SUCCESS)
-            continue;
-        plain[n] = 0;
         for (q = plain; (q = strstr(q, " cm\n")) != NULL;) {
             const char *line = q + 4;
             float a = 0, b = 0;
@@ -218,7 +250,6 @@ static bool qr_drawn(const struct buf *pdf, int w, unsigned char *grid)
         }
     }
     free(plain);
-    libdeflate_free_decompressor(d);
     return ok;
 }
 

@@ -1,7 +1,9 @@
 /*
  * test_pdf_read.c: reading the tokens back from PDFs (pdf_read_tokens), as
  * `attache verify FILE.pdf` does, from files made here byte by byte: the
- * shape attache writes, and each way a file can leave that shape.
+ * shapes attache writes (a cross-reference table, as attache 0.2 wrote, and
+ * the same packed by pdf_pack with object streams and a cross-reference
+ * stream), and each way a file can leave them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
+
 #include "check.h"
 #include "fixture.h"
 #include "pdf.h"
+#include "pdf_private.h"
 #include "util.h"
 
 static char dir[] = "/tmp/attache-pdfread-XXXXXX";
@@ -45,6 +50,19 @@ static void make_pdf(struct buf *b, const char *info, const char *trailer, const
     }
     buf_addf(b, "trailer\n%s\nstartxref\n%zu\n%%%%EOF\n",
              trailer ? trailer : "<< /Size 4 /Root 1 0 R /Info 3 0 R >>", xref);
+}
+
+/* `b` packed by pdf_pack, in place: what attache writes since 0.3. */
+static void pack(struct buf *b)
+{
+    struct libdeflate_compressor *z = libdeflate_alloc_compressor(2);
+    struct buf packed = {0};
+
+    CHECK(z && pdf_pack(b->data, b->len, z, &packed) == 0);
+    buf_reset(b);
+    buf_add(b, packed.data, packed.len);
+    buf_release(&packed);
+    libdeflate_free_compressor(z);
 }
 
 /* `data` as the file `name` in the test's folder: its path (until the next call). */
@@ -121,10 +139,14 @@ static void test_info_dictionaries(void)
     char got[600];
     size_t i;
 
-    for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        make_pdf(&b, cases[i].info, NULL, NULL);
-        CHECK_INT(read_back(&b, got, sizeof got), cases[i].rc);
-        CHECK_STR(got, cases[i].want);
+    for (i = 0; i < 2 * ARRAY_SIZE(cases); i++) {
+        size_t k = i % ARRAY_SIZE(cases);
+
+        make_pdf(&b, cases[k].info, NULL, NULL);
+        if (i >= ARRAY_SIZE(cases))
+            pack(&b);
+        CHECK_INT(read_back(&b, got, sizeof got), cases[k].rc);
+        CHECK_STR(got, cases[k].want);
     }
     buf_release(&b);
 }
@@ -198,6 +220,90 @@ static void test_the_way_there(void)
     buf_release(&b);
 }
 
+/*
+ * Packed: the objects other than streams and the info dictionary are in an
+ * object stream, the cross-reference stream's dictionary names /Info and its
+ * entry gives the offset.  Every other shape is "not as attache wrote it",
+ * and no cut or changed byte of a packed file makes the reader crash.
+ */
+static void test_packed(void)
+{
+    struct buf b = {0}, good = {0};
+    char got[600];
+    char *s;
+    size_t i, cut;
+
+    make_pdf(&good, "<< /AttacheTokens [(ATT1:AB) (ATT1:CD)] >>", NULL, NULL);
+    pack(&good);
+    CHECK(!strncmp(good.data, "%PDF-1.5\n", 9));
+    CHECK(memmem(good.data, good.len, "/Type /XRef", 11) != NULL);
+    CHECK(memmem(good.data, good.len, "/Type /ObjStm /N 2 ", 19) != NULL);
+    CHECK(memmem(good.data, good.len, "/Type /Catalog", 14) == NULL);   /* packed away */
+    CHECK(memmem(good.data, good.len, "\nxref\n", 6) == NULL);
+    buf_add(&b, good.data, good.len);
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_OK);
+    CHECK_STR(got, "ATT1:AB ATT1:CD");
+
+    /* /Info naming an object in an object stream (the catalog) */
+    buf_reset(&b);
+    buf_add(&b, good.data, good.len);
+    s = memmem(b.data, b.len, "/Info 3 0 R", 11);
+    CHECK(s != NULL);
+    if (s)
+        s[6] = '1';
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no info dictionary");
+
+    /* what attache never writes: more sections, an earlier one, predictors */
+    {
+        static const char *const extra[] = {"/Index [ 0 6 ] ", "/Prev 9 ",
+                                            "/DecodeParms << /Columns 5 >> "};
+        for (i = 0; i < ARRAY_SIZE(extra); i++) {
+            buf_reset(&b);
+            s = memmem(good.data, good.len, "/Type /XRef", 11);
+            buf_add(&b, good.data, (size_t)(s - good.data));
+            buf_adds(&b, extra[i]);
+            buf_add(&b, s, good.len - (size_t)(s - good.data));
+            /* startxref still points at the stream's object */
+            CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+            CHECK_STR(got, NOT_OURS "no cross-reference table");
+        }
+    }
+
+    /* its data changed: not inflated, or not the size /Size and /W say */
+    buf_reset(&b);
+    buf_add(&b, good.data, good.len);
+    s = strstr(memmem(b.data, b.len, "/Type /XRef", 11), "stream\r\n") + 8;
+    s[3] ^= 0x55;
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    buf_reset(&b);
+    buf_add(&b, good.data, good.len);
+    s = memmem(b.data, b.len, "/Size 6", 7);
+    CHECK(s != NULL);
+    if (s)
+        s[6] = '7';
+    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "its cross-reference stream cannot be read");
+
+    /* every cut, and every byte of the stream's dictionary changed: never a
+       crash, and no tokens from a file cut before its startxref */
+    s = memmem(good.data, good.len, "startxref", 9);
+    for (cut = 0; cut < good.len; cut++) {
+        buf_reset(&b);
+        buf_add(&b, good.data, cut);
+        CHECK(read_back(&b, got, sizeof got) != ATTACHE_OK || cut > (size_t)(s - good.data));
+    }
+    s = memmem(good.data, good.len, "/Type /XRef", 11);
+    for (i = (size_t)(s - good.data) - 12; i < good.len; i++) {
+        buf_reset(&b);
+        buf_add(&b, good.data, good.len);
+        b.data[i] = (char)(b.data[i] == '0' ? '9' : b.data[i] ^ 0x20);
+        read_back(&b, got, sizeof got);
+    }
+    buf_release(&b);
+    buf_release(&good);
+}
+
 /* Many tokens: the dictionary is read in growing pieces. */
 static void test_many_tokens(void)
 {
@@ -256,6 +362,7 @@ int main(void)
     }
     test_info_dictionaries();
     test_the_way_there();
+    test_packed();
     test_many_tokens();
     test_files();
     fixture_remove_tree(dir);
