@@ -298,8 +298,8 @@ static int by_bytes32(const void *a, const void *b)
 static void fingerprint(struct run *r, const struct officer_view *v, const struct document *doc,
                         char out[65])
 {
-    crypto_hash_sha256_state st;
-    unsigned char h[crypto_hash_sha256_BYTES];
+    struct hash_sha256 st;
+    unsigned char h[HASH_SHA256_BYTES];
     const unsigned char *shown[64];
     xmlChar *dump = NULL;
     int len = 0;
@@ -307,13 +307,13 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     size_t p, i, k, n = 0;
 
     xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, dump, (unsigned long long)len);
-    crypto_hash_sha256_update(&st, r->template_hash, sizeof r->template_hash);
+    hash_sha256_begin(&st);
+    hash_sha256_add(&st, dump, (size_t)len);
+    hash_sha256_add(&st, r->template_hash, sizeof r->template_hash);
     snprintf(extra, sizeof extra, "|%s|%s|%s|", r->issue_date, attache_version(),
              signing_key_issuer(r->key));
-    crypto_hash_sha256_update(&st, (const unsigned char *)extra, strlen(extra));
-    crypto_hash_sha256_update(&st, signing_key_public(r->key), 32);
+    hash_sha256_add(&st, (const unsigned char *)extra, strlen(extra));
+    hash_sha256_add(&st, signing_key_public(r->key), 32);
     for (p = 0; p < doc->npages; p++)
         for (i = 0; i < doc->pages[p].nops; i++) {
             const unsigned char *sum;
@@ -326,12 +326,12 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
             if (k == n && n < sizeof shown / sizeof shown[0])
                 shown[n++] = sum;
             else if (k == n)      /* more distinct images than that: hashed as they come */
-                crypto_hash_sha256_update(&st, sum, 32);
+                hash_sha256_add(&st, sum, 32);
         }
     qsort(shown, n, sizeof shown[0], by_bytes32);
     for (k = 0; k < n; k++)
-        crypto_hash_sha256_update(&st, shown[k], 32);
-    crypto_hash_sha256_final(&st, h);
+        hash_sha256_add(&st, shown[k], 32);
+    hash_sha256_end(&st, h);
     xmlFree(dump);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }

@@ -8,9 +8,6 @@
  */
 #include <pthread.h>
 
-#include <openssl/evp.h>
-#include <sodium.h>
-
 #include "hash.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -38,4 +35,38 @@ void hash_sha256_hex(const void *data, size_t n, char out[2 * HASH_SHA256_BYTES 
 
     hash_sha256(data, n, h);
     sodium_bin2hex(out, 2 * HASH_SHA256_BYTES + 1, h, sizeof h);
+}
+
+void hash_sha256_begin(struct hash_sha256 *h)
+{
+    pthread_once(&once, fetch_sha256);
+    h->ctx = sha256 ? EVP_MD_CTX_new() : NULL;
+    if (h->ctx && EVP_DigestInit_ex(h->ctx, sha256, NULL) != 1) {
+        EVP_MD_CTX_free(h->ctx);
+        h->ctx = NULL;
+    }
+    if (!h->ctx)
+        crypto_hash_sha256_init(&h->sodium);
+}
+
+void hash_sha256_add(struct hash_sha256 *h, const void *data, size_t n)
+{
+    /* an initialised SHA-256 context in memory has no way to fail an update */
+    if (h->ctx)
+        EVP_DigestUpdate(h->ctx, data, n);
+    else
+        crypto_hash_sha256_update(&h->sodium, data, (unsigned long long)n);
+}
+
+void hash_sha256_end(struct hash_sha256 *h, unsigned char out[HASH_SHA256_BYTES])
+{
+    unsigned int len = 0;
+
+    if (!h->ctx) {
+        crypto_hash_sha256_final(&h->sodium, out);
+        return;
+    }
+    EVP_DigestFinal_ex(h->ctx, out, &len);
+    EVP_MD_CTX_free(h->ctx);
+    h->ctx = NULL;
 }
