@@ -64,6 +64,7 @@ void pdf_ctx_release(struct ctx *c)
         HPDF_Free(c->pdf);
     for (i = 0; i < c->nfonts; i++) {
         free(c->fonts[i].glyph);
+        free(c->fonts[i].drawn);
         buf_release(&c->fonts[i].texts);
     }
     free(c->fonts);

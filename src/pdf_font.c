@@ -79,9 +79,23 @@ bool pdf_font_note(struct emb_font *f, const struct op_text *t)
         struct emb_glyph *g;
 
         cluster_at(t, i, &end, &from, &to);
-        for (k = i; k < end; k++)
-            if (t->glyphs[k].gid < f->nglyphs)
-                f->glyph[t->glyphs[k].gid].used = true;
+        for (k = i; k < end; k++) {
+            unsigned gid = t->glyphs[k].gid;
+
+            if (gid >= f->nglyphs || f->glyph[gid].used)
+                continue;
+            if (f->ndrawn == f->drawn_cap) {
+                size_t cap = f->drawn_cap ? 2 * f->drawn_cap : 64;
+                unsigned *grown = realloc(f->drawn, cap * sizeof *grown);
+
+                if (!grown)
+                    return false;
+                f->drawn = grown;
+                f->drawn_cap = cap;
+            }
+            f->drawn[f->ndrawn++] = gid;
+            f->glyph[gid].used = true;
+        }
         g = t->glyphs[i].gid < f->nglyphs ? &f->glyph[t->glyphs[i].gid] : NULL;
         if (g && !g->text_len && to > from && to - from < 0xFFFF) {
             g->text = (uint32_t)f->texts.len;
@@ -184,11 +198,10 @@ static void font_tag(const struct emb_font *f, char tag[8])
     crypto_generichash_init(&st, NULL, 0, sizeof h);
     crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
     crypto_generichash_update(&st, (const unsigned char *)(f->all ? "all" : "some"), 4);
-    for (i = 0; !f->all && i < (int)f->nglyphs; i++)
-        if (f->glyph[i].used) {
-            unsigned char gid[2] = {(unsigned char)(i >> 8), (unsigned char)i};
-            crypto_generichash_update(&st, gid, 2);
-        }
+    for (i = 0; !f->all && i < (int)f->ndrawn; i++) {
+        unsigned char gid[2] = {(unsigned char)(f->drawn[i] >> 8), (unsigned char)f->drawn[i]};
+        crypto_generichash_update(&st, gid, 2);
+    }
     crypto_generichash_final(&st, h, sizeof h);
     for (i = 0; i < 6; i++)
         tag[i] = (char)('A' + h[i] % 26);
@@ -199,16 +212,15 @@ static void font_tag(const struct emb_font *f, char tag[8])
 static bool write_widths(struct ctx *c, struct emb_font *f)
 {
     HPDF_Array w = HPDF_Array_New(c->pdf->mmgr), run = NULL;
-    unsigned gid, last = 0;
+    unsigned last = 0;
+    size_t i;
 
     if (!w || HPDF_Dict_Add(f->cidfont, "W", w) != HPDF_OK)
         return false;
     /* the glyphs are numbered in the order of the face's: CIDs rise with gids */
-    for (gid = 0; gid < f->nglyphs; gid++) {
-        unsigned cid = f->glyph[gid].cid;
+    for (i = 0; i < f->ndrawn; i++) {
+        unsigned gid = f->drawn[i], cid = f->glyph[gid].cid;
 
-        if (!f->glyph[gid].used)
-            continue;
         if (!run || cid != last + 1u) {
             if (HPDF_Array_AddNumber(w, (HPDF_INT32)cid) != HPDF_OK ||
                 !(run = HPDF_Array_New(c->pdf->mmgr)) || HPDF_Array_Add(w, run) != HPDF_OK)
@@ -272,30 +284,27 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
     struct buf m = {0}, entries = {0};
     unsigned char *z = NULL;
     size_t zn = 0;
-    size_t count = 0;
-    unsigned gid = 0;
+    size_t count = 0, i = 0;
     bool ok;
 
     buf_adds(&m, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
                  "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                  "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
                  "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-    while (gid < f->nglyphs) {
+    while (i < f->ndrawn) {
+        unsigned gid = f->drawn[i], n = 1;
         const struct emb_glyph *g = &f->glyph[gid];
-        unsigned next = gid + 1, n = 1;
         uint32_t cp = single_char(f, g);
 
-        if (!g->used || !g->text_len) {
-            gid++;
+        if (!g->text_len) {
+            i++;
             continue;
         }
         /* a range changes only the last byte of its codes and of its text */
-        while (cp && cp < 0x10000 && next < f->nglyphs && f->glyph[next].used &&
-               f->glyph[next].cid == g->cid + n && single_char(f, &f->glyph[next]) == cp + n &&
-               ((g->cid + n) & 0xFF) != 0 && ((cp + n) & 0xFF) != 0 && cp + n < 0x10000) {
-            next++;
+        while (cp && cp < 0x10000 && i + n < f->ndrawn && f->drawn[i + n] == gid + n &&
+               f->glyph[gid + n].cid == g->cid + n && single_char(f, &f->glyph[gid + n]) == cp + n &&
+               ((g->cid + n) & 0xFF) != 0 && ((cp + n) & 0xFF) != 0 && cp + n < 0x10000)
             n++;
-        }
         put_code_range(&entries, g->cid, g->cid + n - 1);
         pdf_put_utf16_text(&entries, f->texts.data + g->text, g->text_len);
         buf_adds(&entries, ">\n");
@@ -304,7 +313,7 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
             buf_reset(&entries);
             count = 0;
         }
-        gid = next;
+        i += n;
     }
     if (count)
         buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
@@ -326,19 +335,25 @@ static bool complete_font(struct ctx *c, struct emb_font *f, const unsigned char
            write_tounicode(c, f);
 }
 
-/* The glyphs the pages drew, in the face's order, into *out (free()); their count. */
-static size_t used_glyphs(const struct emb_font *f, unsigned **out)
+static int by_number(const void *a, const void *b)
 {
-    size_t n = 0;
-    unsigned gid;
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
 
-    *out = malloc((f->nglyphs ? f->nglyphs : 1) * sizeof **out);
-    if (!*out)
-        return 0;
-    for (gid = 0; gid < f->nglyphs; gid++)
-        if (f->glyph[gid].used)
-            (*out)[n++] = gid;
-    return n;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The glyphs the pages drew, in the face's order: f->drawn sorted, and a
+ * copy in *out (free(); NULL when out of memory); their count.  The
+ * widths, the ToUnicode map and the subset's tag are written from it.
+ */
+static size_t used_glyphs(struct emb_font *f, unsigned **out)
+{
+    qsort(f->drawn, f->ndrawn, sizeof *f->drawn, by_number);
+    *out = malloc((f->ndrawn ? f->ndrawn : 1) * sizeof **out);
+    if (*out && f->ndrawn)
+        memcpy(*out, f->drawn, f->ndrawn * sizeof **out);
+    return *out ? f->ndrawn : 0;
 }
 
 static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name,

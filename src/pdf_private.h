@@ -54,6 +54,8 @@ struct emb_font {
     const struct font_face *face;
     struct emb_glyph *glyph;     /* by the face's glyph numbers */
     unsigned nglyphs;
+    unsigned *drawn;             /* the glyphs used, in the order noted (sorted: used_glyphs) */
+    size_t ndrawn, drawn_cap;
     struct buf texts;            /* the text of each cluster's first glyph, UTF-8 */
     bool all;                    /* by the face's glyph numbers, subset at the end (print files) */
     HPDF_Dict font;              /* the Type 0 font */
