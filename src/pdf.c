@@ -456,6 +456,13 @@ static char *put_uint(char *p, unsigned v, char sep)
 {
     char tmp[12], *q = tmp + sizeof tmp;
 
+    if (v < 100) {               /* a QR code's coordinates: most numbers written */
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = sep;
+        return p;
+    }
     do {
         *--q = (char)('0' + v % 10);
         v /= 10;
@@ -716,7 +723,6 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
     size_t *open = count ? count + 2 * ((size_t)q->width + 1) : NULL;
     struct qr_run *runs = malloc(2 * cap * sizeof *runs);
     float m = q->size / (float)q->width, cm[6] = {m, 0, 0, m, q->x, q->y};
-    char tmp[96];
     size_t i, len, start;
     int n;
 
@@ -755,14 +761,22 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
     }
     for (i = 0; i < nruns; i++)
         runs[cap + count[runs[i].len]++] = runs[i];
-    for (i = 0; i < nruns; i++) {
-        const struct qr_run *r = &runs[cap + i];
-        char *end = put_uint(tmp, r->u, ' ');
-        end = put_uint(end, r->v, ' ');
-        end = put_uint(end, r->len, ' ');
-        end = put_uint(end, r->h, ' ');
-        memcpy(end, "re\n", 3);
-        buf_add(b, tmp, (size_t)(end + 3 - tmp));
+    /* written in place: four numbers of five digits at most and "re\n" a rectangle */
+    if (buf_grow(b, nruns * 27)) {
+        char *end = b->data + b->len;
+
+        for (i = 0; i < nruns; i++) {
+            const struct qr_run *r = &runs[cap + i];
+
+            end = put_uint(end, r->u, ' ');
+            end = put_uint(end, r->v, ' ');
+            end = put_uint(end, r->len, ' ');
+            end = put_uint(end, r->h, ' ');
+            memcpy(end, "re\n", 3);
+            end += 3;
+        }
+        b->len = (size_t)(end - b->data);
+        b->data[b->len] = '\0';
     }
     free(runs);
     free(count);
@@ -1324,20 +1338,28 @@ attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err)
 {
     attache_status rc = ATTACHE_OK;
     struct buf plain = {0};
-    HPDF_BYTE chunk[65536];
     struct libdeflate_compressor *z;
     int e;
 
     CHECK_HPDF(c, HPDF_SaveToStream(c->pdf), "writing the PDF");
     CHECK_HPDF(c, HPDF_ResetStream(c->pdf), "writing the PDF");
+    /* read back whole into a buffer of its size: one copy */
+    if (!buf_grow(&plain, HPDF_GetStreamSize(c->pdf))) {
+        rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        goto done;
+    }
     for (;;) {
-        HPDF_UINT32 n = sizeof chunk;
-        HPDF_STATUS st = HPDF_ReadFromStream(c->pdf, chunk, &n);
+        HPDF_UINT32 n = (HPDF_UINT32)(plain.cap - 1 - plain.len);
+        HPDF_STATUS st;
 
-        if (n && !buf_add(&plain, chunk, n)) {
+        if (n == 0 && !buf_grow(&plain, 65536)) {
             rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             goto done;
         }
+        n = (HPDF_UINT32)(plain.cap - 1 - plain.len);
+        st = HPDF_ReadFromStream(c->pdf, (HPDF_BYTE *)plain.data + plain.len, &n);
+        plain.len += n;
+        plain.data[plain.len] = '\0';
         if (st == HPDF_STREAM_EOF)
             break;
         if (st != HPDF_OK) {
