@@ -335,6 +335,36 @@ static int demerits(const struct line *row, const struct line *col, int w, int b
     return d;
 }
 
+/* a[i] bit j and a[j] bit i swapped for every i, j below 64: a 64 x 64 bit matrix transposed */
+static void transpose64(uint64_t a[64])
+{
+    uint64_t m = 0x00000000FFFFFFFFu, t;
+    int j, k;
+
+    for (j = 32; j; j >>= 1, m ^= m << j)
+        for (k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            t = ((a[k] >> j) ^ a[k | j]) & m;
+            a[k] ^= t << j;
+            a[k | j] ^= t;
+        }
+}
+
+/* cols: the w x w modules of rows, by columns (bit y of cols[x] is bit x of rows[y]). */
+static void transpose(const struct line *rows, struct line *cols, int w)
+{
+    uint64_t block[64];
+    int nw = words(w), bi, bj, i;
+
+    for (bi = 0; bi < nw; bi++)          /* rows 64 bi .. , words bj */
+        for (bj = 0; bj < nw; bj++) {
+            for (i = 0; i < 64; i++)
+                block[i] = 64 * bi + i < w ? rows[64 * bi + i].w[bj] : 0;
+            transpose64(block);
+            for (i = 0; i < 64 && 64 * bj + i < w; i++)
+                cols[64 * bj + i].w[bi] = block[i];
+        }
+}
+
 /*
  * The code libqrencode's QRcode_encodeInput() makes from `in`: its modules
  * (out->modules, malloc'd, 0/1), width and version.  0, or on failure an
@@ -359,19 +389,23 @@ static int encode(QRinput *in, struct qr_code *out)
         QRcode_free(qr);
         return w > QR_WIDTH_MAX ? EINVAL : ENOMEM;
     }
-    /* the modules before any mask, by rows ([0]) and by columns ([1]) */
+    /* the modules before any mask, by rows ([0]), then by columns ([1]) */
     memset(plain, 0, sizeof plain);
     memset(flip, 0, sizeof flip);
-    for (y = 0; y < w; y++)
-        for (x = 0; x < w; x++) {
-            unsigned char v = qr->data[y * w + x];
-            bool data = !(v & FUNCTION_MODULE), dark = (v & 1) ^ (data && mask_bit(0, x, y));
+    for (y = 0; y < w; y++) {
+        const unsigned char *v = qr->data + (size_t)y * (size_t)w;
 
-            set_bit(&plain[0][y], x, dark);
-            set_bit(&plain[1][x], y, dark);
-            set_bit(&flip[0][y], x, data);
-            set_bit(&flip[1][x], y, data);
+        for (x = 0; x < w; x++) {
+            uint64_t data = !(v[x] & FUNCTION_MODULE);
+            /* mask 0 flips the data modules where x + y is even */
+            uint64_t dark = (v[x] & 1) ^ (data & !((x + y) & 1));
+
+            plain[0][y].w[x / 64] |= dark << (x % 64);
+            flip[0][y].w[x / 64] |= data << (x % 64);
         }
+    }
+    transpose(plain[0], plain[1], w);
+    transpose(flip[0], flip[1], w);
     out->width = w;
     out->version = qr->version;
     QRcode_free(qr);
