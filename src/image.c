@@ -198,21 +198,22 @@ static unsigned char *predict(const unsigned char *src, int w, int h, int bpp, s
 
 /*
  * Deflate samples, with PNG predictors when that is smaller, with libdeflate
- * at level 10, the first of its near-optimal levels: an image is compressed
- * once per run and embedded in every document, so every byte saved here is
- * saved a thousand times.  It takes what zlib's level 9 took and makes
- * certificates 400 bytes smaller; level 12 would save 800 more for a fifth
- * of a second more per run, which delays every worker waiting for the first
- * images.  Whether predictors help is judged at level 1, a twentieth of the
- * cost, and only the better form is deflated at level 10: half the time,
- * and the same choice on the sample images.
+ * at level 9, its slowest lazy level: an image is compressed once per run
+ * and embedded in every document.  Level 10, the first near-optimal one,
+ * makes a certificate with the sample logo and signature 383 bytes (1%)
+ * smaller, but takes 40 ms more of every run's start, which delays every
+ * worker waiting for the first images and is a tenth of a run of 200
+ * certificates.  Whether predictors help is judged at level 1, a twentieth
+ * of the cost, and only the better form is deflated at level 9.
  */
+#define IMAGE_LEVEL 9
+
 static bool deflate_best(const unsigned char *px, int w, int h, int bpp, unsigned char **out,
                          size_t *outn, bool *predicted)
 {
     size_t n, plain_n = (size_t)w * (size_t)h * (size_t)bpp, trial_n, trial_plain_n;
     struct libdeflate_compressor *quick = libdeflate_alloc_compressor(1);
-    struct libdeflate_compressor *z = libdeflate_alloc_compressor(10);
+    struct libdeflate_compressor *z = libdeflate_alloc_compressor(IMAGE_LEVEL);
     unsigned char *p = predict(px, w, h, bpp, &n), *trial = NULL, *trial_plain = NULL;
     bool ok = quick && z && p && zlib_deflate(quick, p, n, &trial, &trial_n) &&
               zlib_deflate(quick, px, plain_n, &trial_plain, &trial_plain_n);
