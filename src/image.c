@@ -96,15 +96,32 @@ static void target_size(const struct pixels *p, const struct image_box *box, int
  */
 static bool resample(struct pixels *p, int tw, int th)
 {
-    int ch = p->c + p->alpha, x, y, k;
+    int ch = p->c + p->alpha, x, y, k, i;
     float fx = (float)p->w / (float)tw, fy = (float)p->h / (float)th;
     float *acc = calloc((size_t)tw * (size_t)ch, sizeof *acc);
     unsigned char *out = malloc((size_t)tw * (size_t)th * (size_t)ch);
+    /* each output column's source columns (first[x], count[x]) and their
+       widths within it, the same for every row: worked out once */
+    int *first = malloc((size_t)tw * sizeof *first), *count = malloc((size_t)tw * sizeof *count);
+    float *wx = malloc(((size_t)tw * ((size_t)ceilf(fx) + 2)) * sizeof *wx);
+    size_t nw = 0;
 
-    if (!acc || !out) {
+    if (!acc || !out || !first || !count || !wx) {
         free(acc);
         free(out);
+        free(first);
+        free(count);
+        free(wx);
         return false;
+    }
+    for (x = 0; x < tw; x++) {
+        float x0 = (float)x * fx, x1 = x0 + fx;
+        int sx;
+
+        first[x] = (int)x0;
+        count[x] = 0;
+        for (sx = (int)x0; sx < (int)ceilf(x1) && sx < p->w; sx++, count[x]++)
+            wx[nw++] = fminf(x1, (float)sx + 1) - fmaxf(x0, (float)sx);
     }
     for (y = 0; y < th; y++) {
         float y0 = (float)y * fy, y1 = y0 + fy, area = fx * fy;
@@ -114,14 +131,16 @@ static bool resample(struct pixels *p, int tw, int th)
         for (sy = (int)y0; sy < (int)ceilf(y1) && sy < p->h; sy++) {
             float wy = fminf(y1, (float)sy + 1) - fmaxf(y0, (float)sy);
             const unsigned char *row = p->px + (size_t)sy * (size_t)p->w * (size_t)ch;
+            const float *w = wx;
+
             for (x = 0; x < tw; x++) {
-                float x0 = (float)x * fx, x1 = x0 + fx;
-                int sx;
-                for (sx = (int)x0; sx < (int)ceilf(x1) && sx < p->w; sx++) {
-                    float wgt = (fminf(x1, (float)sx + 1) - fmaxf(x0, (float)sx)) * wy;
-                    const unsigned char *s = row + (size_t)sx * (size_t)ch;
+                float *d = acc + (size_t)x * (size_t)ch;
+
+                for (i = 0; i < count[x]; i++) {
+                    float wgt = *w++ * wy;
+                    const unsigned char *s = row + (size_t)(first[x] + i) * (size_t)ch;
                     float a = p->alpha ? s[p->c] / 255.0f : 1;
-                    float *d = acc + (size_t)x * (size_t)ch;
+
                     for (k = 0; k < p->c; k++)
                         d[k] += s[k] * a * wgt;
                     if (p->alpha)
@@ -142,6 +161,9 @@ static bool resample(struct pixels *p, int tw, int th)
         }
     }
     free(acc);
+    free(first);
+    free(count);
+    free(wx);
     free(p->px);
     p->px = out;
     p->w = tw;
