@@ -955,7 +955,7 @@ static bool write_text(struct ctx *c, struct text_state *ts, const struct op_tex
             p.moved = false;
         }
         pen_show(&p, x, f->glyph[g->gid].cid);
-        p.at = x + (float)font_glyph_width(t->face, g->gid) + tc * 1000.0f / t->size;
+        p.at = x + (float)f->glyph[g->gid].width + tc * 1000.0f / t->size;
         pen += (float)g->x_advance * units;
         if (i + 1 == t->nglyphs || t->glyphs[i + 1].cluster != g->cluster)
             pen += spacing;

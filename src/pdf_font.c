@@ -95,6 +95,7 @@ bool pdf_font_note(struct emb_font *f, const struct op_text *t)
             }
             f->drawn[f->ndrawn++] = gid;
             f->glyph[gid].used = true;
+            f->glyph[gid].width = font_glyph_width(f->face, gid);
         }
         g = t->glyphs[i].gid < f->nglyphs ? &f->glyph[t->glyphs[i].gid] : NULL;
         if (g && !g->text_len && to > from && to - from < 0xFFFF) {
@@ -226,7 +227,7 @@ static bool write_widths(struct ctx *c, struct emb_font *f)
                 !(run = HPDF_Array_New(c->pdf->mmgr)) || HPDF_Array_Add(w, run) != HPDF_OK)
                 return false;
         }
-        if (HPDF_Array_AddNumber(run, font_glyph_width(f->face, gid)) != HPDF_OK)
+        if (HPDF_Array_AddNumber(run, f->glyph[gid].width) != HPDF_OK)
             return false;
         last = cid;
     }

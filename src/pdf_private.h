@@ -48,6 +48,7 @@ struct emb_glyph {
     uint16_t text_len;           /* bytes; 0: none (not yet, or not the first of a cluster) */
     uint16_t cid;                /* its number, and CID, in the embedded program */
     bool used;                   /* drawn by the document's pages */
+    int32_t width;               /* its advance in thousandths of an em, once used */
 };
 
 struct emb_font {

@@ -169,13 +169,22 @@ static int words(int n)
     return (n + 63) / 64;
 }
 
+/* The set bits of a word, without a call (x86-64 before popcnt has none). */
+static int ones(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555u);
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+    return (int)((x * 0x0101010101010101u) >> 56);
+}
+
 /* The set bits in the first nw words. */
 static int count(const struct line *l, int nw)
 {
     int k, c = 0;
 
     for (k = 0; k < nw; k++)
-        c += __builtin_popcountll(l->w[k]);
+        c += ones(l->w[k]);
     return c;
 }
 
@@ -239,15 +248,6 @@ static int run_demerits(const struct line *l, int n)
             d += DEMERIT_FINDER;
     }
     return d;
-}
-
-/* The set bits of a word, without a call (x86-64 before popcnt has none). */
-static int ones(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555u);
-    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
-    return (int)((x * 0x0101010101010101u) >> 56);
 }
 
 /* Only bit x set (none when x is outside the word). */
