@@ -213,6 +213,71 @@ HPDF_Dict pdf_new_stream(struct ctx *c)
     return HPDF_Xref_Add(c->pdf->xref, d) == HPDF_OK && !c->error ? d : NULL;
 }
 
+/*
+ * A dictionary written as text when it is made, not as libharu objects
+ * written when the PDF is saved: for the font dictionaries every document
+ * makes, a name or number object, a list entry and a free each for every
+ * entry and every width.  Its entries go, in libharu's own formatting, into
+ * a memory stream in `attr`; libharu writes "<<", then write_fn copies the
+ * text, then libharu writes ">>".
+ */
+static HPDF_STATUS write_raw_dict(HPDF_Dict dict, HPDF_Stream out)
+{
+    HPDF_Stream s = dict->attr;
+    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
+    HPDF_STATUS st = HPDF_OK;
+
+    for (i = 0; i < count && st == HPDF_OK; i++) {
+        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
+        st = part ? HPDF_Stream_Write(out, part, len) : HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    return st;
+}
+
+HPDF_Dict pdf_new_raw_dict(struct ctx *c)
+{
+    HPDF_Dict d = pdf_new_stream(c);
+
+    if (d)
+        d->write_fn = write_raw_dict;
+    return d;
+}
+
+bool pdf_raw_key(HPDF_Dict d, const char *key)
+{
+    return HPDF_Stream_WriteEscapeName(d->attr, key) == HPDF_OK &&
+           HPDF_Stream_WriteChar(d->attr, ' ') == HPDF_OK;
+}
+
+bool pdf_raw_name(HPDF_Dict d, const char *key, const char *name)
+{
+    /* libharu refuses longer names (HPDF_Name_New), and its writer would cut them */
+    return strlen(name) <= HPDF_LIMIT_MAX_NAME_LEN && pdf_raw_key(d, key) &&
+           HPDF_Stream_WriteEscapeName(d->attr, name) == HPDF_OK &&
+           HPDF_Stream_WriteChar(d->attr, '\012') == HPDF_OK;
+}
+
+bool pdf_raw_int(HPDF_Dict d, const char *key, int v)
+{
+    return pdf_raw_key(d, key) && HPDF_Stream_WriteInt(d->attr, v) == HPDF_OK &&
+           HPDF_Stream_WriteChar(d->attr, '\012') == HPDF_OK;
+}
+
+bool pdf_raw_text(HPDF_Dict d, const char *text)
+{
+    return HPDF_Stream_WriteStr(d->attr, text) == HPDF_OK;
+}
+
+bool pdf_raw_ref(HPDF_Dict d, const void *obj)
+{
+    const HPDF_Obj_Header *h = obj;
+
+    return HPDF_Stream_WriteUInt(d->attr, h->obj_id & 0x00FFFFFF) == HPDF_OK &&
+           HPDF_Stream_WriteChar(d->attr, ' ') == HPDF_OK &&
+           HPDF_Stream_WriteUInt(d->attr, h->gen_no) == HPDF_OK &&
+           HPDF_Stream_WriteStr(d->attr, " R") == HPDF_OK;
+}
+
 bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn)
 {
     if (dict->write_fn == write_whole_stream) {

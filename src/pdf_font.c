@@ -209,29 +209,28 @@ static void font_tag(const struct emb_font *f, char tag[8])
     tag[6] = '\0';
 }
 
-/* /W [c [w w ...] c [w ...]]: a group per run of consecutive CIDs. */
+/* /W [c [w w ...] c [w ...]]: a group per run of consecutive CIDs, the CIDFont's last entry. */
 static bool write_widths(struct ctx *c, struct emb_font *f)
 {
-    HPDF_Array w = HPDF_Array_New(c->pdf->mmgr), run = NULL;
     unsigned last = 0;
     size_t i;
+    bool ok = pdf_raw_key(f->cidfont, "W") && pdf_raw_text(f->cidfont, "[ ");
 
-    if (!w || HPDF_Dict_Add(f->cidfont, "W", w) != HPDF_OK)
-        return false;
     /* the glyphs are numbered in the order of the face's: CIDs rise with gids */
-    for (i = 0; i < f->ndrawn; i++) {
+    for (i = 0; ok && i < f->ndrawn; i++) {
         unsigned gid = f->drawn[i], cid = f->glyph[gid].cid;
+        char num[16];
 
-        if (!run || cid != last + 1u) {
-            if (HPDF_Array_AddNumber(w, (HPDF_INT32)cid) != HPDF_OK ||
-                !(run = HPDF_Array_New(c->pdf->mmgr)) || HPDF_Array_Add(w, run) != HPDF_OK)
-                return false;
+        if (i == 0 || cid != last + 1u) {
+            snprintf(num, sizeof num, "%s%u [ ", i ? "] " : "", cid);
+            ok = pdf_raw_text(f->cidfont, num);
         }
-        if (HPDF_Array_AddNumber(run, f->glyph[gid].width) != HPDF_OK)
-            return false;
+        snprintf(num, sizeof num, "%d ", (int)f->glyph[gid].width);
+        ok = ok && pdf_raw_text(f->cidfont, num);
         last = cid;
     }
-    return !c->error;
+    ok = ok && pdf_raw_text(f->cidfont, f->ndrawn ? "] ]\012" : "]\012");
+    return ok && !c->error;
 }
 
 /* UTF-8 text as the hex digits of its UTF-16 code units. */
@@ -361,29 +360,23 @@ static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name
                              HPDF_Dict *out)
 {
     const struct font_metrics *m = font_pdf_metrics(f->face);
-    HPDF_Dict d = new_dict(c, true);
-    HPDF_Array bbox = HPDF_Array_New(c->pdf->mmgr);
-    HPDF_STATUS st = HPDF_OK;
-    int k;
+    HPDF_Dict d = pdf_new_raw_dict(c);
+    char bbox[80];
 
-    if (!d || !bbox || !(f->program = new_stream(c)))
+    if (!d || !(f->program = new_stream(c)))
         return false;
-    for (k = 0; k < 4; k++)
-        st |= HPDF_Array_AddNumber(bbox, m->bbox[k]);
-    st |= HPDF_Dict_AddName(d, "Type", "FontDescriptor");
-    st |= HPDF_Dict_AddName(d, "FontName", name);
-    /* nonsymbolic, italic, bold */
-    st |= HPDF_Dict_AddNumber(d, "Flags", 32 | (m->italic ? 64 : 0) | (m->bold ? 1 << 18 : 0));
-    st |= HPDF_Dict_Add(d, "FontBBox", bbox);
-    st |= HPDF_Dict_AddNumber(d, "ItalicAngle", (HPDF_INT32)lround(m->italic_angle));
-    st |= HPDF_Dict_AddNumber(d, "Ascent", m->ascent);
-    st |= HPDF_Dict_AddNumber(d, "Descent", m->descent);
-    st |= HPDF_Dict_AddNumber(d, "CapHeight", m->cap_height);
-    st |= HPDF_Dict_AddNumber(d, "XHeight", m->x_height);
-    st |= HPDF_Dict_AddNumber(d, "StemV", m->stem_v);
-    st |= HPDF_Dict_Add(d, "FontFile2", f->program);
+    snprintf(bbox, sizeof bbox, "[ %d %d %d %d ]\012", m->bbox[0], m->bbox[1], m->bbox[2],
+             m->bbox[3]);
     *out = d;
-    return st == HPDF_OK && !c->error;
+    /* nonsymbolic, italic, bold */
+    return pdf_raw_name(d, "Type", "FontDescriptor") && pdf_raw_name(d, "FontName", name) &&
+           pdf_raw_int(d, "Flags", 32 | (m->italic ? 64 : 0) | (m->bold ? 1 << 18 : 0)) &&
+           pdf_raw_key(d, "FontBBox") && pdf_raw_text(d, bbox) &&
+           pdf_raw_int(d, "ItalicAngle", (int)lround(m->italic_angle)) &&
+           pdf_raw_int(d, "Ascent", m->ascent) && pdf_raw_int(d, "Descent", m->descent) &&
+           pdf_raw_int(d, "CapHeight", m->cap_height) && pdf_raw_int(d, "XHeight", m->x_height) &&
+           pdf_raw_int(d, "StemV", m->stem_v) && pdf_raw_key(d, "FontFile2") &&
+           pdf_raw_ref(d, f->program) && pdf_raw_text(d, "\012") && !c->error;
 }
 
 /*
@@ -407,34 +400,36 @@ static HPDF_Dict cid_system_info(struct ctx *c)
     return st == HPDF_OK && !c->error ? (c->cid_info = info) : NULL;
 }
 
-/* The font's objects: Type 0 font, CIDFont, descriptor, program and maps. */
+/*
+ * The font's objects: Type 0 font, CIDFont, descriptor, program and maps,
+ * the dictionaries written as text (pdf_new_raw_dict); the CIDFont's
+ * widths follow when the program is complete (write_widths).
+ */
 static bool write_font_objects(struct ctx *c, struct emb_font *f)
 {
     char tag[8], name[160];
     HPDF_Dict info = cid_system_info(c), descriptor = NULL;
-    HPDF_Array descendants = HPDF_Array_New(c->pdf->mmgr);
-    HPDF_STATUS st = HPDF_OK;
 
     font_tag(f, tag);
     snprintf(name, sizeof name, "%s+%s", tag, font_face_name(f->face));
-    if (!info || !descendants || !(f->font = new_dict(c, true)) ||
-        !(f->cidfont = new_dict(c, true)) || !(f->tounicode = new_stream(c)) ||
-        !write_descriptor(c, f, name, &descriptor))
+    if (!info || !(f->font = pdf_new_raw_dict(c)) || !(f->cidfont = pdf_new_raw_dict(c)) ||
+        !(f->tounicode = new_stream(c)) || !write_descriptor(c, f, name, &descriptor))
         return false;
-    st |= HPDF_Dict_AddName(f->font, "Type", "Font");
-    st |= HPDF_Dict_AddName(f->font, "Subtype", "Type0");
-    st |= HPDF_Dict_AddName(f->font, "BaseFont", name);
-    st |= HPDF_Dict_AddName(f->font, "Encoding", "Identity-H");
-    st |= HPDF_Array_Add(descendants, f->cidfont);
-    st |= HPDF_Dict_Add(f->font, "DescendantFonts", descendants);
-    st |= HPDF_Dict_Add(f->font, "ToUnicode", f->tounicode);
-    st |= HPDF_Dict_AddName(f->cidfont, "Type", "Font");
-    st |= HPDF_Dict_AddName(f->cidfont, "Subtype", "CIDFontType2");
-    st |= HPDF_Dict_AddName(f->cidfont, "BaseFont", name);
-    st |= HPDF_Dict_Add(f->cidfont, "CIDSystemInfo", info);
-    st |= HPDF_Dict_Add(f->cidfont, "FontDescriptor", descriptor);
-    st |= HPDF_Dict_AddName(f->cidfont, "CIDToGIDMap", "Identity");
-    return st == HPDF_OK && !c->error;
+    return pdf_raw_name(f->font, "Type", "Font") && pdf_raw_name(f->font, "Subtype", "Type0") &&
+           pdf_raw_name(f->font, "BaseFont", name) &&
+           pdf_raw_name(f->font, "Encoding", "Identity-H") &&
+           pdf_raw_key(f->font, "DescendantFonts") && pdf_raw_text(f->font, "[ ") &&
+           pdf_raw_ref(f->font, f->cidfont) && pdf_raw_text(f->font, " ]\012") &&
+           pdf_raw_key(f->font, "ToUnicode") && pdf_raw_ref(f->font, f->tounicode) &&
+           pdf_raw_text(f->font, "\012") &&
+           pdf_raw_name(f->cidfont, "Type", "Font") &&
+           pdf_raw_name(f->cidfont, "Subtype", "CIDFontType2") &&
+           pdf_raw_name(f->cidfont, "BaseFont", name) &&
+           pdf_raw_key(f->cidfont, "CIDSystemInfo") && pdf_raw_ref(f->cidfont, info) &&
+           pdf_raw_text(f->cidfont, "\012") &&
+           pdf_raw_key(f->cidfont, "FontDescriptor") && pdf_raw_ref(f->cidfont, descriptor) &&
+           pdf_raw_text(f->cidfont, "\012") &&
+           pdf_raw_name(f->cidfont, "CIDToGIDMap", "Identity") && !c->error;
 }
 
 /*
