@@ -17,7 +17,7 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make clean
 
-VERSION   := 0.2.0
+VERSION   := 0.3.0
 SOVERSION := 0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
