@@ -33,6 +33,7 @@ run() {   # name, docs expected, output folder, command...
     name=$1 n=$2 out=$3
     shift 3
     rm -rf "$out"
+    sync
     /usr/bin/time -f "%e %M" -o "$work/time" "$@" -q
     set -- $(cat "$work/time")
     secs=$1 rss=$2
@@ -64,7 +65,10 @@ echo "(merged PDF: $(stat -c %s "$work/merged.pdf") bytes for 1,000 pages)"
 # certificate (two faces, no images, no QR code) for the same 1,000 officers,
 # fonts loaded once, one PDF each.  Peer and attache take turns, round after
 # round, so that whatever else the machine does slows both; each is timed as
-# a whole process and the medians are compared.
+# a whole process and the medians are compared.  Each starts after a sync:
+# the peer leaves its files unsynced, and on ext4 (ordered data) the next
+# fsync would write them back, so without it attache's run would pay for the
+# peer's writes.
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 wall() {   # command...: prints its wall seconds
     /usr/bin/time -f "%e" -o "$work/time" "$@" >/dev/null
@@ -90,9 +94,12 @@ else
     : >"$work/t.peer"; : >"$work/t.j1"; : >"$work/t.jn"
     for i in $(seq "$rounds"); do
         rm -rf "$work/t" "$work/a1" "$work/an"
+        sync
         wall node bench/typst/certificates.mjs "$work/d1000.xml" "$work/t" >>"$work/t.peer"
+        sync
         wall "$attache" certificates "$work/d1000.xml" -o "$work/a1" -k "$work/k.key" -j1 -q \
             >>"$work/t.j1"
+        sync
         wall "$attache" certificates "$work/d1000.xml" -o "$work/an" -k "$work/k.key" \
             -j"$cores" -q >>"$work/t.jn"
     done
@@ -124,6 +131,7 @@ base=
 for n in $sizes; do
     [ -f "$work/g$n.xml" ] || $py bench/gen-data.py "$n" "$work/g$n.xml"
     rm -rf "$work/g"
+    sync
     /usr/bin/time -f "%e %M" -o "$work/time" \
         "$attache" certificates "$work/g$n.xml" -o "$work/g" -k "$work/k.key" -j"$cores" -q
     set -- $(cat "$work/time")
