@@ -12,6 +12,8 @@
  *   pdf_read.c   the signed tokens read back from a PDF attache wrote
  *                (no libharu: it writes only)
  *   pdf_cache.c  what a thread keeps between documents (struct pdf_cache)
+ *   pdf_pack.c   the PDF libharu wrote, packed into object streams and a
+ *                cross-reference stream (PDF 1.5)
  *
  * It uses a few of libharu's exported internals (objects, dictionaries,
  * memory streams), pinned to 2.3.0 below.
