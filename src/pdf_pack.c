@@ -29,6 +29,7 @@
 #include "util.h"
 
 #define OBJECTS_A_STREAM 200  /* a reader inflates a whole object stream for one object */
+#define XREF_STORED_BYTES 1024 /* a smaller cross-reference stream is not deflated */
 
 /* libharu's table: the offset of each object (0 for object 0), and its trailer. */
 struct table {
@@ -208,13 +209,22 @@ static int width_of(unsigned long long v)
     return w;
 }
 
-/* Deflate `plain` and write it as object `number`'s stream, `dict` its other entries. */
+/*
+ * Write `plain` as object `number`'s stream, `dict` its other entries:
+ * deflated with `z`, or as it is when z is NULL.
+ */
 static bool write_stream_object(struct buf *out, struct libdeflate_compressor *z,
                                 unsigned long number, const char *dict, const struct buf *plain)
 {
     unsigned char *zd = NULL;
     size_t zn = 0;
 
+    if (!z) {
+        buf_addf(out, "%lu 0 obj\n<< %s /Length %zu >>\nstream\r\n", number, dict, plain->len);
+        buf_add(out, plain->data, plain->len);
+        buf_adds(out, "\nendstream\nendobj\n");
+        return !out->failed;
+    }
     if (!zlib_deflate(z, plain->data, plain->len, &zd, &zn))
         return false;
     buf_addf(out, "%lu 0 obj\n<< %s /Length %zu /Filter /FlateDecode >>\nstream\r\n", number,
@@ -314,9 +324,12 @@ int pdf_pack(const char *pdf, size_t n, struct libdeflate_compressor *z, struct 
         char dict[400];
 
         snprintf(dict, sizeof dict, "/Type /XRef /Size %zu /W [ 1 %d %d ] /Root %lu 0 R "
-                 "/Info %lu 0 R %.*s", last + 1, w2, w3, t.root, t.info, (int)t.id_len,
-                 t.id ? t.id : "");
-        if (xref.failed || !write_stream_object(out, z, last, dict, &xref))
+                 "/Info %lu 0 R%s%.*s", last + 1, w2, w3, t.root, t.info, t.id ? " " : "",
+                 (int)t.id_len, t.id ? t.id : "");
+        /* a document's table is a few hundred bytes of offsets, which deflate
+           barely shrinks, for a deflate's fixed cost: kept as it is */
+        if (xref.failed ||
+            !write_stream_object(out, xref.len < XREF_STORED_BYTES ? NULL : z, last, dict, &xref))
             goto done;
     }
     buf_addf(out, "startxref\n%zu\n%%%%EOF\n", cross);

@@ -192,6 +192,7 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
     struct libdeflate_decompressor *d = NULL;
     const char *why = "no cross-reference table";
     size_t got = 0;
+    bool deflated;
     int i;
 
     if (!read_at(fd, (off_t)xref, head, len))
@@ -219,8 +220,10 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
         return why;
     if (scan_dict(dict, end, "/DecodeParms", &v) && v)
         return why;
-    if (!scan_dict(dict, end, "/Filter", &v) || !v || !is_name(v, closed, "/FlateDecode"))
+    /* deflated, or (a small table) as it is */
+    if (!scan_dict(dict, end, "/Filter", &v) || (v && !is_name(v, closed, "/FlateDecode")))
         return why;
+    deflated = v != NULL;
     if (!scan_dict(dict, end, "/Size", &v) || !v || !number(&v, closed, 9999999, &count))
         return why;
     if (!scan_dict(dict, end, "/Length", &v) || !v || !number(&v, closed, MAX_XREF_BYTES, &length))
@@ -262,10 +265,17 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
         why = "out of memory";
         goto done;
     }
-    if (!read_at(fd, (off_t)(xref + (unsigned long long)(p - head)), packed, length) ||
-        libdeflate_zlib_decompress(d, packed, length, table, count * row, &got) !=
-            LIBDEFLATE_SUCCESS ||
-        got != count * row) {
+    if (!read_at(fd, (off_t)(xref + (unsigned long long)(p - head)), packed, length)) {
+        why = "its cross-reference stream cannot be read";
+        goto done;
+    }
+    if (!deflated && length == count * row) {
+        memcpy(table, packed, length);
+        got = length;
+    } else if (deflated && libdeflate_zlib_decompress(d, packed, length, table, count * row,
+                                                      &got) != LIBDEFLATE_SUCCESS)
+        got = 0;
+    if (got != count * row) {
         why = "its cross-reference stream cannot be read";
         goto done;
     }

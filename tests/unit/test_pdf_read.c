@@ -27,9 +27,10 @@ static char dir[] = "/tmp/attache-pdfread-XXXXXX";
  * trailer naming /Info, startxref.  `trailer` replaces the trailer's
  * dictionary when given; `entry` the info object's cross-reference entry.
  */
-static void make_pdf(struct buf *b, const char *info, const char *trailer, const char *entry)
+static void make_pdf_with(struct buf *b, const char *info, const char *trailer, const char *entry,
+                          int more)
 {
-    size_t off[4], xref;
+    size_t off[4 + 400], xref;
     int i;
 
     buf_reset(b);
@@ -40,9 +41,13 @@ static void make_pdf(struct buf *b, const char *info, const char *trailer, const
     buf_adds(b, "2 0 obj\n<< /Type /Pages /Kids [ ] /Count 0 >>\nendobj\n");
     off[3] = b->len;
     buf_addf(b, "3 0 obj\n%s\nendobj\n", info);
+    for (i = 4; i < 4 + more; i++) {          /* objects no one refers to */
+        off[i] = b->len;
+        buf_addf(b, "%d 0 obj\n<< /N %d >>\nendobj\n", i, i);
+    }
     xref = b->len;
-    buf_adds(b, "xref\n0 4\n0000000000 65535 f\r\n");
-    for (i = 1; i <= 3; i++) {
+    buf_addf(b, "xref\n0 %d\n0000000000 65535 f\r\n", 4 + more);
+    for (i = 1; i < 4 + more; i++) {
         if (i == 3 && entry)
             buf_adds(b, entry);
         else
@@ -50,6 +55,11 @@ static void make_pdf(struct buf *b, const char *info, const char *trailer, const
     }
     buf_addf(b, "trailer\n%s\nstartxref\n%zu\n%%%%EOF\n",
              trailer ? trailer : "<< /Size 4 /Root 1 0 R /Info 3 0 R >>", xref);
+}
+
+static void make_pdf(struct buf *b, const char *info, const char *trailer, const char *entry)
+{
+    make_pdf_with(b, info, trailer, entry, 0);
 }
 
 /* `b` packed by pdf_pack, in place: what attache writes since 0.3. */
@@ -270,12 +280,40 @@ static void test_packed(void)
         }
     }
 
-    /* its data changed: not inflated, or not the size /Size and /W say */
+    /* a small table is not deflated; its info entry's type changed: compressed */
+    CHECK(strstr(memmem(good.data, good.len, "/Type /XRef", 11), "/Filter") == NULL);
     buf_reset(&b);
     buf_add(&b, good.data, good.len);
-    s = strstr(memmem(b.data, b.len, "/Type /XRef", 11), "stream\r\n") + 8;
-    s[3] ^= 0x55;
+    {
+        int w2 = 0, w3 = 0;
+        char *x = memmem(b.data, b.len, "/Type /XRef", 11);
+
+        CHECK(sscanf(strstr(x, "/W [ "), "/W [ 1 %d %d ]", &w2, &w3) == 2);
+        s = strstr(x, "stream\r\n") + 8;
+        s[3 * (1 + w2 + w3)] = 2;      /* object 3's type: in an object stream */
+    }
     CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+    CHECK_STR(got, NOT_OURS "no info dictionary");
+
+    /* a large one is deflated, and read back; changed, it does not inflate */
+    {
+        struct buf big = {0};
+
+        make_pdf_with(&big, "<< /AttacheTokens [(ATT1:EF)] >>",
+                      "<< /Size 404 /Root 1 0 R /Info 3 0 R >>", NULL, 400);
+        pack(&big);
+        CHECK(strstr(memmem(big.data, big.len, "/Type /XRef", 11), "/Filter /FlateDecode") !=
+              NULL);
+        CHECK(memmem(big.data, big.len, "/Type /ObjStm /N 200 ", 21) != NULL);
+        CHECK_INT(read_back(&big, got, sizeof got), ATTACHE_OK);
+        CHECK_STR(got, "ATT1:EF");
+        s = strstr(memmem(big.data, big.len, "/Type /XRef", 11), "stream\r\n") + 8;
+        s[3] ^= 0x55;
+        CHECK_INT(read_back(&big, got, sizeof got), ATTACHE_ERR_DATA);
+        buf_release(&big);
+    }
+
+    /* not the size /Size and /W say */
     buf_reset(&b);
     buf_add(&b, good.data, good.len);
     s = memmem(b.data, b.len, "/Size 6", 7);
