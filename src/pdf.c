@@ -701,14 +701,16 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
             uint64_t on = 0, fin = 0, seven = 0x7F;
             int start, len;
 
-            for (i = 0; i < w; i++)
-                on |= (uint64_t)(m[i * step] & 1) << i;
             /* the finders' modules of this line (the three sit the same way about
                the diagonal, so this holds along columns as along rows) */
             if (line < 7)
                 fin = seven | seven << (w - 7);
             else if (line >= w - 7)
                 fin = seven;
+            else if (finders)
+                continue;                /* no finder crosses the lines between */
+            for (i = 0; i < w; i++)
+                on |= (uint64_t)(m[i * step] & 1) << i;
             on &= finders ? fin : ~fin;
             while (on) {
                 start = __builtin_ctzll(on);
