@@ -533,9 +533,11 @@ static hb_face_t *prepared(const struct font_face *face)
     return ready;
 }
 
-attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
-                                  bool retain_gids, unsigned *new_gids, unsigned char **data,
-                                  size_t *size, attache_error *err)
+struct font_subsetter {
+    hb_subset_input_t *in;
+};
+
+struct font_subsetter *font_subsetter_new(void)
 {
     static const hb_tag_t drop[] = {
         HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
@@ -547,7 +549,59 @@ attache_status font_subset_glyphs(const struct font_face *face, const unsigned *
         HB_TAG('V', 'D', 'M', 'X'), HB_TAG('S', 'T', 'A', 'T'), HB_TAG('f', 'v', 'a', 'r'),
         HB_TAG('M', 'V', 'A', 'R'), HB_TAG('H', 'V', 'A', 'R'), HB_TAG('g', 'v', 'a', 'r'),
     };
-    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    struct font_subsetter *s = malloc(sizeof *s);
+    hb_set_t *names;
+    size_t i;
+
+    if (!s || !(s->in = hb_subset_input_create_or_fail())) {
+        free(s);
+        return NULL;
+    }
+    /* no layout features: the glyphs are the ones shaping chose, and the
+       layout tables are dropped, so nothing reachable through GSUB is wanted */
+    hb_set_clear(hb_subset_input_set(s->in, HB_SUBSET_SETS_LAYOUT_FEATURE_TAG));
+    for (i = 0; i < ARRAY_SIZE(drop); i++)
+        hb_set_add(hb_subset_input_set(s->in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
+    /* names: copyright, family, style and PostScript name are all a PDF needs */
+    names = hb_subset_input_set(s->in, HB_SUBSET_SETS_NAME_ID);
+    hb_set_clear(names);
+    hb_set_add(names, 0);
+    hb_set_add(names, 1);
+    hb_set_add(names, 2);
+    hb_set_add(names, 6);
+    return s;
+}
+
+void font_subsetter_free(struct font_subsetter *s)
+{
+    if (!s)
+        return;
+    hb_subset_input_destroy(s->in);
+    free(s);
+}
+
+attache_status font_subset_glyphs(const struct font_face *face, const unsigned *gids, size_t n,
+                                  bool retain_gids, unsigned *new_gids, unsigned char **data,
+                                  size_t *size, attache_error *err)
+{
+    struct font_subsetter *s = font_subsetter_new();
+    attache_status rc;
+
+    *data = NULL;
+    *size = 0;
+    if (!s)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    rc = font_subset_glyphs_with(s, face, gids, n, retain_gids, new_gids, data, size, err);
+    font_subsetter_free(s);
+    return rc;
+}
+
+attache_status font_subset_glyphs_with(struct font_subsetter *s, const struct font_face *face,
+                                       const unsigned *gids, size_t n, bool retain_gids,
+                                       unsigned *new_gids, unsigned char **data, size_t *size,
+                                       attache_error *err)
+{
+    hb_subset_input_t *in = s->in;
     hb_subset_plan_t *plan = NULL;
     hb_face_t *sub = NULL;
     hb_blob_t *blob = NULL;
@@ -558,26 +612,11 @@ attache_status font_subset_glyphs(const struct font_face *face, const unsigned *
 
     *data = NULL;
     *size = 0;
-    if (!in)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    hb_set_clear(hb_subset_input_glyph_set(in));
     for (i = 0; i < n; i++)
         hb_set_add(hb_subset_input_glyph_set(in), gids[i]);
-    /* no layout features: the glyphs are the ones shaping chose, and the
-       layout tables are dropped, so nothing reachable through GSUB is wanted */
-    hb_set_clear(hb_subset_input_set(in, HB_SUBSET_SETS_LAYOUT_FEATURE_TAG));
-    for (i = 0; i < ARRAY_SIZE(drop); i++)
-        hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
                                       (retain_gids ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
-    /* names: copyright, family, style and PostScript name are all a PDF needs */
-    {
-        hb_set_t *names = hb_subset_input_set(in, HB_SUBSET_SETS_NAME_ID);
-        hb_set_clear(names);
-        hb_set_add(names, 0);
-        hb_set_add(names, 1);
-        hb_set_add(names, 2);
-        hb_set_add(names, 6);
-    }
     plan = hb_subset_plan_create_or_fail(prepared(face), in);
     sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
@@ -611,6 +650,5 @@ done:
         hb_face_destroy(sub);
     if (plan)
         hb_subset_plan_destroy(plan);
-    hb_subset_input_destroy(in);
     return rc;
 }

@@ -108,4 +108,18 @@ attache_status font_subset_glyphs(const struct font_face *face, const unsigned *
                                   bool retain_gids, unsigned *new_gids, unsigned char **data,
                                   size_t *size, attache_error *err);
 
+/*
+ * What font_subset_glyphs() sets up for every subset (HarfBuzz's subset
+ * input: the tables and names kept), made once and used for subset after
+ * subset by one thread: font_subset_glyphs_with() is font_subset_glyphs()
+ * with it.  NULL when out of memory.
+ */
+struct font_subsetter;
+struct font_subsetter *font_subsetter_new(void);
+void font_subsetter_free(struct font_subsetter *s);
+attache_status font_subset_glyphs_with(struct font_subsetter *s, const struct font_face *face,
+                                       const unsigned *gids, size_t n, bool retain_gids,
+                                       unsigned *new_gids, unsigned char **data, size_t *size,
+                                       attache_error *err);
+
 #endif

@@ -15,11 +15,13 @@
 
 #include <libdeflate.h>
 
+#include "font.h"
 #include "pdf_private.h"
 
 struct pdf_cache {
     struct libdeflate_compressor *z[13];   /* by level, made on first use */
     struct memo *memo;
+    struct font_subsetter *subsetter;      /* made on first use */
 };
 
 struct pdf_cache *pdf_cache_new(void)
@@ -42,7 +44,30 @@ void pdf_cache_free(struct pdf_cache *cache)
     for (i = 0; i < ARRAY_SIZE(cache->z); i++)
         libdeflate_free_compressor(cache->z[i]);
     memo_free(cache->memo);
+    font_subsetter_free(cache->subsetter);
     free(cache);
+}
+
+attache_status pdf_cache_subset(struct pdf_cache *cache, const struct font_face *face,
+                                const unsigned *gids, size_t n, bool retain_gids,
+                                unsigned *new_gids, unsigned char **data, size_t *size,
+                                attache_error *err)
+{
+    attache_status rc;
+
+    if (!cache->subsetter && !(cache->subsetter = font_subsetter_new())) {
+        *data = NULL;
+        *size = 0;
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
+    rc = font_subset_glyphs_with(cache->subsetter, face, gids, n, retain_gids, new_gids, data,
+                                 size, err);
+    if (rc != ATTACHE_OK) {
+        /* a HarfBuzz set that failed to grow stays failed: the next subset starts afresh */
+        font_subsetter_free(cache->subsetter);
+        cache->subsetter = NULL;
+    }
+    return rc;
 }
 
 struct libdeflate_compressor *pdf_cache_compressor(struct pdf_cache *cache, int level)

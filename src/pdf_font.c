@@ -463,7 +463,7 @@ static attache_status subset(struct ctx *c, const struct emb_font *f, const unsi
         free(key);
         return ATTACHE_OK;
     }
-    rc = font_subset_glyphs(f->face, gids, n, false, cids, data, size, err);
+    rc = pdf_cache_subset(c->cache, f->face, gids, n, false, cids, data, size, err);
     if (rc == ATTACHE_OK && (value = malloc(ids + *size)) != NULL) {
         memcpy(value, cids, ids);
         memcpy(value + ids, *data, *size);
@@ -574,7 +574,7 @@ attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err)
         n = used_glyphs(f, &gids);
         if (!gids)
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        rc = font_subset_glyphs(f->face, gids, n, true, NULL, &data, &size, err);
+        rc = pdf_cache_subset(c->cache, f->face, gids, n, true, NULL, &data, &size, err);
         free(gids);
         if (rc != ATTACHE_OK)
             return rc;

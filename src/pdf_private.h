@@ -265,6 +265,15 @@ attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err);
 struct libdeflate_compressor *pdf_cache_compressor(struct pdf_cache *cache, int level);
 
 /*
+ * font_subset_glyphs() with the cache's subsetter (HarfBuzz's subset input,
+ * set up once for the thread's whole run).
+ */
+attache_status pdf_cache_subset(struct pdf_cache *cache, const struct font_face *face,
+                                const unsigned *gids, size_t n, bool retain_gids,
+                                unsigned *new_gids, unsigned char **data, size_t *size,
+                                attache_error *err);
+
+/*
  * A value kept under the exact bytes of `key` and a `tag` saying what kind
  * of value it is: true, with *value (the cache's; valid until the next
  * pdf_cache_put) and *vlen, when the cache holds it.

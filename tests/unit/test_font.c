@@ -156,6 +156,30 @@ static void test_subset(void)
     CHECK_INT(font_subset_glyphs(r, gids, 2, true, kept, &data, &size, &err), ATTACHE_OK);
     CHECK_INT(kept[0], gids[0]);
     free(data);
+    /* one subsetter for subset after subset makes what a fresh one makes,
+       whatever came before: fewer glyphs, more, numbers kept or not */
+    {
+        struct font_subsetter *s = font_subsetter_new();
+        static const struct { size_t n; bool retain; } order[] = {
+            {3, false}, {1, false}, {3, true}, {2, false}, {3, false}, {1, true},
+        };
+        unsigned again[4];
+        unsigned char *fresh = NULL;
+        size_t i, fresh_size = 0;
+
+        CHECK(s != NULL);
+        for (i = 0; s && i < sizeof order / sizeof order[0]; i++) {
+            CHECK_INT(font_subset_glyphs(r, gids, order[i].n, order[i].retain, kept, &fresh,
+                                         &fresh_size, &err), ATTACHE_OK);
+            CHECK_INT(font_subset_glyphs_with(s, r, gids, order[i].n, order[i].retain, again,
+                                              &data, &size, &err), ATTACHE_OK);
+            CHECK(fresh && data && size == fresh_size && !memcmp(data, fresh, size));
+            CHECK(!memcmp(kept, again, order[i].n * sizeof *kept));
+            free(fresh);
+            free(data);
+        }
+        font_subsetter_free(s);
+    }
     font_set_free(fs);
 }
 
