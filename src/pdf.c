@@ -162,6 +162,32 @@ bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, 
     return true;
 }
 
+/* A libharu memory stream's bytes, written to `out`. */
+static HPDF_STATUS copy_mem_stream(HPDF_Stream s, HPDF_Stream out)
+{
+    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
+    HPDF_STATUS st = HPDF_OK;
+
+    for (i = 0; i < count && st == HPDF_OK; i++) {
+        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
+        st = part ? HPDF_Stream_Write(out, part, len) : HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    return st;
+}
+
+/* A libharu memory stream's bytes, appended to `b` (grown once for all of them). */
+static bool mem_stream_bytes(HPDF_Stream s, struct buf *b)
+{
+    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
+    bool ok = buf_grow(b, s->size);
+
+    for (i = 0; i < count && ok; i++) {
+        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
+        ok = part && buf_add(b, part, len);
+    }
+    return ok;
+}
+
 /*
  * A stream attache deflated itself, written whole by its dictionary's
  * write_fn.  libharu 2.3.0 gives every stream's /Length an object of its
@@ -175,17 +201,14 @@ bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, 
 static HPDF_STATUS write_whole_stream(HPDF_Dict dict, HPDF_Stream out)
 {
     HPDF_Stream s = dict->attr;
-    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
     HPDF_STATUS st;
     char head[80];
 
     snprintf(head, sizeof head, "/Length %u\012/Filter /FlateDecode\012>>\012stream\015\012",
              (unsigned)s->size);
     st = HPDF_Stream_WriteStr(out, head);
-    for (i = 0; i < count && st == HPDF_OK; i++) {
-        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
-        st = part ? HPDF_Stream_Write(out, part, len) : HPDF_FAILD_TO_ALLOC_MEM;
-    }
+    if (st == HPDF_OK)
+        st = copy_mem_stream(s, out);
     return st == HPDF_OK ? HPDF_Stream_WriteStr(out, "\012endstream\012%") : st;
 }
 
@@ -223,15 +246,7 @@ HPDF_Dict pdf_new_stream(struct ctx *c)
  */
 static HPDF_STATUS write_raw_dict(HPDF_Dict dict, HPDF_Stream out)
 {
-    HPDF_Stream s = dict->attr;
-    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
-    HPDF_STATUS st = HPDF_OK;
-
-    for (i = 0; i < count && st == HPDF_OK; i++) {
-        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
-        st = part ? HPDF_Stream_Write(out, part, len) : HPDF_FAILD_TO_ALLOC_MEM;
-    }
-    return st;
+    return copy_mem_stream(dict->attr, out);
 }
 
 HPDF_Dict pdf_new_raw_dict(struct ctx *c)
@@ -296,22 +311,17 @@ bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, siz
  */
 bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict)
 {
-    HPDF_Stream s = dict->stream;
-    HPDF_UINT i, count = HPDF_MemStream_GetBufCount(s), len;
     struct buf plain = {0};
     unsigned char *z = NULL;
     size_t zn = 0;
-    bool ok = true;
+    bool ok;
 
     if (dict->write_fn == pdf_name_flate)
         return true;                    /* deflated already (a shared background) */
     if (dict->write_fn)
         return false;                   /* a stream libharu writes in its own way */
-    for (i = 0; i < count && ok; i++) {
-        HPDF_BYTE *part = HPDF_MemStream_GetBufPtr(s, i, &len);
-        ok = part && buf_add(&plain, part, len);
-    }
-    ok = ok && pdf_deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
+    ok = mem_stream_bytes(dict->stream, &plain) &&
+         pdf_deflate_bytes(c, (const unsigned char *)plain.data, plain.len, &z, &zn);
     buf_release(&plain);
     ok = ok && pdf_set_deflated(c, dict, z, zn);
     free(z);
@@ -1409,33 +1419,11 @@ attache_status pdf_save(struct ctx *c, struct buf *out, attache_error *err)
     int e;
 
     CHECK_HPDF(c, HPDF_SaveToStream(c->pdf), "writing the PDF");
-    CHECK_HPDF(c, HPDF_ResetStream(c->pdf), "writing the PDF");
-    /* read back whole into a buffer of its size: one copy */
-    if (!buf_grow(&plain, HPDF_GetStreamSize(c->pdf))) {
+    /* the document's memory stream, read as it is: one copy */
+    if (!mem_stream_bytes(c->pdf->stream, &plain)) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto done;
     }
-    for (;;) {
-        HPDF_UINT32 n = (HPDF_UINT32)(plain.cap - 1 - plain.len);
-        HPDF_STATUS st;
-
-        if (n == 0 && !buf_grow(&plain, 65536)) {
-            rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-            goto done;
-        }
-        n = (HPDF_UINT32)(plain.cap - 1 - plain.len);
-        st = HPDF_ReadFromStream(c->pdf, (HPDF_BYTE *)plain.data + plain.len, &n);
-        plain.len += n;
-        plain.data[plain.len] = '\0';
-        if (st == HPDF_STREAM_EOF)
-            break;
-        if (st != HPDF_OK) {
-            c->error = st;
-            rc = pdf_fail(c, err, "reading the PDF back");
-            goto done;
-        }
-    }
-    c->error = 0;   /* the handler saw HPDF_STREAM_EOF */
     /* packed (pdf_pack.c); libharu's layout is all pdf_pack takes */
     z = pdf_cache_compressor(c->cache, pdf_level(c));
     e = z ? pdf_pack(plain.data, plain.len, z, out) : ENOMEM;
