@@ -143,23 +143,22 @@ bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
     return zlib_deflate(pdf_cache_compressor(c->cache, pdf_level(c)), data, size, out, outn);
 }
 
-bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
-                           unsigned char **out, size_t *outn)
+bool pdf_set_recurring(struct ctx *c, HPDF_Dict dict, const unsigned char *data, size_t size)
 {
+    unsigned char level = (unsigned char)pdf_level(c), *z = NULL;
     const unsigned char *kept;
-    size_t n;
+    size_t zn = 0;
+    bool ok;
 
-    if (pdf_cache_get(c->cache, (unsigned char)level, data, size, &kept, &n)) {
-        if (!(*out = malloc(n ? n : 1)))
-            return false;
-        memcpy(*out, kept, n);
-        *outn = n;
-        return true;
-    }
-    if (!zlib_deflate(pdf_cache_compressor(c->cache, level), data, size, out, outn))
+    /* the cache's copy goes straight into the stream: it is copied there anyway */
+    if (pdf_cache_get(c->cache, level, data, size, &kept, &zn))
+        return pdf_set_deflated(c, dict, kept, zn);
+    if (!zlib_deflate(pdf_cache_compressor(c->cache, level), data, size, &z, &zn))
         return false;
-    pdf_cache_put(c->cache, (unsigned char)level, data, size, *out, *outn);
-    return true;
+    pdf_cache_put(c->cache, level, data, size, z, zn);
+    ok = pdf_set_deflated(c, dict, z, zn);
+    free(z);
+    return ok;
 }
 
 /* A libharu memory stream's bytes, written to `out`. */

@@ -156,16 +156,8 @@ attache_status pdf_fonts_collect(struct ctx *c, const struct document *doc, atta
 static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *program,
                         size_t size)
 {
-    unsigned char *z = NULL;
-    size_t zn = 0;
-    bool ok;
-
-    if (!pdf_deflate_recurring(c, pdf_level(c), program, size, &z, &zn))
-        return false;
-    ok = pdf_set_deflated(c, file, z, zn) &&
-         HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK;
-    free(z);
-    return ok && !c->error;
+    return pdf_set_recurring(c, file, program, size) &&
+           HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK && !c->error;
 }
 
 /* A new stream object, left for the caller to fill. */
@@ -282,8 +274,6 @@ static void put_code_range(struct buf *b, unsigned first, unsigned last)
 static bool write_tounicode(struct ctx *c, struct emb_font *f)
 {
     struct buf m = {0}, entries = {0};
-    unsigned char *z = NULL;
-    size_t zn = 0;
     size_t count = 0, i = 0;
     bool ok;
 
@@ -319,9 +309,7 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
         buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
     buf_adds(&m, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     ok = !m.failed && !entries.failed &&
-         pdf_deflate_recurring(c, pdf_level(c), (const unsigned char *)m.data, m.len, &z, &zn) &&
-         pdf_set_deflated(c, f->tounicode, z, zn);
-    free(z);
+         pdf_set_recurring(c, f->tounicode, (const unsigned char *)m.data, m.len);
     buf_release(&m);
     buf_release(&entries);
     return ok;
@@ -343,17 +331,13 @@ static int by_number(const void *a, const void *b)
 }
 
 /*
- * The glyphs the pages drew, in the face's order: f->drawn sorted, and a
- * copy in *out (free(); NULL when out of memory); their count.  The
- * widths, the ToUnicode map and the subset's tag are written from it.
+ * The glyphs the pages drew put in the face's order (f->drawn sorted): the
+ * subset, the widths, the ToUnicode map and the subset's tag are made from
+ * them.
  */
-static size_t used_glyphs(struct emb_font *f, unsigned **out)
+static void sort_drawn(struct emb_font *f)
 {
     qsort(f->drawn, f->ndrawn, sizeof *f->drawn, by_number);
-    *out = malloc((f->ndrawn ? f->ndrawn : 1) * sizeof **out);
-    if (*out && f->ndrawn)
-        memcpy(*out, f->drawn, f->ndrawn * sizeof **out);
-    return *out ? f->ndrawn : 0;
 }
 
 static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name,
@@ -482,25 +466,25 @@ static attache_status subset(struct ctx *c, const struct emb_font *f, const unsi
 attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *err)
 {
     unsigned char *data = NULL;
-    unsigned *gids = NULL, *cids = NULL;
-    size_t size = 0, k, n;
+    unsigned *cids = NULL;
+    size_t size = 0, k;
     attache_status rc = ATTACHE_OK;
 
     if (f->all) {
         for (k = 0; k < f->nglyphs; k++)
             f->glyph[k].cid = (uint16_t)k;
     } else {
-        n = used_glyphs(f, &gids);
-        cids = malloc((n ? n : 1) * sizeof *cids);
-        if (!gids || !cids) {
+        sort_drawn(f);
+        cids = malloc((f->ndrawn ? f->ndrawn : 1) * sizeof *cids);
+        if (!cids) {
             rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             goto done;
         }
-        rc = subset(c, f, gids, n, cids, &data, &size, err);
+        rc = subset(c, f, f->drawn, f->ndrawn, cids, &data, &size, err);
         if (rc != ATTACHE_OK)
             goto done;
-        for (k = 0; k < n; k++)
-            f->glyph[gids[k]].cid = (uint16_t)cids[k];
+        for (k = 0; k < f->ndrawn; k++)
+            f->glyph[f->drawn[k]].cid = (uint16_t)cids[k];
     }
     if (!write_font_objects(c, f) || (!f->all && !complete_font(c, f, data, size))) {
         rc = pdf_fail(c, err, "embedding a font");
@@ -512,7 +496,6 @@ attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *
 done:
     free(data);
     free(cids);
-    free(gids);
     return rc;
 }
 
@@ -564,18 +547,15 @@ attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err)
 
     for (i = 0; i < c->nfonts; i++) {
         struct emb_font *f = &c->fonts[i];
-        unsigned *gids;
-        size_t n, size = 0;
+        size_t size = 0;
         unsigned char *data = NULL;
         attache_status rc;
 
         if (!f->all || !f->program)
             continue;
-        n = used_glyphs(f, &gids);
-        if (!gids)
-            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        rc = pdf_cache_subset(c->cache, f->face, gids, n, true, NULL, &data, &size, err);
-        free(gids);
+        sort_drawn(f);
+        rc = pdf_cache_subset(c->cache, f->face, f->drawn, f->ndrawn, true, NULL, &data, &size,
+                              err);
         if (rc != ATTACHE_OK)
             return rc;
         if (!complete_font(c, f, data, size)) {

@@ -57,7 +57,7 @@ struct emb_font {
     const struct font_face *face;
     struct emb_glyph *glyph;     /* by the face's glyph numbers */
     unsigned nglyphs;
-    unsigned *drawn;             /* the glyphs used, in the order noted (sorted: used_glyphs) */
+    unsigned *drawn;             /* the glyphs used, in the order noted (sort_drawn: the face's) */
     size_t ndrawn, drawn_cap;
     struct buf texts;            /* the text of each cluster's first glyph, UTF-8 */
     bool all;                    /* by the face's glyph numbers, subset at the end (print files) */
@@ -158,12 +158,12 @@ bool pdf_deflate_bytes(struct ctx *c, const unsigned char *data, size_t size,
 bool pdf_deflate_stream(struct ctx *c, HPDF_Dict dict);
 
 /*
- * The same for bytes that other documents are likely to hold too (a
- * page's artwork, the font subset and ToUnicode map of text every document
- * shows), deflated at `level`: the cache keeps what it made of them.
+ * Put `data`, deflated at the document's level, into a stream made by
+ * pdf_new_stream(), for bytes that other documents are likely to hold too
+ * (the font subset and ToUnicode map of text every document shows): the
+ * cache keeps what it made of them.
  */
-bool pdf_deflate_recurring(struct ctx *c, int level, const unsigned char *data, size_t size,
-                           unsigned char **out, size_t *outn);
+bool pdf_set_recurring(struct ctx *c, HPDF_Dict dict, const unsigned char *data, size_t size);
 
 /*
  * A new stream object for bytes attache deflates itself (pdf_set_deflated()
