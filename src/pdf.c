@@ -673,8 +673,7 @@ struct qr_run {
 };
 
 /* Record a run of `len` modules from `start` of `line` (see qr_runs). */
-static void add_run(struct qr_run *r, size_t *count, int w, bool columns, int line, int start,
-                    int len)
+static void add_run(struct qr_run *r, int w, bool columns, int line, int start, int len)
 {
     if (columns) {
         r->u = (uint16_t)(w - (start + len));   /* rows start..start+len-1, from below */
@@ -686,16 +685,15 @@ static void add_run(struct qr_run *r, size_t *count, int w, bool columns, int li
     r->len = (uint16_t)len;
     r->h = 1;
     r->line = (uint16_t)line;
-    count[len]++;
 }
 
 /*
  * The part's runs of dark modules along rows or, when `columns`, along
  * columns, in module units from the bottom left; columns with u and v
- * swapped (drawn through a transposing matrix).  count[len] counts them.
+ * swapped (drawn through a transposing matrix).
  */
 static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
-                      struct qr_run *runs, size_t *count)
+                      struct qr_run *runs)
 {
     int w = q->width, line, i;
     /* along a line: module i of `line` is at modules[line * across + i * step] */
@@ -724,7 +722,7 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
             while (on) {
                 start = __builtin_ctzll(on);
                 len = __builtin_ctzll(~(on >> start));
-                add_run(&runs[n++], count, w, columns, line, start, len);
+                add_run(&runs[n++], w, columns, line, start, len);
                 on &= ~((((uint64_t)1 << len) - 1) << start);
             }
             continue;
@@ -739,7 +737,7 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
                 break;
             for (start = i; i < w && m[i * step] && in_finder(w, line, i) == finders; i++)
                 ;
-            add_run(&runs[n++], count, w, columns, line, start, i - start);
+            add_run(&runs[n++], w, columns, line, start, i - start);
         }
     }
     return n;
@@ -810,10 +808,10 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
         b->failed = true;
         return;
     }
-    nruns = qr_runs(q, part, false, runs, count);
+    nruns = qr_runs(q, part, false, runs);
     nruns = merge_runs(runs, nruns, q->width, count, open);
     if (part == QR_REST) {
-        ncols = qr_runs(q, part, true, runs + cap, count + q->width + 1);
+        ncols = qr_runs(q, part, true, runs + cap);
         ncols = merge_runs(runs + cap, ncols, q->width, count + q->width + 1, open);
     }
     if (ncols && ncols < nruns) {
