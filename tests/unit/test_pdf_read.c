@@ -231,6 +231,23 @@ static void test_the_way_there(void)
 }
 
 /*
+ * `good` copied into b with the character `at` bytes into its first
+ * `find` made `to`; false (and a failed check) when `find` is not there.
+ */
+static bool patched(struct buf *b, const struct buf *good, const char *find, size_t at, char to)
+{
+    char *s;
+
+    buf_reset(b);
+    buf_add(b, good->data, good->len);
+    s = memmem(b->data, b->len, find, strlen(find));
+    if (!CHECK(s != NULL))
+        return false;
+    s[at] = to;
+    return true;
+}
+
+/*
  * Packed: the objects other than streams and the info dictionary are in an
  * object stream, the cross-reference stream's dictionary names /Info and its
  * entry gives the offset.  Every other shape is "not as attache wrote it",
@@ -255,14 +272,10 @@ static void test_packed(void)
     CHECK_STR(got, "ATT1:AB ATT1:CD");
 
     /* /Info naming an object in an object stream (the catalog) */
-    buf_reset(&b);
-    buf_add(&b, good.data, good.len);
-    s = memmem(b.data, b.len, "/Info 3 0 R", 11);
-    CHECK(s != NULL);
-    if (s)
-        s[6] = '1';
-    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
-    CHECK_STR(got, NOT_OURS "no info dictionary");
+    if (patched(&b, &good, "/Info 3 0 R", 6, '1')) {
+        CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+        CHECK_STR(got, NOT_OURS "no info dictionary");
+    }
 
     /* what attache never writes: more sections, an earlier one, predictors */
     {
@@ -314,14 +327,10 @@ static void test_packed(void)
     }
 
     /* not the size /Size and /W say */
-    buf_reset(&b);
-    buf_add(&b, good.data, good.len);
-    s = memmem(b.data, b.len, "/Size 6", 7);
-    CHECK(s != NULL);
-    if (s)
-        s[6] = '7';
-    CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
-    CHECK_STR(got, NOT_OURS "its cross-reference stream cannot be read");
+    if (patched(&b, &good, "/Size 6", 6, '7')) {
+        CHECK_INT(read_back(&b, got, sizeof got), ATTACHE_ERR_DATA);
+        CHECK_STR(got, NOT_OURS "its cross-reference stream cannot be read");
+    }
 
     /* every cut, and every byte of the stream's dictionary changed: never a
        crash, and no tokens from a file cut before its startxref */
