@@ -69,6 +69,13 @@ bool pdf_recorded_inputs(const unsigned char *pdf, size_t n, char out[65]);
  * opened or read.  Bounded on any input.
  */
 attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, attache_error *err);
+
+/*
+ * An unsigned decimal number at *p (before end), after any PDF white
+ * space, at most `max`: moves *p past it.  False when there is none or it
+ * is larger.  (pdf_read.c and pdf_pack.c read attache's own files with it.)
+ */
+bool pdf_number(const char **p, const char *end, unsigned long long max, unsigned long long *out);
 void pdf_tokens_free(char **tokens, size_t n);
 
 #endif

@@ -57,34 +57,19 @@ static bool digits(const char *s, const char *end, size_t width, unsigned long *
     return true;
 }
 
-/* An unsigned number at *p, then the delimiter it stops at. */
-static bool read_number(const char **p, const char *end, unsigned long *out)
-{
-    const char *s = *p;
-    unsigned long v = 0;
-
-    if (s >= end || *s < '0' || *s > '9')
-        return false;
-    for (; s < end && *s >= '0' && *s <= '9'; s++) {
-        if (v > 999999999)
-            return false;
-        v = v * 10 + (unsigned long)(*s - '0');
-    }
-    *p = s;
-    *out = v;
-    return true;
-}
-
 /* The number after `key` (then " 0 R") in the trailer's dictionary. */
 static bool trailer_ref(const char *dict, const char *end, const char *key, unsigned long *out)
 {
     size_t k = strlen(key);
     const char *p = dict;
+    unsigned long long v;
 
     while ((p = memmem(p, (size_t)(end - p), key, k)) != NULL) {
         p += k;
-        if (p < end && *p == ' ' && (p++, read_number(&p, end, out)))
+        if (p < end && *p == ' ' && pdf_number(&p, end, 9999999, &v)) {
+            *out = (unsigned long)v;
             return (size_t)(end - p) >= 4 && !memcmp(p, " 0 R", 4);
+        }
     }
     return false;
 }
@@ -92,7 +77,8 @@ static bool trailer_ref(const char *dict, const char *end, const char *key, unsi
 static int read_table(const char *pdf, size_t n, struct table *t)
 {
     const char *end = pdf + n, *p, *dict;
-    unsigned long xref, first, size, off, gen;
+    unsigned long long xref, first, size;
+    unsigned long off, gen;
     size_t i;
 
     memset(t, 0, sizeof *t);
@@ -104,14 +90,14 @@ static int read_table(const char *pdf, size_t n, struct table *t)
     if (p == pdf)
         return EINVAL;
     p += 10;
-    if (!read_number(&p, end, &xref) || xref >= n)
+    if (!pdf_number(&p, end, n - 1, &xref))
         return EINVAL;
     p = pdf + xref;
     if ((size_t)(end - p) < 5 || memcmp(p, "xref\n", 5))
         return EINVAL;
     p += 5;
-    if (!read_number(&p, end, &first) || first != 0 || p >= end || *p++ != ' ' ||
-        !read_number(&p, end, &size) || p >= end || *p++ != '\n' || size < 2 ||
+    if (!pdf_number(&p, end, 0, &first) || p >= end || *p++ != ' ' ||
+        !pdf_number(&p, end, 9999999, &size) || p >= end || *p++ != '\n' || size < 2 ||
         size > (size_t)(end - p) / 20)
         return EINVAL;
     t->offset = calloc(size, sizeof *t->offset);

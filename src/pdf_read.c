@@ -77,9 +77,7 @@ static bool is_delimiter(char ch)
     return is_space(ch) || (ch && strchr("()<>[]{}/%", ch));
 }
 
-/* An unsigned decimal number at *p (before end), at most `max`; moves *p past it. */
-static bool number(const char **p, const char *end, unsigned long long max,
-                   unsigned long long *out)
+bool pdf_number(const char **p, const char *end, unsigned long long max, unsigned long long *out)
 {
     const char *s = *p;
     unsigned long long v = 0;
@@ -200,7 +198,7 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
     head[len] = '\0';
     p = head;
     end = head + len;
-    if (!number(&p, end, 9999999, &o) || !number(&p, end, 65535, &g))
+    if (!pdf_number(&p, end, 9999999, &o) || !pdf_number(&p, end, 65535, &g))
         return why;
     while (p < end && is_space(*p))
         p++;
@@ -224,9 +222,9 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
     if (!scan_dict(dict, end, "/Filter", &v) || (v && !is_name(v, closed, "/FlateDecode")))
         return why;
     deflated = v != NULL;
-    if (!scan_dict(dict, end, "/Size", &v) || !v || !number(&v, closed, 9999999, &count))
+    if (!scan_dict(dict, end, "/Size", &v) || !v || !pdf_number(&v, closed, 9999999, &count))
         return why;
-    if (!scan_dict(dict, end, "/Length", &v) || !v || !number(&v, closed, MAX_XREF_BYTES, &length))
+    if (!scan_dict(dict, end, "/Length", &v) || !v || !pdf_number(&v, closed, MAX_XREF_BYTES, &length))
         return why;
     if (!scan_dict(dict, end, "/W", &v) || !v)
         return why;
@@ -235,13 +233,13 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
     if (v == closed || *v++ != '[')
         return why;
     for (i = 0; i < 3; i++)
-        if (!number(&v, closed, 8, &w[i]))
+        if (!pdf_number(&v, closed, 8, &w[i]))
             return why;
     if (w[1] == 0)
         return why;
     row = w[0] + w[1] + w[2];
-    if (!scan_dict(dict, end, "/Info", &v) || !v || !number(&v, closed, 9999999, object) ||
-        !number(&v, closed, 65535, gen))
+    if (!scan_dict(dict, end, "/Info", &v) || !v || !pdf_number(&v, closed, 9999999, object) ||
+        !pdf_number(&v, closed, 65535, gen))
         return "no info dictionary";
     if (*object >= count)
         return why;
@@ -320,15 +318,15 @@ static const char *xref_table(int fd, off_t size, unsigned long long xref, const
     if (!start)
         return "no info dictionary";
     start += 5;
-    if (!number(&start, stop, 9999999, object) || !number(&start, stop, 65535, gen))
+    if (!pdf_number(&start, stop, 9999999, object) || !pdf_number(&start, stop, 65535, gen))
         return "no info dictionary";
     /* "xref" 0 SIZE, then 20 bytes an object */
     memset(head, 0, sizeof head);
     if (!read_at(fd, (off_t)xref, head, size - (off_t)xref < (off_t)sizeof head - 1
                                             ? (size_t)(size - (off_t)xref)
                                             : sizeof head - 1) ||
-        strncmp(head, "xref", 4) || !(start = head + 4, number(&start, head + sizeof head, 0, &count)) ||
-        !number(&start, head + sizeof head, 9999999, &count) || *object >= count)
+        strncmp(head, "xref", 4) || !(start = head + 4, pdf_number(&start, head + sizeof head, 0, &count)) ||
+        !pdf_number(&start, head + sizeof head, 9999999, &count) || *object >= count)
         return "no cross-reference table";
     while (start < head + sizeof head && is_space(*start) && *start)
         start++;
@@ -337,7 +335,7 @@ static const char *xref_table(int fd, off_t size, unsigned long long xref, const
         return "no cross-reference table";
     entry[20] = '\0';
     start = entry;
-    if (!number(&start, entry + 20, (unsigned long long)size - 1, offset) || entry[17] != 'n')
+    if (!pdf_number(&start, entry + 20, (unsigned long long)size - 1, offset) || entry[17] != 'n')
         return "no info dictionary";
     return NULL;
 }
@@ -430,7 +428,7 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
         goto done;
     }
     start = p + 9;
-    if (!number(&start, end, (unsigned long long)st.st_size, &xref)) {
+    if (!pdf_number(&start, end, (unsigned long long)st.st_size, &xref)) {
         rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no startxref offset");
         goto done;
     }
@@ -472,7 +470,7 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
         info[info_len] = '\0';
         start = info;
         end = info + info_len;
-        if (!number(&start, end, 9999999, &o) || !number(&start, end, 65535, &g) ||
+        if (!pdf_number(&start, end, 9999999, &o) || !pdf_number(&start, end, 65535, &g) ||
             o != object || g != gen) {
             rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no info dictionary");
             goto done;
