@@ -926,7 +926,6 @@ static void pen_move(struct pen *p, float x, float y)
 /* Show glyph `cid` at `x`, moving the current point along the array to it. */
 static void pen_show(struct pen *p, float x, unsigned cid)
 {
-    static const char hex[] = "0123456789ABCDEF";
     char code[4];
     float adjust = p->at - x;
 
@@ -947,10 +946,7 @@ static void pen_show(struct pen *p, float x, unsigned cid)
     if (!p->hex)
         buf_add(p->b, "<", 1);
     p->hex = true;
-    code[0] = hex[(cid >> 12) & 15];
-    code[1] = hex[(cid >> 8) & 15];
-    code[2] = hex[(cid >> 4) & 15];
-    code[3] = hex[cid & 15];
+    pdf_hex4(code, cid);
     buf_add(p->b, code, 4);
 }
 

@@ -226,16 +226,29 @@ static bool write_widths(struct ctx *c, struct emb_font *f)
 }
 
 /* UTF-8 text as the hex digits of its UTF-16 code units. */
+/* `v` (below 0x10000) as four upper-case hex digits, into `s`. */
+void pdf_hex4(char s[4], unsigned v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    s[0] = hex[(v >> 12) & 15];
+    s[1] = hex[(v >> 8) & 15];
+    s[2] = hex[(v >> 4) & 15];
+    s[3] = hex[v & 15];
+}
+
 void pdf_put_utf16_text(struct buf *b, const char *s, size_t len)
 {
     const char *end = s + len;
 
     while (s < end) {
-        uint16_t u[2];
-        int i, n = text_utf16(text_next(&s, end), u);
+        uint16_t u[2] = {0, 0};
+        char code[8];
+        int n = text_utf16(text_next(&s, end), u);
 
-        for (i = 0; i < n; i++)
-            buf_addf(b, "%04X", (unsigned)u[i]);
+        pdf_hex4(code, u[0]);
+        pdf_hex4(code + 4, u[1]);
+        buf_add(b, code, 4 * (size_t)n);
     }
 }
 
@@ -260,14 +273,10 @@ static uint32_t single_char(const struct emb_font *f, const struct emb_glyph *g)
 /* "<first> <last> <", CIDs as four hex digits (written for every range of every font). */
 static void put_code_range(struct buf *b, unsigned first, unsigned last)
 {
-    static const char hex[] = "0123456789ABCDEF";
     char s[16] = "<0000> <0000> <";
-    int i;
 
-    for (i = 0; i < 4; i++) {
-        s[4 - i] = hex[(first >> (4 * i)) & 0xF];
-        s[11 - i] = hex[(last >> (4 * i)) & 0xF];
-    }
+    pdf_hex4(s + 1, first);
+    pdf_hex4(s + 8, last);
     buf_add(b, s, 15);
 }
 

@@ -250,6 +250,9 @@ bool pdf_font_note(struct emb_font *f, const struct op_text *t);
 /* True when the font's ToUnicode map gives back `t`'s text, else it needs /ActualText. */
 bool pdf_font_maps_back(const struct emb_font *f, const struct op_text *t);
 
+/* `v` (below 0x10000) as the four upper-case hex digits of a code. */
+void pdf_hex4(char s[4], unsigned v);
+
 /* UTF-8 text as the hex digits of its UTF-16 code units. */
 void pdf_put_utf16_text(struct buf *b, const char *s, size_t len);
 
