@@ -35,10 +35,13 @@ static void put_cell(struct buf *b, const char *s, bool last)
         buf_add(b, "\"", 1);
     if (formula_like(s))
         buf_add(b, "'", 1);
-    for (; *s; s++) {
-        if (*s == '"')
+    while (*s) {                 /* up to and with each quote, which is doubled */
+        size_t n = strcspn(s, "\"");
+
+        buf_add(b, s, n + (s[n] == '"'));
+        if (s[n] == '"')
             buf_add(b, "\"", 1);
-        buf_add(b, s, 1);
+        s += n + (s[n] == '"');
     }
     if (quoted)
         buf_add(b, "\"", 1);

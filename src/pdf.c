@@ -526,7 +526,7 @@ static void put_num(struct buf *b, float v, int decimals)
 }
 
 /* A whole number followed by `sep`, without printf: QR runs write a thousand a page. */
-static char *put_uint(char *p, unsigned v, char sep)
+char *pdf_put_uint(char *p, unsigned v, char sep)
 {
     char tmp[12], *q = tmp + sizeof tmp;
 
@@ -842,10 +842,10 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
         for (i = 0; i < nruns; i++) {
             const struct qr_run *r = &runs[cap + i];
 
-            end = put_uint(end, r->u, ' ');
-            end = put_uint(end, r->v, ' ');
-            end = put_uint(end, r->len, ' ');
-            end = put_uint(end, r->h, ' ');
+            end = pdf_put_uint(end, r->u, ' ');
+            end = pdf_put_uint(end, r->v, ' ');
+            end = pdf_put_uint(end, r->len, ' ');
+            end = pdf_put_uint(end, r->h, ' ');
             memcpy(end, "re\n", 3);
             end += 3;
         }

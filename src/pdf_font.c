@@ -211,21 +211,24 @@ static bool write_widths(struct ctx *c, struct emb_font *f)
     /* the glyphs are numbered in the order of the face's: CIDs rise with gids */
     for (i = 0; ok && i < f->ndrawn; i++) {
         unsigned gid = f->drawn[i], cid = f->glyph[gid].cid;
-        char num[16];
+        int width = f->glyph[gid].width;
+        char num[40], *p = num;
 
         if (i == 0 || cid != last + 1u) {
-            snprintf(num, sizeof num, "%s%u [ ", i ? "] " : "", cid);
-            ok = pdf_raw_text(f->cidfont, num);
+            if (i)
+                p = stpcpy(p, "] ");
+            p = stpcpy(pdf_put_uint(p, cid, ' '), "[ ");
         }
-        snprintf(num, sizeof num, "%d ", (int)f->glyph[gid].width);
-        ok = ok && pdf_raw_text(f->cidfont, num);
+        if (width < 0)
+            *p++ = '-';
+        *pdf_put_uint(p, width < 0 ? 0u - (unsigned)width : (unsigned)width, ' ') = '\0';
+        ok = pdf_raw_text(f->cidfont, num);
         last = cid;
     }
     ok = ok && pdf_raw_text(f->cidfont, f->ndrawn ? "] ]\012" : "]\012");
     return ok && !c->error;
 }
 
-/* UTF-8 text as the hex digits of its UTF-16 code units. */
 /* `v` (below 0x10000) as four upper-case hex digits, into `s`. */
 void pdf_hex4(char s[4], unsigned v)
 {
@@ -237,6 +240,7 @@ void pdf_hex4(char s[4], unsigned v)
     s[3] = hex[v & 15];
 }
 
+/* UTF-8 text as the hex digits of its UTF-16 code units. */
 void pdf_put_utf16_text(struct buf *b, const char *s, size_t len)
 {
     const char *end = s + len;
@@ -280,6 +284,19 @@ static void put_code_range(struct buf *b, unsigned first, unsigned last)
     buf_add(b, s, 15);
 }
 
+/* "n beginbfrange", the n ranges in `entries` (emptied), "endbfrange". */
+static void put_ranges(struct buf *m, struct buf *entries, size_t n)
+{
+    char head[24];
+
+    *pdf_put_uint(head, (unsigned)n, ' ') = '\0';
+    buf_adds(m, head);
+    buf_adds(m, "beginbfrange\n");
+    buf_add(m, entries->data, entries->len);
+    buf_adds(m, "endbfrange\n");
+    buf_reset(entries);
+}
+
 static bool write_tounicode(struct ctx *c, struct emb_font *f)
 {
     struct buf m = {0}, entries = {0};
@@ -308,14 +325,13 @@ static bool write_tounicode(struct ctx *c, struct emb_font *f)
         pdf_put_utf16_text(&entries, f->texts.data + g->text, g->text_len);
         buf_adds(&entries, ">\n");
         if (++count == 100) {
-            buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
-            buf_reset(&entries);
+            put_ranges(&m, &entries, count);
             count = 0;
         }
         i += n;
     }
     if (count)
-        buf_addf(&m, "%zu beginbfrange\n%sendbfrange\n", count, entries.data);
+        put_ranges(&m, &entries, count);
     buf_adds(&m, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     ok = !m.failed && !entries.failed &&
          pdf_set_recurring(c, f->tounicode, (const unsigned char *)m.data, m.len);

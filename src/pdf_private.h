@@ -250,6 +250,9 @@ bool pdf_font_note(struct emb_font *f, const struct op_text *t);
 /* True when the font's ToUnicode map gives back `t`'s text, else it needs /ActualText. */
 bool pdf_font_maps_back(const struct emb_font *f, const struct op_text *t);
 
+/* `v` and then `sep` written at p (room for 12 bytes): the end of what was written. */
+char *pdf_put_uint(char *p, unsigned v, char sep);
+
 /* `v` (below 0x10000) as the four upper-case hex digits of a code. */
 void pdf_hex4(char s[4], unsigned v);
 

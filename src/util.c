@@ -53,7 +53,7 @@ bool buf_grow(struct buf *b, size_t extra)
     return true;
 }
 
-bool buf_add(struct buf *b, const void *data, size_t len)
+bool buf_add_grown(struct buf *b, const void *data, size_t len)
 {
     if (!buf_grow(b, len))
         return false;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -27,7 +28,21 @@ struct buf {
 };
 
 bool buf_grow(struct buf *b, size_t extra);
-bool buf_add(struct buf *b, const void *data, size_t len);
+/* buf_add when the buffer must grow first. */
+bool buf_add_grown(struct buf *b, const void *data, size_t len);
+
+/* Append `len` bytes; inline when they fit, as most of a document's pieces do. */
+static inline bool buf_add(struct buf *b, const void *data, size_t len)
+{
+    if (len >= b->cap - b->len)          /* no room (or no buffer yet): grow first */
+        return buf_add_grown(b, data, len);
+    if (len)                             /* data may be NULL when len is 0 */
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return true;
+}
+
 bool buf_adds(struct buf *b, const char *s);
 bool buf_addf(struct buf *b, const char *fmt, ...) ATTACHE_PRINTF(2, 3);
 bool buf_vaddf(struct buf *b, const char *fmt, va_list ap);
