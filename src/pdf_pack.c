@@ -244,6 +244,9 @@ int pdf_pack(const char *pdf, size_t n, struct libdeflate_compressor *z, struct 
     value_end = calloc(t.size, sizeof *value_end);
     if (!offset || !index || !home || !stream_at || !value || !value_end)
         goto done;
+    /* packed, the file is mostly smaller than it was: room for it, grown once */
+    if (!buf_grow(out, n))
+        goto done;
     buf_adds(out, "%PDF-1.5\n%\xB7\xBE\xAD\xAA\n");
     /* the streams and the info dictionary, in the clear and in their order */
     for (i = 1; i < t.size; i++) {
