@@ -18,10 +18,16 @@
 #include "font.h"
 #include "pdf_private.h"
 
+#define GLYPH_TABLES 8                     /* faces a worker's documents use, most of them */
+
 struct pdf_cache {
     struct libdeflate_compressor *z[13];   /* by level, made on first use */
     struct memo *memo;
     struct font_subsetter *subsetter;      /* made on first use */
+    struct {
+        const struct font_face *face;      /* NULL: an empty place */
+        struct emb_glyph *glyph;
+    } tables[GLYPH_TABLES];
 };
 
 struct pdf_cache *pdf_cache_new(void)
@@ -43,6 +49,8 @@ void pdf_cache_free(struct pdf_cache *cache)
         return;
     for (i = 0; i < ARRAY_SIZE(cache->z); i++)
         libdeflate_free_compressor(cache->z[i]);
+    for (i = 0; i < GLYPH_TABLES; i++)
+        free(cache->tables[i].glyph);
     memo_free(cache->memo);
     font_subsetter_free(cache->subsetter);
     free(cache);
@@ -89,4 +97,34 @@ void pdf_cache_put(struct pdf_cache *cache, unsigned char tag, const void *key, 
                    const void *value, size_t vlen)
 {
     memo_put(cache->memo, tag, key, klen, value, vlen);
+}
+
+struct emb_glyph *pdf_cache_take_glyphs(struct pdf_cache *cache, const struct font_face *face,
+                                        unsigned n)
+{
+    size_t i;
+
+    for (i = 0; i < GLYPH_TABLES; i++)
+        if (cache->tables[i].face == face) {
+            struct emb_glyph *glyph = cache->tables[i].glyph;
+
+            cache->tables[i].face = NULL;
+            cache->tables[i].glyph = NULL;
+            return glyph;
+        }
+    return calloc(n ? n : 1, sizeof(struct emb_glyph));
+}
+
+void pdf_cache_give_glyphs(struct pdf_cache *cache, const struct font_face *face,
+                           struct emb_glyph *glyph)
+{
+    size_t i;
+
+    for (i = 0; i < GLYPH_TABLES; i++)
+        if (!cache->tables[i].face) {
+            cache->tables[i].face = face;
+            cache->tables[i].glyph = glyph;
+            return;
+        }
+    free(glyph);
 }

@@ -43,7 +43,7 @@ static struct emb_font *font_slot(struct ctx *c, const struct font_face *face)
     memset(f, 0, sizeof *f);
     f->face = face;
     f->nglyphs = font_glyph_count(face);
-    f->glyph = calloc(f->nglyphs ? f->nglyphs : 1, sizeof *f->glyph);
+    f->glyph = pdf_cache_take_glyphs(c->cache, face, f->nglyphs);
     if (!f->glyph)
         return NULL;
     c->nfonts++;

@@ -291,6 +291,19 @@ bool pdf_cache_get(struct pdf_cache *cache, unsigned char tag, const void *key, 
 void pdf_cache_put(struct pdf_cache *cache, unsigned char tag, const void *key, size_t klen,
                    const void *value, size_t vlen);
 
+/*
+ * A face's table of glyphs for a document (n entries, all zero): one the
+ * cache kept, or a new one.  NULL when out of memory.  A table of tens of
+ * kilobytes for each face of each document was a sixtieth of a
+ * certificate's time, in clearing it.
+ */
+struct emb_glyph *pdf_cache_take_glyphs(struct pdf_cache *cache, const struct font_face *face,
+                                        unsigned n);
+
+/* Give a table back, all zero again, for the next document; freed when the cache has no room. */
+void pdf_cache_give_glyphs(struct pdf_cache *cache, const struct font_face *face,
+                           struct emb_glyph *glyph);
+
 /* Tags: deflated bytes are tagged with their level (1 to 12); font subsets and a page's
    deflated artwork by the operations that draw it (pdf.c): */
 #define CACHE_SUBSET 'S'
