@@ -129,6 +129,7 @@
 #include "text.h"
 #include "token.h"
 #include "util.h"
+#include "xml.h"
 
 #define MAX_DOC_FILE (64u * 1024 * 1024)
 #define COMMIT_GROUP 16           /* documents written before the committer syncs them */
@@ -305,10 +306,16 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     int len = 0;
     char extra[160];
     size_t p, i, k, n = 0;
+    struct buf view = {0};
 
-    xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
+    /* the view as libxml2 writes it; by attache when it is plain, as views are */
     hash_sha256_begin(&st);
-    hash_sha256_add(&st, dump, (size_t)len);
+    if (buf_grow(&view, 4096) && xml_dump_plain(v->doc, &view)) {
+        hash_sha256_add(&st, (const unsigned char *)view.data, view.len);
+    } else {
+        xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
+        hash_sha256_add(&st, dump, (size_t)len);
+    }
     hash_sha256_add(&st, r->template_hash, sizeof r->template_hash);
     snprintf(extra, sizeof extra, "|%s|%s|%s|", r->issue_date, attache_version(),
              signing_key_issuer(r->key));
@@ -332,6 +339,7 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     for (k = 0; k < n; k++)
         hash_sha256_add(&st, shown[k], 32);
     hash_sha256_end(&st, h);
+    buf_release(&view);
     xmlFree(dump);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }

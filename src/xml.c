@@ -9,11 +9,13 @@
 #include <strings.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <unistr.h>
 
 #include "error.h"
 #include "resource.h"
 #include "text.h"
+#include "util.h"
 #include "xml.h"
 
 /*
@@ -185,6 +187,126 @@ bool xml_screen(const unsigned char *b, size_t size, const char *file, const cha
     if ((p = memmem(b, size, "<!DOCTYPE", 9)) != NULL ||
         (p = memmem(b, size, "<!ENTITY", 8)) != NULL) {
         err_set(err, ATTACHE_ERR_DATA, file, line_of(b, p), "%s may not have a DOCTYPE", what);
+        return false;
+    }
+    return true;
+}
+
+/* ---- a plain document, written as libxml2 writes it -------------------------- */
+
+/*
+ * `s` with the characters escaped that libxml2's writer escapes: in text
+ * (xmlEscapeContent) < > & and CR; in attribute values
+ * (xmlBufAttrSerializeTxtContent, for a document with an encoding) also
+ * the double quote, LF and tab.  UTF-8 is copied as it is.
+ */
+static void put_escaped(struct buf *out, const xmlChar *s, bool attribute)
+{
+    const char *p = (const char *)s, *stop = attribute ? "<>&\r\"\n\t" : "<>&\r";
+
+    while (*p) {
+        size_t n = strcspn(p, stop);
+        const char *with;
+
+        buf_add(out, p, n);
+        p += n;
+        switch (*p) {
+        case '\0': return;
+        case '<': with = "&lt;"; break;
+        case '>': with = "&gt;"; break;
+        case '&': with = "&amp;"; break;
+        case '\r': with = "&#13;"; break;
+        case '"': with = "&quot;"; break;
+        case '\n': with = "&#10;"; break;
+        default: with = "&#9;"; break;
+        }
+        buf_adds(out, with);
+        p++;
+    }
+}
+
+/*
+ * Whether `n` holds only what xml_dump_plain writes.  An attribute of
+ * another document, or none, would have its non-ASCII characters written
+ * as character references.
+ */
+static bool plain_node(xmlDocPtr doc, xmlNodePtr n)
+{
+    xmlAttrPtr a;
+
+    if (n->type == XML_TEXT_NODE)
+        return n->name == xmlStringText;
+    if (n->type != XML_ELEMENT_NODE || n->ns || n->nsDef)
+        return false;
+    for (a = n->properties; a; a = a->next)
+        if (a->ns || a->doc != doc ||
+            (a->children && (a->children->type != XML_TEXT_NODE ||
+                             a->children->name != xmlStringText || a->children->next)))
+            return false;
+    for (n = n->children; n; n = n->next)
+        if (!plain_node(doc, n))
+            return false;
+    return true;
+}
+
+static void put_node(struct buf *out, xmlNodePtr n)
+{
+    xmlNodePtr child;
+    xmlAttrPtr a;
+
+    if (n->type == XML_TEXT_NODE) {
+        if (n->content)
+            put_escaped(out, n->content, false);
+        return;
+    }
+    buf_add(out, "<", 1);
+    buf_adds(out, (const char *)n->name);
+    for (a = n->properties; a; a = a->next) {
+        buf_add(out, " ", 1);
+        buf_adds(out, (const char *)a->name);
+        buf_add(out, "=\"", 2);
+        if (a->children && a->children->content)
+            put_escaped(out, a->children->content, true);
+        buf_add(out, "\"", 1);
+    }
+    if (!n->children) {
+        buf_add(out, "/>", 2);
+        return;
+    }
+    buf_add(out, ">", 1);
+    for (child = n->children; child; child = child->next)
+        put_node(out, child);
+    buf_add(out, "</", 2);
+    buf_adds(out, (const char *)n->name);
+    buf_add(out, ">", 1);
+}
+
+bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
+{
+    xmlNodePtr n;
+    size_t was = out->len;
+
+    if (!doc || doc->type != XML_DOCUMENT_NODE ||
+        (doc->version && strchr((const char *)doc->version, '"')))
+        return false;
+    for (n = doc->children; n; n = n->next)
+        if (!plain_node(doc, n))
+            return false;
+    buf_adds(out, "<?xml version=\"");
+    buf_adds(out, doc->version ? (const char *)doc->version : "1.0");
+    buf_adds(out, "\" encoding=\"UTF-8\"");
+    /* 1 and 0: declared yes and no; -1 no declaration, -2 declared without it */
+    if (doc->standalone == 0 || doc->standalone == 1)
+        buf_adds(out, doc->standalone ? " standalone=\"yes\"" : " standalone=\"no\"");
+    buf_adds(out, "?>\n");
+    for (n = doc->children; n; n = n->next) {
+        put_node(out, n);
+        buf_add(out, "\n", 1);
+    }
+    if (out->failed) {
+        out->len = was;
+        if (out->data)
+            out->data[was] = '\0';
         return false;
     }
     return true;

@@ -93,4 +93,16 @@ bool xml_screen(const unsigned char *bytes, size_t size, const char *file, const
 bool xml_declares_other_encoding(const unsigned char *bytes, size_t size, char *name,
                                  size_t namesize);
 
+struct buf;
+
+/*
+ * Append to `out` the bytes xmlDocDumpMemoryEnc(doc, ..., "UTF-8") makes
+ * of `doc`, without its output buffers and encoder (a sixth of the cost):
+ * for a document of elements, attributes and text without namespaces, as
+ * an officer's view is.  False, with `out` as it was, for anything else
+ * (a comment, a DTD, a namespace, an entity reference...): the caller then
+ * asks libxml2.
+ */
+bool xml_dump_plain(xmlDocPtr doc, struct buf *out);
+
 #endif

@@ -4,6 +4,7 @@
 #include <libxml/parser.h>
 
 #include "check.h"
+#include "util.h"
 #include "xml.h"
 
 static const struct {
@@ -94,10 +95,95 @@ static void test_schemas(void)
     CHECK(xml_schema_compile("templates/certificate.xml") == NULL);   /* not a schema */
 }
 
+/* xml_dump_plain() against libxml2's writer: the same bytes, or false. */
+static bool dumps_alike(xmlDocPtr doc)
+{
+    struct buf mine = {0};
+    xmlChar *theirs = NULL;
+    int len = 0;
+    bool plain;
+
+    buf_adds(&mine, "kept");                 /* appended to, or left as it was */
+    plain = xml_dump_plain(doc, &mine);
+    xmlDocDumpMemoryEnc(doc, &theirs, &len, "UTF-8");
+    if (plain) {
+        CHECK(mine.len == 4 + (size_t)len);
+        CHECK(mine.len == 4 + (size_t)len && !memcmp(mine.data + 4, theirs, (size_t)len));
+    } else {
+        CHECK_STR(mine.data, "kept");
+    }
+    xmlFree(theirs);
+    buf_release(&mine);
+    return plain;
+}
+
+static void test_dump_plain(void)
+{
+    static const char *const plain[] = {
+        "<a/>",
+        "<?xml version='1.0'?><attache version=\"1\"><issuer id=\"asec\"><name>ASEAN "
+        "Secretariat</name></issuer><programme><batch number=\"7\"/></programme></attache>",
+        /* what is escaped in text, and in attributes (tab, LF and CR through references) */
+        "<a x=\"&lt;&gt;&amp;&quot;'&#9;&#10;&#13; z\">&lt;b&gt; &amp; &#13; \" ' \n\t</a>",
+        "<a><b c=\"\"/><d>  </d><e></e>text<f/>tail</a>",
+        /* UTF-8 in names, text and attributes stays as it is */
+        "<officer name=\"Nguy\xe1\xbb\x85n \xe1\x9e\x85\xe1\x9f\x86\">"
+        "\xe1\x9e\x85\xe1\x9f\x86\xe1\x9e\x8e\xe1\x9e\xb6\xe1\x9e\x84 "
+        "\xf0\x9f\x98\x80<\xc3\xa9l\xc3\xa9ment/></officer>",
+        "<?xml version='1.0' standalone='no'?><a/>",
+        "<?xml version=\"1.0\" standalone=\"yes\"?><a/>",
+    };
+    static const char *const other[] = {
+        "<a><!-- a comment --></a>",
+        "<a><![CDATA[x < y]]></a>",
+        "<a><?pi data?></a>",
+        "<a xmlns=\"urn:x\"/>",
+        "<p:a xmlns:p=\"urn:x\"/>",
+        "<a xmlns:p=\"urn:x\" p:b=\"1\"/>",
+        "<a xml:lang=\"vi\" b=\"1\"/>",
+        "<!-- before --><a/>",
+    };
+    xmlDocPtr doc, view;
+    xmlNodePtr root;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(plain); i++) {
+        doc = xmlReadMemory(plain[i], (int)strlen(plain[i]), "t.xml", NULL, 0);
+        CHECK(doc != NULL);
+        if (doc && !dumps_alike(doc))
+            CHECK_STR(plain[i], "a plain document");
+        xmlFreeDoc(doc);
+    }
+    for (i = 0; i < ARRAY_SIZE(other); i++) {
+        doc = xmlReadMemory(other[i], (int)strlen(other[i]), "t.xml", NULL, 0);
+        CHECK(doc != NULL);
+        if (doc)
+            CHECK(!dumps_alike(doc));
+        xmlFreeDoc(doc);
+    }
+    /* an officer's view is built as data.c builds it: nodes copied into a new document */
+    doc = xmlReadMemory(plain[4], (int)strlen(plain[4]), "t.xml", NULL, 0);
+    view = xmlNewDoc(BAD_CAST "1.0");
+    root = doc && view ? xmlDocCopyNode(xmlDocGetRootElement(doc), view, 1) : NULL;
+    CHECK(root != NULL);
+    if (root) {
+        xmlDocPtr copy;
+
+        xmlDocSetRootElement(view, root);
+        CHECK(dumps_alike(view));
+        copy = xmlCopyDoc(view, 1);          /* and copied whole, as each officer's is */
+        CHECK(copy && dumps_alike(copy));
+        xmlFreeDoc(copy);
+    }
+    xmlFreeDoc(view);
+    xmlFreeDoc(doc);
+}
+
 int main(void)
 {
     test_clean();
     test_first_error();
     test_schemas();
+    test_dump_plain();
     return check_done();
 }
