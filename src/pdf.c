@@ -370,57 +370,73 @@ bool pdf_add_resource(struct ctx *c, const char *kind, const char *name, void *o
 /* ---- images ------------------------------------------------------------ */
 
 /*
- * The same, for samples with a PNG predictor byte before every row, one
- * function per number of samples a pixel has.  The number is not read from
- * the dictionary's /ColorSpace: an indexed image's is an array, and asking
- * libharu for it as a name is an error that stops the whole document.
+ * An image XObject whose samples attache holds (deflated once per run, or a
+ * solid colour's one pixel), written from the image's own memory when the
+ * PDF is saved: not copied into each document, and with its /Length in the
+ * dictionary rather than an object of its own.  As with pdf_new_stream(),
+ * the dictionary holds no stream for libharu: write_fn ends it and writes
+ * the samples.
  */
-static HPDF_STATUS name_flate_predicted(HPDF_Dict dict, HPDF_Stream out, int colours)
-{
-    HPDF_Number w = HPDF_Dict_GetItem(dict, "Width", HPDF_OCLASS_NUMBER);
-    char line[160];
+struct image_samples {
+    const unsigned char *data;   /* the image's: it outlives the document (emb_image) */
+    size_t size;
+    int colours, columns;        /* the PNG predictors' parameters, when predicted */
+    bool predicted, raw;         /* raw: a few samples written without a filter */
+};
 
-    snprintf(line, sizeof line,
-             "/Filter /FlateDecode\012/DecodeParms << /Predictor 15 /Colors %d "
-             "/BitsPerComponent 8 /Columns %d >>\012",
-             colours, w ? (int)w->value : 1);
-    return HPDF_Stream_WriteStr(out, line);
+static HPDF_STATUS write_image_samples(HPDF_Dict dict, HPDF_Stream out)
+{
+    const struct image_samples *s = dict->attr;
+    char head[200];
+    int n = 0;
+
+    if (s->predicted)
+        n = snprintf(head, sizeof head,
+                     "/Filter /FlateDecode\012/DecodeParms << /Predictor 15 /Colors %d "
+                     "/BitsPerComponent 8 /Columns %d >>\012",
+                     s->colours, s->columns);
+    else if (!s->raw)
+        n = snprintf(head, sizeof head, "/Filter /FlateDecode\012");
+    snprintf(head + n, sizeof head - (size_t)n, "/Length %zu\012>>\012stream\015\012", s->size);
+    if (HPDF_Stream_WriteStr(out, head) != HPDF_OK ||
+        HPDF_Stream_Write(out, s->data, (HPDF_UINT)s->size) != HPDF_OK)
+        return HPDF_FAILD_TO_ALLOC_MEM;
+    return HPDF_Stream_WriteStr(out, "\012endstream\012%");
 }
 
-/* grey, or an index into a palette */
-static HPDF_STATUS name_flate_predicted_1(HPDF_Dict dict, HPDF_Stream out)
+static void free_image_samples(HPDF_Dict dict)
 {
-    return name_flate_predicted(dict, out, 1);
+    free(dict->attr);
 }
 
-static HPDF_STATUS name_flate_predicted_3(HPDF_Dict dict, HPDF_Stream out)
+static HPDF_Dict image_xobject(struct ctx *c, const unsigned char *data, size_t size, int w,
+                               int h, int components, bool predicted, bool raw)
 {
-    return name_flate_predicted(dict, out, 3);
-}
+    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
+    struct image_samples *s;
 
-/* An image whose stream holds already-deflated samples, written as they are
- * (or, when `raw`, a few samples written without a filter). */
-static HPDF_Image precompressed(struct ctx *c, const unsigned char *data, size_t size,
-                                int w, int h, int components, bool predicted, bool raw)
-{
-    static const HPDF_BYTE dummy[3];
-    HPDF_Image img = HPDF_LoadRawImageFromMem(c->pdf, dummy, 1, 1,
-                                              components == 1 ? HPDF_CS_DEVICE_GRAY
-                                                              : HPDF_CS_DEVICE_RGB, 8);
-    if (!img || c->error)
+    if (!d)
         return NULL;
-    HPDF_MemStream_FreeData(img->stream);
-    if (HPDF_Stream_Write(img->stream, data, (HPDF_UINT)size) != HPDF_OK)
+    if (!(s = malloc(sizeof *s))) {
+        HPDF_Dict_Free(d);
         return NULL;
-    img->filter = HPDF_STREAM_FILTER_NONE;
-    img->write_fn = raw         ? NULL
-                    : !predicted ? pdf_name_flate
-                    : components == 1 ? name_flate_predicted_1
-                                      : name_flate_predicted_3;
-    if (HPDF_Dict_AddNumber(img, "Width", w) != HPDF_OK ||
-        HPDF_Dict_AddNumber(img, "Height", h) != HPDF_OK)
+    }
+    *s = (struct image_samples){data, size, components, w, predicted, raw};
+    d->attr = s;
+    d->write_fn = write_image_samples;
+    d->free_fn = free_image_samples;
+    /* the cross-reference table owns it now, and frees it on failure */
+    if (HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK || c->error)
         return NULL;
-    return img;
+    if (HPDF_Dict_AddName(d, "Type", "XObject") != HPDF_OK ||
+        HPDF_Dict_AddName(d, "Subtype", "Image") != HPDF_OK ||
+        HPDF_Dict_AddName(d, "ColorSpace", components == 1 ? "DeviceGray" : "DeviceRGB") !=
+            HPDF_OK ||
+        HPDF_Dict_AddNumber(d, "Width", w) != HPDF_OK ||
+        HPDF_Dict_AddNumber(d, "Height", h) != HPDF_OK ||
+        HPDF_Dict_AddNumber(d, "BitsPerComponent", 8) != HPDF_OK || c->error)
+        return NULL;
+    return d;
 }
 
 /* [/Indexed /DeviceRGB n <palette>] */
@@ -449,14 +465,14 @@ static struct emb_image *image_of(struct ctx *c, struct image *im)
     if (im->codec == IMAGE_DCT)
         h = HPDF_LoadJpegImageFromMem(c->pdf, im->data, (HPDF_UINT)im->size);
     else
-        h = precompressed(c, im->data, im->size, im->solid ? 1 : im->width,
+        h = image_xobject(c, im->data, im->size, im->solid ? 1 : im->width,
                           im->solid ? 1 : im->height, im->components, im->predicted, im->solid);
     if (h && im->palette_size && !set_indexed(c, h, im))
         return NULL;
     if (h && im->alpha) {
-        HPDF_Image mask = precompressed(c, im->alpha, im->alpha_size, im->width, im->height, 1,
-                                        im->alpha_predicted, false);
-        if (!mask || HPDF_Image_AddSMask(h, mask) != HPDF_OK)
+        HPDF_Dict mask = image_xobject(c, im->alpha, im->alpha_size, im->width, im->height, 1,
+                                       im->alpha_predicted, false);
+        if (!mask || HPDF_Dict_Add(h, "SMask", mask) != HPDF_OK)
             return NULL;
     }
     if (!h || c->error)

@@ -29,7 +29,9 @@
 #include "util.h"
 
 #define OBJECTS_A_STREAM 200  /* a reader inflates a whole object stream for one object */
-#define XREF_STORED_BYTES 1024 /* a smaller cross-reference stream is not deflated */
+/* A smaller cross-reference stream is not deflated: a document's are 175 to 330 bytes, of
+   which deflate saves 50 to 120 for a call's fixed cost; a print file's are larger. */
+#define XREF_STORED_BYTES 512
 
 /* libharu's table: the offset of each object (0 for object 0), and its trailer. */
 struct table {
