@@ -714,13 +714,29 @@ static void add_run(struct qr_run *r, int w, bool columns, int line, int start, 
     r->line = (uint16_t)line;
 }
 
+/* A code up to 64 modules wide as words: lines[0][y] bit x, lines[1][x] bit y (dark). */
+static void pack_lines(const struct op_qr *q, uint64_t lines[2][64])
+{
+    int w = q->width, x, y;
+
+    memset(lines, 0, 2 * sizeof lines[0]);
+    for (y = 0; y < w; y++)
+        for (x = 0; x < w; x++) {
+            uint64_t dark = q->modules[y * w + x] & 1;
+
+            lines[0][y] |= dark << x;
+            lines[1][x] |= dark << y;
+        }
+}
+
 /*
  * The part's runs of dark modules along rows or, when `columns`, along
  * columns, in module units from the bottom left; columns with u and v
- * swapped (drawn through a transposing matrix).
+ * swapped (drawn through a transposing matrix).  A code up to 64 modules
+ * wide is read from `packed` (pack_lines(): its rows, or its columns).
  */
 static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
-                      struct qr_run *runs)
+                      const uint64_t *packed, struct qr_run *runs)
 {
     int w = q->width, line, i;
     /* along a line: module i of `line` is at modules[line * across + i * step] */
@@ -731,8 +747,8 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
         const unsigned char *m = q->modules + (size_t)line * across;
 
         if (w <= 64) {
-            /* the line as a word, its runs found bit by bit, without a branch a module */
-            uint64_t on = 0, fin = 0, seven = 0x7F;
+            /* the line as a word (packed), its runs found without a branch a module */
+            uint64_t on, fin = 0, seven = 0x7F;
             int start, len;
 
             /* the finders' modules of this line (the three sit the same way about
@@ -743,9 +759,7 @@ static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
                 fin = seven;
             else if (finders)
                 continue;                /* no finder crosses the lines between */
-            for (i = 0; i < w; i++)
-                on |= (uint64_t)(m[i * step] & 1) << i;
-            on &= finders ? fin : ~fin;
+            on = packed[line] & (finders ? fin : ~fin);
             while (on) {
                 start = __builtin_ctzll(on);
                 len = __builtin_ctzll(~(on >> start));
@@ -824,6 +838,7 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
     size_t *open = count ? count + 2 * ((size_t)q->width + 1) : NULL;
     struct qr_run *runs = malloc(2 * cap * sizeof *runs);
     float m = q->size / (float)q->width, cm[6] = {m, 0, 0, m, q->x, q->y};
+    uint64_t lines[2][64];
     size_t i, len, start;
     int n;
 
@@ -835,10 +850,12 @@ static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
         b->failed = true;
         return;
     }
-    nruns = qr_runs(q, part, false, runs);
+    if (q->width <= 64)
+        pack_lines(q, lines);
+    nruns = qr_runs(q, part, false, lines[0], runs);
     nruns = merge_runs(runs, nruns, q->width, count, open);
     if (part == QR_REST) {
-        ncols = qr_runs(q, part, true, runs + cap);
+        ncols = qr_runs(q, part, true, lines[1], runs + cap);
         ncols = merge_runs(runs + cap, ncols, q->width, count + q->width + 1, open);
     }
     if (ncols && ncols < nruns) {
