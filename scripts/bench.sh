@@ -117,6 +117,11 @@ else
         "$(awk "BEGIN {print $tp / $t1}")" "$cores" "$(awk "BEGIN {print $t1 / $tn}")" \
         "$(tr '\n' ' ' <"$work/t.peer")" "$(tr '\n' ' ' <"$work/t.j1")" "$cores" \
         "$(tr '\n' ' ' <"$work/t.jn")"
+    # each round's own ratios, whose median a drift of the machine's speed over
+    # the rounds moves less than it moves the medians of the times
+    printf '  the same, round by round, medians: -j1 / Typst %.2fx; -j%s / -j1 %.2fx\n' \
+        "$(paste "$work/t.peer" "$work/t.j1" | awk '{print $1 / $2}' | median)" "$cores" \
+        "$(paste "$work/t.j1" "$work/t.jn" | awk '{print $1 / $2}' | median)"
     rm -rf "$work/t" "$work/a1" "$work/an" "$work/t0"
 fi
 
