@@ -609,10 +609,12 @@ static void finish_row(struct run *r, struct row *row, attache_status rc, bool r
  * The committer: syncs the documents the workers wrote and renames them into
  * place while the workers make the next ones (a worker that waited for its
  * own fsync left its core idle).  It takes every document waiting at once,
- * as a group: the disk starts writing all of them, then each is synced (the
- * first sync's journal commit mostly covers the others) and renamed; only
- * then are their rows finished.  A document still takes its name only once
- * it is whole and on disk.
+ * as a group: the disk starts writing all of them, then the group is made
+ * durable (on a local filesystem one syncfs() for all, which flushes the
+ * disk's cache once; elsewhere an fsync() each, the first sync's journal
+ * commit mostly covering the others) and each renamed; only then are their
+ * rows finished.  A document still takes its name only once it is whole
+ * and on disk.
  */
 static void *committer(void *arg)
 {
@@ -650,6 +652,10 @@ static void *committer(void *arg)
         pthread_mutex_unlock(&r->mu);
         for (i = 0; i < n; i++)
             file_start_sync(&group[i].file);
+        /* the group durable at once: the disk's cache flushed once, not once a file */
+        if (n > 1 && file_sync_filesystem(&group[0].file))
+            for (i = 0; i < n; i++)
+                group[i].file.synced = true;
         for (i = 0; i < n; i++) {
             struct row *row = &r->rows[group[i].index];
             attache_error_clear(&group[i].err);

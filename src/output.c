@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "error.h"
 #include "output.h"
@@ -286,12 +289,36 @@ void file_start_sync(const struct pending_file *pf)
         sync_file_range(pf->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
+/* Whether syncfs() on this filesystem leaves every file on it durable, as fsync() would. */
+static bool syncfs_covers_files(int fd)
+{
+    struct statfs fs;
+
+    if (fstatfs(fd, &fs) < 0)
+        return false;
+    switch ((unsigned long)fs.f_type) {
+    case EXT4_SUPER_MAGIC:       /* also ext2 and ext3 */
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+    case OVERLAYFS_SUPER_MAGIC:  /* its syncfs() syncs the filesystem it writes to */
+        return true;
+    default:                     /* network and FUSE filesystems may sync less */
+        return false;
+    }
+}
+
+bool file_sync_filesystem(const struct pending_file *pf)
+{
+    return pf->fd >= 0 && syncfs_covers_files(pf->fd) && syncfs(pf->fd) == 0;
+}
+
 attache_status file_put_in_place(struct pending_file *pf, const char *shown,
                                  attache_error *err)
 {
     attache_status rc = ATTACHE_OK;
 
-    if (fsync(pf->fd) < 0) {
+    if (!pf->synced && fsync(pf->fd) < 0) {
         rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
     } else if (close(pf->fd) < 0) {
         pf->fd = -1;

@@ -61,13 +61,15 @@ attache_status write_parts_at(int dirfd, const char *name, const struct part *pa
 /*
  * The same in two steps, so that waiting for the disk need not hold up the
  * caller: file_write_pending() creates the temporary file and writes it,
- * file_put_in_place() syncs it and renames it into place (or removes it on
- * failure), file_abandon() removes it.  Either of the last two ends it.
+ * file_put_in_place() syncs it (unless it is `synced` already) and renames
+ * it into place (or removes it on failure), file_abandon() removes it.
+ * Either of the last two ends it.
  */
 struct pending_file {
     int dirfd, fd;
     char *tmp, *name;
     bool made;                   /* the temporary file exists, ours to remove */
+    bool synced;                 /* on disk already (file_sync_filesystem) */
 };
 attache_status file_write_pending(int dirfd, const char *name, const struct part *parts,
                                   size_t n, mode_t mode, const char *shown,
@@ -80,6 +82,17 @@ attache_status file_put_in_place(struct pending_file *pf, const char *shown,
  * rather than one each.  A hint: file_put_in_place() still syncs the file.
  */
 void file_start_sync(const struct pending_file *pf);
+
+/*
+ * Make every file written so far on pf's filesystem durable with one
+ * syncfs(), where that does for each file what fsync() would: on a local
+ * filesystem (ext4, XFS, Btrfs, and overlays and tmpfs).  True then: the caller marks the
+ * pending files it wrote there `synced`, and file_put_in_place() only
+ * renames them, the disk's cache flushed once for them all rather than
+ * once a file.  False anywhere else, or when syncfs() fails (each file's
+ * own fsync() then says which failed).
+ */
+bool file_sync_filesystem(const struct pending_file *pf);
 void file_abandon(struct pending_file *pf);
 
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "check.h"
 #include "output.h"
@@ -191,7 +194,9 @@ static void test_subdirs(void)
 static void test_writes(void)
 {
     const struct part parts[] = {{"one ", 4}, {"", 0}, {"two", 3}};
-    struct pending_file pf;
+    struct pending_file pf, group[2];
+    struct statfs fs;
+    bool synced;
     attache_error err;
     unsigned char *data;
     size_t len;
@@ -223,6 +228,25 @@ static void test_writes(void)
     CHECK_INT(file_put_in_place(&pf, "c.txt", &err), ATTACHE_OK);
     CHECK_STR(text_of("w/c.txt"), "one ");
     CHECK_INT(temps_in("w"), 0);
+
+    /* a group made durable at once, by one syncfs() where that covers every file, then
+       only renamed; or each file synced on its own */
+    CHECK_INT(file_write_pending(dir, "f.txt", parts, 3, 0644, "f.txt", &group[0], &err),
+              ATTACHE_OK);
+    CHECK_INT(file_write_pending(dir, "g.txt", parts, 1, 0644, "g.txt", &group[1], &err),
+              ATTACHE_OK);
+    CHECK(!group[0].synced && !group[1].synced);
+    synced = file_sync_filesystem(&group[0]);
+    CHECK(fstatfs(dir, &fs) == 0);
+    if (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC)
+        CHECK(synced);
+    group[0].synced = group[1].synced = synced;
+    CHECK_INT(file_put_in_place(&group[0], "f.txt", &err), ATTACHE_OK);
+    CHECK_INT(file_put_in_place(&group[1], "g.txt", &err), ATTACHE_OK);
+    CHECK_STR(text_of("w/f.txt"), "one two");
+    CHECK_STR(text_of("w/g.txt"), "one ");
+    CHECK_INT(temps_in("w"), 0);
+    CHECK(!file_sync_filesystem(&group[0]));      /* put in place: no file any more */
 
     /* a folder in the way of the final name: the temporary file is removed */
     CHECK_INT(make_folders(at("w/d.txt/x"), 0777, &err), ATTACHE_OK);
