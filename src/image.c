@@ -177,34 +177,71 @@ static int paeth(int a, int b, int c)
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
+/* A filtered byte's size as PNG encoders judge it: its distance from 0, as a signed byte. */
+static unsigned magnitude(unsigned char v)
+{
+    return v < 128 ? v : 256u - v;
+}
+
+/*
+ * Row `cur` through PNG filter f (0 none, 1 sub, 2 up, 3 Paeth) into c,
+ * `up` the row above (zeros for the first): the sum of the magnitudes.
+ * One loop a filter, the first pixel's bytes (which have no left
+ * neighbour) apart, so that the compiler can keep the loops simple.
+ */
+static unsigned long filter_row(int f, const unsigned char *cur, const unsigned char *up,
+                                size_t stride, size_t bpp, unsigned char *c)
+{
+    unsigned long sum = 0;
+    size_t i, first = bpp < stride ? bpp : stride;
+
+    switch (f) {
+    case 0:
+        for (i = 0; i < stride; i++)
+            sum += magnitude(c[i] = cur[i]);
+        break;
+    case 1:
+        for (i = 0; i < first; i++)
+            sum += magnitude(c[i] = cur[i]);
+        for (; i < stride; i++)
+            sum += magnitude(c[i] = (unsigned char)(cur[i] - cur[i - bpp]));
+        break;
+    case 2:
+        for (i = 0; i < stride; i++)
+            sum += magnitude(c[i] = (unsigned char)(cur[i] - up[i]));
+        break;
+    default:
+        for (i = 0; i < first; i++)                 /* Paeth of (0, b, 0) is b */
+            sum += magnitude(c[i] = (unsigned char)(cur[i] - up[i]));
+        for (; i < stride; i++)
+            sum += magnitude(
+                c[i] = (unsigned char)(cur[i] - paeth(cur[i - bpp], up[i], up[i - bpp])));
+        break;
+    }
+    return sum;
+}
+
 /* PNG row filters (the one with the smallest sum per row), for /Predictor 15. */
 static unsigned char *predict(const unsigned char *src, int w, int h, int bpp, size_t *size)
 {
     size_t stride = (size_t)w * (size_t)bpp, n = (stride + 1) * (size_t)h;
-    unsigned char *out = malloc(n), *cand = malloc(stride * 4);
+    unsigned char *out = malloc(n), *cand = malloc(stride * 4), *zeros = calloc(stride + 1, 1);
     int y;
 
-    if (!out || !cand) {
+    if (!out || !cand || !zeros) {
         free(out);
         free(cand);
+        free(zeros);
         return NULL;
     }
     for (y = 0; y < h; y++) {
-        const unsigned char *cur = src + (size_t)y * stride, *up = y ? cur - stride : NULL;
+        const unsigned char *cur = src + (size_t)y * stride, *up = y ? cur - stride : zeros;
         unsigned long best = (unsigned long)-1;
         int f, bestf = 0;
-        size_t i;
 
         for (f = 0; f < 4; f++) {
-            unsigned char *c = cand + (size_t)f * stride;
-            unsigned long sum = 0;
-            for (i = 0; i < stride; i++) {
-                int a = i >= (size_t)bpp ? cur[i - (size_t)bpp] : 0, b = up ? up[i] : 0;
-                int cc = i >= (size_t)bpp && up ? up[i - (size_t)bpp] : 0;
-                int pred = f == 0 ? 0 : f == 1 ? a : f == 2 ? b : paeth(a, b, cc);
-                c[i] = (unsigned char)(cur[i] - pred);
-                sum += c[i] < 128 ? c[i] : 256 - c[i];
-            }
+            unsigned long sum = filter_row(f, cur, up, stride, (size_t)bpp,
+                                           cand + (size_t)f * stride);
             if (sum < best) {
                 best = sum;
                 bestf = f;
@@ -214,6 +251,7 @@ static unsigned char *predict(const unsigned char *src, int w, int h, int bpp, s
         memcpy(out + (size_t)y * (stride + 1) + 1, cand + (size_t)bestf * stride, stride);
     }
     free(cand);
+    free(zeros);
     *size = n;
     return out;
 }
