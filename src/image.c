@@ -388,20 +388,26 @@ static attache_status store_flate(struct pixels *p, const struct palette *pal, c
     int ch = p->c + p->alpha, k, cc;
     unsigned char *colour = calloc(npx, (size_t)p->c), *alpha = p->alpha ? calloc(npx, 1) : NULL;
     bool opaque = true, solid = true;
-    double sum[3] = {0, 0, 0}, wsum = 0;
-    unsigned char mean[3] = {0, 0, 0};
+    double sum[3] = {0, 0, 0}, wsum = 0, weight[256];
+    unsigned char mean[3] = {0, 0, 0}, level[256];
     attache_status rc = ATTACHE_OK;
 
     if (!colour || (p->alpha && !alpha)) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, name, 0, "out of memory");
         goto done;
     }
+    for (k = 0; k < 256; k++) {  /* by alpha value: its weight, and the value at 16 levels */
+        weight[k] = k / 255.0;
+        level[k] = (unsigned char)((k * 15 + 127) / 255 * 17);
+    }
     for (i = 0; i < npx; i++) {
         const unsigned char *s = p->px + i * (size_t)ch;
-        double a = p->alpha ? s[p->c] / 255.0 : 1;
-        memcpy(colour + i * (size_t)p->c, s, (size_t)p->c);
+        double a = p->alpha ? weight[s[p->c]] : 1;
+
+        for (k = 0; k < p->c; k++)
+            colour[i * (size_t)p->c + (size_t)k] = s[k];
         if (alpha) {
-            alpha[i] = (unsigned char)((s[p->c] * 15 + 127) / 255 * 17);
+            alpha[i] = level[s[p->c]];
             opaque &= alpha[i] == 255;
         }
         for (k = 0; k < p->c; k++)
