@@ -104,6 +104,7 @@ static bool resample(struct pixels *p, int tw, int th)
        widths within it, the same for every row: worked out once */
     int *first = malloc((size_t)tw * sizeof *first), *count = malloc((size_t)tw * sizeof *count);
     float *wx = malloc(((size_t)tw * ((size_t)ceilf(fx) + 2)) * sizeof *wx);
+    float opacity[256];          /* by alpha value: v / 255, looked up, not divided a pixel */
     size_t nw = 0;
 
     if (!acc || !out || !first || !count || !wx) {
@@ -114,6 +115,8 @@ static bool resample(struct pixels *p, int tw, int th)
         free(wx);
         return false;
     }
+    for (k = 0; k < 256; k++)
+        opacity[k] = (float)k / 255.0f;
     for (x = 0; x < tw; x++) {
         float x0 = (float)x * fx, x1 = x0 + fx;
         int sx;
@@ -139,7 +142,7 @@ static bool resample(struct pixels *p, int tw, int th)
                 for (i = 0; i < count[x]; i++) {
                     float wgt = *w++ * wy;
                     const unsigned char *s = row + (size_t)(first[x] + i) * (size_t)ch;
-                    float a = p->alpha ? s[p->c] / 255.0f : 1;
+                    float a = p->alpha ? opacity[s[p->c]] : 1;
 
                     for (k = 0; k < p->c; k++)
                         d[k] += s[k] * a * wgt;
