@@ -655,7 +655,7 @@ static void *committer(void *arg)
         /* the group durable at once: the disk's cache flushed once, not once a file */
         if (n > 1 && file_sync_filesystem(&group[0].file))
             for (i = 0; i < n; i++)
-                group[i].file.synced = true;
+                group[i].file.synced = file_same_filesystem(&group[i].file, &group[0].file);
         for (i = 0; i < n; i++) {
             struct row *row = &r->rows[group[i].index];
             attache_error_clear(&group[i].err);

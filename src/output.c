@@ -313,6 +313,14 @@ bool file_sync_filesystem(const struct pending_file *pf)
     return pf->fd >= 0 && syncfs_covers_files(pf->fd) && syncfs(pf->fd) == 0;
 }
 
+bool file_same_filesystem(const struct pending_file *a, const struct pending_file *b)
+{
+    struct stat sa, sb;
+
+    return a->fd >= 0 && b->fd >= 0 && fstat(a->fd, &sa) == 0 && fstat(b->fd, &sb) == 0 &&
+           sa.st_dev == sb.st_dev;
+}
+
 attache_status file_put_in_place(struct pending_file *pf, const char *shown,
                                  attache_error *err)
 {

@@ -86,13 +86,17 @@ void file_start_sync(const struct pending_file *pf);
 /*
  * Make every file written so far on pf's filesystem durable with one
  * syncfs(), where that does for each file what fsync() would: on a local
- * filesystem (ext4, XFS, Btrfs, and overlays and tmpfs).  True then: the caller marks the
- * pending files it wrote there `synced`, and file_put_in_place() only
- * renames them, the disk's cache flushed once for them all rather than
- * once a file.  False anywhere else, or when syncfs() fails (each file's
- * own fsync() then says which failed).
+ * filesystem (ext4, XFS, Btrfs, and overlays and tmpfs).  True then: the
+ * caller marks the pending files it wrote on that filesystem
+ * (file_same_filesystem) `synced`, and file_put_in_place() only renames
+ * them, the disk's cache flushed once for them all rather than once a
+ * file.  False anywhere else, or when syncfs() fails (each file's own
+ * fsync() then says which failed).
  */
 bool file_sync_filesystem(const struct pending_file *pf);
+
+/* Whether two pending files are on one filesystem (false when either is not open). */
+bool file_same_filesystem(const struct pending_file *a, const struct pending_file *b);
 void file_abandon(struct pending_file *pf);
 
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */

@@ -240,6 +240,7 @@ static void test_writes(void)
     CHECK(fstatfs(dir, &fs) == 0);
     if (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC)
         CHECK(synced);
+    CHECK(file_same_filesystem(&group[0], &group[1]));
     group[0].synced = group[1].synced = synced;
     CHECK_INT(file_put_in_place(&group[0], "f.txt", &err), ATTACHE_OK);
     CHECK_INT(file_put_in_place(&group[1], "g.txt", &err), ATTACHE_OK);
@@ -247,6 +248,7 @@ static void test_writes(void)
     CHECK_STR(text_of("w/g.txt"), "one ");
     CHECK_INT(temps_in("w"), 0);
     CHECK(!file_sync_filesystem(&group[0]));      /* put in place: no file any more */
+    CHECK(!file_same_filesystem(&group[0], &group[1]));
 
     /* a folder in the way of the final name: the temporary file is removed */
     CHECK_INT(make_folders(at("w/d.txt/x"), 0777, &err), ATTACHE_OK);
