@@ -199,27 +199,61 @@ static bool mem_stream_bytes(HPDF_Stream s, struct buf *b)
 }
 
 /*
- * A stream attache deflated itself, written whole by its dictionary's
- * write_fn.  libharu 2.3.0 gives every stream's /Length an object of its
- * own, and a cross-reference entry: 40 bytes for each of a certificate's
- * ten streams, 2% of a certificate without images, for a length these
- * streams know before they are written.  The dictionary holds no stream
- * for libharu (its bytes wait in `attr`); write_fn ends the dictionary,
- * writes the stream, and leaves a comment open for the ">>" libharu writes
- * after it, so the object ends "endstream %>> endobj", which is valid PDF.
+ * A stream written whole by its dictionary's write_fn.  libharu 2.3.0
+ * gives every stream's /Length an object of its own, and a cross-reference
+ * entry: 40 bytes for each of a certificate's ten streams, 2% of a
+ * certificate without images, for a length these streams know before they
+ * are written.  The dictionary holds no stream for libharu (its bytes are
+ * in `attr`); write_fn writes its last entries (`entries`: the filter and
+ * its parameters), ends the dictionary, writes the stream, and leaves a
+ * comment open for the ">>" libharu writes after it, so the object ends
+ * "endstream %>> endobj", which is valid PDF.  put_stream_head() and
+ * put_stream_tail() are the two halves around the bytes.
  */
+static HPDF_STATUS put_stream_head(HPDF_Stream out, size_t length, const char *entries)
+{
+    char head[48];
+    HPDF_STATUS st;
+
+    snprintf(head, sizeof head, "/Length %zu\012", length);
+    st = HPDF_Stream_WriteStr(out, head);
+    if (st == HPDF_OK)
+        st = HPDF_Stream_WriteStr(out, entries);
+    return st == HPDF_OK ? HPDF_Stream_WriteStr(out, ">>\012stream\015\012") : st;
+}
+
+static HPDF_STATUS put_stream_tail(HPDF_Stream out)
+{
+    return HPDF_Stream_WriteStr(out, "\012endstream\012%");
+}
+
+/*
+ * A new dictionary, an object of its own, written by write_fn from the
+ * `attr` the caller gives it next, which free_fn frees with it (free_fn
+ * takes a NULL attr too: the cross-reference table owns the dictionary
+ * from here, and frees it on failure).
+ */
+static HPDF_Dict new_written_dict(struct ctx *c, HPDF_Dict_OnWriteFunc write_fn,
+                                  HPDF_Dict_FreeFunc free_fn)
+{
+    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
+
+    if (!d)
+        return NULL;
+    d->write_fn = write_fn;
+    d->free_fn = free_fn;
+    return HPDF_Xref_Add(c->pdf->xref, d) == HPDF_OK && !c->error ? d : NULL;
+}
+
+/* A stream attache deflated itself: its bytes wait in a memory stream in `attr`. */
 static HPDF_STATUS write_whole_stream(HPDF_Dict dict, HPDF_Stream out)
 {
     HPDF_Stream s = dict->attr;
-    HPDF_STATUS st;
-    char head[80];
+    HPDF_STATUS st = put_stream_head(out, s->size, "/Filter /FlateDecode\012");
 
-    snprintf(head, sizeof head, "/Length %u\012/Filter /FlateDecode\012>>\012stream\015\012",
-             (unsigned)s->size);
-    st = HPDF_Stream_WriteStr(out, head);
     if (st == HPDF_OK)
         st = copy_mem_stream(s, out);
-    return st == HPDF_OK ? HPDF_Stream_WriteStr(out, "\012endstream\012%") : st;
+    return st == HPDF_OK ? put_stream_tail(out) : st;
 }
 
 static void free_whole_stream(HPDF_Dict dict)
@@ -229,21 +263,11 @@ static void free_whole_stream(HPDF_Dict dict)
 
 HPDF_Dict pdf_new_stream(struct ctx *c)
 {
-    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
-    HPDF_Stream s;
+    HPDF_Dict d = new_written_dict(c, write_whole_stream, free_whole_stream);
 
-    if (!d)
+    if (d && !(d->attr = HPDF_MemStream_New(c->pdf->mmgr, HPDF_STREAM_BUF_SIZ)))
         return NULL;
-    s = HPDF_MemStream_New(c->pdf->mmgr, HPDF_STREAM_BUF_SIZ);
-    if (!s) {
-        HPDF_Dict_Free(d);
-        return NULL;
-    }
-    d->attr = s;
-    d->write_fn = write_whole_stream;
-    d->free_fn = free_whole_stream;
-    /* the cross-reference table owns it now, and frees it on failure */
-    return HPDF_Xref_Add(c->pdf->xref, d) == HPDF_OK && !c->error ? d : NULL;
+    return d;
 }
 
 /*
@@ -373,9 +397,8 @@ bool pdf_add_resource(struct ctx *c, const char *kind, const char *name, void *o
  * An image XObject whose samples attache holds (deflated once per run, or a
  * solid colour's one pixel), written from the image's own memory when the
  * PDF is saved: not copied into each document, and with its /Length in the
- * dictionary rather than an object of its own.  As with pdf_new_stream(),
- * the dictionary holds no stream for libharu: write_fn ends it and writes
- * the samples.
+ * dictionary rather than an object of its own: a stream written whole, as
+ * pdf_new_stream()'s are.
  */
 struct image_samples {
     const unsigned char *data;   /* the image's: it outlives the document (emb_image) */
@@ -387,21 +410,20 @@ struct image_samples {
 static HPDF_STATUS write_image_samples(HPDF_Dict dict, HPDF_Stream out)
 {
     const struct image_samples *s = dict->attr;
-    char head[200];
-    int n = 0;
+    char entries[160] = "";
+    HPDF_STATUS st;
 
     if (s->predicted)
-        n = snprintf(head, sizeof head,
-                     "/Filter /FlateDecode\012/DecodeParms << /Predictor 15 /Colors %d "
-                     "/BitsPerComponent 8 /Columns %d >>\012",
-                     s->colours, s->columns);
+        snprintf(entries, sizeof entries,
+                 "/Filter /FlateDecode\012/DecodeParms << /Predictor 15 /Colors %d "
+                 "/BitsPerComponent 8 /Columns %d >>\012",
+                 s->colours, s->columns);
     else if (!s->raw)
-        n = snprintf(head, sizeof head, "/Filter /FlateDecode\012");
-    snprintf(head + n, sizeof head - (size_t)n, "/Length %zu\012>>\012stream\015\012", s->size);
-    if (HPDF_Stream_WriteStr(out, head) != HPDF_OK ||
-        HPDF_Stream_Write(out, s->data, (HPDF_UINT)s->size) != HPDF_OK)
-        return HPDF_FAILD_TO_ALLOC_MEM;
-    return HPDF_Stream_WriteStr(out, "\012endstream\012%");
+        snprintf(entries, sizeof entries, "/Filter /FlateDecode\012");
+    st = put_stream_head(out, s->size, entries);
+    if (st == HPDF_OK)
+        st = HPDF_Stream_Write(out, s->data, (HPDF_UINT)s->size);
+    return st == HPDF_OK ? put_stream_tail(out) : st;
 }
 
 static void free_image_samples(HPDF_Dict dict)
@@ -412,22 +434,13 @@ static void free_image_samples(HPDF_Dict dict)
 static HPDF_Dict image_xobject(struct ctx *c, const unsigned char *data, size_t size, int w,
                                int h, int components, bool predicted, bool raw)
 {
-    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
-    struct image_samples *s;
+    HPDF_Dict d = new_written_dict(c, write_image_samples, free_image_samples);
+    struct image_samples *s = d ? malloc(sizeof *s) : NULL;
 
-    if (!d)
+    if (!s)
         return NULL;
-    if (!(s = malloc(sizeof *s))) {
-        HPDF_Dict_Free(d);
-        return NULL;
-    }
     *s = (struct image_samples){data, size, components, w, predicted, raw};
     d->attr = s;
-    d->write_fn = write_image_samples;
-    d->free_fn = free_image_samples;
-    /* the cross-reference table owns it now, and frees it on failure */
-    if (HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK || c->error)
-        return NULL;
     if (HPDF_Dict_AddName(d, "Type", "XObject") != HPDF_OK ||
         HPDF_Dict_AddName(d, "Subtype", "Image") != HPDF_OK ||
         HPDF_Dict_AddName(d, "ColorSpace", components == 1 ? "DeviceGray" : "DeviceRGB") !=
