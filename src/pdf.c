@@ -317,14 +317,15 @@ bool pdf_raw_text(HPDF_Dict d, const char *text)
     return HPDF_Stream_WriteStr(d->attr, text) == HPDF_OK;
 }
 
-bool pdf_raw_ref(HPDF_Dict d, const void *obj)
+bool pdf_raw_ref(HPDF_Dict d, const char *key, const void *obj)
 {
     const HPDF_Obj_Header *h = obj;
 
-    return HPDF_Stream_WriteUInt(d->attr, h->obj_id & 0x00FFFFFF) == HPDF_OK &&
+    return (!key || pdf_raw_key(d, key)) &&
+           HPDF_Stream_WriteUInt(d->attr, h->obj_id & 0x00FFFFFF) == HPDF_OK &&
            HPDF_Stream_WriteChar(d->attr, ' ') == HPDF_OK &&
            HPDF_Stream_WriteUInt(d->attr, h->gen_no) == HPDF_OK &&
-           HPDF_Stream_WriteStr(d->attr, " R") == HPDF_OK;
+           HPDF_Stream_WriteStr(d->attr, key ? " R\012" : " R") == HPDF_OK;
 }
 
 bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn)

@@ -160,22 +160,6 @@ static bool set_program(struct ctx *c, HPDF_Dict file, const unsigned char *prog
            HPDF_Dict_AddNumber(file, "Length1", (HPDF_UINT32)size) == HPDF_OK && !c->error;
 }
 
-/* A new stream object, left for the caller to fill. */
-static HPDF_Dict new_stream(struct ctx *c)
-{
-    return pdf_new_stream(c);
-}
-
-/* A new dictionary, an object of its own when `indirect`. */
-static HPDF_Dict new_dict(struct ctx *c, bool indirect)
-{
-    HPDF_Dict d = HPDF_Dict_New(c->pdf->mmgr);
-
-    if (!d || (indirect && HPDF_Xref_Add(c->pdf->xref, d) != HPDF_OK) || c->error)
-        return NULL;
-    return d;
-}
-
 /*
  * The subset tag before the font's name (six capitals, as the PDF reference
  * asks), from the face and the glyphs embedded: the same subset has the
@@ -372,7 +356,7 @@ static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name
     HPDF_Dict d = pdf_new_raw_dict(c);
     char bbox[80];
 
-    if (!d || !(f->program = new_stream(c)))
+    if (!d || !(f->program = pdf_new_stream(c)))
         return false;
     snprintf(bbox, sizeof bbox, "[ %d %d %d %d ]\012", m->bbox[0], m->bbox[1], m->bbox[2],
              m->bbox[3]);
@@ -384,8 +368,8 @@ static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name
            pdf_raw_int(d, "ItalicAngle", (int)lround(m->italic_angle)) &&
            pdf_raw_int(d, "Ascent", m->ascent) && pdf_raw_int(d, "Descent", m->descent) &&
            pdf_raw_int(d, "CapHeight", m->cap_height) && pdf_raw_int(d, "XHeight", m->x_height) &&
-           pdf_raw_int(d, "StemV", m->stem_v) && pdf_raw_key(d, "FontFile2") &&
-           pdf_raw_ref(d, f->program) && pdf_raw_text(d, "\012") && !c->error;
+           pdf_raw_int(d, "StemV", m->stem_v) && pdf_raw_ref(d, "FontFile2", f->program) &&
+           !c->error;
 }
 
 /*
@@ -396,17 +380,15 @@ static bool write_descriptor(struct ctx *c, struct emb_font *f, const char *name
 static HPDF_Dict cid_system_info(struct ctx *c)
 {
     HPDF_Dict info = c->cid_info;
-    HPDF_STATUS st = HPDF_OK;
 
     if (info)
         return info;
-    info = new_dict(c, true);
-    if (!info)
-        return NULL;
-    st |= HPDF_Dict_Add(info, "Registry", HPDF_String_New(c->pdf->mmgr, "Adobe", NULL));
-    st |= HPDF_Dict_Add(info, "Ordering", HPDF_String_New(c->pdf->mmgr, "Identity", NULL));
-    st |= HPDF_Dict_AddNumber(info, "Supplement", 0);
-    return st == HPDF_OK && !c->error ? (c->cid_info = info) : NULL;
+    info = pdf_new_raw_dict(c);
+    return info && pdf_raw_key(info, "Registry") && pdf_raw_text(info, "(Adobe)\012") &&
+                   pdf_raw_key(info, "Ordering") && pdf_raw_text(info, "(Identity)\012") &&
+                   pdf_raw_int(info, "Supplement", 0) && !c->error
+               ? (c->cid_info = info)
+               : NULL;
 }
 
 /*
@@ -422,22 +404,19 @@ static bool write_font_objects(struct ctx *c, struct emb_font *f)
     font_tag(f, tag);
     snprintf(name, sizeof name, "%s+%s", tag, font_face_name(f->face));
     if (!info || !(f->font = pdf_new_raw_dict(c)) || !(f->cidfont = pdf_new_raw_dict(c)) ||
-        !(f->tounicode = new_stream(c)) || !write_descriptor(c, f, name, &descriptor))
+        !(f->tounicode = pdf_new_stream(c)) || !write_descriptor(c, f, name, &descriptor))
         return false;
     return pdf_raw_name(f->font, "Type", "Font") && pdf_raw_name(f->font, "Subtype", "Type0") &&
            pdf_raw_name(f->font, "BaseFont", name) &&
            pdf_raw_name(f->font, "Encoding", "Identity-H") &&
            pdf_raw_key(f->font, "DescendantFonts") && pdf_raw_text(f->font, "[ ") &&
-           pdf_raw_ref(f->font, f->cidfont) && pdf_raw_text(f->font, " ]\012") &&
-           pdf_raw_key(f->font, "ToUnicode") && pdf_raw_ref(f->font, f->tounicode) &&
-           pdf_raw_text(f->font, "\012") &&
+           pdf_raw_ref(f->font, NULL, f->cidfont) && pdf_raw_text(f->font, " ]\012") &&
+           pdf_raw_ref(f->font, "ToUnicode", f->tounicode) &&
            pdf_raw_name(f->cidfont, "Type", "Font") &&
            pdf_raw_name(f->cidfont, "Subtype", "CIDFontType2") &&
            pdf_raw_name(f->cidfont, "BaseFont", name) &&
-           pdf_raw_key(f->cidfont, "CIDSystemInfo") && pdf_raw_ref(f->cidfont, info) &&
-           pdf_raw_text(f->cidfont, "\012") &&
-           pdf_raw_key(f->cidfont, "FontDescriptor") && pdf_raw_ref(f->cidfont, descriptor) &&
-           pdf_raw_text(f->cidfont, "\012") &&
+           pdf_raw_ref(f->cidfont, "CIDSystemInfo", info) &&
+           pdf_raw_ref(f->cidfont, "FontDescriptor", descriptor) &&
            pdf_raw_name(f->cidfont, "CIDToGIDMap", "Identity") && !c->error;
 }
 

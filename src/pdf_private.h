@@ -175,16 +175,17 @@ HPDF_Dict pdf_new_stream(struct ctx *c);
 /*
  * A dictionary whose entries are written as text as they are added (see
  * pdf.c): pdf_raw_name() "/key /name", pdf_raw_int() "/key number",
- * pdf_raw_key() "/key " and then pdf_raw_ref() "N 0 R" or pdf_raw_text(),
- * each entry ended by "\n" as libharu ends them.  False when out of memory
- * (or, for a name, longer than libharu allows).
+ * pdf_raw_ref() "/key N 0 R", each entry ended by "\n" as libharu ends
+ * them; or pdf_raw_key() "/key " and then pdf_raw_text() for the value,
+ * with pdf_raw_ref(d, NULL, obj) for a bare "N 0 R" in it.  False when out
+ * of memory (or, for a name, longer than libharu allows).
  */
 HPDF_Dict pdf_new_raw_dict(struct ctx *c);
 bool pdf_raw_key(HPDF_Dict d, const char *key);
 bool pdf_raw_name(HPDF_Dict d, const char *key, const char *name);
 bool pdf_raw_int(HPDF_Dict d, const char *key, int v);
 bool pdf_raw_text(HPDF_Dict d, const char *text);
-bool pdf_raw_ref(HPDF_Dict d, const void *obj);
+bool pdf_raw_ref(HPDF_Dict d, const char *key, const void *obj);
 
 /* Put bytes that are deflated already into a stream object, with the filter named. */
 bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn);
