@@ -131,17 +131,6 @@ static int read_table(const char *pdf, size_t n, struct table *t)
     return 0;
 }
 
-/* The decimal digits of v at the end of p[0, 24): where they start. */
-static char *decimal(char p[24], size_t v)
-{
-    char *d = p + 24;
-
-    do
-        *--d = (char)('0' + v % 10);
-    while (v /= 10);
-    return d;
-}
-
 /*
  * Object i's bytes, from "i 0 obj\n" to its end, and its value between
  * them (without "endobj" and the newline before it).
@@ -149,16 +138,16 @@ static char *decimal(char p[24], size_t v)
 static bool object_at(const char *pdf, const struct table *t, size_t i, const char **start,
                       const char **stop, const char **value, const char **value_end)
 {
-    char num[24], *d = decimal(num, i);
-    size_t k = (size_t)(num + 24 - d);
+    char num[16];
+    size_t k = (size_t)(pdf_put_uint(num, (unsigned)i, ' ') - num);   /* "i " */
     const char *end = pdf + (i + 1 < t->size ? t->offset[i + 1] : t->xref);
 
     *start = pdf + t->offset[i];
     *stop = end;
-    if ((size_t)(end - *start) < k + 14 || memcmp(*start, d, k) ||
-        memcmp(*start + k, " 0 obj\n", 7) || memcmp(end - 7, "endobj\n", 7))
+    if ((size_t)(end - *start) < k + 13 || memcmp(*start, num, k) ||
+        memcmp(*start + k, "0 obj\n", 6) || memcmp(end - 7, "endobj\n", 7))
         return false;
-    *value = *start + k + 7;
+    *value = *start + k + 6;
     *value_end = end - 7;
     while (*value_end > *value && ((*value_end)[-1] == '\n' || (*value_end)[-1] == '\r'))
         (*value_end)--;
@@ -205,19 +194,13 @@ static bool write_stream_object(struct buf *out, struct libdeflate_compressor *z
                                 unsigned long number, const char *dict, const struct buf *plain)
 {
     unsigned char *zd = NULL;
-    size_t zn = 0;
+    size_t zn = plain->len;
 
-    if (!z) {
-        buf_addf(out, "%lu 0 obj\n<< %s /Length %zu >>\nstream\r\n", number, dict, plain->len);
-        buf_add(out, plain->data, plain->len);
-        buf_adds(out, "\nendstream\nendobj\n");
-        return !out->failed;
-    }
-    if (!zlib_deflate(z, plain->data, plain->len, &zd, &zn))
+    if (z && !zlib_deflate(z, plain->data, plain->len, &zd, &zn))
         return false;
-    buf_addf(out, "%lu 0 obj\n<< %s /Length %zu /Filter /FlateDecode >>\nstream\r\n", number,
-             dict, zn);
-    buf_add(out, zd, zn);
+    buf_addf(out, "%lu 0 obj\n<< %s /Length %zu%s >>\nstream\r\n", number, dict, zn,
+             z ? " /Filter /FlateDecode" : "");
+    buf_add(out, z ? (const char *)zd : plain->data, zn);
     buf_adds(out, "\nendstream\nendobj\n");
     free(zd);
     return !out->failed;
@@ -267,13 +250,12 @@ int pdf_pack(const char *pdf, size_t n, struct libdeflate_compressor *z, struct 
     streams = 0;
     for (i = 1; i <= t.size; i++) {
         if (i < t.size && !offset[i]) {
-            char a[24], b[24], *number = decimal(a, i), *at = decimal(b, body.len);
+            char pair[32];
 
             /* "number offset " into the stream's head, the value into its body */
-            buf_add(&head, number, (size_t)(a + 24 - number));
-            buf_add(&head, " ", 1);
-            buf_add(&head, at, (size_t)(b + 24 - at));
-            buf_add(&head, " ", 1);
+            buf_add(&head, pair,
+                    (size_t)(pdf_put_uint(pdf_put_uint(pair, (unsigned)i, ' '),
+                                          (unsigned)body.len, ' ') - pair));
             home[i] = t.size + streams;
             index[i] = in_stream++;
             buf_add(&body, value[i], (size_t)(value_end[i] - value[i]));
