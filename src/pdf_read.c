@@ -38,6 +38,9 @@
 #define XREF_DICT_BYTES 1024               /* a cross-reference stream's dictionary */
 #define MAX_XREF_BYTES (256u * 1024 * 1024) /* its data, inflated: 20 million objects */
 
+/* What xref_stream() says when memory runs out, told apart from a file's faults by address. */
+static const char out_of_memory[] = "out of memory";
+
 /* Read `n` bytes at `off`; false on a short read. */
 static bool read_at(int fd, off_t off, void *buf, size_t n)
 {
@@ -175,7 +178,7 @@ static unsigned long long field(const unsigned char *p, unsigned long long width
 /*
  * The cross-reference stream at `xref`: the info dictionary's object and
  * generation from its dictionary, its offset from its entry.  NULL, or why
- * the file is not as attache writes it.
+ * the file is not as attache writes it (or out_of_memory).
  */
 static const char *xref_stream(int fd, off_t size, unsigned long long xref,
                                unsigned long long *object, unsigned long long *gen,
@@ -260,7 +263,7 @@ static const char *xref_stream(int fd, off_t size, unsigned long long xref,
     table = malloc(count * row > 0 ? count * row : 1);
     d = libdeflate_alloc_decompressor();
     if (!packed || !table || !d) {
-        why = "out of memory";
+        why = out_of_memory;
         goto done;
     }
     if (!read_at(fd, (off_t)(xref + (unsigned long long)(p - head)), packed, length)) {
@@ -432,18 +435,13 @@ attache_status pdf_read_tokens(const char *path, char ***tokens, size_t *n, atta
         rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, "no startxref offset");
         goto done;
     }
+    /* a trailer: a table (0.2); none: a cross-reference stream */
     trailer = last_of(tail, (size_t)(p - tail), "trailer");
-    if (!trailer) {
-        /* no trailer: a cross-reference stream */
-        why = xref_stream(fd, st.st_size, xref, &object, &gen, &offset);
-        if (why) {
-            rc = !strcmp(why, "out of memory")
-                     ? err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory")
-                     : err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, why);
-            goto done;
-        }
-    } else if ((why = xref_table(fd, st.st_size, xref, trailer, p, &object, &gen, &offset))) {
-        rc = err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, why);
+    why = trailer ? xref_table(fd, st.st_size, xref, trailer, p, &object, &gen, &offset)
+                  : xref_stream(fd, st.st_size, xref, &object, &gen, &offset);
+    if (why) {
+        rc = why == out_of_memory ? err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "%s", why)
+                                  : err_set(err, ATTACHE_ERR_DATA, path, 0, not_ours, why);
         goto done;
     }
     /* the info dictionary's object, "N G obj << ... >>", read in growing pieces */
