@@ -302,20 +302,14 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     struct hash_sha256 st;
     unsigned char h[HASH_SHA256_BYTES];
     const unsigned char *shown[64];
-    xmlChar *dump = NULL;
-    int len = 0;
     char extra[160];
     size_t p, i, k, n = 0;
     struct buf view = {0};
 
-    /* the view as libxml2 writes it; by attache when it is plain, as views are */
+    /* the view as libxml2 writes it (an empty one hashed if memory runs out) */
+    xml_dump(v->doc, &view);
     hash_sha256_begin(&st);
-    if (buf_grow(&view, 4096) && xml_dump_plain(v->doc, &view)) {
-        hash_sha256_add(&st, (const unsigned char *)view.data, view.len);
-    } else {
-        xmlDocDumpMemoryEnc(v->doc, &dump, &len, "UTF-8");
-        hash_sha256_add(&st, dump, (size_t)len);
-    }
+    hash_sha256_add(&st, (const unsigned char *)view.data, view.len);
     hash_sha256_add(&st, r->template_hash, sizeof r->template_hash);
     snprintf(extra, sizeof extra, "|%s|%s|%s|", r->issue_date, attache_version(),
              signing_key_issuer(r->key));
@@ -340,7 +334,6 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
         hash_sha256_add(&st, shown[k], 32);
     hash_sha256_end(&st, h);
     buf_release(&view);
-    xmlFree(dump);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 

@@ -311,3 +311,17 @@ bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
     }
     return true;
 }
+
+bool xml_dump(xmlDocPtr doc, struct buf *out)
+{
+    xmlChar *dump = NULL;
+    int len = 0;
+    bool ok;
+
+    if (xml_dump_plain(doc, out))
+        return true;
+    xmlDocDumpMemoryEnc(doc, &dump, &len, "UTF-8");
+    ok = dump && buf_add(out, dump, (size_t)len);
+    xmlFree(dump);
+    return ok;
+}

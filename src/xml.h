@@ -105,4 +105,11 @@ struct buf;
  */
 bool xml_dump_plain(xmlDocPtr doc, struct buf *out);
 
+/*
+ * Append to `out` what xmlDocDumpMemoryEnc(doc, ..., "UTF-8") makes of
+ * `doc`: by xml_dump_plain() when it can, by libxml2 otherwise.  False
+ * when memory runs out.
+ */
+bool xml_dump(xmlDocPtr doc, struct buf *out);
+
 #endif

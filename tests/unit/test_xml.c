@@ -95,15 +95,19 @@ static void test_schemas(void)
     CHECK(xml_schema_compile("templates/certificate.xml") == NULL);   /* not a schema */
 }
 
-/* xml_dump_plain() against libxml2's writer: the same bytes, or false. */
+/*
+ * xml_dump_plain() against libxml2's writer: the same bytes, or false; and
+ * xml_dump() the same bytes either way.
+ */
 static bool dumps_alike(xmlDocPtr doc)
 {
-    struct buf mine = {0};
+    struct buf mine = {0}, any = {0};
     xmlChar *theirs = NULL;
     int len = 0;
     bool plain;
 
     buf_adds(&mine, "kept");                 /* appended to, or left as it was */
+    buf_adds(&any, "kept");
     plain = xml_dump_plain(doc, &mine);
     xmlDocDumpMemoryEnc(doc, &theirs, &len, "UTF-8");
     if (plain) {
@@ -112,8 +116,11 @@ static bool dumps_alike(xmlDocPtr doc)
     } else {
         CHECK_STR(mine.data, "kept");
     }
+    CHECK(xml_dump(doc, &any));
+    CHECK(any.len == 4 + (size_t)len && !memcmp(any.data + 4, theirs, (size_t)len));
     xmlFree(theirs);
     buf_release(&mine);
+    buf_release(&any);
     return plain;
 }
 
