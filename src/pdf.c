@@ -64,17 +64,12 @@ void pdf_ctx_release(struct ctx *c)
         HPDF_Free(c->pdf);
     for (i = 0; i < c->nfonts; i++) {
         struct emb_font *f = &c->fonts[i];
-        size_t k;
 
-        /* a document's table is back to zero once its drawn glyphs are (they are
-           all it wrote); a print file's numbered every glyph */
-        if (f->glyph && !f->all) {
-            for (k = 0; k < f->ndrawn; k++)
-                memset(&f->glyph[f->drawn[k]], 0, sizeof *f->glyph);
-            pdf_cache_give_glyphs(c->cache, f->face, f->glyph);
-        } else {
+        /* a document wrote only its drawn glyphs' entries; a print file, every one */
+        if (f->glyph && !f->all)
+            pdf_cache_give_glyphs(c->cache, f->face, f->glyph, f->drawn, f->ndrawn);
+        else
             free(f->glyph);
-        }
         free(f->drawn);
         buf_release(&f->texts);
     }

@@ -117,10 +117,12 @@ struct emb_glyph *pdf_cache_take_glyphs(struct pdf_cache *cache, const struct fo
 }
 
 void pdf_cache_give_glyphs(struct pdf_cache *cache, const struct font_face *face,
-                           struct emb_glyph *glyph)
+                           struct emb_glyph *glyph, const unsigned *written, size_t n)
 {
     size_t i;
 
+    for (i = 0; i < n; i++)
+        memset(&glyph[written[i]], 0, sizeof *glyph);
     for (i = 0; i < GLYPH_TABLES; i++)
         if (!cache->tables[i].face) {
             cache->tables[i].face = face;

@@ -301,9 +301,12 @@ void pdf_cache_put(struct pdf_cache *cache, unsigned char tag, const void *key, 
 struct emb_glyph *pdf_cache_take_glyphs(struct pdf_cache *cache, const struct font_face *face,
                                         unsigned n);
 
-/* Give a table back, all zero again, for the next document; freed when the cache has no room. */
+/*
+ * Give a table back for the next document, its entries `written` (n of
+ * them, the only ones not zero) cleared; freed when the cache has no room.
+ */
 void pdf_cache_give_glyphs(struct pdf_cache *cache, const struct font_face *face,
-                           struct emb_glyph *glyph);
+                           struct emb_glyph *glyph, const unsigned *written, size_t n);
 
 /* Tags: deflated bytes are tagged with their level (1 to 12); font subsets and a page's
    deflated artwork by the operations that draw it (pdf.c): */
