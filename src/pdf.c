@@ -561,12 +561,12 @@ static void put_num(struct buf *b, float v, int decimals)
     buf_add(b, p, (size_t)(end - p));
 }
 
-/* A whole number followed by `sep`, without printf: QR runs write a thousand a page. */
+/* A whole number followed by `sep`, without printf: widths and maps write hundreds. */
 char *pdf_put_uint(char *p, unsigned v, char sep)
 {
     char tmp[12], *q = tmp + sizeof tmp;
 
-    if (v < 100) {               /* a QR code's coordinates: most numbers written */
+    if (v < 100) {
         if (v >= 10)
             *p++ = (char)('0' + v / 10);
         *p++ = (char)('0' + v % 10);
@@ -680,234 +680,57 @@ static void draw_path(struct ctx *c, const struct op_path *p)
     buf_adds(b, "Q\n");
 }
 
-/* Which part of a QR code draw_qr() draws. */
-enum qr_part {
-    QR_FINDERS,                  /* the three 7 x 7 squares at the corners */
-    QR_REST
-};
-
-static bool in_finder(int w, int r, int x)
-{
-    return (r < 7 && (x < 7 || x >= w - 7)) || (r >= w - 7 && x < 7);
-}
-
 /*
- * Dark modules as one path of row runs, in module units (a `cm` scales them
- * to the code's size), so that each run is a few small integers.  One path,
- * filled once: renderers cover the union of the runs, so no seams show
- * between them (a stroke to close seams would be drawn a whole device pixel
- * wide on screen and blot the code at small sizes).  The finder patterns
- * are a path of their own: a light border a module wide parts them from
- * every other dark module, so no seam can show, and every code of a size
- * has the same ones (a print file draws them once).  The runs go out
- * grouped by length, which deflates smaller than row by row.
+ * A QR code is drawn as a one-bit image mask, painted in the code's colour:
+ * QR_OVERSAMPLE x QR_OVERSAMPLE samples a module, written inline in the
+ * content stream.  A mask of one sample a module would be the smallest, but
+ * a viewer that smooths images it enlarges less than four times (poppler's
+ * Cairo output, GNOME's viewers) blurs its edges across a whole module;
+ * four samples a module keep any such blur within a quarter of a module,
+ * and at the sizes a screen shows a page the mask is shrunk, not enlarged,
+ * so its edges are anti-aliased like a path's.  Printers and most viewers
+ * draw a mask's samples as sharp squares.  As a path of rectangles the same
+ * code took over four times the bytes, and most of a certificate's time
+ * went into writing and deflating them.
+ *
+ * A module is four bits, so every byte of the mask is 00, 0F, F0 or FF: the
+ * data never holds "EI", the operator a reader that guesses where inline
+ * data ends looks for.
  */
-struct qr_run {
-    uint16_t u, v, len;          /* from (u, v), `len` modules along u */
-    uint16_t h;                  /* lines high (1 until merge_runs) */
-    uint16_t line;               /* the (last) line it is on */
-};
+#define QR_OVERSAMPLE 4
 
-/* Record a run of `len` modules from `start` of `line` (see qr_runs). */
-static void add_run(struct qr_run *r, int w, bool columns, int line, int start, int len)
-{
-    if (columns) {
-        r->u = (uint16_t)(w - (start + len));   /* rows start..start+len-1, from below */
-        r->v = (uint16_t)line;
-    } else {
-        r->u = (uint16_t)start;
-        r->v = (uint16_t)(w - 1 - line);
-    }
-    r->len = (uint16_t)len;
-    r->h = 1;
-    r->line = (uint16_t)line;
-}
-
-/* A code up to 64 modules wide as words: lines[0][y] bit x, lines[1][x] bit y (dark). */
-static void pack_lines(const struct op_qr *q, uint64_t lines[2][64])
-{
-    int w = q->width, x, y;
-
-    memset(lines, 0, 2 * sizeof lines[0]);
-    for (y = 0; y < w; y++)
-        for (x = 0; x < w; x++) {
-            uint64_t dark = q->modules[y * w + x] & 1;
-
-            lines[0][y] |= dark << x;
-            lines[1][x] |= dark << y;
-        }
-}
-
-/*
- * The part's runs of dark modules along rows or, when `columns`, along
- * columns, in module units from the bottom left; columns with u and v
- * swapped (drawn through a transposing matrix).  A code up to 64 modules
- * wide is read from `packed` (pack_lines(): its rows, or its columns).
- */
-static size_t qr_runs(const struct op_qr *q, enum qr_part part, bool columns,
-                      const uint64_t *packed, struct qr_run *runs)
-{
-    int w = q->width, line, i;
-    /* along a line: module i of `line` is at modules[line * across + i * step] */
-    size_t across = columns ? 1 : (size_t)w, step = columns ? (size_t)w : 1, n = 0;
-    bool finders = part == QR_FINDERS;
-
-    for (line = 0; line < w; line++) {
-        const unsigned char *m = q->modules + (size_t)line * across;
-
-        if (w <= 64) {
-            /* the line as a word (packed), its runs found without a branch a module */
-            uint64_t on, fin = 0, seven = 0x7F;
-            int start, len;
-
-            /* the finders' modules of this line (the three sit the same way about
-               the diagonal, so this holds along columns as along rows) */
-            if (line < 7)
-                fin = seven | seven << (w - 7);
-            else if (line >= w - 7)
-                fin = seven;
-            else if (finders)
-                continue;                /* no finder crosses the lines between */
-            on = packed[line] & (finders ? fin : ~fin);
-            while (on) {
-                start = __builtin_ctzll(on);
-                len = __builtin_ctzll(~(on >> start));
-                add_run(&runs[n++], w, columns, line, start, len);
-                on &= ~((((uint64_t)1 << len) - 1) << start);
-            }
-            continue;
-        }
-        for (i = 0; i < w;) {
-            int start;
-
-            /* a finder's modules are in its part, every other one in the rest */
-            while (i < w && !(m[i * step] && in_finder(w, line, i) == finders))
-                i++;
-            if (i == w)
-                break;
-            for (start = i; i < w && m[i * step] && in_finder(w, line, i) == finders; i++)
-                ;
-            add_run(&runs[n++], w, columns, line, start, i - start);
-        }
-    }
-    return n;
-}
-
-/*
- * Runs that start and end alike on neighbouring lines, merged into one
- * rectangle as many lines high: about an eighth fewer rectangles in a
- * code's own modules, two thirds fewer in its finder patterns.  `runs` are
- * in the order qr_runs() found them, line after line; they are merged in
- * place (a rectangle keeps the place of its first run) and count[len]
- * counts the rectangles.  `open` has room for w entries.
- */
-static size_t merge_runs(struct qr_run *runs, size_t n, int w, size_t *count, size_t *open)
-{
-    size_t i, out = 0;
-
-    memset(open, 0, (size_t)w * sizeof *open);
-    memset(count, 0, ((size_t)w + 1) * sizeof *count);
-    for (i = 0; i < n; i++) {
-        struct qr_run r = runs[i];
-        size_t k = open[r.u];            /* 1 + the rectangle that last started at u */
-
-        if (k && runs[k - 1].line + 1 == r.line && runs[k - 1].len == r.len) {
-            struct qr_run *m = &runs[k - 1];
-
-            m->h++;
-            m->line = r.line;
-            if (r.v < m->v)
-                m->v = r.v;
-            continue;
-        }
-        runs[out] = r;
-        open[r.u] = ++out;
-        count[r.len]++;
-    }
-    return out;
-}
-
-/*
- * Dark modules as one path of runs, in module units (a `cm` scales them to
- * the code's size), so that each run is a few small integers.  One path,
- * filled once: renderers cover the union of the runs, so no seams show
- * between them (a stroke to close seams would be drawn a whole device pixel
- * wide on screen and blot the code at small sizes).  The finder patterns
- * are a path of their own: a light border a module wide parts them from
- * every other dark module, so no seam can show, and every code of a size
- * has the same ones (a print file draws them once).  The rest runs along
- * rows or along columns, whichever makes fewer rectangles once runs are
- * merged across lines, grouped by length: both deflate smaller.
- */
-static void draw_qr(struct ctx *c, const struct op_qr *q, enum qr_part part)
+static void draw_qr(struct ctx *c, const struct op_qr *q)
 {
     struct buf *b = &c->ops;
-    size_t cap = (size_t)q->width * ((size_t)q->width / 2 + 2);
-    size_t nruns, ncols = 0, *count = calloc(3 * ((size_t)q->width + 1), sizeof *count);
-    size_t *open = count ? count + 2 * ((size_t)q->width + 1) : NULL;
-    struct qr_run *runs = malloc(2 * cap * sizeof *runs);
-    float m = q->size / (float)q->width, cm[6] = {m, 0, 0, m, q->x, q->y};
-    uint64_t lines[2][64];
-    size_t i, len, start;
-    int n;
+    int w = q->width, side = w * QR_OVERSAMPLE, x, y, k;
+    size_t row = ((size_t)side + 7) / 8;
+    float cm[6] = {q->size, 0, 0, q->size, q->x, q->y};
+    unsigned char *p;
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
-    if (!runs || !count) {
-        free(runs);
-        free(count);
-        b->failed = true;
-        return;
-    }
-    if (q->width <= 64)
-        pack_lines(q, lines);
-    nruns = qr_runs(q, part, false, lines[0], runs);
-    nruns = merge_runs(runs, nruns, q->width, count, open);
-    if (part == QR_REST) {
-        ncols = qr_runs(q, part, true, lines[1], runs + cap);
-        ncols = merge_runs(runs + cap, ncols, q->width, count + q->width + 1, open);
-    }
-    if (ncols && ncols < nruns) {
-        nruns = ncols;
-        memmove(runs, runs + cap, nruns * sizeof *runs);
-        memmove(count, count + q->width + 1, ((size_t)q->width + 1) * sizeof *count);
-        cm[0] = cm[3] = 0;
-        cm[1] = cm[2] = m;
-    }
-    for (n = 0; n < 6; n++) {
-        put_num(b, cm[n], 3);
+    for (k = 0; k < 6; k++) {
+        put_num(b, cm[k], 3);
         buf_add(b, " ", 1);
     }
-    buf_adds(b, "cm\n");
-    /* by length, shortest first, in the order found within a length: each
-       run goes where the runs shorter than it and those before it end */
-    for (len = 1, start = 0; len <= (size_t)q->width; len++) {
-        size_t k = count[len];
-        count[len] = start;
-        start += k;
-    }
-    for (i = 0; i < nruns; i++)
-        runs[cap + count[runs[i].len]++] = runs[i];
-    /* written in place: four numbers of five digits at most and "re\n" a rectangle */
-    if (buf_grow(b, nruns * 27)) {
-        char *end = b->data + b->len;
+    /* the unit square, sample 0 painted (dark), 1 left as it is (light) */
+    buf_addf(b, "cm\nBI /IM true /W %d /H %d ID ", side, side);
+    if (!buf_grow(b, row * (size_t)side))
+        return;
+    p = (unsigned char *)b->data + b->len;
+    for (y = 0; y < w; y++) {
+        const unsigned char *m = q->modules + (size_t)y * (size_t)w;
 
-        for (i = 0; i < nruns; i++) {
-            const struct qr_run *r = &runs[cap + i];
-
-            end = pdf_put_uint(end, r->u, ' ');
-            end = pdf_put_uint(end, r->v, ' ');
-            end = pdf_put_uint(end, r->len, ' ');
-            end = pdf_put_uint(end, r->h, ' ');
-            memcpy(end, "re\n", 3);
-            end += 3;
-        }
-        b->len = (size_t)(end - b->data);
-        b->data[b->len] = '\0';
+        memset(p, 0xFF, row);
+        for (x = 0; x < w; x++)
+            if (m[x])
+                p[x / 2] &= x % 2 ? 0xF0 : 0x0F;
+        for (k = 1; k < QR_OVERSAMPLE; k++)
+            memcpy(p + (size_t)k * row, p, row);
+        p += QR_OVERSAMPLE * row;
     }
-    free(runs);
-    free(count);
-    buf_adds(b, "f\nQ\n");
+    b->len += row * (size_t)side;
+    buf_adds(b, "\nEI\nQ\n");
 }
 
 void pdf_end_text(struct ctx *c, struct text_state *ts)
@@ -1108,19 +931,9 @@ static bool write_image(struct ctx *c, const struct op_image *im)
     return true;
 }
 
-/*
- * How many parts an operation is written in: a QR code's finder patterns
- * are a part of their own, the same on every code of its size, which a
- * print file draws once.
- */
-int pdf_op_parts(const struct op *op)
-{
-    return op->kind == OP_QR ? 2 : 1;
-}
-
-/* Part `part` of an operation, after what `ts` says the stream has set. */
-attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct op *op,
-                              int part, attache_error *err)
+/* An operation, after what `ts` says the stream has set. */
+attache_status pdf_write_op(struct ctx *c, struct text_state *ts, const struct op *op,
+                            attache_error *err)
 {
     if (op->kind == OP_TEXT) {
         unsigned missing = 0;
@@ -1139,7 +952,7 @@ attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct
         draw_path(c, &op->u.path);
         break;
     case OP_QR:
-        draw_qr(c, &op->u.qr, part ? QR_REST : QR_FINDERS);
+        draw_qr(c, &op->u.qr);
         break;
     case OP_IMAGE:
         if (!write_image(c, &op->u.image))
@@ -1271,7 +1084,6 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         rc = pdf_draw_shared(c, page, pg, err);
     } else {
         struct text_state ts;
-        int part;
 
         for (lead = 0; lead < page->nops && page->ops[lead].kind == OP_PATH; lead++)
             ;
@@ -1281,8 +1093,7 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         for (k = kept ? lead : 0; k < page->nops && rc == ATTACHE_OK; k++) {
             if (k == lead && lead < page->nops)
                 art = c->ops.len;
-            for (part = 0; part < pdf_op_parts(&page->ops[k]) && rc == ATTACHE_OK; part++)
-                rc = pdf_write_part(c, &ts, &page->ops[k], part, err);
+            rc = pdf_write_op(c, &ts, &page->ops[k], err);
         }
         pdf_end_text(c, &ts);
     }

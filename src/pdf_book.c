@@ -224,13 +224,11 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
 {
     struct text_state ts;
     struct span *sp;
-    size_t k, j, n = 0, nspans = 0, own = 0, origin = 0, lead = 0;
+    size_t k, j, n = page->nops, nspans = 0, own = 0, origin = 0, lead = 0;
     attache_status rc;
     unsigned char key[crypto_shorthash_BYTES];
     HPDF_Array contents = NULL;
 
-    for (k = 0; k < page->nops; k++)
-        n += (size_t)pdf_op_parts(&page->ops[k]);
     while (lead < page->nops && page->ops[lead].kind == OP_PATH)
         lead++;
     if (n > c->spans_cap) {
@@ -241,40 +239,36 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
         c->spans_cap = n;
     }
     sp = c->spans;
-    for (n = 0; n < page->nops; n++) {
-        const struct op *op = &page->ops[n];
-        int part;
+    for (k = 0; k < page->nops; k++) {
+        const struct op *op = &page->ops[k];
+        struct span *s = &sp[nspans++];
+        const struct seen *e;
 
-        for (part = 0; part < pdf_op_parts(op); part++) {
-            struct span *s = &sp[nspans++];
-            const struct seen *e;
-
-            s->start = c->ops.len;
-            pdf_text_state_forget(&ts);
-            if ((rc = pdf_write_part(c, &ts, op, part, err)) != ATTACHE_OK)
-                return rc;
-            pdf_end_text(c, &ts);
-            s->len = c->ops.len - s->start;
-            if (c->ops.failed)
-                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-            crypto_shorthash(key, (const unsigned char *)c->ops.data + s->start, s->len,
-                             c->shorthash_key);
-            memcpy(&s->key, key, sizeof s->key);
-            s->key |= 1;        /* never 0, the empty slot */
-            s->boxed = op_box(op, s->box);
-            if (n < lead) {
-                /* the background, drawn first: shared from the first page on */
-                s->shared = true;
-                s->origin = (size_t)-1;
-                continue;
-            }
-            e = seen(c, s->key);
-            s->shared = e != NULL;
-            s->origin = e ? e->page : 0;
-            for (j = 0; j + 1 < nspans && s->shared; j++)
-                if (!sp[j].shared && overlap(&sp[j], s))
-                    s->shared = false;
+        s->start = c->ops.len;
+        pdf_text_state_forget(&ts);
+        if ((rc = pdf_write_op(c, &ts, op, err)) != ATTACHE_OK)
+            return rc;
+        pdf_end_text(c, &ts);
+        s->len = c->ops.len - s->start;
+        if (c->ops.failed)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        crypto_shorthash(key, (const unsigned char *)c->ops.data + s->start, s->len,
+                         c->shorthash_key);
+        memcpy(&s->key, key, sizeof s->key);
+        s->key |= 1;            /* never 0, the empty slot */
+        s->boxed = op_box(op, s->box);
+        if (k < lead) {
+            /* the background, drawn first: shared from the first page on */
+            s->shared = true;
+            s->origin = (size_t)-1;
+            continue;
         }
+        e = seen(c, s->key);
+        s->shared = e != NULL;
+        s->origin = e ? e->page : 0;
+        for (j = 0; j + 1 < nspans && s->shared; j++)
+            if (!sp[j].shared && overlap(&sp[j], s))
+                s->shared = false;
     }
     buf_reset(&c->shared);
     for (k = 0; k < nspans; k++) {

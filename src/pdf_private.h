@@ -200,10 +200,9 @@ void pdf_text_state_forget(struct text_state *ts);
 /* Close the open BT ... ET block, if any. */
 void pdf_end_text(struct ctx *c, struct text_state *ts);
 
-/* How many parts an operation is written in, and part `part` of it into c->ops. */
-int pdf_op_parts(const struct op *op);
-attache_status pdf_write_part(struct ctx *c, struct text_state *ts, const struct op *op,
-                              int part, attache_error *err);
+/* An operation, written into c->ops. */
+attache_status pdf_write_op(struct ctx *c, struct text_state *ts, const struct op *op,
+                            attache_error *err);
 
 /* A new page holding `page`'s operations (*out). */
 attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,

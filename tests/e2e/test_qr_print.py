@@ -52,23 +52,21 @@ def qr_boxes(t, pdf):
     """The QR codes drawn in `pdf`: [(x, y, module, width)], x and y of the
     bottom left corner in points, the module's side in points, the code's
     width in modules (without the quiet zone).  Read from the content streams
-    (uncompressed by qpdf): each code is a path of rectangles (runs of dark
-    modules, merged across lines) under a `cm` that scales module units to
-    points, the finder patterns first."""
+    (uncompressed by qpdf): each code is an inline image mask of 4 x 4
+    samples a module under a `cm` that scales the unit square to the code."""
     plain = t.path("plain.pdf")
     t.sh(["qpdf", "--qdf", "--object-streams=disable", pdf, plain])
     body = open(plain, "rb").read().decode("latin-1")
     num = r"(-?[\d.]+)"
-    rx = re.compile(rf"{num} {num} {num} {num} {num} {num} cm\n((?:\d+ \d+ \d+ \d+ re\n)+)f\n")
-    codes = {}
+    rx = re.compile(rf"{num} {num} {num} {num} {num} {num} cm\nBI /IM true /W (\d+) /H (\d+) ID ")
+    codes = []
     for m in rx.finditer(body):
         a, b, c, d, x, y = map(float, m.group(1, 2, 3, 4, 5, 6))
-        module = a if a else b
-        rects = [tuple(map(int, line.split()[:4])) for line in m.group(7).splitlines()]
-        width = max(max(u + n, v + h) for u, v, n, h in rects)
-        key = (x, y)
-        codes[key] = (x, y, module, max(width, codes.get(key, (0, 0, 0, 0))[3]))
-    return list(codes.values())
+        side, height = int(m.group(7)), int(m.group(8))
+        t.eq((b, c, a), (0, 0, d), f"{pdf}: a QR code drawn square and upright")
+        t.eq((side % 4, height), (0, side), f"{pdf}: 4 x 4 samples a module")
+        codes.append((x, y, a / (side // 4), side // 4))
+    return codes
 
 
 def qr_page(pdf, kind):

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the PDF writer: what it records in the metadata, it reads
- * back; a cache changes no byte; a QR code's rectangles cover its dark
- * modules exactly.
+ * back; a cache changes no byte; a QR code's mask paints its dark modules
+ * exactly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,53 +204,49 @@ static void test_cache_changes_no_byte(void)
 }
 
 /*
- * The modules the page's QR paths cover (grid: w * w, 0 or 1, row 0 at the
- * top), read from every deflated stream of `pdf`: each path is a `cm` that
- * scales module units (and transposes them when it draws columns), then
- * `u v len h re` rectangles, then `f`.  False when a rectangle is outside
- * the code or covers a module twice.
+ * The modules the page's QR mask paints (grid: w * w, 0 or 1, row 0 at the
+ * top), read from every deflated stream of `pdf`: a `cm` that scales the
+ * unit square to the code, then an inline image mask of 4 x 4 samples a
+ * module, 0 painted.  False when there is no such mask, when it has another
+ * size or when a module's samples differ.
  */
 static bool qr_drawn(const struct buf *pdf, int w, unsigned char *grid)
 {
     const char *at = pdf->data;
     size_t cap = 1u << 20;
     char *plain = malloc(cap + 1);
-    bool ok = plain != NULL;
+    bool ok = plain != NULL, found = false;
+    long n;
 
     memset(grid, 0, (size_t)w * (size_t)w);
-    while (ok && next_stream(pdf, &at, plain, cap) >= 0) {
-        const char *q;
+    while (ok && (n = next_stream(pdf, &at, plain, cap)) >= 0) {
+        static const char head[] = " cm\nBI /IM true ";
+        const char *q = memmem(plain, (size_t)n, head, sizeof head - 1);
+        const unsigned char *data;
+        int side = 0, height = 0, used = 0, x, y;
+        size_t row;
 
-        for (q = plain; (q = strstr(q, " cm\n")) != NULL;) {
-            const char *line = q + 4;
-            float a = 0, b = 0;
-            const char *start = q;
-            int u, v, len, h, used;
+        if (!q)
+            continue;
+        found = true;
+        ok = sscanf(q, " cm\nBI /IM true /W %d /H %d ID %n", &side, &height, &used) == 2 &&
+             used > 0 && side == 4 * w && height == side;
+        row = ((size_t)side + 7) / 8;
+        data = (const unsigned char *)q + used;
+        ok = ok && (const char *)data + row * (size_t)side + 4 <= plain + n &&
+             !memcmp(data + row * (size_t)side, "\nEI\n", 4);
+        for (y = 0; ok && y < side; y++)
+            for (x = 0; ok && x < side; x++) {
+                bool dark = !((data[(size_t)y * row + (size_t)x / 8] >> (7 - x % 8)) & 1);
+                unsigned char *g = &grid[(y / 4) * w + x / 4];
 
-            while (start > plain && start[-1] != '\n')
-                start--;
-            sscanf(start, "%f %f", &a, &b);
-            q = line;
-            while (sscanf(line, "%d %d %d %d re\n%n", &u, &v, &len, &h, &used) == 4) {
-                int i, k;
-
-                for (k = 0; k < h; k++)
-                    for (i = 0; i < len; i++) {
-                        /* (x, y) from the bottom left; columns swap u and v */
-                        int x = a != 0 ? u + i : v + k, y = a != 0 ? v + k : u + i;
-
-                        if (x < 0 || y < 0 || x >= w || y >= w || grid[(w - 1 - y) * w + x]) {
-                            ok = false;
-                            continue;
-                        }
-                        grid[(w - 1 - y) * w + x] = 1;
-                    }
-                line += used;
+                if (x % 4 == 0 && y % 4 == 0)
+                    *g = dark;
+                ok = *g == dark;
             }
-        }
     }
     free(plain);
-    return ok;
+    return ok && found;
 }
 
 static bool qr_drawn_exactly(const unsigned char *modules, int w)
@@ -276,10 +272,9 @@ static bool qr_drawn_exactly(const unsigned char *modules, int w)
 }
 
 /*
- * Runs merged across lines (rows or columns, whichever draws fewer
- * rectangles) still cover every dark module once and no light one: codes
- * of versions 1 to 15 (narrower and wider than 64 modules) and patterns
- * made of tall blocks, of one colour and of stripes.
+ * The mask paints every dark module and no light one: codes of versions 1
+ * to 15 (odd widths leave half a byte of padding a row) and patterns made
+ * of tall blocks, of one colour and of stripes.
  */
 static void test_qr_drawn_exactly(void)
 {
@@ -299,7 +294,7 @@ static void test_qr_drawn_exactly(void)
         CHECK_INT(qr_make(payload, 40, "test", &qr, &err), ATTACHE_OK);
         CHECK(qr.modules && qr_drawn_exactly(qr.modules, qr.width));
         qr_release(&qr);
-        /* tall blocks: runs repeat down rows, or along columns */
+        /* tall blocks */
         for (y = 0; y < widths[i]; y++)
             for (x = 0; x < widths[i]; x++)
                 m[y * widths[i] + x] = (unsigned char)((x / 3 + y / 9) % 2);
