@@ -698,6 +698,7 @@ static void draw_path(struct ctx *c, const struct op_path *p)
  * data ends looks for.
  */
 #define QR_OVERSAMPLE 4
+_Static_assert(QR_OVERSAMPLE == 4, "draw_qr packs a module as 4 bits, two a byte");
 
 static void draw_qr(struct ctx *c, const struct op_qr *q)
 {
@@ -713,8 +714,9 @@ static void draw_qr(struct ctx *c, const struct op_qr *q)
         put_num(b, cm[k], 3);
         buf_add(b, " ", 1);
     }
-    /* the unit square, sample 0 painted (dark), 1 left as it is (light) */
-    buf_addf(b, "cm\nBI /IM true /W %d /H %d ID ", side, side);
+    /* the unit square, sample 0 painted (dark), 1 left as it is (light); /BPC 1,
+       optional for a mask, for readers that work out the length from it */
+    buf_addf(b, "cm\nBI /IM true /BPC 1 /W %d /H %d ID ", side, side);
     if (!buf_grow(b, row * (size_t)side))
         return;
     p = (unsigned char *)b->data + b->len;

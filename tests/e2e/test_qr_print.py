@@ -58,7 +58,7 @@ def qr_boxes(t, pdf):
     t.sh(["qpdf", "--qdf", "--object-streams=disable", pdf, plain])
     body = open(plain, "rb").read().decode("latin-1")
     num = r"(-?[\d.]+)"
-    rx = re.compile(rf"{num} {num} {num} {num} {num} {num} cm\nBI /IM true /W (\d+) /H (\d+) ID ")
+    rx = re.compile(rf"{num} {num} {num} {num} {num} {num} cm\nBI /IM true /BPC 1 /W (\d+) /H (\d+) ID ")
     codes = []
     for m in rx.finditer(body):
         a, b, c, d, x, y = map(float, m.group(1, 2, 3, 4, 5, 6))

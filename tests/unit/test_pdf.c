@@ -229,7 +229,7 @@ static bool qr_drawn(const struct buf *pdf, int w, unsigned char *grid)
         if (!q)
             continue;
         found = true;
-        ok = sscanf(q, " cm\nBI /IM true /W %d /H %d ID %n", &side, &height, &used) == 2 &&
+        ok = sscanf(q, " cm\nBI /IM true /BPC 1 /W %d /H %d ID %n", &side, &height, &used) == 2 &&
              used > 0 && side == 4 * w && height == side;
         row = ((size_t)side + 7) / 8;
         data = (const unsigned char *)q + used;
