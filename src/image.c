@@ -90,13 +90,48 @@ static void target_size(const struct pixels *p, const struct image_box *box, int
 }
 
 /*
+ * Add source row `row` to the accumulators, each output column's source
+ * pixels weighed by their share of its width (wx) and the row's of its
+ * height (wy), on premultiplied alpha.  Inlined for each pixel layout, so
+ * that the loops over channels have constant bounds.
+ */
+static inline __attribute__((always_inline)) void
+add_row(float *acc, const unsigned char *row, const float *w, const int *first,
+        const int *count, int tw, int c, bool alpha, float wy, const float opacity[256])
+{
+    int ch = c + alpha, x, i, k;
+
+    for (x = 0; x < tw; x++) {
+        float *d = acc + (size_t)x * (size_t)ch;
+
+        for (i = 0; i < count[x]; i++) {
+            float wgt = *w++ * wy;
+            const unsigned char *s = row + (size_t)(first[x] + i) * (size_t)ch;
+            float a = alpha ? opacity[s[c]] : 1;
+
+            for (k = 0; k < c; k++)
+                d[k] += s[k] * a * wgt;
+            if (alpha)
+                d[c] += a * wgt;
+        }
+    }
+}
+
+/* A channel's value rounded into 0..255. */
+static unsigned char clamp_byte(float v)
+{
+    v += 0.5f;
+    return (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/*
  * Shrink with an exact box filter (each target pixel the area-weighted mean
  * of the source pixels under it), on premultiplied alpha so that edges do
  * not darken.
  */
 static bool resample(struct pixels *p, int tw, int th)
 {
-    int ch = p->c + p->alpha, x, y, k, i;
+    int ch = p->c + p->alpha, x, y, k;
     float fx = (float)p->w / (float)tw, fy = (float)p->h / (float)th;
     float *acc = calloc((size_t)tw * (size_t)ch, sizeof *acc);
     unsigned char *out = malloc((size_t)tw * (size_t)th * (size_t)ch);
@@ -134,33 +169,27 @@ static bool resample(struct pixels *p, int tw, int th)
         for (sy = (int)y0; sy < (int)ceilf(y1) && sy < p->h; sy++) {
             float wy = fminf(y1, (float)sy + 1) - fmaxf(y0, (float)sy);
             const unsigned char *row = p->px + (size_t)sy * (size_t)p->w * (size_t)ch;
-            const float *w = wx;
 
-            for (x = 0; x < tw; x++) {
-                float *d = acc + (size_t)x * (size_t)ch;
-
-                for (i = 0; i < count[x]; i++) {
-                    float wgt = *w++ * wy;
-                    const unsigned char *s = row + (size_t)(first[x] + i) * (size_t)ch;
-                    float a = p->alpha ? opacity[s[p->c]] : 1;
-
-                    for (k = 0; k < p->c; k++)
-                        d[k] += s[k] * a * wgt;
-                    if (p->alpha)
-                        d[p->c] += a * wgt;
-                }
-            }
+            /* the layouts images come in: grey, grey and alpha, RGB, RGBA */
+            if (p->c == 1 && !p->alpha)
+                add_row(acc, row, wx, first, count, tw, 1, false, wy, opacity);
+            else if (p->c == 1)
+                add_row(acc, row, wx, first, count, tw, 1, true, wy, opacity);
+            else if (p->c == 3 && !p->alpha)
+                add_row(acc, row, wx, first, count, tw, 3, false, wy, opacity);
+            else if (p->c == 3)
+                add_row(acc, row, wx, first, count, tw, 3, true, wy, opacity);
+            else
+                add_row(acc, row, wx, first, count, tw, p->c, p->alpha, wy, opacity);
         }
         for (x = 0; x < tw; x++) {
             float *d = acc + (size_t)x * (size_t)ch;
             unsigned char *o = out + ((size_t)y * (size_t)tw + (size_t)x) * (size_t)ch;
             float a = p->alpha ? d[p->c] / area : 1;
-            for (k = 0; k < p->c; k++) {
-                float v = a > 0 ? d[k] / area / a : 0;
-                o[k] = (unsigned char)fminf(255, fmaxf(0, v + 0.5f));
-            }
+            for (k = 0; k < p->c; k++)
+                o[k] = clamp_byte(a > 0 ? d[k] / area / a : 0);
             if (p->alpha)
-                o[p->c] = (unsigned char)fminf(255, fmaxf(0, a * 255 + 0.5f));
+                o[p->c] = clamp_byte(a * 255);
         }
     }
     free(acc);
