@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hpdf_utils.h>
+
 #include "pdf_private.h"
 #include "text.h"
 
@@ -287,24 +289,71 @@ HPDF_Dict pdf_new_raw_dict(struct ctx *c)
     return d;
 }
 
+/*
+ * An entry's text is put together here, then written in one go: "/" and a
+ * name escaped as libharu's HPDF_Stream_WriteEscapeName escapes it (its
+ * HPDF_NEEDS_ESCAPE, as #XX), cut at HPDF_LIMIT_MAX_NAME_LEN as it cuts.
+ */
+#define RAW_ENTRY_MAX (2 * (3 * HPDF_LIMIT_MAX_NAME_LEN + 2) + 32)
+
+static char *put_name(char *p, const char *name)
+{
+    size_t i, len = strnlen(name, HPDF_LIMIT_MAX_NAME_LEN);
+
+    *p++ = '/';
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+
+        if (HPDF_NEEDS_ESCAPE(ch)) {
+            static const char hex[] = "0123456789ABCDEF";
+
+            *p++ = '#';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 15];
+        } else {
+            *p++ = (char)ch;
+        }
+    }
+    return p;
+}
+
+static bool write_entry(HPDF_Dict d, const char *start, const char *end)
+{
+    return HPDF_Stream_Write(d->attr, (const HPDF_BYTE *)start, (HPDF_UINT)(end - start)) ==
+           HPDF_OK;
+}
+
 bool pdf_raw_key(HPDF_Dict d, const char *key)
 {
-    return HPDF_Stream_WriteEscapeName(d->attr, key) == HPDF_OK &&
-           HPDF_Stream_WriteChar(d->attr, ' ') == HPDF_OK;
+    char e[RAW_ENTRY_MAX], *p = put_name(e, key);
+
+    *p++ = ' ';
+    return write_entry(d, e, p);
 }
 
 bool pdf_raw_name(HPDF_Dict d, const char *key, const char *name)
 {
+    char e[RAW_ENTRY_MAX], *p;
+
     /* libharu refuses longer names (HPDF_Name_New), and its writer would cut them */
-    return strlen(name) <= HPDF_LIMIT_MAX_NAME_LEN && pdf_raw_key(d, key) &&
-           HPDF_Stream_WriteEscapeName(d->attr, name) == HPDF_OK &&
-           HPDF_Stream_WriteChar(d->attr, '\012') == HPDF_OK;
+    if (strlen(name) > HPDF_LIMIT_MAX_NAME_LEN)
+        return false;
+    p = put_name(e, key);
+    *p++ = ' ';
+    p = put_name(p, name);
+    *p++ = '\012';
+    return write_entry(d, e, p);
 }
 
 bool pdf_raw_int(HPDF_Dict d, const char *key, int v)
 {
-    return pdf_raw_key(d, key) && HPDF_Stream_WriteInt(d->attr, v) == HPDF_OK &&
-           HPDF_Stream_WriteChar(d->attr, '\012') == HPDF_OK;
+    char e[RAW_ENTRY_MAX], *p = put_name(e, key);
+
+    *p++ = ' ';
+    if (v < 0)
+        *p++ = '-';
+    p = pdf_put_uint(p, v < 0 ? 0u - (unsigned)v : (unsigned)v, '\012');
+    return write_entry(d, e, p);
 }
 
 bool pdf_raw_text(HPDF_Dict d, const char *text)
@@ -315,12 +364,18 @@ bool pdf_raw_text(HPDF_Dict d, const char *text)
 bool pdf_raw_ref(HPDF_Dict d, const char *key, const void *obj)
 {
     const HPDF_Obj_Header *h = obj;
+    char e[RAW_ENTRY_MAX], *p = e;
 
-    return (!key || pdf_raw_key(d, key)) &&
-           HPDF_Stream_WriteUInt(d->attr, h->obj_id & 0x00FFFFFF) == HPDF_OK &&
-           HPDF_Stream_WriteChar(d->attr, ' ') == HPDF_OK &&
-           HPDF_Stream_WriteUInt(d->attr, h->gen_no) == HPDF_OK &&
-           HPDF_Stream_WriteStr(d->attr, key ? " R\012" : " R") == HPDF_OK;
+    if (key) {
+        p = put_name(p, key);
+        *p++ = ' ';
+    }
+    p = pdf_put_uint(p, h->obj_id & 0x00FFFFFF, ' ');
+    p = pdf_put_uint(p, h->gen_no, ' ');
+    *p++ = 'R';
+    if (key)
+        *p++ = '\012';
+    return write_entry(d, e, p);
 }
 
 bool pdf_set_deflated(struct ctx *c, HPDF_Dict dict, const unsigned char *z, size_t zn)

@@ -13,6 +13,7 @@
 #include "draw.h"
 #include "image.h"
 #include "pdf.h"
+#include "pdf_private.h"
 #include "qr.h"
 
 static attache_status render(const char *fingerprint, struct buf *out)
@@ -310,10 +311,88 @@ static void test_qr_drawn_exactly(void)
     }
 }
 
+/* A memory stream's bytes as a string (at most cap - 1 of them). */
+static void stream_text(HPDF_Stream st, char *out, size_t cap)
+{
+    HPDF_UINT n = (HPDF_UINT)(cap - 1);
+
+    HPDF_Stream_Seek(st, 0, HPDF_SEEK_SET);
+    if (HPDF_Stream_Read(st, (HPDF_BYTE *)out, &n) != HPDF_OK && n == cap - 1)
+        n = 0;
+    out[n] = '\0';
+}
+
+/*
+ * A raw dictionary's entries are the bytes libharu's own writer makes of
+ * them: names escaped as HPDF_Stream_WriteEscapeName escapes them (#XX for
+ * delimiters, '#', controls and bytes past 0x7E, cut at 127 bytes),
+ * numbers and references as HPDF_Stream_WriteInt and WriteUInt write them.
+ */
+static void test_raw_entries_as_libharu_writes_them(void)
+{
+    static const char *names[] = {"Type", "ABCDEF+AttacheSerif-Regular", "a#b/c(d)e<f>[g]{h}%i",
+                                  "tab\there", "caf\xc3\xa9", "\x7f\x80\xff~!", ""};
+    static const int ints[] = {0, 7, -7, 32, 262176, -2147483647, 2147483647};
+    char longest[200], got[1024], want[1024];
+    struct pdf_settings set = {0};
+    struct ctx c;
+    attache_error err;
+    HPDF_Dict d, other;
+    HPDF_Stream ref;
+    size_t i;
+
+    memset(longest, 'x', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    attache_error_clear(&err);
+    CHECK_INT(pdf_ctx_init(&c, &set, &err), ATTACHE_OK);
+    other = pdf_new_raw_dict(&c);
+    CHECK(other != NULL);
+    for (i = 0; other && i < sizeof names / sizeof names[0]; i++) {
+        d = pdf_new_raw_dict(&c);
+        ref = HPDF_MemStream_New(c.pdf->mmgr, HPDF_STREAM_BUF_SIZ);
+        CHECK(d && ref);
+        if (!d || !ref)
+            break;
+        CHECK(pdf_raw_name(d, names[i], names[(i + 1) % 7]) && pdf_raw_key(d, names[i]) &&
+              pdf_raw_int(d, names[i], ints[i]) && pdf_raw_ref(d, names[i], other) &&
+              pdf_raw_ref(d, NULL, other));
+        HPDF_Stream_WriteEscapeName(ref, names[i]);
+        HPDF_Stream_WriteChar(ref, ' ');
+        HPDF_Stream_WriteEscapeName(ref, names[(i + 1) % 7]);
+        HPDF_Stream_WriteChar(ref, '\012');
+        HPDF_Stream_WriteEscapeName(ref, names[i]);
+        HPDF_Stream_WriteChar(ref, ' ');
+        HPDF_Stream_WriteEscapeName(ref, names[i]);
+        HPDF_Stream_WriteChar(ref, ' ');
+        HPDF_Stream_WriteInt(ref, ints[i]);
+        HPDF_Stream_WriteChar(ref, '\012');
+        HPDF_Stream_WriteEscapeName(ref, names[i]);
+        HPDF_Stream_WriteChar(ref, ' ');
+        HPDF_Stream_WriteUInt(ref, other->header.obj_id & 0x00FFFFFF);
+        HPDF_Stream_WriteStr(ref, " 0 R\012");
+        HPDF_Stream_WriteUInt(ref, other->header.obj_id & 0x00FFFFFF);
+        HPDF_Stream_WriteStr(ref, " 0 R");
+        stream_text(d->attr, got, sizeof got);
+        stream_text(ref, want, sizeof want);
+        CHECK_STR(got, want);
+        HPDF_Stream_Free(ref);
+    }
+    /* a key of 199 bytes is cut at 127, as libharu cuts it; a longer name is refused */
+    d = pdf_new_raw_dict(&c);
+    CHECK(d && pdf_raw_key(d, longest));
+    if (d) {
+        stream_text(d->attr, got, sizeof got);
+        CHECK_INT((long)strlen(got), 1 + 127 + 1);
+        CHECK(!pdf_raw_name(d, "Key", longest));
+    }
+    pdf_ctx_release(&c);
+}
+
 int main(void)
 {
     test_fingerprint_read_back();
     test_cache_changes_no_byte();
     test_qr_drawn_exactly();
+    test_raw_entries_as_libharu_writes_them();
     return check_done();
 }
