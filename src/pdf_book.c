@@ -224,24 +224,24 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
 {
     struct text_state ts;
     struct span *sp;
-    size_t k, j, n = page->nops, nspans = 0, own = 0, origin = 0, lead = 0;
+    size_t k, j, own = 0, origin = 0, lead = 0;
     attache_status rc;
     unsigned char key[crypto_shorthash_BYTES];
     HPDF_Array contents = NULL;
 
     while (lead < page->nops && page->ops[lead].kind == OP_PATH)
         lead++;
-    if (n > c->spans_cap) {
-        sp = realloc(c->spans, n * sizeof *sp);
+    if (page->nops > c->spans_cap) {
+        sp = realloc(c->spans, page->nops * sizeof *sp);
         if (!sp)
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         c->spans = sp;
-        c->spans_cap = n;
+        c->spans_cap = page->nops;
     }
     sp = c->spans;
     for (k = 0; k < page->nops; k++) {
         const struct op *op = &page->ops[k];
-        struct span *s = &sp[nspans++];
+        struct span *s = &sp[k];
         const struct seen *e;
 
         s->start = c->ops.len;
@@ -266,12 +266,12 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
         e = seen(c, s->key);
         s->shared = e != NULL;
         s->origin = e ? e->page : 0;
-        for (j = 0; j + 1 < nspans && s->shared; j++)
+        for (j = 0; j < k && s->shared; j++)
             if (!sp[j].shared && overlap(&sp[j], s))
                 s->shared = false;
     }
     buf_reset(&c->shared);
-    for (k = 0; k < nspans; k++) {
+    for (k = 0; k < page->nops; k++) {
         if (!sp[k].shared) {
             if (sp[k].len)
                 memmove(c->ops.data + own, c->ops.data + sp[k].start, sp[k].len);
@@ -291,7 +291,7 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
     c->ops.len = own;
     if (c->ops.data)
         c->ops.data[own] = '\0';
-    for (k = 0; k < nspans; k++)
+    for (k = 0; k < page->nops; k++)
         if (!see(c, sp[k].key, c->npages))
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (c->shared.failed)
