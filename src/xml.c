@@ -226,42 +226,33 @@ static void put_escaped(struct buf *out, const xmlChar *s, bool attribute)
 }
 
 /*
- * Whether `n` holds only what xml_dump_plain writes.  An attribute of
+ * Write `n` as libxml2 would, when it holds only what this writer knows:
+ * elements without namespaces, their attributes and text.  False at
+ * anything else (the caller drops what was written): an attribute of
  * another document, or none, would have its non-ASCII characters written
  * as character references.
  */
-static bool plain_node(xmlDocPtr doc, xmlNodePtr n)
-{
-    xmlAttrPtr a;
-
-    if (n->type == XML_TEXT_NODE)
-        return n->name == xmlStringText;
-    if (n->type != XML_ELEMENT_NODE || n->ns || n->nsDef)
-        return false;
-    for (a = n->properties; a; a = a->next)
-        if (a->ns || a->doc != doc ||
-            (a->children && (a->children->type != XML_TEXT_NODE ||
-                             a->children->name != xmlStringText || a->children->next)))
-            return false;
-    for (n = n->children; n; n = n->next)
-        if (!plain_node(doc, n))
-            return false;
-    return true;
-}
-
-static void put_node(struct buf *out, xmlNodePtr n)
+static bool put_node(struct buf *out, xmlDocPtr doc, xmlNodePtr n)
 {
     xmlNodePtr child;
     xmlAttrPtr a;
 
     if (n->type == XML_TEXT_NODE) {
+        if (n->name != xmlStringText)
+            return false;
         if (n->content)
             put_escaped(out, n->content, false);
-        return;
+        return true;
     }
+    if (n->type != XML_ELEMENT_NODE || n->ns || n->nsDef)
+        return false;
     buf_add(out, "<", 1);
     buf_adds(out, (const char *)n->name);
     for (a = n->properties; a; a = a->next) {
+        if (a->ns || a->doc != doc ||
+            (a->children && (a->children->type != XML_TEXT_NODE ||
+                             a->children->name != xmlStringText || a->children->next)))
+            return false;
         buf_add(out, " ", 1);
         buf_adds(out, (const char *)a->name);
         buf_add(out, "=\"", 2);
@@ -271,27 +262,27 @@ static void put_node(struct buf *out, xmlNodePtr n)
     }
     if (!n->children) {
         buf_add(out, "/>", 2);
-        return;
+        return true;
     }
     buf_add(out, ">", 1);
     for (child = n->children; child; child = child->next)
-        put_node(out, child);
+        if (!put_node(out, doc, child))
+            return false;
     buf_add(out, "</", 2);
     buf_adds(out, (const char *)n->name);
     buf_add(out, ">", 1);
+    return true;
 }
 
 bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
 {
     xmlNodePtr n;
     size_t was = out->len;
+    bool plain = true;
 
     if (!doc || doc->type != XML_DOCUMENT_NODE ||
         (doc->version && strchr((const char *)doc->version, '"')))
         return false;
-    for (n = doc->children; n; n = n->next)
-        if (!plain_node(doc, n))
-            return false;
     buf_adds(out, "<?xml version=\"");
     buf_adds(out, doc->version ? (const char *)doc->version : "1.0");
     buf_adds(out, "\" encoding=\"UTF-8\"");
@@ -299,11 +290,12 @@ bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
     if (doc->standalone == 0 || doc->standalone == 1)
         buf_adds(out, doc->standalone ? " standalone=\"yes\"" : " standalone=\"no\"");
     buf_adds(out, "?>\n");
-    for (n = doc->children; n; n = n->next) {
-        put_node(out, n);
+    for (n = doc->children; n && plain; n = n->next) {
+        plain = put_node(out, doc, n);
         buf_add(out, "\n", 1);
     }
-    if (out->failed) {
+    if (!plain || out->failed) {
+        /* as it was: the caller asks libxml2 */
         out->len = was;
         if (out->data)
             out->data[was] = '\0';

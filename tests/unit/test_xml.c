@@ -149,6 +149,9 @@ static void test_dump_plain(void)
         "<a xmlns:p=\"urn:x\" p:b=\"1\"/>",
         "<a xml:lang=\"vi\" b=\"1\"/>",
         "<!-- before --><a/>",
+        /* found late, after much is written: all of it dropped */
+        "<a><b c=\"1\">text</b><d/><!-- late --></a>",
+        "<a/><!-- after -->",
     };
     xmlDocPtr doc, view;
     xmlNodePtr root;
