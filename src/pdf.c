@@ -296,6 +296,9 @@ HPDF_Dict pdf_new_raw_dict(struct ctx *c)
  */
 #define RAW_ENTRY_MAX (2 * (3 * HPDF_LIMIT_MAX_NAME_LEN + 2) + 32)
 
+/* Hex digits as PDF writers write them: names' #XX, and codes in text and maps. */
+static const char hex_digits[] = "0123456789ABCDEF";
+
 static char *put_name(char *p, const char *name)
 {
     size_t i, len = strnlen(name, HPDF_LIMIT_MAX_NAME_LEN);
@@ -305,11 +308,9 @@ static char *put_name(char *p, const char *name)
         unsigned char ch = (unsigned char)name[i];
 
         if (HPDF_NEEDS_ESCAPE(ch)) {
-            static const char hex[] = "0123456789ABCDEF";
-
             *p++ = '#';
-            *p++ = hex[ch >> 4];
-            *p++ = hex[ch & 15];
+            *p++ = hex_digits[ch >> 4];
+            *p++ = hex_digits[ch & 15];
         } else {
             *p++ = (char)ch;
         }
@@ -350,9 +351,7 @@ bool pdf_raw_int(HPDF_Dict d, const char *key, int v)
     char e[RAW_ENTRY_MAX], *p = put_name(e, key);
 
     *p++ = ' ';
-    if (v < 0)
-        *p++ = '-';
-    p = pdf_put_uint(p, v < 0 ? 0u - (unsigned)v : (unsigned)v, '\012');
+    p = pdf_put_int(p, v, '\012');
     return write_entry(d, e, p);
 }
 
@@ -636,6 +635,21 @@ char *pdf_put_uint(char *p, unsigned v, char sep)
         *p++ = *q++;
     *p++ = sep;
     return p;
+}
+
+char *pdf_put_int(char *p, int v, char sep)
+{
+    if (v < 0)
+        *p++ = '-';
+    return pdf_put_uint(p, v < 0 ? 0u - (unsigned)v : (unsigned)v, sep);
+}
+
+void pdf_hex4(char s[4], unsigned v)
+{
+    s[0] = hex_digits[(v >> 12) & 15];
+    s[1] = hex_digits[(v >> 8) & 15];
+    s[2] = hex_digits[(v >> 4) & 15];
+    s[3] = hex_digits[v & 15];
 }
 
 static void put_nums(struct buf *b, const float *v, int n, const char *op)

@@ -195,7 +195,6 @@ static bool write_widths(struct ctx *c, struct emb_font *f)
     /* the glyphs are numbered in the order of the face's: CIDs rise with gids */
     for (i = 0; ok && i < f->ndrawn; i++) {
         unsigned gid = f->drawn[i], cid = f->glyph[gid].cid;
-        int width = f->glyph[gid].width;
         char num[40], *p = num;
 
         if (i == 0 || cid != last + 1u) {
@@ -203,25 +202,12 @@ static bool write_widths(struct ctx *c, struct emb_font *f)
                 p = stpcpy(p, "] ");
             p = stpcpy(pdf_put_uint(p, cid, ' '), "[ ");
         }
-        if (width < 0)
-            *p++ = '-';
-        *pdf_put_uint(p, width < 0 ? 0u - (unsigned)width : (unsigned)width, ' ') = '\0';
+        *pdf_put_int(p, f->glyph[gid].width, ' ') = '\0';
         ok = pdf_raw_text(f->cidfont, num);
         last = cid;
     }
     ok = ok && pdf_raw_text(f->cidfont, f->ndrawn ? "] ]\012" : "]\012");
     return ok && !c->error;
-}
-
-/* `v` (below 0x10000) as four upper-case hex digits, into `s`. */
-void pdf_hex4(char s[4], unsigned v)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    s[0] = hex[(v >> 12) & 15];
-    s[1] = hex[(v >> 8) & 15];
-    s[2] = hex[(v >> 4) & 15];
-    s[3] = hex[v & 15];
 }
 
 /* UTF-8 text as the hex digits of its UTF-16 code units. */

@@ -252,6 +252,7 @@ bool pdf_font_maps_back(const struct emb_font *f, const struct op_text *t);
 
 /* `v` and then `sep` written at p (room for 12 bytes): the end of what was written. */
 char *pdf_put_uint(char *p, unsigned v, char sep);
+char *pdf_put_int(char *p, int v, char sep);
 
 /* `v` (below 0x10000) as the four upper-case hex digits of a code. */
 void pdf_hex4(char s[4], unsigned v);
