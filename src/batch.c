@@ -38,7 +38,9 @@
  * ROW_PENDING covers everything between chosen and finished:
  *
  *   (a) waiting in the data for the producer to reach it;
- *   (b) queued in r->queue, as an officer's view (a small XML document);
+ *   (b) queued in r->queue, as an officer's view kept (data_view_keep): the
+ *       officer's elements, and the batch's headers, which each worker
+ *       copies once a batch into its own view_cache;
  *   (c) being made by a worker: signed, named, then either found up to date
  *       (its old PDF records the same hash of inputs; without --merge this
  *       is checked first with stand-in images, cheaply) or composed and
@@ -686,11 +688,17 @@ static void *worker(void *arg)
     struct composer c;
     /* without one (out of memory), documents are the same, only slower */
     struct pdf_cache *cache = pdf_cache_new();
+    struct view_cache *views = view_cache_new();
     attache_error err;
     bool ok;
 
     attache_error_clear(&err);
     ok = composer_init(&c, &r->env, &err) == ATTACHE_OK;
+    if (ok && !views) {
+        composer_release(&c);
+        ok = false;
+        err_set(&err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    }
     pthread_mutex_lock(&r->mu);
     if (!ok)
         halt(r, &err);
@@ -715,8 +723,14 @@ static void *worker(void *arg)
 
         row = &r->rows[j.view.index];
         attache_error_clear(&err);
-        rc = make_one(r, &c, cache, &j, row, &reused, &written, &pending, &err);
-        xmlFreeDoc(j.view.doc);
+        reused = written = false;
+        if (view_cache_show(views, &j.view)) {
+            rc = make_one(r, &c, cache, &j, row, &reused, &written, &pending, &err);
+            data_view_done(&j.view);
+        } else {
+            rc = err_set(&err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            data_view_release(&j.view);
+        }
 
         pthread_mutex_lock(&r->mu);
         if (rc == ATTACHE_OK && written) {
@@ -740,6 +754,7 @@ static void *worker(void *arg)
     if (ok)
         composer_release(&c);
     pdf_cache_free(cache);
+    view_cache_free(views);
     return NULL;
 }
 
@@ -755,11 +770,14 @@ static attache_status enqueue(void *ctx, struct officer_view *v)
     struct producer *p = ctx;
     struct run *r = p->r;
     attache_error err;
+    attache_status rc;
     bool yes = true;
 
     attache_error_clear(&err);
-    if (compose_selects(&p->c, v->doc, v->officer, &yes, &err) != ATTACHE_OK) {
-        xmlFreeDoc(v->doc);
+    rc = compose_selects(&p->c, v->doc, v->officer, &yes, &err);
+    if (rc == ATTACHE_OK && yes && !data_view_keep(v))   /* kept past this call, for a worker */
+        rc = err_set(&err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (rc != ATTACHE_OK) {
         pthread_mutex_lock(&r->mu);
         halt(r, &err);
         pthread_mutex_unlock(&r->mu);
@@ -767,7 +785,6 @@ static attache_status enqueue(void *ctx, struct officer_view *v)
     }
     pthread_mutex_lock(&r->mu);
     if (!yes) {
-        xmlFreeDoc(v->doc);
         r->rows[v->index].state = ROW_UNUSED;
         r->result.skipped++;
         r->progress.total--;
@@ -779,7 +796,7 @@ static attache_status enqueue(void *ctx, struct officer_view *v)
         pthread_cond_wait(&r->not_full, &r->mu);
     if (r->stop) {
         pthread_mutex_unlock(&r->mu);
-        xmlFreeDoc(v->doc);
+        data_view_release(v);
         return r->fatal.code ? r->fatal.code : ATTACHE_ERR_INTERNAL;
     }
     r->queue[(r->qhead + r->qlen) % r->qcap].view = *v;
@@ -1129,7 +1146,7 @@ static void release_run(struct run *r)
     manifest_release(&r->folder);
     /* a run that stopped leaves officers' views in the queue */
     for (; r->queue && r->qlen; r->qlen--, r->qhead = (r->qhead + 1) % r->qcap)
-        xmlFreeDoc(r->queue[r->qhead].view.doc);
+        data_view_release(&r->queue[r->qhead].view);
     free(r->queue);
     free(r->commits);
     free(r->threads);

@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,23 +480,39 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
  * Check one text value: characters that cannot be printed, length after
  * normalisation.  `what` names it in messages ("<name>", "division=").
  */
-static void check_value(struct loader *l, xmlNodePtr node, const char *what,
+/* How a message names a text: "<name>", or "<batch> id=" for an attribute. */
+static const char *text_name(char *buf, size_t size, xmlNodePtr node, const xmlChar *attr)
+{
+    if (attr)
+        snprintf(buf, size, "<%s> %s=", node->name, attr);
+    else
+        snprintf(buf, size, "<%s>", node->name);
+    return buf;
+}
+
+/*
+ * A text of the data: printable, and not too long.  `attr` is the
+ * attribute it is, NULL for an element's text.
+ */
+static void check_value(struct loader *l, xmlNodePtr node, const xmlChar *attr,
                         const char *raw, size_t max_chars)
 {
-    char *norm;
+    char what[120], *norm;
     uint32_t bad = text_forbidden_char(raw);
     size_t len;
 
     if (bad) {
         report(l, node, "%s contains the character U+%04X, which cannot be printed "
-                        "(a control, bidi or invisible character)", what, (unsigned)bad);
+                        "(a control, bidi or invisible character)",
+               text_name(what, sizeof what, node, attr), (unsigned)bad);
         return;
     }
     if (!(norm = normalized(l, BAD_CAST raw)))       /* the file was screened: UTF-8 */
         return;
     len = text_length(norm);
     if (max_chars && len > max_chars)
-        report(l, node, "%s is %zu characters long; the limit is %zu", what, len, max_chars);
+        report(l, node, "%s is %zu characters long; the limit is %zu",
+               text_name(what, sizeof what, node, attr), len, max_chars);
     free(norm);
 }
 
@@ -507,11 +524,9 @@ static void check_texts(struct loader *l, xmlNodePtr node)
 
     for (a = node->properties; a; a = a->next) {
         xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
-        char what[120];
 
-        snprintf(what, sizeof what, "<%s> %s=", node->name, a->name);
         if (v)
-            check_value(l, node, what, (const char *)v, TEXT_MAX_CHARS);
+            check_value(l, node, a->name, (const char *)v, TEXT_MAX_CHARS);
         xmlFree(v);
     }
     for (c = node->children; c; c = c->next) {
@@ -519,14 +534,12 @@ static void check_texts(struct loader *l, xmlNodePtr node)
             check_texts(l, c);
         } else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
                    !child(node, "*")) {
-            char what[120];
             bool is_name = !strcmp((const char *)node->name, "name");
 
-            snprintf(what, sizeof what, "<%s>", node->name);
             if (c == node->children || c->prev->type != XML_TEXT_NODE) {
                 xmlChar *v = xmlNodeGetContent(node);
                 if (v)
-                    check_value(l, node, what, (const char *)v,
+                    check_value(l, node, NULL, (const char *)v,
                                 is_name ? NAME_MAX_CHARS : TEXT_MAX_CHARS);
                 xmlFree(v);
                 break;
@@ -1292,10 +1305,35 @@ static bool normalize_tree(xmlNodePtr node)
     return ok;
 }
 
+/*
+ * The headers an officer is shown with (issuer, programme, batch), as they
+ * stood when the officer was reached: a document nobody changes once made,
+ * shared by every view of the batch's officers and freed with the last.
+ */
+struct data_skeleton {
+    xmlDocPtr doc;
+    atomic_uint refs;
+};
+
+static struct data_skeleton *skeleton_ref(struct data_skeleton *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    return s;
+}
+
+static void skeleton_unref(struct data_skeleton *s)
+{
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
+        xmlFreeDoc(s->doc);
+        free(s);
+    }
+}
+
 /* The headers of the current programme and batch, kept while walking. */
 struct skeleton {
     xmlDocPtr doc;
     xmlNodePtr root, programme, batch;
+    struct data_skeleton *shared;   /* a copy of doc as it is; NULL: doc has changed since */
 };
 
 static xmlNodePtr shallow_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent)
@@ -1305,7 +1343,6 @@ static xmlNodePtr shallow_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent
         xmlAddChild(parent, c);
     return c;
 }
-
 /* A <name xml:lang="km"> becomes <name lang="km">, so templates ask one way. */
 static void lang_from_xml_lang(xmlNodePtr officer)
 {
@@ -1346,25 +1383,12 @@ static xmlNodePtr find_path(xmlNodePtr root, const char *name)
     return child(root, name);
 }
 
-/*
- * A new document with the skeleton's contents and the officer: what a
- * template sees.
- */
-static xmlDocPtr make_view(struct skeleton *sk, xmlNodePtr officer, xmlNodePtr *copy)
+/* The batch element of a view's headers. */
+static xmlNodePtr batch_of(xmlDocPtr doc)
 {
-    xmlDocPtr doc = xmlCopyDoc(sk->doc, 1);
-    xmlNodePtr prog, batch;
+    xmlNodePtr prog = find_path(xmlDocGetRootElement(doc), "programme");
 
-    if (!doc)
-        return NULL;
-    prog = find_path(xmlDocGetRootElement(doc), "programme");
-    batch = prog ? find_path(prog, "batch") : NULL;
-    *copy = batch ? deep_copy(officer, doc, batch) : NULL;
-    if (!*copy) {
-        xmlFreeDoc(doc);
-        return NULL;
-    }
-    return doc;
+    return prog ? find_path(prog, "batch") : NULL;
 }
 
 static attache_status emit_officer(const attache_data *d, struct skeleton *sk,
@@ -1372,18 +1396,123 @@ static attache_status emit_officer(const attache_data *d, struct skeleton *sk,
                                   attache_error *err)
 {
     struct officer_view v;
+    attache_status rc;
 
     if (index >= d->nofficers)
         return err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0,
                        "more officers than when the data was validated");
-    v.officer = NULL;
-    v.doc = make_view(sk, node, &v.officer);
-    if (!v.doc)
+    if (!sk->shared) {
+        sk->shared = calloc(1, sizeof *sk->shared);
+        if (!sk->shared || !(sk->shared->doc = xmlCopyDoc(sk->doc, 1))) {
+            free(sk->shared);
+            sk->shared = NULL;
+            return err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "out of memory");
+        }
+        atomic_init(&sk->shared->refs, 1);
+    }
+    /* the officer is shown in the walk's own headers for the call; kept, it moves out */
+    v.doc = sk->doc;
+    v.officer = deep_copy(node, sk->doc, sk->batch);
+    if (!v.officer)
         return err_set(err, ATTACHE_ERR_INTERNAL, d->name, 0, "out of memory");
     v.index = index;
     v.ref = &d->officers[index];
     v.batch = &d->batches[v.ref->batch];
-    return fn(ctx, &v);
+    v.skeleton = sk->shared;
+    rc = fn(ctx, &v);
+    if (v.doc == sk->doc) {         /* not kept */
+        xmlUnlinkNode(v.officer);
+        xmlFreeNode(v.officer);
+    }
+    return rc;
+}
+
+bool data_view_keep(struct officer_view *v)
+{
+    xmlDocPtr own = xmlNewDoc(BAD_CAST "1.0");
+
+    if (!own)
+        return false;
+    xmlUnlinkNode(v->officer);
+    if (xmlDOMWrapAdoptNode(NULL, v->doc, v->officer, own, NULL, 0) != 0) {
+        xmlFreeNode(v->officer);
+        xmlFreeDoc(own);
+        v->doc = NULL;
+        v->officer = NULL;
+        return false;
+    }
+    xmlDocSetRootElement(own, v->officer);
+    v->doc = own;
+    skeleton_ref(v->skeleton);
+    return true;
+}
+
+void data_view_release(struct officer_view *v)
+{
+    xmlFreeDoc(v->doc);
+    skeleton_unref(v->skeleton);
+    v->doc = NULL;
+    v->officer = NULL;
+    v->skeleton = NULL;
+}
+
+struct view_cache {
+    struct data_skeleton *skeleton;    /* what doc is a copy of */
+    xmlDocPtr doc;
+    xmlNodePtr batch;
+};
+
+struct view_cache *view_cache_new(void)
+{
+    return calloc(1, sizeof(struct view_cache));
+}
+
+void view_cache_free(struct view_cache *c)
+{
+    if (!c)
+        return;
+    xmlFreeDoc(c->doc);
+    skeleton_unref(c->skeleton);
+    free(c);
+}
+
+bool view_cache_show(struct view_cache *c, struct officer_view *v)
+{
+    xmlDocPtr own = v->doc;
+
+    if (c->skeleton != v->skeleton) {
+        xmlFreeDoc(c->doc);
+        skeleton_unref(c->skeleton);
+        c->skeleton = skeleton_ref(v->skeleton);
+        c->doc = xmlCopyDoc(v->skeleton->doc, 1);
+        c->batch = c->doc ? batch_of(c->doc) : NULL;
+        if (!c->batch) {
+            xmlFreeDoc(c->doc);
+            skeleton_unref(c->skeleton);
+            c->skeleton = NULL;
+            c->doc = NULL;
+            return false;
+        }
+    }
+    xmlUnlinkNode(v->officer);
+    if (xmlDOMWrapAdoptNode(NULL, own, v->officer, c->doc, c->batch, 0) != 0) {
+        xmlDocSetRootElement(own, v->officer);
+        return false;
+    }
+    xmlAddChild(c->batch, v->officer);
+    xmlFreeDoc(own);
+    v->doc = c->doc;
+    return true;
+}
+
+void data_view_done(struct officer_view *v)
+{
+    xmlUnlinkNode(v->officer);
+    xmlFreeNode(v->officer);
+    skeleton_unref(v->skeleton);
+    v->doc = NULL;
+    v->officer = NULL;
+    v->skeleton = NULL;
 }
 
 static void replace(xmlNodePtr *slot, xmlNodePtr node)
@@ -1424,6 +1553,10 @@ attache_status data_foreach(const attache_data *d, const bool *want,
         depth = xmlTextReaderDepth(r);
         name = (const char *)xmlTextReaderConstLocalName(r);
         node = xmlTextReaderCurrentNode(r);
+        if (depth != 3 || strcmp(name, "officer")) {    /* the headers change */
+            skeleton_unref(sk.shared);
+            sk.shared = NULL;
+        }
         if (depth == 0) {
             sk.root = xmlDocCopyNode(node, sk.doc, 2);
             xmlDocSetRootElement(sk.doc, sk.root);
@@ -1460,6 +1593,7 @@ done:
         xmlFreeTextReader(r);
     if (sk.doc)
         xmlFreeDoc(sk.doc);
+    skeleton_unref(sk.shared);
     return rc;
 }
 

@@ -3,10 +3,13 @@
  *
  * Loading (attache_data_load) validates the whole file in one streaming
  * pass and keeps a compact index of officers.  Generation walks the file a
- * second time with data_foreach(), which hands each wanted officer over as a
- * small document of its own (issuer, programme and batch headers, the
- * officer), so that memory does not grow with the file and workers never
- * share a tree.
+ * second time with data_foreach(), which shows each wanted officer in a
+ * small document (issuer, programme and batch headers, the officer), so
+ * that memory does not grow with the file.  A view kept past the walk's
+ * call holds its officer and a reference to headers that nobody changes;
+ * a worker shows kept views in its own copy of the headers (view_cache),
+ * made once a batch rather than once an officer, so workers never share a
+ * tree.
  */
 #ifndef ATTACHE_DATA_H
 #define ATTACHE_DATA_H
@@ -31,11 +34,14 @@ struct officer_ref {
     unsigned long line;
 };
 
+struct data_skeleton;    /* the headers an officer is shown with */
+
 /*
- * One officer, ready for a template: `doc` is a standalone document
+ * One officer, ready for a template: `doc` is a document
  *   <attache version="1"><issuer/><programme id=…><title/>…
  *     <batch id=…><signatory/><induction/><officer/></batch></programme></attache>
- * whose text is trimmed and in NFC.  `officer` is the officer element in it.
+ * whose text is trimmed and in NFC, with this one officer in it.  `officer`
+ * is the officer element.
  */
 struct officer_view {
     xmlDocPtr doc;
@@ -43,14 +49,43 @@ struct officer_view {
     size_t index;                      /* position in the file, from 0 */
     const struct officer_ref *ref;
     const attache_batch_info *batch;
+    struct data_skeleton *skeleton;    /* its headers, for keeping and showing it */
 };
 
 /*
  * Called by data_foreach() for every wanted officer, in file order.  The
- * callee owns view->doc and frees it with xmlFreeDoc() when done (possibly
- * on another thread).  A non-zero return stops the walk and is returned.
+ * view is lent for the call: its doc belongs to the walk and its officer is
+ * gone when the call returns, unless the callee keeps the view with
+ * data_view_keep().  A non-zero return stops the walk and is returned.
  */
 typedef attache_status officer_fn(void *ctx, struct officer_view *view);
+
+/*
+ * Keep a lent view past the call (false: out of memory, and the view is
+ * gone).  Kept, view->doc is a document of the officer alone, and the view
+ * holds its headers.  A kept view is shown with view_cache_show(), or
+ * released unshown with data_view_release(); either may be on another
+ * thread than the walk's.
+ */
+bool data_view_keep(struct officer_view *view);
+void data_view_release(struct officer_view *view);
+
+/*
+ * A thread's copy of the headers its kept views are shown in, made again
+ * only when a view's headers differ from the last one's.
+ */
+struct view_cache;
+struct view_cache *view_cache_new(void);
+void view_cache_free(struct view_cache *c);
+
+/*
+ * Show a kept view: its officer moves into the cache's copy of its
+ * headers, and view->doc becomes that copy, as a template must see it
+ * (false: out of memory; the view stays kept).  data_view_done() takes
+ * the officer out again and releases the view.
+ */
+bool view_cache_show(struct view_cache *c, struct officer_view *view);
+void data_view_done(struct officer_view *view);
 
 /*
  * Walk the officers again; `want` (indexed like data_officer(), may be NULL

@@ -105,7 +105,6 @@ static attache_status gather_officer(void *ctx, struct officer_view *v)
             g->failed = true;
     if (!r->address)
         g->failed = true;
-    xmlFreeDoc(v->doc);
     return ATTACHE_OK;
 }
 
