@@ -476,10 +476,6 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
     return NULL;
 }
 
-/*
- * Check one text value: characters that cannot be printed, length after
- * normalisation.  `what` names it in messages ("<name>", "division=").
- */
 /* How a message names a text: "<name>", or "<batch> id=" for an attribute. */
 static const char *text_name(char *buf, size_t size, xmlNodePtr node, const xmlChar *attr)
 {
@@ -491,8 +487,9 @@ static const char *text_name(char *buf, size_t size, xmlNodePtr node, const xmlC
 }
 
 /*
- * A text of the data: printable, and not too long.  `attr` is the
- * attribute it is, NULL for an element's text.
+ * Check one text value: characters that cannot be printed, length after
+ * normalisation.  `attr` is the attribute it is, NULL for the element's
+ * text.
  */
 static void check_value(struct loader *l, xmlNodePtr node, const xmlChar *attr,
                         const char *raw, size_t max_chars)
@@ -1343,6 +1340,7 @@ static xmlNodePtr shallow_copy(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent
         xmlAddChild(parent, c);
     return c;
 }
+
 /* A <name xml:lang="km"> becomes <name lang="km">, so templates ask one way. */
 static void lang_from_xml_lang(xmlNodePtr officer)
 {
