@@ -53,11 +53,12 @@ REPLAYS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 # the tool links the static library as before.
 PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/gen/resources.o
 SHLIB     := libattache.so.$(VERSION)
-# attache.pc's Requires.private.  libcurl is named in Libs.private instead:
-# with --static its .pc also lists curl's own dependencies (nghttp2, ssh2,
-# ldap...), whose development files Debian does not install with it, and
-# attache uses the shared libcurl either way.
-PC_REQUIRES := $(filter-out libcurl,$(PKGS))
+# libcurl and libzbar are compiled against but not linked: src/libload.c
+# loads each the first time a command needs it (the network; QR codes in
+# pictures), so that the other commands do not map them and the libraries
+# they bring (docs/performance.md).  Nor are they in attache.pc.
+LINKED_PKGS := $(filter-out libcurl zbar,$(PKGS))
+PC_REQUIRES := $(LINKED_PKGS)
 
 # Files compiled into the library: schemas, built-in templates (documents, and
 # the bodies of the messages attache mail sends), fonts, and the verification
@@ -82,7 +83,7 @@ $(BUILD)/config.mk: scripts/install-deps.sh Makefile
 	@scripts/install-deps.sh $(if $(filter $(INSTALL_GOALS),$(MAKECMDGOALS)),,--check) build
 	@mkdir -p $(@D)
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
-	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	   echo "PKG_LIBS := $$(pkg-config --libs $(LINKED_PKGS))"; \
 	   echo "MALLOC_LIBS ?= $$(pkg-config --libs jemalloc)"; } > $@.tmp && mv $@.tmp $@
 
 deps:
@@ -137,7 +138,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libattache.a
 	@mkdir -p $(@D)
 	@echo "  TEST    $<"
 	@$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS) -Itests/unit -o $@ $< \
-	    $(BUILD)/libattache.a $(ALL_LIBS)
+	    $(BUILD)/libattache.a $(ALL_LIBS) $(TEST_LIBS)
+
+# test_qr reads codes back with libzbar itself.
+$(BUILD)/tests/test_qr: TEST_LIBS = -lzbar
 
 # test_oom makes the library's own allocations fail, one at a time.
 $(BUILD)/tests/test_oom: TEST_LDFLAGS = $(foreach f,malloc calloc realloc strdup strndup asprintf,-Wl,--wrap=$(f))

@@ -1,6 +1,6 @@
 /*
- * fetch.c: remote data over HTTP(S) with libcurl, the only file that calls
- * curl_*.
+ * fetch.c: remote data over HTTP(S) with libcurl (loaded when first needed,
+ * libload.h).
  *
  * A fetch is a series of attempts; an attempt is a series of requests that
  * follows redirects itself (CURLOPT_FOLLOWLOCATION stays off) so that every
@@ -17,10 +17,8 @@
  * ignored.
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +29,7 @@
 #include <unistd.h>
 
 #include "attache.h"
+#include "libload.h"
 #include "error.h"
 #include "hash.h"
 #include "fetch.h"
@@ -47,6 +46,7 @@
 
 long fetch_retry_after(const char *value, time_t now)
 {
+    const struct curl_lib *cu;
     const char *p;
     time_t when;
 
@@ -69,7 +69,9 @@ long fetch_retry_after(const char *value, time_t now)
     /* An HTTP date names a weekday first; curl_getdate() alone is lenient. */
     if (!((*value >= 'A' && *value <= 'Z') || (*value >= 'a' && *value <= 'z')))
         return -1;
-    when = curl_getdate(value, NULL);
+    if (!(cu = curl_lib(NULL, NULL)))
+        return -1;
+    when = cu->getdate(value, NULL);
     if (when == (time_t)-1)
         return -1;
     return when > now ? (long)(when - now) : 0;
@@ -99,24 +101,24 @@ double fetch_backoff(unsigned retry, double base, double cap, double jitter)
  * curl takes "http:/u:p@h/" and "http:///u:p@h/" as "http://u:p@h/", which
  * a search for "://" would not.
  */
-static CURLU *parse_url(const char *url)
+static CURLU *parse_url(const struct curl_lib *cu, const char *url)
 {
-    CURLU *u = curl_url();
+    CURLU *u = cu ? cu->url() : NULL;
 
-    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
-        curl_url_cleanup(u);
+    if (u && cu->url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        cu->url_cleanup(u);
         u = NULL;
     }
     return u;
 }
 
 /* Whether the parsed URL has a part set (and not empty). */
-static bool has_part(CURLU *u, CURLUPart what)
+static bool has_part(const struct curl_lib *cu, CURLU *u, CURLUPart what)
 {
     char *v = NULL;
-    bool yes = curl_url_get(u, what, &v, 0) == CURLUE_OK && v && *v;
+    bool yes = cu->url_get(u, what, &v, 0) == CURLUE_OK && v && *v;
 
-    curl_free(v);
+    cu->free(v);
     return yes;
 }
 
@@ -150,20 +152,22 @@ static const char *userinfo_end(const char *start, const char *end)
 
 bool fetch_url_has_userinfo(const char *url)
 {
-    CURLU *u = parse_url(url);
+    const struct curl_lib *cu = curl_lib(NULL, NULL);
+    CURLU *u = parse_url(cu, url);
     const char *s, *e;
     bool yes;
 
     if (!u)
         return rough_authority(url, &s, &e) && userinfo_end(s, e);
-    yes = has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD) ||
-          has_part(u, CURLUPART_OPTIONS);
-    curl_url_cleanup(u);
+    yes = has_part(cu, u, CURLUPART_USER) || has_part(cu, u, CURLUPART_PASSWORD) ||
+          has_part(cu, u, CURLUPART_OPTIONS);
+    cu->url_cleanup(u);
     return yes;
 }
 
 void fetch_url_shown(const char *url, char *out, size_t size)
 {
+    const struct curl_lib *cu = curl_lib(NULL, NULL);
     CURLU *u;
     const char *s, *e, *at;
     char *text = NULL;
@@ -173,20 +177,21 @@ void fetch_url_shown(const char *url, char *out, size_t size)
     if (!size)
         return;
     /* what libcurl would send as credentials is taken out by libcurl's parser */
-    u = parse_url(url);
-    if (u && (has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD) ||
-              has_part(u, CURLUPART_OPTIONS)) &&
-        curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK && text) {
+    u = parse_url(cu, url);
+    if (u && (has_part(cu, u, CURLUPART_USER) || has_part(cu, u, CURLUPART_PASSWORD) ||
+              has_part(cu, u, CURLUPART_OPTIONS)) &&
+        cu->url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+        cu->url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+        cu->url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+        cu->url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+        cu->url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK && text) {
         text_sanitize(out, size, text);
-        curl_free(text);
-        curl_url_cleanup(u);
+        cu->free(text);
+        cu->url_cleanup(u);
         return;
     }
-    curl_url_cleanup(u);
+    if (u)
+        cu->url_cleanup(u);
     /* otherwise as written, less the fragment and, in text libcurl cannot
        parse, anything before an '@' in what may be its authority */
     if (rough_authority(url, &s, &e) && (at = userinfo_end(s, e)) != NULL) {
@@ -216,33 +221,34 @@ static void ascii_lower(char *s)
 static bool url_parts(const char *url, char *scheme, size_t ssize, char *host, size_t hsize,
                       long *port)
 {
-    CURLU *u = parse_url(url);
+    const struct curl_lib *cu = curl_lib(NULL, NULL);
+    CURLU *u = parse_url(cu, url);
     char *sc = NULL, *ho = NULL, *po = NULL;
     bool ok = false;
 
     if (!u)
         return false;
-    if (curl_url_get(u, CURLUPART_SCHEME, &sc, 0) != CURLUE_OK)
+    if (cu->url_get(u, CURLUPART_SCHEME, &sc, 0) != CURLUE_OK)
         goto done;
     snprintf(scheme, ssize, "%s", sc);
     ascii_lower(scheme);
     if (host) {
-        if (curl_url_get(u, CURLUPART_HOST, &ho, 0) != CURLUE_OK)
+        if (cu->url_get(u, CURLUPART_HOST, &ho, 0) != CURLUE_OK)
             goto done;
         snprintf(host, hsize, "%s", ho);
         ascii_lower(host);
     }
     if (port) {
-        if (curl_url_get(u, CURLUPART_PORT, &po, CURLU_DEFAULT_PORT) != CURLUE_OK)
+        if (cu->url_get(u, CURLUPART_PORT, &po, CURLU_DEFAULT_PORT) != CURLUE_OK)
             goto done;
         *port = strtol(po, NULL, 10);
     }
     ok = true;
 done:
-    curl_free(sc);
-    curl_free(ho);
-    curl_free(po);
-    curl_url_cleanup(u);
+    cu->free(sc);
+    cu->free(ho);
+    cu->free(po);
+    cu->url_cleanup(u);
     return ok;
 }
 
@@ -306,6 +312,8 @@ struct fetch {
     double started, deadline;
     attache_fetch_info *info;
 
+    const struct curl_lib *cu;         /* libcurl, loaded for the first request */
+
     /* the current request */
     CURL *h;
     unsigned requests;                 /* made with h so far */
@@ -360,7 +368,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
     if (!f->status_known) {
         long code = 0;
 
-        curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code);
+        f->cu->easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code);
         f->keep = code >= 200 && code < 300;
         f->status_known = true;
     }
@@ -404,7 +412,7 @@ static const char *header(struct fetch *f, const char *name)
 {
     struct curl_header *hh;
 
-    if (curl_easy_header(f->h, name, 0, CURLH_HEADER, -1, &hh) != CURLHE_OK)
+    if (f->cu->easy_header(f->h, name, 0, CURLH_HEADER, -1, &hh) != CURLHE_OK)
         return NULL;
     return hh->value;
 }
@@ -663,9 +671,10 @@ static attache_status check_target(struct fetch *f, const char *url, bool redire
     return ATTACHE_OK;
 }
 
-static struct curl_slist *add_header(struct curl_slist *l, const char *h, bool *ok)
+static struct curl_slist *add_header(const struct curl_lib *cu, struct curl_slist *l,
+                                     const char *h, bool *ok)
 {
-    struct curl_slist *n = curl_slist_append(l, h);
+    struct curl_slist *n = cu->slist_append(l, h);
 
     if (!n)
         *ok = false;
@@ -673,13 +682,13 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *h, bool *
 }
 
 /* Free a header list, wiping it first: it may hold the token. */
-static void free_headers(struct curl_slist *l)
+static void free_headers(const struct curl_lib *cu, struct curl_slist *l)
 {
     struct curl_slist *p;
 
     for (p = l; p; p = p->next)
         sodium_memzero(p->data, strlen(p->data));
-    curl_slist_free_all(l);
+    cu->slist_free_all(l);
 }
 
 /* The request headers for `url`: credentials only to the first URL's origin. */
@@ -691,12 +700,12 @@ static struct curl_slist *request_headers(struct fetch *f, const char *url, bool
     size_t i;
 
     *ok = true;
-    l = add_header(l, "Accept: application/xml, text/xml;q=0.9, */*;q=0.1", ok);
+    l = add_header(f->cu, l, "Accept: application/xml, text/xml;q=0.9, */*;q=0.1", ok);
     if (own_origin && f->o->token) {
         struct buf b = {0};
 
         if (buf_addf(&b, "Authorization: Bearer %s", f->o->token))
-            l = add_header(l, b.data, ok);
+            l = add_header(f->cu, l, b.data, ok);
         else
             *ok = false;
         if (b.data)
@@ -705,16 +714,16 @@ static struct curl_slist *request_headers(struct fetch *f, const char *url, bool
     }
     if (own_origin)
         for (i = 0; i < f->o->n_headers; i++)
-            l = add_header(l, f->o->headers[i], ok);
+            l = add_header(f->cu, l, f->o->headers[i], ok);
     if (conditional && f->have_cache) {
         struct buf b = {0};
 
         if (f->cache.etag && buf_addf(&b, "If-None-Match: %s", f->cache.etag))
-            l = add_header(l, b.data, ok);
+            l = add_header(f->cu, l, b.data, ok);
         buf_reset(&b);
         if (f->cache.last_modified &&
             buf_addf(&b, "If-Modified-Since: %s", f->cache.last_modified))
-            l = add_header(l, b.data, ok);
+            l = add_header(f->cu, l, b.data, ok);
         buf_release(&b);
     }
     return l;
@@ -726,7 +735,7 @@ static attache_status setup(struct fetch *f, attache_error *err)
     const attache_fetch_options *o = f->o;
     CURLcode rc = CURLE_OK;
 
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(f->h, opt, val); } while (0)
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = f->cu->easy_setopt(f->h, opt, val); } while (0)
     SET(CURLOPT_ERRORBUFFER, f->errbuf);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -753,7 +762,7 @@ static attache_status setup(struct fetch *f, attache_error *err)
     if (rc == CURLE_OK)
         return ATTACHE_OK;
     return err_set(err, ATTACHE_ERR_INTERNAL, f->shown, 0, "libcurl: %s",
-                   curl_easy_strerror(rc));
+                   f->cu->easy_strerror(rc));
 }
 
 enum outcome {
@@ -767,7 +776,7 @@ enum outcome {
 /* Why a transfer failed, in words; whether another attempt might work. */
 static bool transport_reason(struct fetch *f, CURLcode cc, char *why, size_t size)
 {
-    const char *detail = f->errbuf[0] ? f->errbuf : curl_easy_strerror(cc);
+    const char *detail = f->errbuf[0] ? f->errbuf : f->cu->easy_strerror(cc);
 
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -845,8 +854,8 @@ static bool fresh_handle(struct fetch *f, attache_error *err)
 {
     if (f->requests++ == 0)
         return true;
-    curl_easy_cleanup(f->h);
-    f->h = curl_easy_init();
+    f->cu->easy_cleanup(f->h);
+    f->h = f->cu->easy_init();
     if (!f->h) {
         err_set(err, ATTACHE_ERR_INTERNAL, f->shown, 0, "libcurl cannot start");
         return false;
@@ -876,7 +885,7 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
         return FAILED;
     hdrs = request_headers(f, url, conditional, &ok);
     if (!ok) {
-        free_headers(hdrs);
+        free_headers(f->cu, hdrs);
         err_set(err, ATTACHE_ERR_INTERNAL, f->shown, 0, "out of memory");
         return FAILED;
     }
@@ -888,31 +897,31 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
     f->discarded = 0;
     f->errbuf[0] = '\0';
     f->request_started = now_seconds();
-    parsed = parse_url(url);
+    parsed = parse_url(f->cu, url);
     /*
      * Loopback is never reached through a proxy: plain http is allowed
      * there, with a token, only because it does not leave the machine.
      */
     loopback = url_parts(url, scheme, sizeof scheme, host, sizeof host, NULL) &&
                fetch_host_is_loopback(host);
-    if (!parsed || curl_easy_setopt(f->h, CURLOPT_CURLU, parsed) != CURLE_OK ||
-        curl_easy_setopt(f->h, CURLOPT_NOPROXY, loopback ? "*" : NULL) != CURLE_OK ||
-        curl_easy_setopt(f->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
-        curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, (long)(left * 1000)) != CURLE_OK ||
-        curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms > 1 ? connect_ms : 1L) !=
+    if (!parsed || f->cu->easy_setopt(f->h, CURLOPT_CURLU, parsed) != CURLE_OK ||
+        f->cu->easy_setopt(f->h, CURLOPT_NOPROXY, loopback ? "*" : NULL) != CURLE_OK ||
+        f->cu->easy_setopt(f->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+        f->cu->easy_setopt(f->h, CURLOPT_TIMEOUT_MS, (long)(left * 1000)) != CURLE_OK ||
+        f->cu->easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms > 1 ? connect_ms : 1L) !=
             CURLE_OK) {
-        free_headers(hdrs);
-        curl_easy_setopt(f->h, CURLOPT_CURLU, NULL);
-        curl_url_cleanup(parsed);
+        free_headers(f->cu, hdrs);
+        f->cu->easy_setopt(f->h, CURLOPT_CURLU, NULL);
+        f->cu->url_cleanup(parsed);
         err_set(err, ATTACHE_ERR_INTERNAL, f->shown, 0, "libcurl refused the request options");
         return FAILED;
     }
-    cc = curl_easy_perform(f->h);
-    curl_easy_setopt(f->h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(f->h, CURLOPT_CURLU, NULL);
-    curl_url_cleanup(parsed);
-    free_headers(hdrs);
-    curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &status);
+    cc = f->cu->easy_perform(f->h);
+    f->cu->easy_setopt(f->h, CURLOPT_HTTPHEADER, NULL);
+    f->cu->easy_setopt(f->h, CURLOPT_CURLU, NULL);
+    f->cu->url_cleanup(parsed);
+    free_headers(f->cu, hdrs);
+    f->cu->easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &status);
     f->info->status = status;
 
     if (f->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
@@ -930,7 +939,7 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
         return FAILED;
     }
     if (status >= 200 && status < 300) {
-        if (curl_easy_getinfo(f->h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+        if (f->cu->easy_getinfo(f->h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
             text_sanitize(f->info->content_type, sizeof f->info->content_type, ct);
         else
             f->info->content_type[0] = '\0';
@@ -944,7 +953,7 @@ static enum outcome request(struct fetch *f, const char *url, bool conditional, 
         return FAILED;
     }
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-        if (curl_easy_getinfo(f->h, CURLINFO_REDIRECT_URL, &location) != CURLE_OK ||
+        if (f->cu->easy_getinfo(f->h, CURLINFO_REDIRECT_URL, &location) != CURLE_OK ||
             !location) {
             err_set(err, ATTACHE_ERR_UNAVAILABLE, f->shown, 0,
                     "HTTP %ld redirect without a usable Location", status);
@@ -1081,15 +1090,6 @@ static attache_status download(struct fetch *f, attache_data **data, attache_err
 
 /* ---- public interface ------------------------------------------------------ */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void init_curl(void)
-{
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (sodium_init() < 0)      /* for the jitter of retry waits */
-        curl_init_result = CURLE_FAILED_INIT;
-}
 
 void attache_fetch_options_init(attache_fetch_options *o)
 {
@@ -1159,6 +1159,9 @@ static attache_status fetch_run(const char *url, const attache_fetch_options *op
     f.info = info ? info : &local_info;
     memset(f.info, 0, sizeof *f.info);
     fetch_url_shown(url, f.shown, sizeof f.shown);
+    /* libcurl reads the URL too, offline or not */
+    if (!(f.cu = curl_lib(f.shown, err)))
+        return ATTACHE_ERR_INTERNAL;
     f.user_dopts = dopts;
     if (dopts)
         f.dopts = *dopts;
@@ -1187,13 +1190,11 @@ static attache_status fetch_run(const char *url, const attache_fetch_options *op
         if ((rc = use_cached(&f, data, err)) != ATTACHE_OK)
             goto done;
     } else {
-        pthread_once(&curl_once, init_curl);
-        if (curl_init_result != CURLE_OK) {
-            rc = err_set(err, ATTACHE_ERR_INTERNAL, f.shown, 0, "libcurl cannot start: %s",
-                         curl_easy_strerror(curl_init_result));
+        if (sodium_init() < 0) {      /* for the jitter of retry waits */
+            rc = err_set(err, ATTACHE_ERR_INTERNAL, f.shown, 0, "libsodium cannot start");
             goto done;
         }
-        f.h = curl_easy_init();
+        f.h = f.cu->easy_init();
         if (!f.h) {
             rc = err_set(err, ATTACHE_ERR_INTERNAL, f.shown, 0, "libcurl cannot start");
             goto done;
@@ -1222,7 +1223,7 @@ done:
         *data = NULL;
     }
     if (f.h)
-        curl_easy_cleanup(f.h);
+        f.cu->easy_cleanup(f.h);
     cache_entry_release(&f.cache);
     buf_release(&f.body);
     return rc;

@@ -533,8 +533,8 @@ attache_status attache_mail(const char *dir, const attache_data *data,
         err = &local_err;
     m.res = result ? result : &local;
     memset(m.res, 0, sizeof *m.res);
-    if (!mail_libraries_ready())
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start libcurl");
+    if ((rc = mail_libraries_start(err)) != ATTACHE_OK)
+        return rc;
     if (o->from && (sender = mail_sender_parse(o->from, &m.from)) < 0) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto done;

@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <curl/curl.h>
 
 #include "attache.h"
+#include "libload.h"
 #include "util.h"
 
 /* ---- body templates (mail_body.c) ------------------------------------------- */
@@ -80,6 +80,7 @@ bool mail_message_build(struct mail_message *m, const struct mail_sender *from,
 /* ---- SMTP (mail_smtp.c) ----------------------------------------------------------- */
 
 struct mail_smtp {
+    const struct curl_lib *cu;
     CURL *h;
     char shown[300];             /* the URL as messages show it */
     char errbuf[CURL_ERROR_SIZE];
@@ -96,8 +97,8 @@ enum mail_outcome {
     MAIL_FATAL                   /* no message can (connection, TLS, login) */
 };
 
-/* libcurl and libsodium started, once per process; false when they cannot be. */
-bool mail_libraries_ready(void);
+/* libcurl and libsodium started, once per process; an error when they cannot be. */
+attache_status mail_libraries_start(attache_error *err);
 
 /*
  * Check o->url (smtp or smtps, no login in it, plain smtp only to loopback)

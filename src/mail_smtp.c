@@ -1,5 +1,6 @@
 /*
- * mail_smtp.c: handing messages to an SMTP server with libcurl.
+ * mail_smtp.c: handing messages to an SMTP server with libcurl (loaded when
+ * first needed, libload.h).
  *
  * One easy handle serves a whole mailing, so one connection carries every
  * message.  TLS is required (smtps://, or STARTTLS on smtp://) except to a
@@ -7,11 +8,9 @@
  * always verified.  The login goes to libcurl and nowhere else: what the
  * client sends is never kept, only the server's replies, for messages.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "error.h"
@@ -52,32 +51,30 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static bool curl_ready;
-
-static void init_libraries(void)
+attache_status mail_libraries_start(attache_error *err)
 {
-    curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK && sodium_init() >= 0;
-}
-
-bool mail_libraries_ready(void)
-{
-    pthread_once(&curl_once, init_libraries);
-    return curl_ready;
+    if (!curl_lib(NULL, err))
+        return ATTACHE_ERR_INTERNAL;
+    if (sodium_init() < 0)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start libsodium");
+    return ATTACHE_OK;
 }
 
 attache_status mail_smtp_open(struct mail_smtp *s, const attache_mail_options *o,
                               attache_error *err)
 {
-    CURLU *u = curl_url();
+    const struct curl_lib *cu = s->cu = curl_lib(NULL, err);
+    CURLU *u = cu ? cu->url() : NULL;
     char *scheme = NULL, *host = NULL;
     bool loopback;
     attache_status rc = ATTACHE_OK;
 
+    if (!cu)
+        return ATTACHE_ERR_INTERNAL;
     fetch_url_shown(o->url, s->shown, sizeof s->shown);
-    if (!u || curl_url_set(u, CURLUPART_URL, o->url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    if (!u || cu->url_set(u, CURLUPART_URL, o->url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        cu->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        cu->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
         rc = err_set(err, ATTACHE_ERR_USAGE, s->shown, 0, "is not an smtp:// or smtps:// URL");
         goto done;
     }
@@ -91,37 +88,37 @@ attache_status mail_smtp_open(struct mail_smtp *s, const attache_mail_options *o
         goto done;
     }
     loopback = fetch_host_is_loopback(host);
-    s->h = curl_easy_init();
+    s->h = cu->easy_init();
     if (!s->h) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start libcurl");
         goto done;
     }
-    curl_easy_setopt(s->h, CURLOPT_URL, o->url);
-    curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    cu->easy_setopt(s->h, CURLOPT_URL, o->url);
+    cu->easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     /* STARTTLS is a must, but to loopback: used when the server offers it */
-    curl_easy_setopt(s->h, CURLOPT_USE_SSL, loopback ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
-    curl_easy_setopt(s->h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(s->h, CURLOPT_SSL_VERIFYHOST, 2L);
+    cu->easy_setopt(s->h, CURLOPT_USE_SSL, loopback ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+    cu->easy_setopt(s->h, CURLOPT_SSL_VERIFYPEER, 1L);
+    cu->easy_setopt(s->h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->cacert)
-        curl_easy_setopt(s->h, CURLOPT_CAINFO, o->cacert);
+        cu->easy_setopt(s->h, CURLOPT_CAINFO, o->cacert);
     if (o->user) {
-        curl_easy_setopt(s->h, CURLOPT_USERNAME, o->user);
-        curl_easy_setopt(s->h, CURLOPT_PASSWORD, o->password ? o->password : "");
+        cu->easy_setopt(s->h, CURLOPT_USERNAME, o->user);
+        cu->easy_setopt(s->h, CURLOPT_PASSWORD, o->password ? o->password : "");
     }
-    curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(s->h, CURLOPT_READFUNCTION, read_upload);
-    curl_easy_setopt(s->h, CURLOPT_READDATA, s);
-    curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, s->errbuf);
-    curl_easy_setopt(s->h, CURLOPT_VERBOSE, 1L);          /* for on_debug only */
-    curl_easy_setopt(s->h, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(s->h, CURLOPT_DEBUGDATA, s);
-    curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(s->h, CURLOPT_TIMEOUT, (long)(o->timeout ? o->timeout : DEFAULT_TIMEOUT));
+    cu->easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
+    cu->easy_setopt(s->h, CURLOPT_READFUNCTION, read_upload);
+    cu->easy_setopt(s->h, CURLOPT_READDATA, s);
+    cu->easy_setopt(s->h, CURLOPT_ERRORBUFFER, s->errbuf);
+    cu->easy_setopt(s->h, CURLOPT_VERBOSE, 1L);          /* for on_debug only */
+    cu->easy_setopt(s->h, CURLOPT_DEBUGFUNCTION, on_debug);
+    cu->easy_setopt(s->h, CURLOPT_DEBUGDATA, s);
+    cu->easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
+    cu->easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT, 10L);
+    cu->easy_setopt(s->h, CURLOPT_TIMEOUT, (long)(o->timeout ? o->timeout : DEFAULT_TIMEOUT));
 done:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    cu->free(scheme);
+    cu->free(host);
+    cu->url_cleanup(u);
     return rc;
 }
 
@@ -139,22 +136,22 @@ enum mail_outcome mail_smtp_send(struct mail_smtp *s, const char *from, const ch
     CURLcode rc;
 
     snprintf(envelope, sizeof envelope, "<%s>", from);
-    curl_easy_setopt(s->h, CURLOPT_MAIL_FROM, envelope);
+    s->cu->easy_setopt(s->h, CURLOPT_MAIL_FROM, envelope);
     snprintf(envelope, sizeof envelope, "<%s>", to);
-    rcpt = curl_slist_append(NULL, envelope);
+    rcpt = s->cu->slist_append(NULL, envelope);
     if (!rcpt) {
         snprintf(why, size, "out of memory");
         return MAIL_FATAL;
     }
-    curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len);
+    s->cu->easy_setopt(s->h, CURLOPT_MAIL_RCPT, rcpt);
+    s->cu->easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len);
     s->upload = msg;
     s->sent = 0;
     s->errbuf[0] = s->reply[0] = s->refusal[0] = '\0';
-    rc = curl_easy_perform(s->h);
-    curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, NULL);
-    curl_slist_free_all(rcpt);
+    rc = s->cu->easy_perform(s->h);
+    s->cu->easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
+    s->cu->easy_setopt(s->h, CURLOPT_MAIL_RCPT, NULL);
+    s->cu->slist_free_all(rcpt);
     if (rc == CURLE_OK) {
         snprintf(why, size, "%s", s->reply);
         return MAIL_ACCEPTED;
@@ -172,13 +169,13 @@ enum mail_outcome mail_smtp_send(struct mail_smtp *s, const char *from, const ch
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
         snprintf(why, size, "TLS: %s; for a private CA give --cacert FILE",
-                 s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+                 s->errbuf[0] ? s->errbuf : s->cu->easy_strerror(rc));
         return MAIL_FATAL;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
-        snprintf(why, size, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+        snprintf(why, size, "%s", s->errbuf[0] ? s->errbuf : s->cu->easy_strerror(rc));
         return MAIL_FATAL;
     default:
         break;
@@ -190,7 +187,7 @@ enum mail_outcome mail_smtp_send(struct mail_smtp *s, const char *from, const ch
     if (code >= 400 && code < 500)
         snprintf(why, size, "%s", s->refusal[0] ? s->refusal : s->errbuf);
     else
-        snprintf(why, size, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+        snprintf(why, size, "%s", s->errbuf[0] ? s->errbuf : s->cu->easy_strerror(rc));
     return MAIL_FAILED;
 }
 
@@ -198,6 +195,6 @@ enum mail_outcome mail_smtp_send(struct mail_smtp *s, const char *from, const ch
 void mail_smtp_close(struct mail_smtp *s)
 {
     if (s->h)
-        curl_easy_cleanup(s->h);
+        s->cu->easy_cleanup(s->h);
     s->h = NULL;
 }

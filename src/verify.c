@@ -13,12 +13,12 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
-#include <zbar.h>
 
 #include "date.h"
 #include "error.h"
 #include "image.h"
 #include "keys.h"
+#include "libload.h"
 #include "output.h"
 #include "pdf.h"
 #include "text.h"
@@ -351,6 +351,7 @@ attache_status attache_verify_image(const attache_verifier *v, const char *path,
     unsigned char *bytes = NULL, *px = NULL;
     size_t size;
     int w, h;
+    const struct zbar_lib *zb;
     zbar_image_scanner_t *scanner = NULL;
     zbar_image_t *img = NULL;
     const zbar_symbol_t *sym;
@@ -366,37 +367,41 @@ attache_status attache_verify_image(const attache_verifier *v, const char *path,
     free(bytes);
     if (rc != ATTACHE_OK)
         return rc;
-    scanner = zbar_image_scanner_create();
-    img = zbar_image_create();
+    if (!(zb = zbar_lib(path, err))) {
+        free(px);
+        return ATTACHE_ERR_INTERNAL;
+    }
+    scanner = zb->image_scanner_create();
+    img = zb->image_create();
     if (!scanner || !img) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot start the QR code reader");
         goto done;
     }
-    zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
-    zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
-    zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
-    zbar_image_set_size(img, (unsigned)w, (unsigned)h);
-    zbar_image_set_data(img, px, (unsigned long)w * (unsigned long)h, NULL);
-    if (zbar_scan_image(scanner, img) < 0) {
+    zb->image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+    zb->image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+    zb->image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+    zb->image_set_size(img, (unsigned)w, (unsigned)h);
+    zb->image_set_data(img, px, (unsigned long)w * (unsigned long)h, NULL);
+    if (zb->scan_image(scanner, img) < 0) {
         rc = err_set(err, ATTACHE_ERR_DATA, path, 0, "cannot be scanned for QR codes");
         goto done;
     }
-    for (sym = zbar_image_first_symbol(img); sym; sym = zbar_symbol_next(sym))
+    for (sym = zb->image_first_symbol(img); sym; sym = zb->symbol_next(sym))
         count++;
     *out = calloc(count ? count : 1, sizeof **out);
     if (!*out) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto done;
     }
-    for (sym = zbar_image_first_symbol(img); sym; sym = zbar_symbol_next(sym)) {
-        const char *data = zbar_symbol_get_data(sym);
+    for (sym = zb->image_first_symbol(img); sym; sym = zb->symbol_next(sym)) {
+        const char *data = zb->symbol_get_data(sym);
         attache_verify_text(v, data ? data : "", &(*out)[(*n)++]);
     }
 done:
     if (img)
-        zbar_image_destroy(img);
+        zb->image_destroy(img);
     if (scanner)
-        zbar_image_scanner_destroy(scanner);
+        zb->image_scanner_destroy(scanner);
     free(px);
     return rc;
 }

@@ -107,7 +107,9 @@ static void message(void)
 
 int main(void)
 {
-    if (!mail_libraries_ready())
+    attache_error err;
+
+    if (mail_libraries_start(&err) != ATTACHE_OK)
         return 1;
     body_templates();
     message();
