@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "attache.h"
-#include "libload.h"
 #include "error.h"
 #include "hash.h"
 #include "fetch.h"
+#include "libload.h"
 #include "output.h"
 #include "text.h"
 #include "util.h"
