@@ -298,20 +298,24 @@ static int by_bytes32(const void *a, const void *b)
  * file once, in hash order, so that the hash does not depend on layout:
  * a document composed with stand-in images gives the same).
  */
-static void fingerprint(struct run *r, const struct officer_view *v, const struct document *doc,
-                        char out[65])
+static void fingerprint(struct run *r, struct view_cache *views, const struct officer_view *v,
+                        const struct document *doc, char out[65])
 {
     struct hash_sha256 st;
     unsigned char h[HASH_SHA256_BYTES];
     const unsigned char *shown[64];
+    const struct buf *before, *after;
     char extra[160];
     size_t p, i, k, n = 0;
-    struct buf view = {0};
+    struct buf officer = {0};
 
-    /* the view as libxml2 writes it (an empty one hashed if memory runs out) */
-    xml_dump(v->doc, &view);
+    /* the view as libxml2 writes it (what there is of it if memory runs
+       out), the headers around the officer written once a batch */
+    view_cache_dump(views, v, &officer, &before, &after);
     hash_sha256_begin(&st);
-    hash_sha256_add(&st, (const unsigned char *)view.data, view.len);
+    hash_sha256_add(&st, before->data, before->len);
+    hash_sha256_add(&st, officer.data, officer.len);
+    hash_sha256_add(&st, after->data, after->len);
     hash_sha256_add(&st, r->template_hash, sizeof r->template_hash);
     snprintf(extra, sizeof extra, "|%s|%s|%s|", r->issue_date, attache_version(),
              signing_key_issuer(r->key));
@@ -335,7 +339,7 @@ static void fingerprint(struct run *r, const struct officer_view *v, const struc
     for (k = 0; k < n; k++)
         hash_sha256_add(&st, shown[k], 32);
     hash_sha256_end(&st, h);
-    buf_release(&view);
+    buf_release(&officer);
     sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
 }
 
@@ -418,8 +422,8 @@ static void document_vars(const struct run *r, const struct job *j, const char *
  * composed: with stand-in images (hashed files, nothing decoded) that
  * is cheap.  A print file needs the real document in any case.
  */
-static bool up_to_date(struct run *r, struct composer *c, const struct job *j,
-                       const struct doc_vars *vars, const char *old_fp)
+static bool up_to_date(struct run *r, struct composer *c, struct view_cache *views,
+                       const struct job *j, const struct doc_vars *vars, const char *old_fp)
 {
     const struct compose_env *env = c->env;
     struct document *doc = NULL;
@@ -431,7 +435,7 @@ static bool up_to_date(struct run *r, struct composer *c, const struct job *j,
     c->env = &r->probe_env;
     if (compose_document(c, j->view.doc, j->view.officer, vars, &doc, &probe_err) ==
         ATTACHE_OK) {
-        fingerprint(r, &j->view, doc, fp);
+        fingerprint(r, views, &j->view, doc, fp);
         same = !strcmp(old_fp, fp);
     }
     c->env = env;
@@ -490,8 +494,9 @@ done:
  * then true) for the committer to put in place; one up to date is reused.
  */
 static attache_status make_one(struct run *r, struct composer *c, struct pdf_cache *cache,
-                               struct job *j, struct row *row, bool *reused, bool *written,
-                               struct commit *pending, attache_error *err)
+                               struct view_cache *views, struct job *j, struct row *row,
+                               bool *reused, bool *written, struct commit *pending,
+                               attache_error *err)
 {
     const struct officer_ref *ref = j->view.ref;
     char doc_id[64], fp[65], old_fp[65], file_name[160], reference[200];
@@ -522,7 +527,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct pdf_cac
     if (rc != ATTACHE_OK)
         goto done;
     document_vars(r, j, doc_id, &qr, reference, &vars);
-    if (old_fp[0] && !r->book && up_to_date(r, c, j, &vars, old_fp)) {
+    if (old_fp[0] && !r->book && up_to_date(r, c, views, j, &vars, old_fp)) {
         *reused = true;
         hash_sha256_hex(old, old_len, row->sha256);
         goto done;
@@ -530,7 +535,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct pdf_cac
     rc = compose_document(c, j->view.doc, j->view.officer, &vars, &doc, err);
     if (rc != ATTACHE_OK)
         goto done;
-    fingerprint(r, &j->view, doc, fp);
+    fingerprint(r, views, &j->view, doc, fp);
     *reused = old_fp[0] && !strcmp(old_fp, fp);
     label_document(r, doc, ref, doc_id, fp, token);
     if (!*reused) {
@@ -725,7 +730,7 @@ static void *worker(void *arg)
         attache_error_clear(&err);
         reused = written = false;
         if (view_cache_show(views, &j.view)) {
-            rc = make_one(r, &c, cache, &j, row, &reused, &written, &pending, &err);
+            rc = make_one(r, &c, cache, views, &j, row, &reused, &written, &pending, &err);
             data_view_done(&j.view);
         } else {
             rc = err_set(&err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");

@@ -1458,6 +1458,10 @@ struct view_cache {
     struct data_skeleton *skeleton;    /* what doc is a copy of */
     xmlDocPtr doc;
     xmlNodePtr batch;
+    /* doc as xml_dump() writes it, before and after the officer shown in
+       it: written once for its headers, when they are plain (cut) */
+    enum { CUT_UNTRIED, CUT_MADE, CUT_NONE } cut;
+    struct buf before, after;
 };
 
 struct view_cache *view_cache_new(void)
@@ -1471,6 +1475,8 @@ void view_cache_free(struct view_cache *c)
         return;
     xmlFreeDoc(c->doc);
     skeleton_unref(c->skeleton);
+    buf_release(&c->before);
+    buf_release(&c->after);
     free(c);
 }
 
@@ -1484,6 +1490,9 @@ bool view_cache_show(struct view_cache *c, struct officer_view *v)
         c->skeleton = skeleton_ref(v->skeleton);
         c->doc = xmlCopyDoc(v->skeleton->doc, 1);
         c->batch = c->doc ? batch_of(c->doc) : NULL;
+        c->cut = CUT_UNTRIED;
+        buf_reset(&c->before);
+        buf_reset(&c->after);
         if (!c->batch) {
             xmlFreeDoc(c->doc);
             skeleton_unref(c->skeleton);
@@ -1501,6 +1510,24 @@ bool view_cache_show(struct view_cache *c, struct officer_view *v)
     xmlFreeDoc(own);
     v->doc = c->doc;
     return true;
+}
+
+bool view_cache_dump(struct view_cache *c, const struct officer_view *v, struct buf *officer,
+                     const struct buf **before, const struct buf **after)
+{
+    static const struct buf none;
+
+    /* every officer goes where the first went: the rest is the same for all */
+    if (c->cut == CUT_UNTRIED)
+        c->cut = xml_dump_plain_around(c->doc, v->officer, &c->before, &c->after) ? CUT_MADE
+                                                                                  : CUT_NONE;
+    if (c->cut == CUT_MADE && xml_dump_plain_node(c->doc, v->officer, officer)) {
+        *before = &c->before;
+        *after = &c->after;
+        return true;
+    }
+    *before = *after = &none;
+    return xml_dump(v->doc, officer);
 }
 
 void data_view_done(struct officer_view *v)

@@ -87,6 +87,18 @@ void view_cache_free(struct view_cache *c);
 bool view_cache_show(struct view_cache *c, struct officer_view *view);
 void data_view_done(struct officer_view *view);
 
+struct buf;
+
+/*
+ * A view shown in `c`, as xml_dump() writes it, in three pieces to be
+ * taken one after the other: *before and *after (the cache's own, written
+ * once for the headers; empty when they cannot be cut around the officer)
+ * and, appended to `officer`, the officer (or the whole view when it
+ * cannot be cut).  False when memory runs out.
+ */
+bool view_cache_dump(struct view_cache *c, const struct officer_view *view, struct buf *officer,
+                     const struct buf **before, const struct buf **after);
+
 /*
  * Walk the officers again; `want` (indexed like data_officer(), may be NULL
  * for all) says which ones to hand to `fn`.

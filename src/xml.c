@@ -226,17 +226,34 @@ static void put_escaped(struct buf *out, const xmlChar *s, bool attribute)
 }
 
 /*
+ * Where xml_dump_plain's writing goes: `out`, and from the node `hole`
+ * on (which is left out) `after`.
+ */
+struct plain {
+    xmlDocPtr doc;
+    struct buf *out;
+    xmlNodePtr hole;             /* NULL: none, or passed */
+    struct buf *after;
+};
+
+/*
  * Write `n` as libxml2 would, when it holds only what this writer knows:
  * elements without namespaces, their attributes and text.  False at
  * anything else (the caller drops what was written): an attribute of
  * another document, or none, would have its non-ASCII characters written
  * as character references.
  */
-static bool put_node(struct buf *out, xmlDocPtr doc, xmlNodePtr n)
+static bool put_node(struct plain *w, xmlNodePtr n)
 {
+    struct buf *out = w->out;
     xmlNodePtr child;
     xmlAttrPtr a;
 
+    if (n == w->hole) {
+        w->out = w->after;
+        w->hole = NULL;
+        return true;
+    }
     if (n->type == XML_TEXT_NODE) {
         if (n->name != xmlStringText)
             return false;
@@ -249,7 +266,7 @@ static bool put_node(struct buf *out, xmlDocPtr doc, xmlNodePtr n)
     buf_add(out, "<", 1);
     buf_adds(out, (const char *)n->name);
     for (a = n->properties; a; a = a->next) {
-        if (a->ns || a->doc != doc ||
+        if (a->ns || a->doc != w->doc ||
             (a->children && (a->children->type != XML_TEXT_NODE ||
                              a->children->name != xmlStringText || a->children->next)))
             return false;
@@ -266,19 +283,30 @@ static bool put_node(struct buf *out, xmlDocPtr doc, xmlNodePtr n)
     }
     buf_add(out, ">", 1);
     for (child = n->children; child; child = child->next)
-        if (!put_node(out, doc, child))
+        if (!put_node(w, child))
             return false;
+    out = w->out;                /* the hole may have been among them */
     buf_add(out, "</", 2);
     buf_adds(out, (const char *)n->name);
     buf_add(out, ">", 1);
     return true;
 }
 
-bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
+/* `b` cut back to `len`, as it was before the writing. */
+static void cut_back(struct buf *b, size_t len)
 {
-    xmlNodePtr n;
-    size_t was = out->len;
+    b->len = len;
+    if (b->data)
+        b->data[len] = '\0';
+}
+
+static bool dump_plain(struct plain *w)
+{
+    xmlDocPtr doc = w->doc;
+    struct buf *out = w->out, *after = w->after;
+    size_t was = out->len, after_was = after ? after->len : 0;
     bool plain = true;
+    xmlNodePtr n;
 
     if (!doc || doc->type != XML_DOCUMENT_NODE ||
         (doc->version && strchr((const char *)doc->version, '"')))
@@ -291,17 +319,43 @@ bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
         buf_adds(out, doc->standalone ? " standalone=\"yes\"" : " standalone=\"no\"");
     buf_adds(out, "?>\n");
     for (n = doc->children; n && plain; n = n->next) {
-        plain = put_node(out, doc, n);
-        buf_add(out, "\n", 1);
+        plain = put_node(w, n);
+        buf_add(w->out, "\n", 1);
     }
-    if (!plain || out->failed) {
-        /* as it was: the caller asks libxml2 */
-        out->len = was;
-        if (out->data)
-            out->data[was] = '\0';
+    if (!plain || w->hole || out->failed || (after && after->failed)) {
+        /* as they were: the caller asks libxml2 */
+        cut_back(out, was);
+        if (after)
+            cut_back(after, after_was);
         return false;
     }
     return true;
+}
+
+bool xml_dump_plain(xmlDocPtr doc, struct buf *out)
+{
+    struct plain w = {doc, out, NULL, NULL};
+
+    return dump_plain(&w);
+}
+
+bool xml_dump_plain_around(xmlDocPtr doc, xmlNodePtr hole, struct buf *before,
+                           struct buf *after)
+{
+    struct plain w = {doc, before, hole, after};
+
+    return hole && dump_plain(&w);
+}
+
+bool xml_dump_plain_node(xmlDocPtr doc, xmlNodePtr n, struct buf *out)
+{
+    struct plain w = {doc, out, NULL, NULL};
+    size_t was = out->len;
+
+    if (put_node(&w, n) && !out->failed)
+        return true;
+    cut_back(out, was);
+    return false;
 }
 
 bool xml_dump(xmlDocPtr doc, struct buf *out)

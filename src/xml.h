@@ -106,6 +106,19 @@ struct buf;
 bool xml_dump_plain(xmlDocPtr doc, struct buf *out);
 
 /*
+ * xml_dump_plain() of `doc` in two pieces, around its node `hole`: what
+ * comes before the hole into `before`, what follows it into `after`, so
+ * that before, xml_dump_plain_node() of the hole, and after, one after the
+ * other, are xml_dump_plain() of the document.  False, both buffers as
+ * they were, where xml_dump_plain() is, or when `hole` is not in `doc`.
+ */
+bool xml_dump_plain_around(xmlDocPtr doc, xmlNodePtr hole, struct buf *before,
+                           struct buf *after);
+
+/* One node of `doc` and what it holds, as xml_dump_plain() writes it within it. */
+bool xml_dump_plain_node(xmlDocPtr doc, xmlNodePtr n, struct buf *out);
+
+/*
  * Append to `out` what xmlDocDumpMemoryEnc(doc, ..., "UTF-8") makes of
  * `doc`: by xml_dump_plain() when it can, by libxml2 otherwise.  False
  * when memory runs out.

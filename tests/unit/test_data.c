@@ -7,6 +7,8 @@
 
 #include "check.h"
 #include "data.h"
+#include "util.h"
+#include "xml.h"
 
 static const char good[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -88,6 +90,29 @@ static attache_status keep(void *ctx, struct officer_view *v)
     return ATTACHE_OK;
 }
 
+/*
+ * A shown view as the fingerprint takes it, in pieces: together, what
+ * xml_dump() writes of the whole, for the batch's first officer (for whom
+ * the headers' pieces are written) and for the later ones alike.
+ */
+static void dumps_in_pieces(struct view_cache *c, const struct officer_view *v)
+{
+    struct buf whole = {0}, officer = {0}, joined = {0};
+    const struct buf *before, *after;
+
+    CHECK(xml_dump(v->doc, &whole));
+    CHECK(view_cache_dump(c, v, &officer, &before, &after));
+    CHECK(before->len > 0 && after->len > 0);         /* a view is plain: cut in three */
+    buf_add(&joined, before->data, before->len);
+    buf_add(&joined, officer.data, officer.len);
+    buf_add(&joined, after->data, after->len);
+    CHECK(joined.len == whole.len && !memcmp(joined.data, whole.data, whole.len));
+    CHECK(strstr(officer.data, "<officer") == officer.data);
+    buf_release(&whole);
+    buf_release(&officer);
+    buf_release(&joined);
+}
+
 static void check_kept(const attache_data *d, const struct seen *direct)
 {
     attache_error err;
@@ -115,10 +140,12 @@ static void check_kept(const attache_data *d, const struct seen *direct)
         if (i == 0)
             first_doc = k.v[i].doc;
         CHECK(k.v[i].doc == first_doc);
+        dumps_in_pieces(c, &k.v[i]);
         data_view_done(&k.v[i]);
     }
     /* another batch: other headers */
     CHECK(view_cache_show(c, &k.v[2]));
+    dumps_in_pieces(c, &k.v[2]);
     {
         char *a = eval(k.v[2].doc, k.v[2].officer,
                        "concat(../@number, '|', count(../officer), '|', count(//officer))");

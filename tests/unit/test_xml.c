@@ -96,8 +96,46 @@ static void test_schemas(void)
 }
 
 /*
+ * xml_dump_plain_around() each node below `n`, and `n`: before, the node
+ * (xml_dump_plain_node) and after are libxml2's bytes of the document when
+ * it is plain; false, the buffers as they were, when it is not.
+ */
+static void splits_alike(xmlDocPtr doc, xmlNodePtr n, bool plain, const char *theirs,
+                         size_t len)
+{
+    struct buf before = {0}, node = {0}, after = {0};
+    bool around, whole;
+    xmlNodePtr c;
+
+    buf_adds(&before, "b");                  /* appended to, or left as they were */
+    buf_adds(&after, "a");
+    around = xml_dump_plain_around(doc, n, &before, &after);
+    whole = xml_dump_plain_node(doc, n, &node);
+    if (!around) {
+        CHECK_STR(before.data, "b");
+        CHECK_STR(after.data, "a");
+    }
+    if (!whole)
+        CHECK(node.len == 0);
+    if (plain) {
+        /* a plain document is cut around any of its nodes, and adds up again */
+        CHECK(around && whole);
+        CHECK(around && whole && before.len - 1 + node.len + after.len - 1 == len &&
+              !memcmp(before.data + 1, theirs, before.len - 1) &&
+              !memcmp(node.data, theirs + before.len - 1, node.len) &&
+              !memcmp(after.data + 1, theirs + before.len - 1 + node.len, after.len - 1));
+    }
+    buf_release(&before);
+    buf_release(&node);
+    buf_release(&after);
+    for (c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE || c->type == XML_TEXT_NODE)
+            splits_alike(doc, c, plain, theirs, len);
+}
+
+/*
  * xml_dump_plain() against libxml2's writer: the same bytes, or false; and
- * xml_dump() the same bytes either way.
+ * xml_dump() the same bytes either way; and the same cut around any node.
  */
 static bool dumps_alike(xmlDocPtr doc)
 {
@@ -118,6 +156,7 @@ static bool dumps_alike(xmlDocPtr doc)
     }
     CHECK(xml_dump(doc, &any));
     CHECK(any.len == 4 + (size_t)len && !memcmp(any.data + 4, theirs, (size_t)len));
+    splits_alike(doc, xmlDocGetRootElement(doc), plain, (const char *)theirs, (size_t)len);
     xmlFree(theirs);
     buf_release(&mine);
     buf_release(&any);
@@ -155,6 +194,7 @@ static void test_dump_plain(void)
     };
     xmlDocPtr doc, view;
     xmlNodePtr root;
+    struct buf b = {0}, a = {0};
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(plain); i++) {
@@ -185,6 +225,10 @@ static void test_dump_plain(void)
         CHECK(copy && dumps_alike(copy));
         xmlFreeDoc(copy);
     }
+    /* a node of another document is no hole of this one */
+    CHECK(!xml_dump_plain_around(view, doc ? xmlDocGetRootElement(doc) : NULL, &b, &a));
+    CHECK(!xml_dump_plain_around(view, NULL, &b, &a));
+    CHECK(b.len == 0 && a.len == 0);
     xmlFreeDoc(view);
     xmlFreeDoc(doc);
 }
