@@ -627,6 +627,7 @@ static void *committer(void *arg)
     pthread_mutex_lock(&r->mu);
     for (;;) {
         size_t n = 0, i;
+        dev_t dev;
 
         while (!r->clen && !r->writers_done)
             pthread_cond_wait(&r->commit_ready, &r->mu);
@@ -653,9 +654,9 @@ static void *committer(void *arg)
         for (i = 0; i < n; i++)
             file_start_sync(&group[i].file);
         /* the group durable at once: the disk's cache flushed once, not once a file */
-        if (n > 1 && file_sync_filesystem(&group[0].file))
+        if (n > 1 && file_sync_filesystem(&group[0].file, &dev))
             for (i = 0; i < n; i++)
-                group[i].file.synced = file_same_filesystem(&group[i].file, &group[0].file);
+                group[i].file.synced = file_on_filesystem(&group[i].file, dev);
         for (i = 0; i < n; i++) {
             struct row *row = &r->rows[group[i].index];
             attache_error_clear(&group[i].err);

@@ -308,17 +308,22 @@ static bool syncfs_covers_files(int fd)
     }
 }
 
-bool file_sync_filesystem(const struct pending_file *pf)
+bool file_sync_filesystem(const struct pending_file *pf, dev_t *dev)
 {
-    return pf->fd >= 0 && syncfs_covers_files(pf->fd) && syncfs(pf->fd) == 0;
+    struct stat st;
+
+    if (pf->fd < 0 || !syncfs_covers_files(pf->fd) || fstat(pf->fd, &st) < 0 ||
+        syncfs(pf->fd) < 0)
+        return false;
+    *dev = st.st_dev;
+    return true;
 }
 
-bool file_same_filesystem(const struct pending_file *a, const struct pending_file *b)
+bool file_on_filesystem(const struct pending_file *pf, dev_t dev)
 {
-    struct stat sa, sb;
+    struct stat st;
 
-    return a->fd >= 0 && b->fd >= 0 && fstat(a->fd, &sa) == 0 && fstat(b->fd, &sb) == 0 &&
-           sa.st_dev == sb.st_dev;
+    return pf->fd >= 0 && fstat(pf->fd, &st) == 0 && st.st_dev == dev;
 }
 
 attache_status file_put_in_place(struct pending_file *pf, const char *shown,

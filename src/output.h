@@ -87,16 +87,16 @@ void file_start_sync(const struct pending_file *pf);
  * Make every file written so far on pf's filesystem durable with one
  * syncfs(), where that does for each file what fsync() would: on a local
  * filesystem (ext4, XFS, Btrfs, and overlays and tmpfs).  True then: the
- * caller marks the pending files it wrote on that filesystem
- * (file_same_filesystem) `synced`, and file_put_in_place() only renames
+ * caller marks the pending files it wrote on that filesystem, *dev
+ * (file_on_filesystem), `synced`, and file_put_in_place() only renames
  * them, the disk's cache flushed once for them all rather than once a
  * file.  False anywhere else, or when syncfs() fails (each file's own
  * fsync() then says which failed).
  */
-bool file_sync_filesystem(const struct pending_file *pf);
+bool file_sync_filesystem(const struct pending_file *pf, dev_t *dev);
 
-/* Whether two pending files are on one filesystem (false when either is not open). */
-bool file_same_filesystem(const struct pending_file *a, const struct pending_file *b);
+/* Whether a pending file is on the filesystem `dev` (false when it is not open). */
+bool file_on_filesystem(const struct pending_file *pf, dev_t dev);
 void file_abandon(struct pending_file *pf);
 
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */
