@@ -53,7 +53,7 @@ void image_free(struct image *img)
 
 /* Decoded pixels: `c` colour components, plus alpha when `alpha`. */
 struct pixels {
-    int w, h, c;
+    int w, h, c;                 /* c: colour channels, 1 (grey) or 3 (RGB) */
     bool alpha;
     unsigned char *px;           /* w * h * (c + alpha) */
 };
@@ -170,17 +170,15 @@ static bool resample(struct pixels *p, int tw, int th)
             float wy = fminf(y1, (float)sy + 1) - fmaxf(y0, (float)sy);
             const unsigned char *row = p->px + (size_t)sy * (size_t)p->w * (size_t)ch;
 
-            /* the layouts images come in: grey, grey and alpha, RGB, RGBA */
+            /* the layouts decode_png() gives: grey or RGB (p->c 1 or 3), alpha or not */
             if (p->c == 1 && !p->alpha)
                 add_row(acc, row, wx, first, count, tw, 1, false, wy, opacity);
             else if (p->c == 1)
                 add_row(acc, row, wx, first, count, tw, 1, true, wy, opacity);
-            else if (p->c == 3 && !p->alpha)
+            else if (!p->alpha)
                 add_row(acc, row, wx, first, count, tw, 3, false, wy, opacity);
-            else if (p->c == 3)
-                add_row(acc, row, wx, first, count, tw, 3, true, wy, opacity);
             else
-                add_row(acc, row, wx, first, count, tw, p->c, p->alpha, wy, opacity);
+                add_row(acc, row, wx, first, count, tw, 3, true, wy, opacity);
         }
         for (x = 0; x < tw; x++) {
             float *d = acc + (size_t)x * (size_t)ch;
