@@ -229,6 +229,8 @@ static void test_dump_plain(void)
     CHECK(!xml_dump_plain_around(view, doc ? xmlDocGetRootElement(doc) : NULL, &b, &a));
     CHECK(!xml_dump_plain_around(view, NULL, &b, &a));
     CHECK(b.len == 0 && a.len == 0);
+    buf_release(&b);
+    buf_release(&a);
     xmlFreeDoc(view);
     xmlFreeDoc(doc);
 }
