@@ -3,7 +3,6 @@
  * through HarfBuzz (hb-ot for metrics, hb-subset for embedding).
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +28,6 @@ struct font_face {
     hb_blob_t *blob;
     hb_face_t *face;
     hb_face_t *outlines;             /* the same without cmap and layout tables, for subsetting */
-    struct prepared *prepared;       /* outlines made ready for subsetting, on first use */
     hb_font_t *font;
     double upem;
     double ascender, descender, cap_height;
@@ -47,18 +45,6 @@ struct font_set {
     size_t nfamilies;
     struct font_face *faces[MAX_FACES];
     size_t nfaces;
-};
-
-/*
- * HarfBuzz can work out once what every subset of a face needs
- * (hb_subset_preprocess), which makes each later subset about a third
- * cheaper; the cost, a copy of the face's tables, is paid on the first
- * subset, so that a run pays it only for the faces its documents use.
- */
-struct prepared {
-    pthread_mutex_t lock;
-    bool tried;
-    hb_face_t *face;                 /* NULL until the first subset, or when that failed */
 };
 
 static unsigned next_face_id;
@@ -84,12 +70,6 @@ static void face_free(struct font_face *f)
         hb_font_destroy(f->font);
     if (f->outlines)
         hb_face_destroy(f->outlines);
-    if (f->prepared) {
-        if (f->prepared->face)
-            hb_face_destroy(f->prepared->face);
-        pthread_mutex_destroy(&f->prepared->lock);
-        free(f->prepared);
-    }
     if (f->face)
         hb_face_destroy(f->face);
     if (f->blob)
@@ -156,20 +136,16 @@ static struct font_face *face_new(struct font_set *fs, hb_blob_t *blob, const ch
                                   attache_error *err)
 {
     struct font_face *f = calloc(1, sizeof *f);
-    struct prepared *prep = calloc(1, sizeof *prep);
     hb_blob_t *glyf;
     char name[128];
     unsigned len = sizeof name;
 
-    if (!f || !prep || fs->nfaces == MAX_FACES) {
-        err_set(err, ATTACHE_ERR_INTERNAL, what, 0, f && prep ? "too many fonts" : "out of memory");
+    if (!f || fs->nfaces == MAX_FACES) {
+        err_set(err, ATTACHE_ERR_INTERNAL, what, 0, f ? "too many fonts" : "out of memory");
         hb_blob_destroy(blob);
-        free(prep);
         free(f);
         return NULL;
     }
-    pthread_mutex_init(&prep->lock, NULL);
-    f->prepared = prep;
     f->blob = blob;
     f->face = hb_face_create(blob, 0);
     if (hb_face_get_glyph_count(f->face) == 0) {
@@ -514,28 +490,47 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face)
 
 /* ---- embedding ------------------------------------------------------ */
 
-/* The face's outlines made ready for subsetting, or as they are when that fails. */
-static hb_face_t *prepared(const struct font_face *face)
-{
-    hb_face_t *ready;
-
-    pthread_mutex_lock(&face->prepared->lock);
-    if (!face->prepared->tried) {
-        face->prepared->tried = true;
-        /* on failure HarfBuzz hands back the face it was given, with no
-           reference of ours to drop */
-        ready = hb_subset_preprocess(face->outlines);
-        if (ready && ready != face->outlines && ready != hb_face_get_empty())
-            face->prepared->face = ready;
-    }
-    ready = face->prepared->face ? face->prepared->face : face->outlines;
-    pthread_mutex_unlock(&face->prepared->lock);
-    return ready;
-}
-
+/*
+ * HarfBuzz can work out once what every subset of a face needs
+ * (hb_subset_preprocess), which makes each later subset about a third
+ * cheaper; the cost, a copy of the face's tables, is paid on a subsetter's
+ * first subset of the face, so that a run pays it only for the faces its
+ * documents use.  Each subsetter (one a thread) prepares its own: HarfBuzz
+ * before 7.2 (Debian 12 has 6.0) writes a prepared face's table cache
+ * without taking its lock, so two threads subsetting one prepared face at
+ * once could lose what each wrote (LeakSanitizer saw it, now and then).
+ */
 struct font_subsetter {
     hb_subset_input_t *in;
+    struct {
+        const struct font_face *face;
+        hb_face_t *ready;            /* NULL: preparing it failed, the outlines serve */
+    } prepared[MAX_FACES];
+    size_t nprepared;
 };
+
+/* The face's outlines made ready for subsetting by `s`, or as they are when that fails. */
+static hb_face_t *prepared(struct font_subsetter *s, const struct font_face *face)
+{
+    hb_face_t *ready;
+    size_t i;
+
+    for (i = 0; i < s->nprepared; i++)
+        if (s->prepared[i].face == face)
+            return s->prepared[i].ready ? s->prepared[i].ready : face->outlines;
+    /* on failure HarfBuzz hands back the face it was given, with no reference of ours */
+    ready = hb_subset_preprocess(face->outlines);
+    if (!ready || ready == face->outlines || ready == hb_face_get_empty())
+        ready = NULL;
+    if (s->nprepared < MAX_FACES) {
+        s->prepared[s->nprepared].face = face;
+        s->prepared[s->nprepared++].ready = ready;
+    } else if (ready) {              /* more faces than a font set holds: not kept */
+        hb_face_destroy(ready);
+        ready = NULL;
+    }
+    return ready ? ready : face->outlines;
+}
 
 struct font_subsetter *font_subsetter_new(void)
 {
@@ -549,7 +544,7 @@ struct font_subsetter *font_subsetter_new(void)
         HB_TAG('V', 'D', 'M', 'X'), HB_TAG('S', 'T', 'A', 'T'), HB_TAG('f', 'v', 'a', 'r'),
         HB_TAG('M', 'V', 'A', 'R'), HB_TAG('H', 'V', 'A', 'R'), HB_TAG('g', 'v', 'a', 'r'),
     };
-    struct font_subsetter *s = malloc(sizeof *s);
+    struct font_subsetter *s = calloc(1, sizeof *s);
     hb_set_t *names;
     size_t i;
 
@@ -574,8 +569,13 @@ struct font_subsetter *font_subsetter_new(void)
 
 void font_subsetter_free(struct font_subsetter *s)
 {
+    size_t i;
+
     if (!s)
         return;
+    for (i = 0; i < s->nprepared; i++)
+        if (s->prepared[i].ready)
+            hb_face_destroy(s->prepared[i].ready);
     hb_subset_input_destroy(s->in);
     free(s);
 }
@@ -617,7 +617,7 @@ attache_status font_subset_glyphs_with(struct font_subsetter *s, const struct fo
         hb_set_add(hb_subset_input_glyph_set(in), gids[i]);
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
                                       (retain_gids ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
-    plan = hb_subset_plan_create_or_fail(prepared(face), in);
+    plan = hb_subset_plan_create_or_fail(prepared(s, face), in);
     sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);

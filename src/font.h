@@ -111,8 +111,9 @@ attache_status font_subset_glyphs(const struct font_face *face, const unsigned *
 /*
  * What font_subset_glyphs() sets up for every subset (HarfBuzz's subset
  * input: the tables and names kept), made once and used for subset after
- * subset by one thread: font_subset_glyphs_with() is font_subset_glyphs()
- * with it.  NULL when out of memory.
+ * subset by one thread, with the faces it has prepared for subsetting
+ * (each on its first subset of it): font_subset_glyphs_with() is
+ * font_subset_glyphs() with it.  NULL when out of memory.
  */
 struct font_subsetter;
 struct font_subsetter *font_subsetter_new(void);
