@@ -769,7 +769,53 @@ static void *worker(void *arg)
 struct producer {
     struct run *r;
     struct composer c;
+    struct image_cache *asked;          /* notes the images a batch's first document shows */
+    struct compose_env asked_env;
+    const attache_batch_info *looked_at;  /* the batch whose images were asked for last */
+    bool asked_enough;                  /* a batch's images were all there already */
 };
+
+/*
+ * Note the images the first document of a batch shows, by composing it
+ * with stand-ins (without its QR code, which changes no image), so that
+ * the run prepares them while a worker makes the document: see
+ * image_cache_prepare_asked().  Not for a rerun whose documents are
+ * probably up to date (the first one is there), which may need no image,
+ * and not once a batch's images were all prepared already: its batches
+ * share their images, and composing each batch's first document twice
+ * would cost more than it saves.  The view must be whole (not yet kept).
+ * Errors are the worker's to report; what was asked for before one is
+ * still prepared.
+ */
+static bool ask_images(struct producer *p, const struct officer_view *v)
+{
+    struct run *r = p->r;
+    const struct compose_env *env = p->c.env;
+    struct token_claims claims;
+    struct qr_code none = {0};
+    struct doc_vars vars;
+    struct document *doc = NULL;
+    struct job j;
+    char doc_id[64], reference[200], path[400];
+    attache_error ignored;
+
+    if (!p->asked || p->asked_enough || v->batch == p->looked_at)
+        return false;
+    p->looked_at = v->batch;
+    snprintf(path, sizeof path, "%s/%s-%s.pdf", v->batch->id, v->ref->id, r->t->kind);
+    if (!r->o->force && !r->book &&
+        faccessat(outdir_fd(r->out), path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return false;
+    j.view = *v;
+    document_claims(r, &j, &claims, doc_id);
+    document_vars(r, &j, doc_id, &none, reference, &vars);
+    attache_error_clear(&ignored);
+    p->c.env = &p->asked_env;
+    compose_document(&p->c, v->doc, v->officer, &vars, &doc, &ignored);
+    p->c.env = env;
+    document_free(doc);
+    return true;
+}
 
 static attache_status enqueue(void *ctx, struct officer_view *v)
 {
@@ -777,10 +823,12 @@ static attache_status enqueue(void *ctx, struct officer_view *v)
     struct run *r = p->r;
     attache_error err;
     attache_status rc;
-    bool yes = true;
+    bool yes = true, prepare = false;
 
     attache_error_clear(&err);
     rc = compose_selects(&p->c, v->doc, v->officer, &yes, &err);
+    if (rc == ATTACHE_OK && yes)
+        prepare = ask_images(p, v);
     if (rc == ATTACHE_OK && yes && !data_view_keep(v))   /* kept past this call, for a worker */
         rc = err_set(&err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (rc != ATTACHE_OK) {
@@ -809,6 +857,8 @@ static attache_status enqueue(void *ctx, struct officer_view *v)
     r->qlen++;
     pthread_cond_signal(&r->not_empty);
     pthread_mutex_unlock(&r->mu);
+    if (prepare && !image_cache_prepare_asked(p->asked, r->images))
+        p->asked_enough = true;
     return ATTACHE_OK;
 }
 
@@ -1193,6 +1243,11 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     if (rc != ATTACHE_OK)
         goto done;
     prod.r = &r;
+    prod.looked_at = NULL;
+    prod.asked_enough = false;
+    prod.asked = image_cache_new_recorder();    /* without it, workers prepare images alone */
+    prod.asked_env = r.env;
+    prod.asked_env.images = prod.asked;
     prod_ok = true;
     rc = start_threads(&r, err);
     if (rc != ATTACHE_OK)
@@ -1226,8 +1281,10 @@ done:
     r.result.stopped = rc != ATTACHE_OK && !documents_failed;
     r.result.seconds = elapsed(&r);
     *result = r.result;
-    if (prod_ok)
+    if (prod_ok) {
         composer_release(&prod.c);
+        image_cache_free(prod.asked);
+    }
     release_run(&r);
     return rc;
 }

@@ -1076,70 +1076,199 @@ static attache_status image_probe(const char *base_dir, const char *src, const c
 
 /* ---- cache ------------------------------------------------------------ */
 
+/*
+ * A slot is empty (no key), being loaded (key, no image yet: loading), or
+ * ready.  An image is loaded without the lock held, so that two threads
+ * can load two images at once; a thread asking for an image another is
+ * loading waits for it (ready).  A slot being loaded is never reused.
+ */
 struct cache_slot {
-    char *key;                  /* base_dir + "\n" + src */
+    char *key;                  /* base_dir + "\n" + src + box */
     struct image *img;
     unsigned long used;         /* clock for least-recently-used */
+    bool loading;
+};
+
+/* What a recording cache was asked for (image_cache_new_recorder). */
+struct asked {
+    char *base_dir, *src, *subject;
+    struct image_box box;
+    bool has_box;
 };
 
 struct image_cache {
     pthread_mutex_t lock;
+    pthread_cond_t ready;       /* a slot's loading ended */
     struct cache_slot slots[CACHE_SLOTS];
     unsigned long clock;
     bool probe;                 /* stand-ins only (image_probe) */
+    bool record;                /* keeps what it is asked for in `asked` */
+    struct asked *asked;
+    size_t nasked, asked_cap;
 };
 
 struct image_cache *image_cache_new(void)
 {
     struct image_cache *c = calloc(1, sizeof *c);
 
-    if (c)
+    if (c) {
         pthread_mutex_init(&c->lock, NULL);
+        pthread_cond_init(&c->ready, NULL);
+    }
     return c;
+}
+
+static char *cache_key(const char *base_dir, const char *src, const struct image_box *box)
+{
+    char *key;
+
+    if (asprintf(&key, "%s\n%s\n%.1f %.1f %d", base_dir ? base_dir : "", src,
+                 box ? (double)box->w : 0.0, box ? (double)box->h : 0.0,
+                 box ? (int)box->fit : 0) < 0)
+        return NULL;
+    return key;
+}
+
+static void forget_asked(struct asked *a)
+{
+    free(a->base_dir);
+    free(a->src);
+    free(a->subject);
+}
+
+/* Note a request in a recording cache (lock held); out of memory, it is not noted. */
+static void note_asked(struct image_cache *c, const char *base_dir, const char *src,
+                       const char *subject, const struct image_box *box)
+{
+    struct asked a = {0};
+    size_t i;
+
+    for (i = 0; i < c->nasked; i++)
+        if (!strcmp(c->asked[i].src, src) &&
+            !strcmp(c->asked[i].base_dir ? c->asked[i].base_dir : "", base_dir ? base_dir : "") &&
+            c->asked[i].has_box == (box != NULL) &&
+            (!box || !memcmp(&c->asked[i].box, box, sizeof *box)))
+            return;
+    if (c->nasked == c->asked_cap) {
+        size_t cap = c->asked_cap ? 2 * c->asked_cap : 4;
+        struct asked *more = realloc(c->asked, cap * sizeof *more);
+
+        if (!more)
+            return;
+        c->asked = more;
+        c->asked_cap = cap;
+    }
+    a.base_dir = base_dir ? strdup(base_dir) : NULL;
+    a.src = strdup(src);
+    a.subject = strdup(subject);
+    if (box) {
+        a.box = *box;
+        a.has_box = true;
+    }
+    if ((base_dir && !a.base_dir) || !a.src || !a.subject) {
+        forget_asked(&a);
+        return;
+    }
+    c->asked[c->nasked++] = a;
+}
+
+/*
+ * The image for `key` (taken over by the cache), loaded by this thread if
+ * nobody has or is loading it.  `wait` false: an image another thread is
+ * loading is left to it (*out NULL, ATTACHE_OK).  *fresh (may be NULL):
+ * whether the image was not ready when asked for.
+ */
+static attache_status cache_get(struct image_cache *c, char *key, const char *base_dir,
+                                const char *src, const char *subject,
+                                const struct image_box *box, bool wait, bool *fresh,
+                                struct image **out, attache_error *err)
+{
+    struct cache_slot *s = NULL;
+    struct image *img = NULL;
+    attache_status rc;
+    size_t i;
+
+    *out = NULL;
+    if (fresh)
+        *fresh = true;
+    pthread_mutex_lock(&c->lock);
+    if (c->record)
+        note_asked(c, base_dir, src, subject, box);
+    for (;;) {
+        struct cache_slot *victim = NULL;
+
+        s = NULL;
+        for (i = 0; i < CACHE_SLOTS && !s; i++) {
+            struct cache_slot *t = &c->slots[i];
+
+            if (t->key && !strcmp(t->key, key))
+                s = t;
+            else if (!t->loading && (!victim || t->used < victim->used))
+                victim = t;
+        }
+        if (!s) {
+            s = victim;         /* NULL: every slot is being loaded */
+            break;
+        }
+        if (!s->loading) {
+            if (fresh && s->img)
+                *fresh = false;
+            s->used = ++c->clock;
+            *out = image_ref(s->img);
+            pthread_mutex_unlock(&c->lock);
+            free(key);
+            return ATTACHE_OK;
+        }
+        if (!wait) {
+            pthread_mutex_unlock(&c->lock);
+            free(key);
+            return ATTACHE_OK;
+        }
+        pthread_cond_wait(&c->ready, &c->lock);
+    }
+    if (s) {
+        free(s->key);
+        image_free(s->img);     /* users still holding it keep it alive */
+        s->key = key;
+        s->img = NULL;
+        s->loading = true;
+        s->used = ++c->clock;
+        key = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(key);
+
+    rc = c->probe ? image_probe(base_dir, src, subject, &img, err)
+                  : image_load(base_dir, src, subject, box, &img, err);
+    if (rc == ATTACHE_OK)
+        *out = image_ref(img);
+    if (!s) {
+        image_free(img);        /* not kept: the caller's reference is all there is */
+        return rc;
+    }
+    pthread_mutex_lock(&c->lock);
+    s->loading = false;
+    if (rc == ATTACHE_OK) {
+        s->img = img;
+    } else {                    /* not kept: whoever asks next tries, and reports, again */
+        free(s->key);
+        s->key = NULL;
+    }
+    pthread_cond_broadcast(&c->ready);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
 }
 
 attache_status image_cache_get(struct image_cache *c, const char *base_dir, const char *src,
                                const char *subject, const struct image_box *box,
                                struct image **out, attache_error *err)
 {
-    char *key;
-    size_t i, victim = 0;
-    struct image *img;
-    attache_status rc;
+    char *key = cache_key(base_dir, src, box);
 
-    if (asprintf(&key, "%s\n%s\n%.1f %.1f %d", base_dir ? base_dir : "", src,
-                 box ? (double)box->w : 0.0, box ? (double)box->h : 0.0,
-                 box ? (int)box->fit : 0) < 0)
+    *out = NULL;
+    if (!key)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-    pthread_mutex_lock(&c->lock);
-    for (i = 0; i < CACHE_SLOTS; i++) {
-        if (c->slots[i].key && !strcmp(c->slots[i].key, key)) {
-            c->slots[i].used = ++c->clock;
-            *out = image_ref(c->slots[i].img);
-            pthread_mutex_unlock(&c->lock);
-            free(key);
-            return ATTACHE_OK;
-        }
-        if (c->slots[i].used < c->slots[victim].used)
-            victim = i;
-    }
-    /* Loaded under the lock: simple, and each image is loaded once. */
-    rc = c->probe ? image_probe(base_dir, src, subject, &img, err)
-                  : image_load(base_dir, src, subject, box, &img, err);
-    if (rc == ATTACHE_OK) {
-        struct cache_slot *s = &c->slots[victim];
-
-        free(s->key);
-        image_free(s->img);          /* users still holding it keep it alive */
-        s->key = key;
-        s->img = img;
-        s->used = ++c->clock;
-        *out = image_ref(img);
-        key = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
-    free(key);
-    return rc;
+    return cache_get(c, key, base_dir, src, subject, box, true, NULL, out, err);
 }
 
 struct image_cache *image_cache_new_probe(void)
@@ -1149,6 +1278,46 @@ struct image_cache *image_cache_new_probe(void)
     if (c)
         c->probe = true;
     return c;
+}
+
+struct image_cache *image_cache_new_recorder(void)
+{
+    struct image_cache *c = image_cache_new_probe();
+
+    if (c)
+        c->record = true;
+    return c;
+}
+
+size_t image_cache_prepare_asked(struct image_cache *asked, struct image_cache *c)
+{
+    struct asked *list;
+    size_t n, i, fresh = 0;
+
+    pthread_mutex_lock(&asked->lock);
+    list = asked->asked;
+    n = asked->nasked;
+    asked->asked = NULL;
+    asked->nasked = asked->asked_cap = 0;
+    pthread_mutex_unlock(&asked->lock);
+    for (i = n; i-- > 0;) {
+        struct asked *a = &list[i];
+        char *key = cache_key(a->base_dir, a->src, a->has_box ? &a->box : NULL);
+        struct image *img = NULL;
+        attache_error ignored;
+        bool was_fresh = false;
+
+        attache_error_clear(&ignored);
+        if (key)
+            cache_get(c, key, a->base_dir, a->src, a->subject, a->has_box ? &a->box : NULL,
+                      false, &was_fresh, &img, &ignored);
+        fresh += was_fresh;
+        image_free(img);
+    }
+    for (i = 0; i < n; i++)
+        forget_asked(&list[i]);
+    free(list);
+    return fresh;
 }
 
 void image_cache_free(struct image_cache *c)
@@ -1161,6 +1330,10 @@ void image_cache_free(struct image_cache *c)
         free(c->slots[i].key);
         image_free(c->slots[i].img);
     }
+    for (i = 0; i < c->nasked; i++)
+        forget_asked(&c->asked[i]);
+    free(c->asked);
+    pthread_cond_destroy(&c->ready);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

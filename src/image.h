@@ -96,7 +96,9 @@ struct image *image_ref(struct image *img);
  * A small thread-safe cache of prepared images, so that a logo or signature
  * used by every document of a run is read and compressed once.  The least
  * recently used entry is dropped when it is full.  image_cache_get() gives
- * the caller a reference of its own: image_free() it when done.
+ * the caller a reference of its own: image_free() it when done.  Images are
+ * prepared without the cache locked: two threads prepare two images at
+ * once, and a thread asking for one being prepared waits for it.
  */
 struct image_cache;
 struct image_cache *image_cache_new(void);
@@ -112,5 +114,19 @@ void image_cache_free(struct image_cache *c);
  * its fingerprint, at a fraction of the cost; it is not for drawing.
  */
 struct image_cache *image_cache_new_probe(void);
+
+/*
+ * A probe cache that also notes each image it is asked for, and
+ * image_cache_prepare_asked(), which prepares in cache `c`, in the calling
+ * thread, what `asked` was asked for since the last call and `c` neither
+ * holds nor is preparing, the last asked first; what cannot be prepared is
+ * left for image_cache_get() to report.  It returns how many of those
+ * images `c` did not hold ready.  A run composes the first document of a
+ * batch with a recorder, hands the document to a worker, and prepares what
+ * it asked for: the worker, asking in the document's order, and the run,
+ * in the other, prepare two images at once.
+ */
+struct image_cache *image_cache_new_recorder(void);
+size_t image_cache_prepare_asked(struct image_cache *asked, struct image_cache *c);
 
 #endif

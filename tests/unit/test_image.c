@@ -1,6 +1,7 @@
 /* Unit tests of src/image.c: pictures prepared for the size they print at,
  * their colour kept as a palette, one ink or as they are, read as grey for
  * QR codes, and paths that would leave their folder refused. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,132 @@ static void test_paths(void)
     image_free(NULL);
 }
 
+/* ---- preparing images ahead, and from several threads ------------------ */
+
+struct getter {
+    struct image_cache *cache;
+    const char *base;
+    struct image *a, *b;         /* what this thread was given */
+    attache_status rc_a, rc_b;
+};
+
+static void *get_both(void *arg)
+{
+    struct getter *g = arg;
+    struct image_box box = {72, 72, IMAGE_CONTAIN};
+    attache_error err;
+
+    attache_error_clear(&err);
+    g->rc_a = image_cache_get(g->cache, g->base, "a.png", "test", &box, &g->a, &err);
+    g->rc_b = image_cache_get(g->cache, g->base, "b.png", "test", &box, &g->b, &err);
+    return NULL;
+}
+
+static void test_prepared(void)
+{
+    struct image_box small = {72, 72, IMAGE_CONTAIN}, large = {144, 144, IMAGE_CONTAIN};
+    struct image_cache *recorder, *cache;
+    struct image *img = NULL, *first_a = NULL, *first_b = NULL;
+    struct getter g[4];
+    pthread_t th[4];
+    attache_error err;
+    unsigned char *png;
+    size_t size;
+    char base[128], path[192];
+    int i, round;
+
+    snprintf(base, sizeof base, "%s/assets", root);
+    mkdir(base, 0777);
+    png = make_png(600, 400, PNG_FORMAT_RGB, gradient, &size);
+    write_file("assets/a.png", png, size);
+    write_file("assets/b.png", png, size);
+    free(png);
+
+    /* a recorder gives stand-ins and notes what it was asked for, once each */
+    recorder = image_cache_new_recorder();
+    cache = image_cache_new();
+    CHECK(recorder != NULL && cache != NULL);
+    attache_error_clear(&err);
+    CHECK_INT(image_cache_get(recorder, base, "a.png", "test", &small, &img, &err), ATTACHE_OK);
+    CHECK(img && !img->data && img->width == 600);     /* a stand-in: nothing decoded */
+    image_free(img);
+    CHECK_INT(image_cache_get(recorder, base, "b.png", "test", &large, &img, &err), ATTACHE_OK);
+    image_free(img);
+    CHECK_INT(image_cache_get(recorder, base, "a.png", "test", &small, &img, &err), ATTACHE_OK);
+    image_free(img);
+    CHECK_INT(image_cache_get(recorder, base, "gone.png", "test", &small, &img, &err),
+              ATTACHE_ERR_NOINPUT);
+    CHECK(img == NULL);
+
+    /* prepared: with the files gone, the cache still has exactly those */
+    CHECK_INT((int)image_cache_prepare_asked(recorder, cache), 3);   /* none was ready */
+    snprintf(path, sizeof path, "%s/a.png", base);
+    CHECK(unlink(path) == 0);
+    snprintf(path, sizeof path, "%s/b.png", base);
+    CHECK(unlink(path) == 0);
+    CHECK_INT(image_cache_get(cache, base, "a.png", "test", &small, &img, &err), ATTACHE_OK);
+    CHECK(img && img->data && img->size > 0);
+    image_free(img);
+    CHECK_INT(image_cache_get(cache, base, "b.png", "test", &large, &img, &err), ATTACHE_OK);
+    CHECK(img && img->data);
+    image_free(img);
+    CHECK_INT(image_cache_get(cache, base, "a.png", "test", &large, &img, &err),
+              ATTACHE_ERR_NOINPUT);                      /* another size was not asked for */
+    /* what could not be prepared is reported when it is asked for */
+    CHECK_INT(image_cache_get(cache, base, "gone.png", "test", &small, &img, &err),
+              ATTACHE_ERR_NOINPUT);
+    CHECK(strstr(err.message, "gone.png") != NULL);
+    CHECK_INT((int)image_cache_prepare_asked(recorder, cache), 0);   /* nothing asked */
+    CHECK_INT(image_cache_get(recorder, base, "a.png", "test", &small, &img, &err), ATTACHE_OK);
+    image_free(img);                                     /* the recorder keeps its stand-in */
+    CHECK_INT((int)image_cache_prepare_asked(recorder, cache), 0);   /* ready already */
+    image_cache_free(cache);
+    image_cache_free(recorder);
+
+    /* threads asking at once, while the images are prepared, all get the one
+       image of each, prepared once */
+    png = make_png(600, 400, PNG_FORMAT_RGB, gradient, &size);
+    write_file("assets/a.png", png, size);
+    write_file("assets/b.png", png, size);
+    free(png);
+    for (round = 0; round < 3; round++) {
+        recorder = image_cache_new_recorder();
+        cache = image_cache_new();
+        CHECK(recorder != NULL && cache != NULL);
+        for (i = 0; i < 2; i++) {
+            CHECK_INT(image_cache_get(recorder, base, i ? "b.png" : "a.png", "test", &small, &img,
+                                      &err), ATTACHE_OK);
+            image_free(img);
+        }
+        for (i = 0; i < 4; i++) {
+            g[i].cache = cache;
+            g[i].base = base;
+            g[i].a = g[i].b = NULL;
+            CHECK_INT(pthread_create(&th[i], NULL, get_both, &g[i]), 0);
+        }
+        image_cache_prepare_asked(recorder, cache);
+        for (i = 0; i < 4; i++)
+            pthread_join(th[i], NULL);
+        for (i = 0; i < 4; i++) {
+            CHECK_INT(g[i].rc_a, ATTACHE_OK);
+            CHECK_INT(g[i].rc_b, ATTACHE_OK);
+            CHECK(g[i].a != NULL && g[i].a == g[0].a);
+            CHECK(g[i].b != NULL && g[i].b == g[0].b);
+        }
+        CHECK(g[0].a != g[0].b);
+        first_a = g[0].a;
+        first_b = g[0].b;
+        CHECK_INT(first_a->refs, 5);                     /* four threads and the cache */
+        CHECK_INT(first_b->refs, 5);
+        for (i = 0; i < 4; i++) {
+            image_free(g[i].a);
+            image_free(g[i].b);
+        }
+        image_cache_free(cache);
+        image_cache_free(recorder);
+    }
+}
+
 int main(void)
 {
     int rc;
@@ -360,6 +487,7 @@ int main(void)
     test_jpeg();
     test_grey();
     test_paths();
+    test_prepared();
     rc = check_done();
     fixture_remove_tree(root);
     return rc;

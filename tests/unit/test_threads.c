@@ -1,7 +1,8 @@
 /*
  * test_threads.c: what attache.h says may run in several threads at once
  * does: two threads each load data, generate documents (one with two
- * workers of its own) and verify the tokens written, with one verifier
+ * workers of its own; certificates with a logo and a signature, then
+ * letters) and verify the tokens written, with one verifier
  * shared between them, at the same time.  `make test-tsan` runs it built
  * with ThreadSanitizer; in the plain build it checks the results.
  */
@@ -19,6 +20,23 @@
 static const char data_xml[] =
     FIXTURE_DATA(FIXTURE_OFFICER("kh-01", "Chhy Ratha", "KH", "")
                  FIXTURE_OFFICER("vn-02", "Nguyen Thu Ha", "VN", ""));
+
+/* The same with a logo and a signature: their images are prepared by the
+   run and its workers at once (image_cache_prepare_asked) */
+static const char pictures_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<attache version=\"1\">\n"
+    "  <issuer id=\"asec\"><name>ASEAN Secretariat</name><address>Jakarta</address>"
+    "<logo src=\"logo.png\"/></issuer>\n"
+    "  <programme id=\"p\"><title>Programme</title>\n"
+    "    <batch id=\"b1\" number=\"1\" start=\"2015-02-09\" end=\"2016-02-05\">\n"
+    "      <signatory><name>A Signatory</name><title>Director</title>"
+    "<signature src=\"sig-tdp.png\"/></signatory>\n"
+    FIXTURE_OFFICER("kh-01", "Chhy Ratha", "KH", "")
+    FIXTURE_OFFICER("vn-02", "Nguyen Thu Ha", "VN", "")
+    "    </batch>\n"
+    "  </programme>\n"
+    "</attache>\n";
 
 static char dir[] = "/tmp/attache-threads-XXXXXX";
 static char key_path[512];
@@ -65,9 +83,12 @@ static void *work(void *arg)
         attache_generate_result r;
         attache_error err;
         attache_data *d;
+        const char *xml = round ? data_xml : pictures_xml;
         char out[600];
 
-        d = attache_data_load((const unsigned char *)data_xml, strlen(data_xml), &o, &err);
+        if (!round)
+            o.base_dir = "samples/assets";
+        d = attache_data_load((const unsigned char *)xml, strlen(xml), &o, &err);
         if (!d)
             continue;
         w->loaded++;
