@@ -7,8 +7,9 @@
  * the PDF under a temporary name; a committer thread syncs it and gives it
  * its name.  Rows are kept by officer index, so the manifest and the print
  * file come out in data order however the work finishes.  Everything shared
- * (template, fonts, key, image cache) is prepared once and read-only
- * afterwards; each worker compiles the template's XPath for itself.
+ * (template, fonts, key) is prepared once and read-only afterwards; the
+ * image cache is filled as documents ask (it has a lock of its own); each
+ * worker compiles the template's XPath for itself.
  *
  * A document records a hash of its inputs in its PDF metadata: the
  * officer's data, the template and its font files, the images it shows
@@ -25,9 +26,13 @@
  *
  * The main thread is the producer: data_foreach calls enqueue() for each
  * officer chosen (by --officer, --batch, --shard), and enqueue asks the
- * template, with the producer's own composer, whether it applies.  Up to
- * 64 workers (--jobs, default one per CPU) make documents (make_one).  One
- * committer puts written documents in place.  When the data is read, the
+ * template, with the producer's own composer, whether it applies.  For
+ * the first officer of a batch it also composes the document with
+ * stand-in images, queues the officer, then prepares the images that
+ * document asked for (ask_images): the worker composing it and the main
+ * thread prepare its logo and signature at once.  Up to 64 workers
+ * (--jobs, default one per CPU) make documents (make_one).  One committer
+ * puts written documents in place.  When the data is read, the
  * main thread closes the queue, joins the workers, then the committer, and
  * writes the manifest and the print file itself.
  *
