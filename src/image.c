@@ -1091,7 +1091,7 @@ struct cache_slot {
 
 /* What a recording cache was asked for (image_cache_new_recorder). */
 struct asked {
-    char *base_dir, *src, *subject;
+    char *key, *base_dir, *src, *subject;
     struct image_box box;
     bool has_box;
 };
@@ -1131,23 +1131,21 @@ static char *cache_key(const char *base_dir, const char *src, const struct image
 
 static void forget_asked(struct asked *a)
 {
+    free(a->key);
     free(a->base_dir);
     free(a->src);
     free(a->subject);
 }
 
 /* Note a request in a recording cache (lock held); out of memory, it is not noted. */
-static void note_asked(struct image_cache *c, const char *base_dir, const char *src,
-                       const char *subject, const struct image_box *box)
+static void note_asked(struct image_cache *c, const char *key, const char *base_dir,
+                       const char *src, const char *subject, const struct image_box *box)
 {
     struct asked a = {0};
     size_t i;
 
     for (i = 0; i < c->nasked; i++)
-        if (!strcmp(c->asked[i].src, src) &&
-            !strcmp(c->asked[i].base_dir ? c->asked[i].base_dir : "", base_dir ? base_dir : "") &&
-            c->asked[i].has_box == (box != NULL) &&
-            (!box || !memcmp(&c->asked[i].box, box, sizeof *box)))
+        if (!strcmp(c->asked[i].key, key))
             return;
     if (c->nasked == c->asked_cap) {
         size_t cap = c->asked_cap ? 2 * c->asked_cap : 4;
@@ -1158,6 +1156,7 @@ static void note_asked(struct image_cache *c, const char *base_dir, const char *
         c->asked = more;
         c->asked_cap = cap;
     }
+    a.key = strdup(key);
     a.base_dir = base_dir ? strdup(base_dir) : NULL;
     a.src = strdup(src);
     a.subject = strdup(subject);
@@ -1165,7 +1164,7 @@ static void note_asked(struct image_cache *c, const char *base_dir, const char *
         a.box = *box;
         a.has_box = true;
     }
-    if ((base_dir && !a.base_dir) || !a.src || !a.subject) {
+    if (!a.key || (base_dir && !a.base_dir) || !a.src || !a.subject) {
         forget_asked(&a);
         return;
     }
@@ -1193,7 +1192,7 @@ static attache_status cache_get(struct image_cache *c, char *key, const char *ba
         *fresh = true;
     pthread_mutex_lock(&c->lock);
     if (c->record)
-        note_asked(c, base_dir, src, subject, box);
+        note_asked(c, key, base_dir, src, subject, box);
     for (;;) {
         struct cache_slot *victim = NULL;
 
@@ -1302,15 +1301,15 @@ size_t image_cache_prepare_asked(struct image_cache *asked, struct image_cache *
     pthread_mutex_unlock(&asked->lock);
     for (i = n; i-- > 0;) {
         struct asked *a = &list[i];
-        char *key = cache_key(a->base_dir, a->src, a->has_box ? &a->box : NULL);
+        char *key = a->key;     /* the cache's now */
         struct image *img = NULL;
         attache_error ignored;
         bool was_fresh = false;
 
+        a->key = NULL;
         attache_error_clear(&ignored);
-        if (key)
-            cache_get(c, key, a->base_dir, a->src, a->subject, a->has_box ? &a->box : NULL,
-                      false, &was_fresh, &img, &ignored);
+        cache_get(c, key, a->base_dir, a->src, a->subject, a->has_box ? &a->box : NULL, false,
+                  &was_fresh, &img, &ignored);
         fresh += was_fresh;
         image_free(img);
     }
