@@ -288,9 +288,7 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
     }
     if (c->shared.len && !add_layer(c, contents))
         return pdf_fail(c, err, "sharing what pages have in common");
-    c->ops.len = own;
-    if (c->ops.data)
-        c->ops.data[own] = '\0';
+    buf_truncate(&c->ops, own);
     for (k = 0; k < page->nops; k++)
         if (!see(c, sp[k].key, c->npages))
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");

@@ -99,12 +99,17 @@ bool buf_addf(struct buf *b, const char *fmt, ...)
     return ok;
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    b->len = len;
+    if (b->data)
+        b->data[len] = '\0';
+}
+
 void buf_reset(struct buf *b)
 {
-    b->len = 0;
+    buf_truncate(b, 0);
     b->failed = false;
-    if (b->data)
-        b->data[0] = '\0';
 }
 
 void buf_release(struct buf *b)

@@ -46,6 +46,8 @@ static inline bool buf_add(struct buf *b, const void *data, size_t len)
 bool buf_adds(struct buf *b, const char *s);
 bool buf_addf(struct buf *b, const char *fmt, ...) ATTACHE_PRINTF(2, 3);
 bool buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Cut the contents back to their first `len` bytes (len <= b->len), as they were. */
+void buf_truncate(struct buf *b, size_t len);
 void buf_reset(struct buf *b);
 void buf_release(struct buf *b);
 /* Hand the data over to the caller (free() it) and reset the buffer. */

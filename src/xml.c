@@ -292,14 +292,6 @@ static bool put_node(struct plain *w, xmlNodePtr n)
     return true;
 }
 
-/* `b` cut back to `len`, as it was before the writing. */
-static void cut_back(struct buf *b, size_t len)
-{
-    b->len = len;
-    if (b->data)
-        b->data[len] = '\0';
-}
-
 static bool dump_plain(struct plain *w)
 {
     xmlDocPtr doc = w->doc;
@@ -324,9 +316,9 @@ static bool dump_plain(struct plain *w)
     }
     if (!plain || w->hole || out->failed || (after && after->failed)) {
         /* as they were: the caller asks libxml2 */
-        cut_back(out, was);
+        buf_truncate(out, was);
         if (after)
-            cut_back(after, after_was);
+            buf_truncate(after, after_was);
         return false;
     }
     return true;
@@ -354,7 +346,7 @@ bool xml_dump_plain_node(xmlDocPtr doc, xmlNodePtr n, struct buf *out)
 
     if (put_node(&w, n) && !out->failed)
         return true;
-    cut_back(out, was);
+    buf_truncate(out, was);
     return false;
 }
 

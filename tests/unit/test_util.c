@@ -30,6 +30,10 @@ static void test_buf(void)
     CHECK(!buf_grow(&b, SIZE_MAX - 8));
     CHECK(b.failed);
     CHECK_INT(b.len, 10008);
+    buf_truncate(&b, 3);                 /* what the first append wrote, as it was */
+    CHECK_INT(b.len, 3);
+    CHECK_STR(b.data, "abc");
+    CHECK(b.failed);                     /* still: only a reset forgets a failure */
     buf_reset(&b);
     CHECK(!b.failed);
     CHECK_INT(b.len, 0);
