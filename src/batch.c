@@ -387,6 +387,13 @@ static attache_status sign_document(const struct run *r, const struct officer_re
     return rc;
 }
 
+/* A document's file in its batch's folder: "<officer>-<kind>.pdf". */
+static void document_file_name(const struct run *r, const struct officer_ref *ref,
+                               char name[160])
+{
+    snprintf(name, 160, "%s-%s.pdf", ref->id, r->t->kind);
+}
+
 /* The row's manifest cells that the document decides. */
 static attache_status name_row(struct row *row, const char *doc_id, const char *payload,
                                const char *batch_id, const char *file_name, attache_error *err)
@@ -518,7 +525,7 @@ static attache_status make_one(struct run *r, struct composer *c, struct pdf_cac
     *reused = false;
     *written = false;
     document_claims(r, j, &claims, doc_id);
-    snprintf(file_name, sizeof file_name, "%s-%s.pdf", ref->id, r->t->kind);
+    document_file_name(r, ref, file_name);
     dirfd = outdir_subdir(r->out, j->view.batch->id, err);
     if (dirfd < 0)
         return err->code;
@@ -801,13 +808,14 @@ static bool ask_images(struct producer *p, const struct officer_view *v)
     struct doc_vars vars;
     struct document *doc = NULL;
     struct job j;
-    char doc_id[64], reference[200], path[400];
+    char doc_id[64], reference[200], file_name[160], path[400];
     attache_error ignored;
 
     if (!p->asked || p->asked_enough || v->batch == p->looked_at)
         return false;
     p->looked_at = v->batch;
-    snprintf(path, sizeof path, "%s/%s-%s.pdf", v->batch->id, v->ref->id, r->t->kind);
+    document_file_name(r, v->ref, file_name);
+    snprintf(path, sizeof path, "%s/%s", v->batch->id, file_name);
     if (!r->o->force && !r->book &&
         faccessat(outdir_fd(r->out), path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         return false;
@@ -1227,7 +1235,7 @@ attache_status attache_generate(const attache_data *data, const attache_generate
                                 attache_generate_result *result, attache_error *err)
 {
     struct run r;
-    struct producer prod;
+    struct producer prod = {.r = &r};
     bool prod_ok = false, documents_failed = false;
     attache_status rc;
 
@@ -1247,9 +1255,6 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     rc = composer_init(&prod.c, &r.env, err);
     if (rc != ATTACHE_OK)
         goto done;
-    prod.r = &r;
-    prod.looked_at = NULL;
-    prod.asked_enough = false;
     prod.asked = image_cache_new_recorder();    /* without it, workers prepare images alone */
     prod.asked_env = r.env;
     prod.asked_env.images = prod.asked;
