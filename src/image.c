@@ -1091,7 +1091,7 @@ struct cache_slot {
 
 /* What a recording cache was asked for (image_cache_new_recorder). */
 struct asked {
-    char *key, *base_dir, *src, *subject;
+    char *key, *base_dir, *src;
     struct image_box box;
     bool has_box;
 };
@@ -1134,12 +1134,11 @@ static void forget_asked(struct asked *a)
     free(a->key);
     free(a->base_dir);
     free(a->src);
-    free(a->subject);
 }
 
 /* Note a request in a recording cache (lock held); out of memory, it is not noted. */
 static void note_asked(struct image_cache *c, const char *key, const char *base_dir,
-                       const char *src, const char *subject, const struct image_box *box)
+                       const char *src, const struct image_box *box)
 {
     struct asked a = {0};
     size_t i;
@@ -1159,12 +1158,11 @@ static void note_asked(struct image_cache *c, const char *key, const char *base_
     a.key = strdup(key);
     a.base_dir = base_dir ? strdup(base_dir) : NULL;
     a.src = strdup(src);
-    a.subject = strdup(subject);
     if (box) {
         a.box = *box;
         a.has_box = true;
     }
-    if (!a.key || (base_dir && !a.base_dir) || !a.src || !a.subject) {
+    if (!a.key || (base_dir && !a.base_dir) || !a.src) {
         forget_asked(&a);
         return;
     }
@@ -1192,7 +1190,7 @@ static attache_status cache_get(struct image_cache *c, char *key, const char *ba
         *fresh = true;
     pthread_mutex_lock(&c->lock);
     if (c->record)
-        note_asked(c, key, base_dir, src, subject, box);
+        note_asked(c, key, base_dir, src, box);
     for (;;) {
         struct cache_slot *victim = NULL;
 
@@ -1210,7 +1208,7 @@ static attache_status cache_get(struct image_cache *c, char *key, const char *ba
             break;
         }
         if (!s->loading) {
-            if (fresh && s->img)
+            if (fresh)
                 *fresh = false;
             s->used = ++c->clock;
             *out = image_ref(s->img);
@@ -1303,13 +1301,13 @@ size_t image_cache_prepare_asked(struct image_cache *asked, struct image_cache *
         struct asked *a = &list[i];
         char *key = a->key;     /* the cache's now */
         struct image *img = NULL;
-        attache_error ignored;
+        attache_error ignored;  /* the document's worker reports it */
         bool was_fresh = false;
 
         a->key = NULL;
         attache_error_clear(&ignored);
-        cache_get(c, key, a->base_dir, a->src, a->subject, a->has_box ? &a->box : NULL, false,
-                  &was_fresh, &img, &ignored);
+        cache_get(c, key, a->base_dir, a->src, "an image prepared ahead",
+                  a->has_box ? &a->box : NULL, false, &was_fresh, &img, &ignored);
         fresh += was_fresh;
         image_free(img);
     }
