@@ -23,7 +23,7 @@ struct symbol {
  * missing.  Nothing is unloaded: a library is loaded for the process.
  */
 static bool open_library(const char *soname, const struct symbol *symbols, size_t n,
-                         void *table, char *why, size_t why_size, void **handle)
+                         void *table, char *why, size_t why_size)
 {
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     size_t i;
@@ -42,7 +42,6 @@ static bool open_library(const char *soname, const struct symbol *symbols, size_
         /* POSIX lets a function's address travel as dlsym()'s void * */
         memcpy((char *)table + symbols[i].at, &f, sizeof f);
     }
-    *handle = h;
     return true;
 }
 
@@ -52,10 +51,10 @@ static bool open_library(const char *soname, const struct symbol *symbols, size_
 #define CURL_FN(field) {"curl_" #field, offsetof(struct curl_lib, field)}
 
 static const struct symbol curl_symbols[] = {
-    CURL_FN(easy_init), CURL_FN(easy_setopt), CURL_FN(easy_perform), CURL_FN(easy_getinfo),
-    CURL_FN(easy_header), CURL_FN(easy_cleanup), CURL_FN(easy_strerror), CURL_FN(free),
-    CURL_FN(getdate), CURL_FN(slist_append), CURL_FN(slist_free_all), CURL_FN(url),
-    CURL_FN(url_cleanup), CURL_FN(url_get), CURL_FN(url_set),
+    CURL_FN(global_init), CURL_FN(easy_init), CURL_FN(easy_setopt), CURL_FN(easy_perform),
+    CURL_FN(easy_getinfo), CURL_FN(easy_header), CURL_FN(easy_cleanup), CURL_FN(easy_strerror),
+    CURL_FN(free), CURL_FN(getdate), CURL_FN(slist_append), CURL_FN(slist_free_all),
+    CURL_FN(url), CURL_FN(url_cleanup), CURL_FN(url_get), CURL_FN(url_set),
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -67,19 +66,12 @@ _Static_assert(sizeof curl_table.easy_init == sizeof(void *), "a function as dls
 
 static void load_curl(void)
 {
-    __typeof__(curl_global_init) *global_init;
-    void *h, *f;
     CURLcode rc;
 
     if (!open_library(CURL_SONAME, curl_symbols, ARRAY_SIZE(curl_symbols), &curl_table,
-                      curl_why, sizeof curl_why, &h))
+                      curl_why, sizeof curl_why))
         return;
-    if (!(f = dlsym(h, "curl_global_init"))) {
-        snprintf(curl_why, sizeof curl_why, "%s has no curl_global_init", CURL_SONAME);
-        return;
-    }
-    memcpy(&global_init, &f, sizeof f);
-    if ((rc = global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+    if ((rc = curl_table.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
         snprintf(curl_why, sizeof curl_why, "%s", curl_table.easy_strerror(rc));
         return;
     }
@@ -115,10 +107,8 @@ static char zbar_why[256];
 
 static void load_zbar(void)
 {
-    void *h;
-
     if (open_library(ZBAR_SONAME, zbar_symbols, ARRAY_SIZE(zbar_symbols), &zbar_table,
-                     zbar_why, sizeof zbar_why, &h))
+                     zbar_why, sizeof zbar_why))
         zbar_loaded = &zbar_table;
 }
 

@@ -20,6 +20,7 @@
 #include "attache.h"
 
 struct curl_lib {
+    __typeof__(curl_global_init) *global_init;     /* called once, by curl_lib() */
     __typeof__(curl_easy_init) *easy_init;
     __typeof__(curl_easy_setopt) *easy_setopt;
     __typeof__(curl_easy_perform) *easy_perform;
