@@ -187,13 +187,13 @@ test-valgrind: all
 
 # Threads: what attache.h says may run at once, and the image cache that
 # several threads fill at once, under ThreadSanitizer.
+TSAN_TESTS := test_threads test_image
 test-tsan:
 	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" MALLOC_LIBS= \
-	    build-tsan/tests/test_threads build-tsan/tests/test_image
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LC_ALL=C TZ=UTC \
-	    build-tsan/tests/test_threads
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LC_ALL=C TZ=UTC \
-	    build-tsan/tests/test_image
+	    $(TSAN_TESTS:%=build-tsan/tests/%)
+	set -e; for t in $(TSAN_TESTS); do \
+	    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" LC_ALL=C TZ=UTC build-tsan/tests/$$t; \
+	done
 
 test-asan:
 	$(MAKE) BUILD=build-asan MALLOC_LIBS= \
