@@ -122,6 +122,13 @@ static bool has_part(const struct curl_lib *cu, CURLU *u, CURLUPart what)
     return yes;
 }
 
+/* Whether the parsed URL carries a login: a user, a password or login options. */
+static bool has_login(const struct curl_lib *cu, CURLU *u)
+{
+    return has_part(cu, u, CURLUPART_USER) || has_part(cu, u, CURLUPART_PASSWORD) ||
+           has_part(cu, u, CURLUPART_OPTIONS);
+}
+
 /*
  * For text libcurl cannot parse (and so never requests): where what might
  * be an authority starts and ends, after "scheme:" and any slashes, so
@@ -159,8 +166,7 @@ bool fetch_url_has_userinfo(const char *url)
 
     if (!u)
         return rough_authority(url, &s, &e) && userinfo_end(s, e);
-    yes = has_part(cu, u, CURLUPART_USER) || has_part(cu, u, CURLUPART_PASSWORD) ||
-          has_part(cu, u, CURLUPART_OPTIONS);
+    yes = has_login(cu, u);
     cu->url_cleanup(u);
     return yes;
 }
@@ -178,8 +184,7 @@ void fetch_url_shown(const char *url, char *out, size_t size)
         return;
     /* what libcurl would send as credentials is taken out by libcurl's parser */
     u = parse_url(cu, url);
-    if (u && (has_part(cu, u, CURLUPART_USER) || has_part(cu, u, CURLUPART_PASSWORD) ||
-              has_part(cu, u, CURLUPART_OPTIONS)) &&
+    if (u && has_login(cu, u) &&
         cu->url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
         cu->url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
         cu->url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
