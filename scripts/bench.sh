@@ -73,9 +73,14 @@ echo "(merged PDF: $(stat -c %s "$work/merged.pdf") bytes for 1,000 pages)"
 # round's 3,000 files before the next would charge the next runs for it,
 # both the peer's and attache's (perf: 9% of attache's -j1 time).
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-wall() {   # command...: prints its wall seconds
-    /usr/bin/time -f "%e" -o "$work/time" "$@" >/dev/null
-    cat "$work/time"
+wall() {   # cpu-file command...: prints its wall seconds; adds its CPU seconds
+           # (user + system, all its threads) to cpu-file
+    cpu=$1
+    shift
+    /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" >/dev/null
+    read -r e u s <"$work/time"
+    awk "BEGIN {print $u + $s}" >>"$cpu"
+    echo "$e"
 }
 peer=
 if [ "${BENCH_PEER:-1}" = 0 ]; then
@@ -95,17 +100,19 @@ if [ -n "$peer" ]; then
 else
     rounds=${BENCH_ROUNDS:-5}
     : >"$work/t.peer"; : >"$work/t.j1"; : >"$work/t.jn"
+    : >"$work/c.peer"; : >"$work/c.j1"; : >"$work/c.jn"
     for i in $(seq "$rounds"); do
         r=$work/round$i
         mkdir -p "$r"
         sync
-        wall node bench/typst/certificates.mjs "$work/d1000.xml" "$r/t" >>"$work/t.peer"
+        wall "$work/c.peer" node bench/typst/certificates.mjs "$work/d1000.xml" "$r/t" \
+            >>"$work/t.peer"
         sync
-        wall "$attache" certificates "$work/d1000.xml" -o "$r/a1" -k "$work/k.key" -j1 -q \
-            >>"$work/t.j1"
+        wall "$work/c.j1" "$attache" certificates "$work/d1000.xml" -o "$r/a1" \
+            -k "$work/k.key" -j1 -q >>"$work/t.j1"
         sync
-        wall "$attache" certificates "$work/d1000.xml" -o "$r/an" -k "$work/k.key" \
-            -j"$cores" -q >>"$work/t.jn"
+        wall "$work/c.jn" "$attache" certificates "$work/d1000.xml" -o "$r/an" \
+            -k "$work/k.key" -j"$cores" -q >>"$work/t.jn"
     done
     tp=$(median <"$work/t.peer") t1=$(median <"$work/t.j1") tn=$(median <"$work/t.jn")
     echo "side by side, 1,000 certificates, one PDF each, $rounds alternating rounds, medians:"
@@ -126,31 +133,54 @@ else
     printf '  the same, round by round, medians: -j1 / Typst %.2fx; -j%s / -j1 %.2fx\n' \
         "$(paste "$work/t.peer" "$work/t.j1" | awk '{print $1 / $2}' | median)" "$cores" \
         "$(paste "$work/t.j1" "$work/t.jn" | awk '{print $1 / $2}' | median)"
+    # Where -jN against -j1 can go: a run of -jN lasts at least its CPU time
+    # spread over the cores, so N x (-j1's wall time) / (-jN's CPU time) is the
+    # most it can be.  What the main thread, the committer and the kernel do
+    # beside the worker runs on an idle core at -j1, and takes a share of the
+    # same cores at -jN.
+    cp=$(median <"$work/c.peer") c1=$(median <"$work/c.j1") cn=$(median <"$work/c.jn")
+    printf '  CPU time (user + system), medians: Typst %.2f s; -j1 %.2f s, %.2f cores busy; -j%s %.2f s, %.2f cores busy\n' \
+        "$cp" "$c1" "$(awk "BEGIN {print $c1 / $t1}")" "$cores" "$cn" "$(awk "BEGIN {print $cn / $tn}")"
+    printf '  the most -j%s / -j1 can be, every core busy throughout (%s x -j1 wall / -j%s CPU), round by round, median: %.2fx\n' \
+        "$cores" "$cores" "$cores" \
+        "$(paste "$work/t.j1" "$work/c.jn" | awk -v n="$cores" '{print n * $1 / $2}' | median)"
 fi
 
 # ---- growth of cost ------------------------------------------------------------
 # Time per document and peak memory as the cohort grows: the run streams its
-# data, so both should stay flat.
+# data, so both should stay flat.  A run of 1,000 takes half a second, which
+# this machine's noise moves by a third: the smaller sizes run several times
+# (5 at 1,000, 3 at 10,000) and their median time is taken, with the highest
+# peak RSS.
 echo
-echo "growth, certificates at -j$cores (time per document against 1,000 officers):"
+echo "growth, certificates at -j$cores (time per document against 1,000 officers; median of runs):"
 sizes="1000 10000"
 [ "${BENCH_BIG:-0}" = 1 ] && sizes="$sizes 100000"
 base=
 for n in $sizes; do
+    case $n in 1000) reps=5 ;; 10000) reps=3 ;; *) reps=1 ;; esac
     [ -f "$work/g$n.xml" ] || $py bench/gen-data.py "$n" "$work/g$n.xml"
-    sync
-    /usr/bin/time -f "%e %M" -o "$work/time" \
-        "$attache" certificates "$work/g$n.xml" -o "$work/g$n" -k "$work/k.key" -j"$cores" -q
-    set -- $(cat "$work/time")
-    per=$(awk "BEGIN {print $1 * 1000 / $n}")
+    : >"$work/g.secs"; : >"$work/g.rss"
+    for i in $(seq "$reps"); do
+        sync
+        /usr/bin/time -f "%e %M" -o "$work/time" \
+            "$attache" certificates "$work/g$n.xml" -o "$work/g$n-$i" -k "$work/k.key" \
+            -j"$cores" -q
+        read -r secs rss <"$work/time"
+        echo "$secs" >>"$work/g.secs"
+        echo "$rss" >>"$work/g.rss"
+    done
+    secs=$(median <"$work/g.secs") rss=$(sort -n "$work/g.rss" | tail -1)
+    per=$(awk "BEGIN {print $secs * 1000 / $n}")
     [ -n "$base" ] || base=$per
-    printf '  %7s officers %8.2f s %8.3f ms/doc %+6.1f%% %7.0f MB peak RSS\n' "$n" "$1" "$per" \
-        "$(awk "BEGIN {print ($per / $base - 1) * 100}")" "$(awk "BEGIN {print $2 / 1024}")"
+    printf '  %7s officers %8.2f s %8.3f ms/doc %+6.1f%% %7.0f MB peak RSS  (%s runs: %s)\n' \
+        "$n" "$secs" "$per" "$(awk "BEGIN {print ($per / $base - 1) * 100}")" \
+        "$(awk "BEGIN {print $rss / 1024}")" "$reps" "$(tr '\n' ' ' <"$work/g.secs" | sed 's/ $//')"
     rm -f "$work/g$n.xml"
 done
 # the outputs go last, when nothing is timed any more (the data and key stay)
 rm -rf "$work"/c1 "$work"/cn "$work"/cm "$work"/merged.pdf "$work"/l "$work"/i "$work"/t0 \
-    "$work"/round* "$work"/g[0-9]*
+    "$work"/round* "$work"/g[0-9]* "$work"/g.secs "$work"/g.rss
 if [ -x "$build/bench_token" ]; then
     echo
     "$build/bench_token"
