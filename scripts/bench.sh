@@ -28,14 +28,21 @@ ref_rate=$(echo "$ref" | sed -n 's/.*(\([0-9]*\)\/s).*/\1/p')
 echo "$ref"
 echo
 
+# Every timed run: a whole process under /usr/bin/time, which leaves its wall
+# seconds in secs, its CPU seconds (user + system, all threads) in cpu and
+# its peak RSS (KB) in rss.
+timed() {   # command...
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@"
+    read -r secs user sys rss <"$work/time"
+    cpu=$(awk "BEGIN {print $user + $sys}")
+}
+
 printf '%-42s %8s %10s %11s %10s %8s\n' scenario docs docs/s bytes/doc "peak RSS" "ratio"
 run() {   # name, docs expected, output folder, command...
     name=$1 n=$2 out=$3
     shift 3
     sync
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" -q
-    set -- $(cat "$work/time")
-    secs=$1 rss=$2
+    timed "$@" -q
     bytes=$(find "$out" -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
     count=$(find "$out" -name '*.pdf' | wc -l)
     [ -n "${merged:-}" ] && bytes=$(stat -c %s "$merged") && count=$n
@@ -73,14 +80,12 @@ echo "(merged PDF: $(stat -c %s "$work/merged.pdf") bytes for 1,000 pages)"
 # round's 3,000 files before the next would charge the next runs for it,
 # both the peer's and attache's (perf: 9% of attache's -j1 time).
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-wall() {   # cpu-file command...: prints its wall seconds; adds its CPU seconds
-           # (user + system, all its threads) to cpu-file
-    cpu=$1
+wall() {   # cpu-file command...: prints its wall seconds, adds its CPU seconds to cpu-file
+    cpu_file=$1
     shift
-    /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" >/dev/null
-    read -r e u s <"$work/time"
-    awk "BEGIN {print $u + $s}" >>"$cpu"
-    echo "$e"
+    timed "$@" >/dev/null
+    echo "$cpu" >>"$cpu_file"
+    echo "$secs"
 }
 peer=
 if [ "${BENCH_PEER:-1}" = 0 ]; then
@@ -163,19 +168,17 @@ for n in $sizes; do
     : >"$work/g.secs"; : >"$work/g.rss"
     for i in $(seq "$reps"); do
         sync
-        /usr/bin/time -f "%e %M" -o "$work/time" \
-            "$attache" certificates "$work/g$n.xml" -o "$work/g$n-$i" -k "$work/k.key" \
+        timed "$attache" certificates "$work/g$n.xml" -o "$work/g$n-$i" -k "$work/k.key" \
             -j"$cores" -q
-        read -r secs rss <"$work/time"
         echo "$secs" >>"$work/g.secs"
         echo "$rss" >>"$work/g.rss"
     done
     secs=$(median <"$work/g.secs") rss=$(sort -n "$work/g.rss" | tail -1)
     per=$(awk "BEGIN {print $secs * 1000 / $n}")
     [ -n "$base" ] || base=$per
-    printf '  %7s officers %8.2f s %8.3f ms/doc %+6.1f%% %7.0f MB peak RSS  (%s runs: %s)\n' \
+    printf '  %7s officers %8.2f s %8.3f ms/doc %+6.1f%% %7.0f MB peak RSS  (runs: %s)\n' \
         "$n" "$secs" "$per" "$(awk "BEGIN {print ($per / $base - 1) * 100}")" \
-        "$(awk "BEGIN {print $rss / 1024}")" "$reps" "$(tr '\n' ' ' <"$work/g.secs" | sed 's/ $//')"
+        "$(awk "BEGIN {print $rss / 1024}")" "$(tr '\n' ' ' <"$work/g.secs" | sed 's/ $//')"
     rm -f "$work/g$n.xml"
 done
 # the outputs go last, when nothing is timed any more (the data and key stay)
