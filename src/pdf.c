@@ -18,6 +18,7 @@
 
 #include <hpdf_utils.h>
 
+#include "mask_deflate.h"
 #include "pdf_private.h"
 #include "text.h"
 
@@ -82,6 +83,7 @@ void pdf_ctx_release(struct ctx *c)
     free(c->layers);
     free(c->seen);
     free(c->spans);
+    free(c->leads);
     buf_release(&c->shared);
     pdf_cache_free(c->own_cache);
     buf_release(&c->ops);
@@ -122,11 +124,11 @@ HPDF_STATUS pdf_name_flate(HPDF_Dict dict, HPDF_Stream out)
 
 /*
  * The level a stream is deflated at, by what it holds.  Print files take
- * level 12, whose near-optimal parsing makes a page's QR code (most of what
- * a page of a print file still holds of its own) a tenth smaller, for about
- * 2 ms a page.  A document's own streams (its page content, mostly the QR
- * code's rectangles, the font subsets of the officer's details, their
- * ToUnicode maps, and the object streams pdf_pack makes) take level 1:
+ * level 12: what a page of a print file holds of its own is little, once
+ * its QR code is deflated apart (pdf_lead_qr), and near-optimal parsing
+ * makes it smaller.  A document's own streams (its page content, the font
+ * subsets of the officer's details, their ToUnicode maps, and the object
+ * streams pdf_pack makes) take level 1:
  * libdeflate's fastest, a quarter of level 5's time on a certificate's
  * content and half of it on its fonts, for 480 bytes more a certificate,
  * which packing the objects more than pays for (1,000 certificates without
@@ -764,18 +766,39 @@ static void draw_path(struct ctx *c, const struct op_path *p)
  *
  * A module is four bits, so every byte of the mask is 00, 0F, F0 or FF: the
  * data never holds "EI", the operator a reader that guesses where inline
- * data ends looks for.
+ * data ends looks for.  Each row of modules is one row of bytes, written
+ * four times: a code the page's own content stream can begin with is
+ * deflated by attache, which knows that (pdf_lead_qr, mask_deflate.h).
  */
 #define QR_OVERSAMPLE 4
-_Static_assert(QR_OVERSAMPLE == 4, "draw_qr packs a module as 4 bits, two a byte");
+_Static_assert(QR_OVERSAMPLE == 4, "qr_row packs a module as 4 bits, two a byte");
 
-static void draw_qr(struct ctx *c, const struct op_qr *q)
+static const char qr_tail[] = "\nEI\nQ\n";
+
+/* The bytes of one row of samples: two modules a byte (QR_OVERSAMPLE bits each). */
+static size_t qr_row_bytes(const struct op_qr *q)
 {
-    struct buf *b = &c->ops;
-    int w = q->width, side = w * QR_OVERSAMPLE, x, y, k;
-    size_t row = ((size_t)side + 7) / 8;
+    return ((size_t)q->width * QR_OVERSAMPLE + 7) / 8;
+}
+
+/* Module row `y`'s samples at p: sample 0 painted (dark), 1 left as it is (light). */
+static void qr_row(const struct op_qr *q, int y, unsigned char *p)
+{
+    const unsigned char *m = q->modules + (size_t)y * (size_t)q->width;
+    int w = q->width, x;
+
+    /* without a branch: a module's colour is as good as random */
+    for (x = 0; x + 1 < w; x += 2)
+        p[x / 2] = (unsigned char)~(0xF0 * (m[x] & 1) | 0x0F * (m[x + 1] & 1));
+    if (w % 2)
+        p[w / 2] = (unsigned char)~(0xF0 * (m[w - 1] & 1));    /* and 4 bits of padding */
+}
+
+/* What comes before the samples: the colour, the unit square put on the code, "BI ... ID ". */
+static void qr_head(struct buf *b, const struct op_qr *q)
+{
     float cm[6] = {q->size, 0, 0, q->size, q->x, q->y};
-    unsigned char *p;
+    int k;
 
     buf_adds(b, "q\n");
     put_rgb(b, q->colour, "rg");
@@ -783,26 +806,112 @@ static void draw_qr(struct ctx *c, const struct op_qr *q)
         put_num(b, cm[k], 3);
         buf_add(b, " ", 1);
     }
-    /* the unit square, sample 0 painted (dark), 1 left as it is (light); /BPC 1,
-       optional for a mask, for readers that work out the length from it */
-    buf_addf(b, "cm\nBI /IM true /BPC 1 /W %d /H %d ID ", side, side);
-    if (!buf_grow(b, row * (size_t)side))
+    /* /BPC 1, optional for a mask, for readers that work out the length from it */
+    buf_addf(b, "cm\nBI /IM true /BPC 1 /W %d /H %d ID ", q->width * QR_OVERSAMPLE,
+             q->width * QR_OVERSAMPLE);
+}
+
+static void draw_qr(struct ctx *c, const struct op_qr *q)
+{
+    struct buf *b = &c->ops;
+    size_t row = qr_row_bytes(q);
+    unsigned char *p;
+    int y, k;
+
+    qr_head(b, q);
+    if (!buf_grow(b, row * (size_t)q->width * QR_OVERSAMPLE))
         return;
     p = (unsigned char *)b->data + b->len;
-    for (y = 0; y < w; y++) {
-        const unsigned char *m = q->modules + (size_t)y * (size_t)w;
-
-        /* two modules a byte, without a branch: a module's colour is as good as random */
-        for (x = 0; x + 1 < w; x += 2)
-            p[x / 2] = (unsigned char)~(0xF0 * (m[x] & 1) | 0x0F * (m[x + 1] & 1));
-        if (w % 2)
-            p[w / 2] = (unsigned char)~(0xF0 * (m[w - 1] & 1));    /* and 4 bits of padding */
+    for (y = 0; y < q->width; y++) {
+        qr_row(q, y, p);
         for (k = 1; k < QR_OVERSAMPLE; k++)
             memcpy(p + (size_t)k * row, p, row);
         p += QR_OVERSAMPLE * row;
     }
-    b->len += row * (size_t)side;
-    buf_adds(b, "\nEI\nQ\n");
+    b->len += row * (size_t)q->width * QR_OVERSAMPLE;
+    buf_adds(b, qr_tail);
+}
+
+bool pdf_lead_qr(struct ctx *c, const struct op_qr *q)
+{
+    if (c->nleads == c->leads_cap) {
+        size_t cap = c->leads_cap ? 2 * c->leads_cap : 2;
+        const struct op_qr **grown = realloc(c->leads, cap * sizeof *grown);
+
+        if (!grown)
+            return false;
+        c->leads = grown;
+        c->leads_cap = cap;
+    }
+    c->leads[c->nleads++] = q;
+    return true;
+}
+
+/*
+ * The page's own content stream, deflated into *z (free() it): the codes
+ * it begins with (c->leads), then `n` bytes of operations at `ops`.
+ */
+static bool deflate_with_leads(struct ctx *c, const char *ops, size_t n, unsigned char **z,
+                               size_t *zn)
+{
+    struct mask_piece *pieces = calloc(c->nleads, sizeof *pieces);
+    unsigned char **rows = calloc(c->nleads, sizeof *rows);
+    size_t *head_at = calloc(c->nleads, sizeof *head_at), i;
+    struct buf text = {0};
+    bool ok = pieces && rows && head_at;
+
+    /* the text before each code: the one before's tail, then its head */
+    for (i = 0; ok && i < c->nleads; i++) {
+        const struct op_qr *q = c->leads[i];
+        size_t row = qr_row_bytes(q);
+        int y;
+
+        head_at[i] = text.len;
+        if (i)
+            buf_adds(&text, qr_tail);
+        qr_head(&text, q);
+        ok = !text.failed && (rows[i] = malloc(row * (size_t)q->width)) != NULL;
+        for (y = 0; ok && y < q->width; y++)
+            qr_row(q, y, rows[i] + (size_t)y * row);
+        pieces[i].rows = rows[i];
+        pieces[i].row_bytes = row;
+        pieces[i].nrows = (size_t)q->width;
+        pieces[i].repeat = QR_OVERSAMPLE;
+    }
+    for (i = 0; ok && i < c->nleads; i++) {
+        pieces[i].text = (const unsigned char *)text.data + head_at[i];
+        pieces[i].text_len = (i + 1 < c->nleads ? head_at[i + 1] : text.len) - head_at[i];
+    }
+    ok = ok && mask_deflate(pieces, c->nleads, (const unsigned char *)qr_tail,
+                            sizeof qr_tail - 1, (const unsigned char *)ops, n,
+                            pdf_cache_compressor(c->cache, pdf_level(c)), z, zn);
+    for (i = 0; rows && i < c->nleads; i++)
+        free(rows[i]);
+    free(rows);
+    free(pieces);
+    free(head_at);
+    buf_release(&text);
+    return ok;
+}
+
+/*
+ * Whether QR code op `k` may lead the page's own content stream: none of
+ * its operations before it, from `first` on, can paint where it does.
+ */
+static bool may_lead(const struct page *page, size_t first, size_t k)
+{
+    float qb[4], b[4];
+    size_t j;
+
+    if (!pdf_op_box(&page->ops[k], qb))
+        return false;
+    for (j = first; j < k; j++) {
+        if (!pdf_op_box(&page->ops[j], b))
+            return false;
+        if (b[0] < qb[2] && qb[0] < b[2] && b[1] < qb[3] && qb[1] < b[3])
+            return false;
+    }
+    return true;
 }
 
 void pdf_end_text(struct ctx *c, struct text_state *ts)
@@ -1152,6 +1261,7 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         c->mixed_sizes = true;
     }
     buf_reset(&c->ops);
+    c->nleads = 0;
     if (c->share_layers) {
         rc = pdf_draw_shared(c, page, pg, err);
     } else {
@@ -1165,6 +1275,13 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
         for (k = kept ? lead : 0; k < page->nops && rc == ATTACHE_OK; k++) {
             if (k == lead && lead < page->nops)
                 art = c->ops.len;
+            /* the page's own stream starts after its artwork, when that has a stream */
+            if (page->ops[k].kind == OP_QR &&
+                may_lead(page, kept || art >= ARTWORK_MIN_BYTES ? lead : 0, k)) {
+                if (!pdf_lead_qr(c, &page->ops[k].u.qr))
+                    rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+                continue;
+            }
             rc = pdf_write_op(c, &ts, &page->ops[k], err);
         }
         pdf_end_text(c, &ts);
@@ -1187,6 +1304,17 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
     }
     if (rc != ATTACHE_OK)
         goto done;
+    if (c->nleads) {
+        unsigned char *z = NULL;
+        size_t zn = 0;
+
+        if (!deflate_with_leads(c, c->ops.data ? c->ops.data + art : NULL, c->ops.len - art, &z,
+                                &zn) ||
+            !pdf_set_deflated(c, ((HPDF_PageAttr)pg->attr)->contents, z, zn))
+            rc = pdf_fail(c, err, "compressing a page");
+        free(z);
+        goto done;
+    }
     CHECK_HPDF(c, HPDF_Stream_Write(((HPDF_PageAttr)pg->attr)->stream,
                                     (const HPDF_BYTE *)c->ops.data + art,
                                     (HPDF_UINT)(c->ops.len - art)),

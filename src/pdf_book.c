@@ -55,8 +55,7 @@ static void box_add_path(float b[4], const struct op_path *p, const float *m)
     }
 }
 
-/* A rectangle that holds everything the operation can paint; false if unknown. */
-static bool op_box(const struct op *op, float b[4])
+bool pdf_op_box(const struct op *op, float b[4])
 {
     b[0] = b[1] = INFINITY;
     b[2] = b[3] = -INFINITY;
@@ -121,6 +120,24 @@ static bool overlap(const struct span *a, const struct span *b)
         return true;
     return a->box[0] < b->box[2] && b->box[0] < a->box[2] && a->box[1] < b->box[3] &&
            b->box[1] < a->box[3];
+}
+
+/*
+ * Whether the QR code `op`, the page's operation k, may lead the page's own
+ * content stream (pdf_lead_qr): none of the page's own operations before
+ * it can paint where it does.  Sets its box.
+ */
+static bool may_lead(struct span *sp, size_t k, const struct op *op)
+{
+    size_t j;
+
+    sp[k].boxed = pdf_op_box(op, sp[k].box);
+    if (!sp[k].boxed)
+        return false;
+    for (j = 0; j < k; j++)
+        if (!sp[j].shared && overlap(&sp[j], &sp[k]))
+            return false;
+    return true;
 }
 
 /*
@@ -245,6 +262,16 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
         const struct seen *e;
 
         s->start = c->ops.len;
+        if (op->kind == OP_QR && k >= lead && may_lead(sp, k, op)) {
+            /* first in the page's own stream (key 0: never shared, never seen) */
+            s->len = 0;
+            s->key = 0;
+            s->shared = false;
+            s->origin = 0;
+            if (!pdf_lead_qr(c, &op->u.qr))
+                return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+            continue;
+        }
         pdf_text_state_forget(&ts);
         if ((rc = pdf_write_op(c, &ts, op, err)) != ATTACHE_OK)
             return rc;
@@ -256,7 +283,7 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
                          c->shorthash_key);
         memcpy(&s->key, key, sizeof s->key);
         s->key |= 1;            /* never 0, the empty slot */
-        s->boxed = op_box(op, s->box);
+        s->boxed = pdf_op_box(op, s->box);
         if (k < lead) {
             /* the background, drawn first: shared from the first page on */
             s->shared = true;
@@ -290,7 +317,7 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
         return pdf_fail(c, err, "sharing what pages have in common");
     buf_truncate(&c->ops, own);
     for (k = 0; k < page->nops; k++)
-        if (!see(c, sp[k].key, c->npages))
+        if (sp[k].key && !see(c, sp[k].key, c->npages))
             return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (c->shared.failed)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");

@@ -104,6 +104,9 @@ struct ctx {
     struct span *spans;
     size_t spans_cap;
     struct buf shared;
+    /* QR codes the page's own content stream begins with (pdf_lead_qr) */
+    const struct op_qr **leads;
+    size_t nleads, leads_cap;
     unsigned char shorthash_key[crypto_shorthash_KEYBYTES];   /* zero: deterministic */
     HPDF_Array tokens;           /* the info dictionary's /AttacheTokens, once one is added */
 };
@@ -199,6 +202,18 @@ void pdf_text_state_forget(struct text_state *ts);
 
 /* Close the open BT ... ET block, if any. */
 void pdf_end_text(struct ctx *c, struct text_state *ts);
+
+/*
+ * Draw QR code `q` at the start of the page's own content stream, before
+ * the operations written into c->ops, its mask deflated by attache
+ * (mask_deflate.h) rather than with them: only for a code that none of
+ * those operations, drawn before it until now, can paint over.  False
+ * when out of memory.
+ */
+bool pdf_lead_qr(struct ctx *c, const struct op_qr *q);
+
+/* A rectangle (x0 y0 x1 y1) that holds everything `op` can paint; false if unknown. */
+bool pdf_op_box(const struct op *op, float b[4]);
 
 /* An operation, written into c->ops. */
 attache_status pdf_write_op(struct ctx *c, struct text_state *ts, const struct op *op,

@@ -323,6 +323,68 @@ static void stream_text(HPDF_Stream st, char *out, size_t cap)
 }
 
 /*
+ * A page of an image, then a QR code at (700, 50), 80 pt a side; the image
+ * 72 pt a side at (x, y).  The stream that draws the code, inflated, into
+ * *plain (free() it): NULL when none does.
+ */
+static char *qr_stream_after_image(struct image *logo, float x, float y)
+{
+    static unsigned char modules[21 * 21];
+    struct document *doc = document_new();
+    struct page *pg = doc ? document_add_page(doc, 842, 595) : NULL;
+    struct op *im = pg ? page_add_op(doc, pg, OP_IMAGE) : NULL;
+    struct op *qr = im ? page_add_op(doc, pg, OP_QR) : NULL;
+    struct buf pdf = {0};
+    size_t cap = 1u << 20;
+    char *plain = malloc(cap + 1);
+    const char *at;
+    bool found = false;
+    int i;
+
+    if (qr && plain) {
+        for (i = 0; i < 21 * 21; i++)
+            modules[i] = (unsigned char)(i % 5 == 0);
+        im->u.image = (struct op_image){image_ref(logo), x, y, 72, 72, false, 0, 0, 0, 0};
+        qr->u.qr = (struct op_qr){21, modules, 700, 50, 80, {0, 0, 0}};
+        if (render_with(doc, NULL, &pdf))
+            for (at = pdf.data; !found && next_stream(&pdf, &at, plain, cap) >= 0;)
+                found = strstr(plain, " cm\nBI /IM true ") != NULL;
+    }
+    buf_release(&pdf);
+    document_free(doc);
+    if (!found) {
+        free(plain);
+        return NULL;
+    }
+    return plain;
+}
+
+/*
+ * A QR code that nothing drawn before it covers begins the page's content
+ * stream (its mask deflated by attache, the rest by libdeflate: one stream
+ * that inflates whole); one that an image drawn before it covers stays after
+ * the image, where the page drew it.
+ */
+static void test_qr_leads_the_page(void)
+{
+    struct image_box box = {72, 72, IMAGE_CONTAIN};
+    struct image *logo = NULL;
+    attache_error err;
+    char *apart, *under;
+
+    attache_error_clear(&err);
+    CHECK_INT(image_load("samples/assets", "logo.png", "test", &box, &logo, &err), ATTACHE_OK);
+    apart = qr_stream_after_image(logo, 60, 400);
+    under = qr_stream_after_image(logo, 690, 40);
+    CHECK(apart && !strncmp(apart, "q\n0 0 0 rg\n80 0 0 80 700 50 cm\nBI /IM true ", 42));
+    CHECK(apart && strstr(apart, "/Im1 Do") > strstr(apart, "\nEI\nQ\n"));
+    CHECK(under && strstr(under, "/Im1 Do") && strstr(under, " cm\nBI /IM true ") > strstr(under, "/Im1 Do"));
+    free(apart);
+    free(under);
+    image_free(logo);
+}
+
+/*
  * A raw dictionary's entries are the bytes libharu's own writer makes of
  * them: names escaped as HPDF_Stream_WriteEscapeName escapes them (#XX for
  * delimiters, '#', controls and bytes past 0x7E, cut at 127 bytes),
@@ -390,6 +452,7 @@ static void test_raw_entries_as_libharu_writes_them(void)
 
 int main(void)
 {
+    test_qr_leads_the_page();
     test_fingerprint_read_back();
     test_cache_changes_no_byte();
     test_qr_drawn_exactly();
