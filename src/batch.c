@@ -965,13 +965,16 @@ static attache_status read_manifest(struct run *r, attache_error *err)
 /*
  * The folder's manifest: its rows as found, those of the documents this
  * run made replaced in place, new ones added in data order, and rows of
- * files no longer in the folder dropped.
+ * files no longer in the folder dropped.  This run's rows (line 0) name
+ * files it has just put in place or found up to date: only the others are
+ * looked for.
  */
 static bool file_exists(const struct manifest_row *row, void *ctx)
 {
     const struct run *r = ctx;
 
-    return faccessat(outdir_fd(r->out), row->col[MCOL_FILE], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    return row->line == 0 ||
+           faccessat(outdir_fd(r->out), row->col[MCOL_FILE], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static attache_status write_manifest(struct run *r, attache_error *err)

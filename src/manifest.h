@@ -30,7 +30,7 @@ enum manifest_column {
 /* One row: its cells, each a malloc'd string owned by the manifest. */
 struct manifest_row {
     char *col[MANIFEST_COLUMNS];
-    unsigned long line;          /* where it was read (0: added) */
+    unsigned long line;          /* where it was read (0: added or replaced) */
 };
 
 struct manifest {
@@ -76,7 +76,7 @@ bool manifest_index_add(struct manifest_index *ix, size_t i);
 
 void manifest_index_release(struct manifest_index *ix);
 
-/* Replace row i's cells by copies of `cells`. */
+/* Replace row i's cells by copies of `cells` (its line becomes 0, as an added row's). */
 attache_status manifest_replace(struct manifest *m, size_t i,
                                 const char *const cells[MANIFEST_COLUMNS], attache_error *err);
 
