@@ -898,19 +898,16 @@ static bool deflate_with_leads(struct ctx *c, const char *ops, size_t n, unsigne
  * Whether QR code op `k` may lead the page's own content stream: none of
  * its operations before it, from `first` on, can paint where it does.
  */
-static bool may_lead(const struct page *page, size_t first, size_t k)
+static bool qr_may_lead(const struct page *page, size_t first, size_t k)
 {
     float qb[4], b[4];
     size_t j;
 
     if (!pdf_op_box(&page->ops[k], qb))
         return false;
-    for (j = first; j < k; j++) {
-        if (!pdf_op_box(&page->ops[j], b))
+    for (j = first; j < k; j++)
+        if (!pdf_op_box(&page->ops[j], b) || pdf_boxes_meet(b, qb))
             return false;
-        if (b[0] < qb[2] && qb[0] < b[2] && b[1] < qb[3] && qb[1] < b[3])
-            return false;
-    }
     return true;
 }
 
@@ -1277,7 +1274,7 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
                 art = c->ops.len;
             /* the page's own stream starts after its artwork, when that has a stream */
             if (page->ops[k].kind == OP_QR &&
-                may_lead(page, kept || art >= ARTWORK_MIN_BYTES ? lead : 0, k)) {
+                qr_may_lead(page, kept || art >= ARTWORK_MIN_BYTES ? lead : 0, k)) {
                 if (!pdf_lead_qr(c, &page->ops[k].u.qr))
                     rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
                 continue;

@@ -114,12 +114,14 @@ bool pdf_op_box(const struct op *op, float b[4])
     }
 }
 
+bool pdf_boxes_meet(const float a[4], const float b[4])
+{
+    return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
 static bool overlap(const struct span *a, const struct span *b)
 {
-    if (!a->boxed || !b->boxed)
-        return true;
-    return a->box[0] < b->box[2] && b->box[0] < a->box[2] && a->box[1] < b->box[3] &&
-           b->box[1] < a->box[3];
+    return !a->boxed || !b->boxed || pdf_boxes_meet(a->box, b->box);
 }
 
 /*
@@ -127,7 +129,7 @@ static bool overlap(const struct span *a, const struct span *b)
  * content stream (pdf_lead_qr): none of the page's own operations before
  * it can paint where it does.  Sets its box.
  */
-static bool may_lead(struct span *sp, size_t k, const struct op *op)
+static bool qr_span_may_lead(struct span *sp, size_t k, const struct op *op)
 {
     size_t j;
 
@@ -262,7 +264,7 @@ attache_status pdf_draw_shared(struct ctx *c, const struct page *page, HPDF_Page
         const struct seen *e;
 
         s->start = c->ops.len;
-        if (op->kind == OP_QR && k >= lead && may_lead(sp, k, op)) {
+        if (op->kind == OP_QR && k >= lead && qr_span_may_lead(sp, k, op)) {
             /* first in the page's own stream (key 0: never shared, never seen) */
             s->len = 0;
             s->key = 0;

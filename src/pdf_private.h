@@ -215,6 +215,9 @@ bool pdf_lead_qr(struct ctx *c, const struct op_qr *q);
 /* A rectangle (x0 y0 x1 y1) that holds everything `op` can paint; false if unknown. */
 bool pdf_op_box(const struct op *op, float b[4]);
 
+/* Whether two such rectangles share some area (touching edges do not). */
+bool pdf_boxes_meet(const float a[4], const float b[4]);
+
 /* An operation, written into c->ops. */
 attache_status pdf_write_op(struct ctx *c, struct text_state *ts, const struct op *op,
                             attache_error *err);
