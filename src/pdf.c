@@ -851,8 +851,8 @@ bool pdf_lead_qr(struct ctx *c, const struct op_qr *q)
  * The page's own content stream, deflated into *z (free() it): the codes
  * it begins with (c->leads), then `n` bytes of operations at `ops`.
  */
-static bool deflate_with_leads(struct ctx *c, const char *ops, size_t n, unsigned char **z,
-                               size_t *zn)
+static bool deflate_with_leads(struct ctx *c, const unsigned char *ops, size_t n,
+                               unsigned char **z, size_t *zn)
 {
     struct mask_piece *pieces = calloc(c->nleads, sizeof *pieces);
     unsigned char **rows = calloc(c->nleads, sizeof *rows);
@@ -883,7 +883,7 @@ static bool deflate_with_leads(struct ctx *c, const char *ops, size_t n, unsigne
         pieces[i].text_len = (i + 1 < c->nleads ? head_at[i + 1] : text.len) - head_at[i];
     }
     ok = ok && mask_deflate(pieces, c->nleads, (const unsigned char *)qr_tail,
-                            sizeof qr_tail - 1, (const unsigned char *)ops, n,
+                            sizeof qr_tail - 1, ops, n,
                             pdf_cache_compressor(c->cache, pdf_level(c)), z, zn);
     for (i = 0; rows && i < c->nleads; i++)
         free(rows[i]);
@@ -1234,6 +1234,24 @@ static bool deflate_artwork(struct ctx *c, HPDF_Page pg, size_t len, const struc
     return ok;
 }
 
+/*
+ * The page's own content stream: the QR codes it begins with (c->leads),
+ * then c->ops from byte `from` on, deflated straight from c->ops.
+ */
+static bool deflate_own(struct ctx *c, HPDF_Dict contents, size_t from)
+{
+    const unsigned char *ops = (const unsigned char *)c->ops.data;
+    size_t n = c->ops.len - from, zn = 0;
+    unsigned char *z = NULL;
+    bool ok;
+
+    ops = ops ? ops + from : NULL;
+    ok = c->nleads ? deflate_with_leads(c, ops, n, &z, &zn) : pdf_deflate_bytes(c, ops, n, &z, &zn);
+    ok = ok && pdf_set_deflated(c, contents, z, zn);
+    free(z);
+    return ok;
+}
+
 attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *out,
                              attache_error *err)
 {
@@ -1299,24 +1317,7 @@ attache_status pdf_draw_page(struct ctx *c, const struct page *page, HPDF_Page *
     } else if (!deflate_artwork(c, pg, art, &key)) {
         rc = pdf_fail(c, err, "drawing a page");
     }
-    if (rc != ATTACHE_OK)
-        goto done;
-    if (c->nleads) {
-        unsigned char *z = NULL;
-        size_t zn = 0;
-
-        if (!deflate_with_leads(c, c->ops.data ? c->ops.data + art : NULL, c->ops.len - art, &z,
-                                &zn) ||
-            !pdf_set_deflated(c, ((HPDF_PageAttr)pg->attr)->contents, z, zn))
-            rc = pdf_fail(c, err, "compressing a page");
-        free(z);
-        goto done;
-    }
-    CHECK_HPDF(c, HPDF_Stream_Write(((HPDF_PageAttr)pg->attr)->stream,
-                                    (const HPDF_BYTE *)c->ops.data + art,
-                                    (HPDF_UINT)(c->ops.len - art)),
-               "drawing a page");
-    if (!pdf_deflate_stream(c, ((HPDF_PageAttr)pg->attr)->contents))
+    if (rc == ATTACHE_OK && !deflate_own(c, ((HPDF_PageAttr)pg->attr)->contents, art))
         rc = pdf_fail(c, err, "compressing a page");
 done:
     buf_release(&key);
