@@ -415,7 +415,7 @@ static uint32_t adler_add(uint32_t adler, const unsigned char *s, size_t n)
 /* The mask's bytes as the stream holds them, into the running Adler-32, a few KB at a time. */
 static uint32_t adler_mask(uint32_t adler, const struct mask_piece *p)
 {
-    unsigned char chunk[8192];
+    unsigned char chunk[MASK_DEFLATE_MAX_ROW];
     size_t r, used = 0;
     unsigned k;
 
@@ -424,10 +424,6 @@ static uint32_t adler_mask(uint32_t adler, const struct mask_piece *p)
             if (used + p->row_bytes > sizeof chunk) {
                 adler = adler_add(adler, chunk, used);
                 used = 0;
-            }
-            if (p->row_bytes > sizeof chunk) {
-                adler = adler_add(adler, p->rows + r * p->row_bytes, p->row_bytes);
-                continue;
             }
             memcpy(chunk + used, p->rows + r * p->row_bytes, p->row_bytes);
             used += p->row_bytes;

@@ -35,7 +35,7 @@ struct mask_piece {
 };
 
 #define MASK_DEFLATE_VALUES 8
-#define MASK_DEFLATE_MAX_ROW 32768     /* a row's bytes: the distance of its copy */
+#define MASK_DEFLATE_MAX_ROW 8192      /* a row's bytes (a QR code's: 89 at most) */
 
 /*
  * The zlib stream of the pieces in order, then `tail` (stored), then

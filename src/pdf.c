@@ -855,41 +855,43 @@ static bool deflate_with_leads(struct ctx *c, const unsigned char *ops, size_t n
                                unsigned char **z, size_t *zn)
 {
     struct mask_piece *pieces = calloc(c->nleads, sizeof *pieces);
-    unsigned char **rows = calloc(c->nleads, sizeof *rows);
-    size_t *head_at = calloc(c->nleads, sizeof *head_at), i;
+    unsigned char *rows = NULL;
+    size_t i, size = 0, at = 0;
     struct buf text = {0};
-    bool ok = pieces && rows && head_at;
+    bool ok;
 
+    for (i = 0; i < c->nleads; i++)
+        size += qr_row_bytes(c->leads[i]) * (size_t)c->leads[i]->width;
+    ok = pieces && (rows = malloc(size ? size : 1)) != NULL;
     /* the text before each code: the one before's tail, then its head */
     for (i = 0; ok && i < c->nleads; i++) {
         const struct op_qr *q = c->leads[i];
-        size_t row = qr_row_bytes(q);
+        struct mask_piece *p = &pieces[i];
         int y;
 
-        head_at[i] = text.len;
+        p->text_len = text.len;          /* its start, until the text is all written */
         if (i)
             buf_adds(&text, qr_tail);
         qr_head(&text, q);
-        ok = !text.failed && (rows[i] = malloc(row * (size_t)q->width)) != NULL;
-        for (y = 0; ok && y < q->width; y++)
-            qr_row(q, y, rows[i] + (size_t)y * row);
-        pieces[i].rows = rows[i];
-        pieces[i].row_bytes = row;
-        pieces[i].nrows = (size_t)q->width;
-        pieces[i].repeat = QR_OVERSAMPLE;
+        p->rows = rows + at;
+        p->row_bytes = qr_row_bytes(q);
+        p->nrows = (size_t)q->width;
+        p->repeat = QR_OVERSAMPLE;
+        for (y = 0; y < q->width; y++)
+            qr_row(q, y, rows + at + (size_t)y * p->row_bytes);
+        at += p->row_bytes * p->nrows;
     }
     for (i = 0; ok && i < c->nleads; i++) {
-        pieces[i].text = (const unsigned char *)text.data + head_at[i];
-        pieces[i].text_len = (i + 1 < c->nleads ? head_at[i + 1] : text.len) - head_at[i];
+        size_t start = pieces[i].text_len;
+
+        pieces[i].text = (const unsigned char *)text.data + start;
+        pieces[i].text_len = (i + 1 < c->nleads ? pieces[i + 1].text_len : text.len) - start;
     }
-    ok = ok && mask_deflate(pieces, c->nleads, (const unsigned char *)qr_tail,
-                            sizeof qr_tail - 1, ops, n,
-                            pdf_cache_compressor(c->cache, pdf_level(c)), z, zn);
-    for (i = 0; rows && i < c->nleads; i++)
-        free(rows[i]);
+    ok = ok && !text.failed &&
+         mask_deflate(pieces, c->nleads, (const unsigned char *)qr_tail, sizeof qr_tail - 1, ops,
+                      n, pdf_cache_compressor(c->cache, pdf_level(c)), z, zn);
     free(rows);
     free(pieces);
-    free(head_at);
     buf_release(&text);
     return ok;
 }
