@@ -1,6 +1,7 @@
 /*
- * font.c: font families, glyph coverage, measurement and subsetting, all
- * through HarfBuzz (hb-ot for metrics, hb-subset for embedding).
+ * font.c: font families, glyph coverage, measurement and subsetting, through
+ * HarfBuzz (hb-ot for metrics; for embedding, font_slice.c and, for what it
+ * refuses, hb-subset).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 
 #include "error.h"
 #include "font.h"
+#include "font_slice.h"
 #include "resource.h"
 #include "util.h"
 
@@ -491,45 +493,60 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face)
 /* ---- embedding ------------------------------------------------------ */
 
 /*
- * HarfBuzz can work out once what every subset of a face needs
+ * A document's font program is cut from the face by glyph_slicer
+ * (font_slice.c), which copies the outlines it is given: a few
+ * microseconds, where HarfBuzz's subsetter took some 35 a face.  HarfBuzz
+ * cuts what the slicer refuses (an outline it cannot read for certain).
+ * For that, it can work out once what every subset of a face needs
  * (hb_subset_preprocess), which makes each later subset about a third
- * cheaper; the cost, a copy of the face's tables, is paid on a subsetter's
- * first subset of the face, so that a run pays it only for the faces its
- * documents use.  Each subsetter (one a thread) prepares its own: HarfBuzz
- * before 7.2 (Debian 12 has 6.0) writes a prepared face's table cache
- * without taking its lock, so two threads subsetting one prepared face at
- * once could lose what each wrote (LeakSanitizer saw it, now and then).
+ * cheaper; the cost, a copy of the face's tables, is paid on the first
+ * subset HarfBuzz makes of the face.  Each subsetter (one a thread) has
+ * its own slicers and prepared faces: HarfBuzz before 7.2 (Debian 12 has
+ * 6.0) writes a prepared face's table cache without taking its lock, so
+ * two threads subsetting one prepared face at once could lose what each
+ * wrote (LeakSanitizer saw it, now and then).
  */
 struct font_subsetter {
     hb_subset_input_t *in;
-    struct {
+    struct prepared_face {
         const struct font_face *face;
-        hb_face_t *ready;            /* NULL: preparing it failed, the outlines serve */
+        struct glyph_slicer *slicer;     /* NULL: the face's tables refused it */
+        hb_face_t *ready;                /* made on HarfBuzz's first subset; NULL before */
+        bool tried;                      /* whether making `ready` was tried */
     } prepared[MAX_FACES];
     size_t nprepared;
 };
 
-/* The face's outlines made ready for subsetting by `s`, or as they are when that fails. */
-static hb_face_t *prepared(struct font_subsetter *s, const struct font_face *face)
+/* What `s` keeps of `face`, made on its first subset; NULL when out of room. */
+static struct prepared_face *prepared(struct font_subsetter *s, const struct font_face *face)
 {
-    hb_face_t *ready;
+    struct prepared_face *p;
     size_t i;
 
     for (i = 0; i < s->nprepared; i++)
         if (s->prepared[i].face == face)
-            return s->prepared[i].ready ? s->prepared[i].ready : face->outlines;
-    /* on failure HarfBuzz hands back the face it was given, with no reference of ours */
-    ready = hb_subset_preprocess(face->outlines);
-    if (!ready || ready == face->outlines || ready == hb_face_get_empty())
-        ready = NULL;
-    if (s->nprepared < MAX_FACES) {
-        s->prepared[s->nprepared].face = face;
-        s->prepared[s->nprepared++].ready = ready;
-    } else if (ready) {              /* more faces than a font set holds: not kept */
-        hb_face_destroy(ready);
-        ready = NULL;
+            return &s->prepared[i];
+    if (s->nprepared == MAX_FACES)      /* more faces than a font set holds */
+        return NULL;
+    p = &s->prepared[s->nprepared++];
+    p->face = face;
+    p->slicer = glyph_slicer_new(face->face);
+    return p;
+}
+
+/* The face's outlines made ready for HarfBuzz's subsetting, or as they are when that fails. */
+static hb_face_t *ready_for_harfbuzz(struct prepared_face *p, const struct font_face *face)
+{
+    if (!p)
+        return face->outlines;
+    if (!p->tried) {
+        p->tried = true;
+        /* on failure HarfBuzz hands back the face it was given, with no reference of ours */
+        p->ready = hb_subset_preprocess(face->outlines);
+        if (!p->ready || p->ready == face->outlines || p->ready == hb_face_get_empty())
+            p->ready = NULL;
     }
-    return ready ? ready : face->outlines;
+    return p->ready ? p->ready : face->outlines;
 }
 
 struct font_subsetter *font_subsetter_new(void)
@@ -573,9 +590,11 @@ void font_subsetter_free(struct font_subsetter *s)
 
     if (!s)
         return;
-    for (i = 0; i < s->nprepared; i++)
+    for (i = 0; i < s->nprepared; i++) {
+        glyph_slicer_free(s->prepared[i].slicer);
         if (s->prepared[i].ready)
             hb_face_destroy(s->prepared[i].ready);
+    }
     hb_subset_input_destroy(s->in);
     free(s);
 }
@@ -605,11 +624,21 @@ attache_status font_subset_glyphs_with(struct font_subsetter *s, const struct fo
     hb_subset_plan_t *plan = NULL;
     hb_face_t *sub = NULL;
     hb_blob_t *blob = NULL;
+    struct prepared_face *p = prepared(s, face);
     const char *bytes;
     unsigned len = 0;
     size_t i;
     attache_status rc = ATTACHE_OK;
 
+    if (p && p->slicer)
+        switch (glyph_slicer_cut(p->slicer, gids, n, retain_gids, new_gids, data, size)) {
+        case SLICE_DONE:
+            return ATTACHE_OK;
+        case SLICE_NO_MEMORY:
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        case SLICE_REFUSED:
+            break;
+        }
     *data = NULL;
     *size = 0;
     hb_set_clear(hb_subset_input_glyph_set(in));
@@ -617,7 +646,7 @@ attache_status font_subset_glyphs_with(struct font_subsetter *s, const struct fo
         hb_set_add(hb_subset_input_glyph_set(in), gids[i]);
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE |
                                       (retain_gids ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
-    plan = hb_subset_plan_create_or_fail(prepared(s, face), in);
+    plan = hb_subset_plan_create_or_fail(ready_for_harfbuzz(p, face), in);
     sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "cannot subset font %s", face->name);

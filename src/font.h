@@ -7,7 +7,8 @@
  * italic, bold italic) and a fallback chain of other families.  Faces are
  * read once per process with HarfBuzz and are immutable afterwards, so
  * worker threads share them.  For embedding, a face is cut down to the
- * glyphs a document uses (hb-subset) and handed to the PDF writer.
+ * glyphs a document uses (font_slice.c; hb-subset for outlines that cannot
+ * be read for certain) and handed to the PDF writer.
  */
 #ifndef ATTACHE_FONT_H
 #define ATTACHE_FONT_H
@@ -95,7 +96,7 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face);
 
 /*
  * A TrueType font with only the glyphs `gids` (n glyph numbers of `face`,
- * plus .notdef), for embedding: the glyphs shaping chose, whatever
+ * plus .notdef and the parts of composite glyphs), for embedding: the glyphs shaping chose, whatever
  * characters they draw (a conjunct or a ligature has none of its own).
  * *data (free()) and *size receive it, and new_gids[i] (when not NULL)
  * gids[i]'s number in it.  With `retain_gids` every glyph keeps the number
@@ -109,10 +110,10 @@ attache_status font_subset_glyphs(const struct font_face *face, const unsigned *
                                   size_t *size, attache_error *err);
 
 /*
- * What font_subset_glyphs() sets up for every subset (HarfBuzz's subset
- * input: the tables and names kept), made once and used for subset after
- * subset by one thread, with the faces it has prepared for subsetting
- * (each on its first subset of it): font_subset_glyphs_with() is
+ * What font_subset_glyphs() sets up for every subset (each face's glyph
+ * slicer, and HarfBuzz's subset input with the faces prepared for it),
+ * made once and used for subset after subset by one thread, each face's
+ * part on its first subset of the face: font_subset_glyphs_with() is
  * font_subset_glyphs() with it.  NULL when out of memory.
  */
 struct font_subsetter;

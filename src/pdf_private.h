@@ -290,8 +290,8 @@ attache_status pdf_fonts_subset_drawn(struct ctx *c, attache_error *err);
 struct libdeflate_compressor *pdf_cache_compressor(struct pdf_cache *cache, int level);
 
 /*
- * font_subset_glyphs() with the cache's subsetter (HarfBuzz's subset input,
- * set up once for the thread's whole run).
+ * font_subset_glyphs() with the cache's subsetter (each face's glyph slicer
+ * and HarfBuzz's subset input, set up once for the thread's whole run).
  */
 attache_status pdf_cache_subset(struct pdf_cache *cache, const struct font_face *face,
                                 const unsigned *gids, size_t n, bool retain_gids,
