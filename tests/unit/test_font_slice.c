@@ -1,5 +1,6 @@
 /*
- * test_font_slice.c: glyphs cut from every built-in face, read back by
+ * test_font_slice.c: glyphs cut from every built-in face and from DejaVu
+ * Serif (hinted, its accented letters composite glyphs), read back by
  * HarfBuzz, draw and advance as the face's own; a made-up face with hinted,
  * composite and nested composite glyphs loses its instructions and keeps
  * its outlines; outlines the slicer cannot read are refused, and HarfBuzz
@@ -257,6 +258,59 @@ static void test_builtin_faces(void)
         }
     CHECK_INT(faces, 36);
     font_set_free(fs);
+}
+
+/*
+ * A face made by others, hinted and built of composite glyphs (accents on
+ * letters), when installed (the install step installs it): every glyph,
+ * and glyphs at random.
+ */
+#define DEJAVU "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+
+static void test_dejavu(void)
+{
+    hb_blob_t *blob;
+    hb_face_t *face;
+    hb_font_t *font;
+    struct glyph_slicer *s;
+    unsigned n, *gids, *kept, round;
+    unsigned char *data = NULL;
+    size_t size = 0, i;
+
+    if (access(DEJAVU, R_OK) != 0) {
+        fprintf(stderr, "test_font_slice: %s not installed, skipped\n", DEJAVU);
+        return;
+    }
+    blob = hb_blob_create_from_file(DEJAVU);
+    face = hb_face_create(blob, 0);
+    font = hb_font_create(face);
+    s = glyph_slicer_new(face);
+    n = hb_face_get_glyph_count(face);
+    gids = malloc(n * sizeof *gids);
+    kept = malloc(n * sizeof *kept);
+    if (CHECK(s && gids && kept && n > 3000)) {
+        for (i = 0; i < n; i++)
+            gids[i] = (unsigned)i;
+        CHECK_INT(glyph_slicer_cut(s, gids, n, false, kept, &data, &size), SLICE_DONE);
+        CHECK(data && draws_alike(font, data, size, gids, kept, n, n));
+        free(data);
+        for (round = 0; round < 20; round++) {
+            size_t want = 1 + next_random() % 60;
+
+            for (i = 0; i < want; i++)
+                gids[i] = next_random() % n;
+            CHECK_INT(glyph_slicer_cut(s, gids, want, round % 4 == 0, kept, &data, &size),
+                      SLICE_DONE);
+            CHECK(data && draws_alike(font, data, size, gids, kept, want, 0));
+            free(data);
+        }
+    }
+    glyph_slicer_free(s);
+    free(gids);
+    free(kept);
+    hb_font_destroy(font);
+    hb_face_destroy(face);
+    hb_blob_destroy(blob);
 }
 
 /* ---- a made-up face -------------------------------------------------- */
@@ -556,6 +610,7 @@ static void test_refused(void)
 int main(void)
 {
     test_builtin_faces();
+    test_dejavu();
     test_made_up_face();
     test_refused();
     return check_done();
