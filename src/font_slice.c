@@ -92,6 +92,30 @@ void glyph_slicer_free(struct glyph_slicer *s)
     free(s);
 }
 
+/* Where glyph g's outline starts in glyf (g up to nglyphs: where the last one ends). */
+static size_t loca_at(const struct glyph_slicer *s, unsigned g)
+{
+    const unsigned char *loca = s->table[LOCA];
+
+    return s->long_loca ? be32(loca + 4 * (size_t)g) : 2 * (size_t)be16(loca + 2 * (size_t)g);
+}
+
+/*
+ * Whether loca puts the outlines in the order of their glyphs, each within
+ * glyf, as the OpenType specification asks: then no two outlines share
+ * bytes, and a program cut from the face is never larger than the face.
+ */
+static bool loca_ascends(const struct glyph_slicer *s)
+{
+    size_t last = 0, at;
+    unsigned g;
+
+    for (g = 0; g <= s->nglyphs; g++, last = at)
+        if ((at = loca_at(s, g)) < last)
+            return false;
+    return last <= s->len[GLYF];
+}
+
 struct glyph_slicer *glyph_slicer_new(hb_face_t *face)
 {
     struct glyph_slicer *s = calloc(1, sizeof *s);
@@ -122,6 +146,8 @@ struct glyph_slicer *glyph_slicer_new(hb_face_t *face)
         s->len[HMTX] < 4 * (size_t)s->nmetrics + 2 * (size_t)(s->nglyphs - s->nmetrics) ||
         s->len[LOCA] < ((size_t)s->nglyphs + 1) * (s->long_loca ? 4 : 2))
         goto refused;
+    if (!loca_ascends(s))
+        goto refused;
     s->marked = calloc(s->nglyphs, 1);
     s->cut_len = malloc(s->nglyphs * sizeof *s->cut_len);
     s->flags_at = malloc(s->nglyphs * sizeof *s->flags_at);
@@ -138,25 +164,14 @@ refused:
 
 /* ---- reading a glyph ------------------------------------------------ */
 
-/* Glyph g's bytes in glyf, or false when loca puts them outside it. */
-static bool glyph_bytes(const struct glyph_slicer *s, unsigned g, const unsigned char **p,
+/* Glyph g's bytes in glyf (loca_ascends() has checked where they are). */
+static void glyph_bytes(const struct glyph_slicer *s, unsigned g, const unsigned char **p,
                         size_t *len)
 {
-    const unsigned char *loca = s->table[LOCA];
-    size_t from, to;
+    size_t from = loca_at(s, g);
 
-    if (s->long_loca) {
-        from = be32(loca + 4 * (size_t)g);
-        to = be32(loca + 4 * (size_t)g + 4);
-    } else {
-        from = 2 * (size_t)be16(loca + 2 * (size_t)g);
-        to = 2 * (size_t)be16(loca + 2 * (size_t)g + 2);
-    }
-    if (from > to || to > s->len[GLYF])
-        return false;
     *p = s->table[GLYF] + from;
-    *len = to - from;
-    return true;
+    *len = loca_at(s, g + 1) - from;
 }
 
 /*
@@ -252,7 +267,8 @@ static bool measure(struct glyph_slicer *s, unsigned g)
 
     if (s->cut_len[g] != NOT_READ && (!s->cut_len[g] || s->flags_at[g]))
         return true;                    /* read before: empty or simple */
-    if (!glyph_bytes(s, g, &p, &len) || (len && len < 10))
+    glyph_bytes(s, g, &p, &len);
+    if (len && len < 10)
         return false;
     contours = len ? (int16_t)be16(p) : 0;
     if (contours == 0) {                /* nothing to draw */
@@ -291,8 +307,9 @@ static void write_glyph(const struct glyph_slicer *s, unsigned g, unsigned char 
     const unsigned char *p;
     size_t len, head;
 
-    if (!s->cut_len[g] || !glyph_bytes(s, g, &p, &len))
+    if (!s->cut_len[g])
         return;
+    glyph_bytes(s, g, &p, &len);
     if (!s->flags_at[g]) {              /* composite */
         memcpy(out, p, s->cut_len[g]);
         components(out, s->cut_len[g], renumber, (void *)s);

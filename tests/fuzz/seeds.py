@@ -285,8 +285,44 @@ def generate_seeds():
     put("generate", "flow-template", flow.encode() + b"=====\n" + SMALL_DATA)
 
 
+def font_seeds(tmp):
+    """Small TrueType fonts: glyphs of a built-in face, and of DejaVu Serif
+    (hinted, its accented letters composite glyphs), cut by fontTools; then
+    the first with its glyph table cut short and with loca out of order."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    def cut(path, text, name, **opts):
+        options = subset.Options(**opts)
+        font = TTFont(path)
+        sub = subset.Subsetter(options)
+        sub.populate(text=text)
+        sub.subset(font)
+        out = os.path.join(tmp, name)
+        font.save(out)
+        data = open(out, "rb").read()
+        put("font", name, data)
+        return data
+
+    own = cut(os.path.join(ROOT, "fonts", "AttacheSerif-Regular.ttf"), "Ae\u1ec5", "serif.ttf",
+              layout_features=[], name_IDs=[1, 2, 6], hinting=False)
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+    if os.path.exists(dejavu):
+        cut(dejavu, "A\u1ec5\u00e9", "dejavu-hinted.ttf", layout_features=[], name_IDs=[1])
+    put("font", "truncated.ttf", own[: len(own) * 2 // 3])
+    raw = bytearray(own)
+    tables = {raw[12 + 16 * i: 16 + 16 * i].decode("latin-1"): struct.unpack(
+        ">II", raw[20 + 16 * i: 28 + 16 * i]) for i in range(struct.unpack(">H", raw[4:6])[0])}
+    at, length = tables["loca"]
+    step = 2 if struct.unpack(">h", raw[tables["head"][0] + 50: tables["head"][0] + 52])[0] == 0 else 4
+    entries = [raw[at + k: at + k + step] for k in range(0, length, step)]
+    raw[at: at + length] = b"".join(reversed(entries))
+    put("font", "loca-backwards.ttf", bytes(raw))
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
+        font_seeds(tmp)
         token_seeds()
         signed_seeds()
         key_seeds(tmp)
