@@ -290,7 +290,7 @@ static bool measure(struct glyph_slicer *s, unsigned g)
 
 /* ---- writing the program -------------------------------------------- */
 
-/* A component renumbered, its instructions left out. */
+/* A component renumbered, its instructions left out: `c` is in the program being written. */
 static bool renumber(void *arg, const unsigned char *c)
 {
     const struct glyph_slicer *s = arg;
