@@ -495,7 +495,7 @@ const struct font_metrics *font_pdf_metrics(const struct font_face *face)
 /*
  * A document's font program is cut from the face by glyph_slicer
  * (font_slice.c), which copies the outlines it is given: a few
- * microseconds, where HarfBuzz's subsetter took some 35 a face.  HarfBuzz
+ * microseconds, where HarfBuzz's subsetter took some 25 a face.  HarfBuzz
  * cuts what the slicer refuses (an outline it cannot read for certain).
  * For that, it can work out once what every subset of a face needs
  * (hb_subset_preprocess), which makes each later subset about a third
