@@ -3,8 +3,8 @@
  * what documents have in common is worked out once: deflate compressors,
  * the compressed bytes of streams that recur (a certificate's border and
  * ornaments, the font subsets and ToUnicode maps of text every document
- * shows), font subsets by the glyphs they hold, and each face's table of
- * glyphs, cleared for the next document rather than made anew.
+ * shows), each face's glyph slicer (font_slice.h), and each face's table
+ * of glyphs, cleared for the next document rather than made anew.
  *
  * A cache changes how fast a document is written, never its bytes: an
  * entry maps exact input bytes to what the writer would make of them

@@ -407,48 +407,6 @@ static bool write_font_objects(struct ctx *c, struct emb_font *f)
 }
 
 /*
- * The face cut down to glyphs `gids` (n of them, ascending): the program
- * (*data, free() it) and each glyph's new number (cids).  The cache keeps
- * them by face and glyphs, for the text every document shows in the
- * same face (a certificate's title, its signatory).
- */
-static attache_status subset(struct ctx *c, const struct emb_font *f, const unsigned *gids,
-                             size_t n, unsigned *cids, unsigned char **data, size_t *size,
-                             attache_error *err)
-{
-    size_t klen = sizeof f->face + n * sizeof *gids, ids = n * sizeof *cids, vlen;
-    const unsigned char *kept;
-    unsigned char *key, *value;
-    attache_status rc;
-
-    key = malloc(klen);
-    if (!key)
-        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-    memcpy(key, &f->face, sizeof f->face);
-    memcpy(key + sizeof f->face, gids, n * sizeof *gids);
-    if (pdf_cache_get(c->cache, CACHE_SUBSET, key, klen, &kept, &vlen) && vlen >= ids) {
-        *size = vlen - ids;
-        if (!(*data = malloc(*size ? *size : 1))) {
-            free(key);
-            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
-        }
-        memcpy(cids, kept, ids);
-        memcpy(*data, kept + ids, *size);
-        free(key);
-        return ATTACHE_OK;
-    }
-    rc = pdf_cache_subset(c->cache, f->face, gids, n, false, cids, data, size, err);
-    if (rc == ATTACHE_OK && (value = malloc(ids + *size)) != NULL) {
-        memcpy(value, cids, ids);
-        memcpy(value + ids, *data, *size);
-        pdf_cache_put(c->cache, CACHE_SUBSET, key, klen, value, ids + *size);
-        free(value);
-    }
-    free(key);
-    return rc;
-}
-
-/*
  * Embed the face: a document's font now, cut down to the glyphs its pages
  * draw; a print file's (f->all) numbered by the face's glyphs and completed
  * when the file is finished.
@@ -470,7 +428,8 @@ attache_status pdf_font_embed(struct ctx *c, struct emb_font *f, attache_error *
             rc = err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
             goto done;
         }
-        rc = subset(c, f, f->drawn, f->ndrawn, cids, &data, &size, err);
+        rc = pdf_cache_subset(c->cache, f->face, f->drawn, f->ndrawn, false, cids, &data, &size,
+                              err);
         if (rc != ATTACHE_OK)
             goto done;
         for (k = 0; k < f->ndrawn; k++)

@@ -326,9 +326,8 @@ struct emb_glyph *pdf_cache_take_glyphs(struct pdf_cache *cache, const struct fo
 void pdf_cache_give_glyphs(struct pdf_cache *cache, const struct font_face *face,
                            struct emb_glyph *glyph, const unsigned *written, size_t n);
 
-/* Tags: deflated bytes are tagged with their level (1 to 12); font subsets and a page's
+/* Tags: deflated bytes are tagged with their level (1 to 12); a page's
    deflated artwork by the operations that draw it (pdf.c): */
-#define CACHE_SUBSET 'S'
 #define CACHE_ARTWORK 'A'
 
 /* ---- pdf_book.c ------------------------------------------------------------ */

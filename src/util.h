@@ -62,8 +62,8 @@ bool zlib_deflate(struct libdeflate_compressor *z, const void *in, size_t n,
 
 /*
  * A memo: a few values kept under the exact bytes of their keys, for work a
- * thread does again and again (a worker's font subsets, compressed
- * streams, measured paragraphs).  A `tag` byte says what kind of value a
+ * thread does again and again (a worker's compressed streams, measured
+ * paragraphs).  A `tag` byte says what kind of value a
  * key names.  Bounded: MEMO_ENTRIES entries, none over MEMO_MAX_BYTES;
  * when full, the entry used least (the oldest of those) gives way, so what
  * every document needs stays while what one officer's data makes comes
