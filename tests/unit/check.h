@@ -1,6 +1,7 @@
 /*
- * check.h: the unit tests' few macros.  Each test program runs its checks,
- * prints one line per failure, and ends with "N passed, N failed".
+ * check.h: the unit tests' few macros, and the numbers they draw at random.
+ * Each test program runs its checks, prints one line per failure, and ends
+ * with "N passed, N failed".
  */
 #ifndef ATTACHE_CHECK_H
 #define ATTACHE_CHECK_H
@@ -35,6 +36,17 @@ static inline int check_one(int ok, const char *what, const char *file, int line
     check_failed++;
     fprintf(stderr, "FAIL %s:%d: %s\n", file, line, what);
     return 0;
+}
+
+/* Numbers that look random and are the same in every run (xorshift64): a test's inputs. */
+static inline unsigned check_random(void)
+{
+    static unsigned long long seed = 88172645463325252ULL;
+
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return (unsigned)(seed >> 11);
 }
 
 /* End main() with `return check_done();` */

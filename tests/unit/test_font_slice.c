@@ -17,16 +17,6 @@
 #include "font.h"
 #include "font_slice.h"
 
-static unsigned long long seed = 88172645463325252ULL;
-
-static unsigned next_random(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return (unsigned)(seed >> 11);
-}
-
 /* ---- outlines as text ------------------------------------------------ */
 
 struct outline {
@@ -247,10 +237,10 @@ static void test_builtin_faces(void)
             }
             /* glyphs at random, some twice, one subset after another */
             for (round = 0; round < 8; round++) {
-                size_t want = 1 + next_random() % 40;
+                size_t want = 1 + check_random() % 40;
 
                 for (m = 0; m < want; m++)
-                    gids[m] = next_random() % n;
+                    gids[m] = check_random() % n;
                 cut_and_compare(face, s, gids, want, round % 3 == 0);
             }
             glyph_slicer_free(s);
@@ -295,10 +285,10 @@ static void test_dejavu(void)
         CHECK(data && draws_alike(font, data, size, gids, kept, n, n));
         free(data);
         for (round = 0; round < 20; round++) {
-            size_t want = 1 + next_random() % 60;
+            size_t want = 1 + check_random() % 60;
 
             for (i = 0; i < want; i++)
-                gids[i] = next_random() % n;
+                gids[i] = check_random() % n;
             CHECK_INT(glyph_slicer_cut(s, gids, want, round % 4 == 0, kept, &data, &size),
                       SLICE_DONE);
             CHECK(data && draws_alike(font, data, size, gids, kept, want, 0));
