@@ -21,7 +21,7 @@ TEST="python3 python3-cbor2 python3-nacl python3-pil poppler-utils qpdf zbar-too
 openssl ca-certificates mupdf-tools fonts-dejavu-core
 python3-fonttools valgrind libharfbuzz-bin fonts-noto-core
 chromium chromium-driver python3-selenium nodejs python3-aiosmtpd lcov clang
-libclang-rt-14-dev"
+libclang-rt-14-dev imagemagick pango1.0-tools strace"
 
 want=$BUILD
 [ "${1:-build}" = test ] && want="$BUILD $TEST"
