@@ -80,8 +80,8 @@
  *   not_full      the producer waits for room.  A worker signals it when it
  *                 takes a job and leaves the queue at most half full;
  *                 halt() broadcasts it.
- *   commit_ready  the committer waits for documents written.  A worker
- *                 signals it once COMMIT_GROUP documents wait;
+ *   commit_ready  the committer waits for COMMIT_GROUP documents written
+ *                 (or the end).  A worker signals it once that many wait;
  *                 stop_committer() broadcasts it once the workers are done.
  *   commit_room   a worker with a document written waits for room in
  *                 r->commits.  The committer broadcasts it when it takes a
@@ -139,7 +139,16 @@
 #include "xml.h"
 
 #define MAX_DOC_FILE (64u * 1024 * 1024)
-#define COMMIT_GROUP 16           /* documents written before the committer syncs them */
+/*
+ * Documents written before the committer syncs them.  Each syncfs() costs
+ * the kernel a pass over the filesystem's inodes, a journal commit and a
+ * flush of the disk's cache, and the workers creating files wait for the
+ * journal meanwhile: a run of 1,000 at -j1 syncs 16 times, where a
+ * committer that took whatever waited synced 124 times (docs/performance.md).
+ * Each document waiting holds its file open: at most COMMIT_GROUP * 2 plus
+ * four per worker.
+ */
+#define COMMIT_GROUP 64
 #define DEFAULT_QR_MAX_VERSION 13
 
 enum row_state {
@@ -620,12 +629,13 @@ static void finish_row(struct run *r, struct row *row, attache_status rc, bool r
 /*
  * The committer: syncs the documents the workers wrote and renames them into
  * place while the workers make the next ones (a worker that waited for its
- * own fsync left its core idle).  It takes every document waiting at once,
- * as a group: the disk starts writing all of them, then the group is made
- * durable (on a local filesystem one syncfs() for all, which flushes the
- * disk's cache once; elsewhere an fsync() each, the first sync's journal
- * commit mostly covering the others) and each renamed; only then are their
- * rows finished.  A document still takes its name only once it is whole
+ * own fsync left its core idle).  Once COMMIT_GROUP documents wait (or the
+ * workers are done) it takes every one waiting, as a group: the disk starts
+ * writing all of them, then the group is made durable (on a local
+ * filesystem one syncfs() for all, which flushes the disk's cache once;
+ * elsewhere an fsync() each, the first sync's journal commit mostly
+ * covering the others) and each renamed; only then are their rows
+ * finished.  A document still takes its name only once it is whole
  * and on disk.
  */
 static void *committer(void *arg)
@@ -641,7 +651,7 @@ static void *committer(void *arg)
         size_t n = 0, i;
         dev_t dev;
 
-        while (!r->clen && !r->writers_done)
+        while (r->clen < COMMIT_GROUP && !r->writers_done)
             pthread_cond_wait(&r->commit_ready, &r->mu);
         if (!r->clen)
             break;
