@@ -80,7 +80,7 @@
  *   not_full      the producer waits for room.  A worker signals it when it
  *                 takes a job and leaves the queue at most half full;
  *                 halt() broadcasts it.
- *   commit_ready  the committer waits for COMMIT_GROUP documents written
+ *   commit_ready  the committer waits for a group of documents written
  *                 (or the end).  A worker signals it once that many wait;
  *                 stop_committer() broadcasts it once the workers are done.
  *   commit_room   a worker with a document written waits for room in
@@ -111,11 +111,13 @@
  * r->stop to end the threads still running.  result.stopped is set in one
  * place, at the end of attache_generate.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -145,8 +147,7 @@
  * flush of the disk's cache, and the workers creating files wait for the
  * journal meanwhile: a run of 1,000 at -j1 syncs 16 times, where a
  * committer that took whatever waited synced 124 times (docs/performance.md).
- * Each document waiting holds its file open: at most COMMIT_GROUP * 2 plus
- * four per worker.
+ * A lower open-file limit makes the groups smaller (start_threads).
  */
 #define COMMIT_GROUP 64
 #define DEFAULT_QR_MAX_VERSION 13
@@ -213,6 +214,7 @@ struct run {
     pthread_cond_t commit_ready, commit_room;
     struct commit *commits;
     size_t ccap, chead, clen;
+    size_t group;                  /* the committer waits for this many (COMMIT_GROUP) */
     bool writers_done;
 
     /* results, by officer index */
@@ -629,7 +631,7 @@ static void finish_row(struct run *r, struct row *row, attache_status rc, bool r
 /*
  * The committer: syncs the documents the workers wrote and renames them into
  * place while the workers make the next ones (a worker that waited for its
- * own fsync left its core idle).  Once COMMIT_GROUP documents wait (or the
+ * own fsync left its core idle).  Once r->group documents wait (or the
  * workers are done) it takes every one waiting, as a group: the disk starts
  * writing all of them, then the group is made durable (on a local
  * filesystem one syncfs() for all, which flushes the disk's cache once;
@@ -651,7 +653,7 @@ static void *committer(void *arg)
         size_t n = 0, i;
         dev_t dev;
 
-        while (r->clen < COMMIT_GROUP && !r->writers_done)
+        while (r->clen < r->group && !r->writers_done)
             pthread_cond_wait(&r->commit_ready, &r->mu);
         if (!r->clen)
             break;
@@ -772,7 +774,7 @@ static void *worker(void *arg)
             pending.index = j.view.index;
             r->commits[(r->chead + r->clen) % r->ccap] = pending;
             r->clen++;
-            if (r->clen >= COMMIT_GROUP)
+            if (r->clen >= r->group)
                 pthread_cond_signal(&r->commit_ready);
             continue;
         }
@@ -1134,16 +1136,64 @@ static attache_status open_run(struct run *r, attache_error *err)
     return ATTACHE_OK;
 }
 
-/* Start the committer and the workers, with room for what passes between them. */
+/* How many more files the process may open: its limit less those open now. */
+static size_t files_left(void)
+{
+    struct rlimit rl;
+    size_t open_now = 0;
+    DIR *d;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return SIZE_MAX;
+    d = opendir("/proc/self/fd");
+    if (d) {
+        while (readdir(d))
+            open_now++;          /* "." and ".." and d's own count as a margin */
+        closedir(d);
+    } else {
+        open_now = 64;           /* no /proc: a guess on the safe side */
+    }
+    return rl.rlim_cur > open_now ? (size_t)rl.rlim_cur - open_now : 0;
+}
+
+/*
+ * The committer's queue and groups.  A document waiting for the disk holds
+ * its file open: the group being synced and the queue filling meanwhile
+ * hold up to ccap each, and each worker one more.  Under a low open-file
+ * limit the queue and groups shrink (to one document at a time, at worst),
+ * leaving a reserve for what the workers open besides (earlier documents,
+ * images, batch folders), so that the limit makes the run slower rather
+ * than make documents fail.
+ */
+static void size_commits(struct run *r, unsigned workers, size_t left)
+{
+    size_t want = (size_t)workers * 4 + COMMIT_GROUP * 2;
+    size_t reserve = 16 + (size_t)workers * 3, fit;
+
+    fit = left > reserve ? (left - reserve) / 2 : 0;
+    r->ccap = fit < want ? (fit > 0 ? fit : 1) : want;
+    r->group = r->ccap / 2 < COMMIT_GROUP ? r->ccap / 2 : COMMIT_GROUP;
+    if (!r->group)
+        r->group = 1;
+}
+
+/*
+ * Start the committer and the workers, with room for what passes between
+ * them; fewer workers than asked when the open-file limit leaves too few
+ * files for them.
+ */
 static attache_status start_threads(struct run *r, attache_error *err)
 {
     unsigned n = r->o->jobs ? r->o->jobs : cpu_count(), i;
+    size_t left = files_left();
 
     if (n > 64)
         n = 64;
+    if (left < 16 + (size_t)n * 4)       /* a worker's document and what it reads */
+        n = left > 20 ? (unsigned)((left - 16) / 4) : 1;
     r->qcap = (size_t)n * 4 + 8;
     r->queue = calloc(r->qcap, sizeof *r->queue);
-    r->ccap = (size_t)n * 4 + COMMIT_GROUP * 2;   /* waiting for the disk */
+    size_commits(r, n, left);
     r->commits = calloc(r->ccap, sizeof *r->commits);
     r->threads = calloc(n, sizeof *r->threads);
     if (!r->queue || !r->commits || !r->threads)

@@ -609,6 +609,32 @@ def test_shard_from_the_environment(t):
     t.match(r"ATTACHE_SHARDS", r3.err)
 
 
+def test_a_low_open_file_limit_slows_the_run_not_fails_it(t):
+    """Documents waiting for the disk hold their files open; under a low
+    limit on open files (ulimit -n 32) the run keeps fewer waiting, and
+    fewer workers than -j asks, instead of failing documents."""
+    body = "".join(
+        f'<officer id="o{i}" status="graduated"><name>Officer Number {i}</name>'
+        f'<country code="VN"/><ministry>Ministry</ministry><placement department="AEC"/></officer>'
+        for i in range(300))
+    data = sample_with(t, "many.xml", lambda x: x.replace(
+        x[x.index('      <officer id="kh-2015-01"'):x.index("    </batch>")], body))
+    key = keygen(t)
+    env = t.env(SOURCE_DATE_EPOCH=EPOCH)
+    t.status(t.run(["certificates", data, "-o", t.path("free"), "-k", key, "-q"], env=env), 0)
+    want = {f: open(t.path("free", f), "rb").read() for f in pdfs(t.path("free"))}
+    t.ok(len(want) > 300, f"{len(want)} certificates without a limit")
+    for jobs in ("2", "16"):
+        out = t.path("out-j" + jobs)
+        r = t.run(["-c", 'ulimit -n 32 && exec "$0" "$@"', t.attache, "certificates", data,
+                   "-o", out, "-k", key, "-q", "-j", jobs], binary="/bin/sh", env=env)
+        t.status(r, 0)
+        t.eq(r.err, "", f"-j{jobs}: nothing to say")
+        got = {f: open(os.path.join(out, f), "rb").read() for f in pdfs(out)}
+        t.eq(sorted(got), sorted(want), f"-j{jobs}: every certificate written")
+        t.ok(got == want, f"-j{jobs}: the same bytes as without the limit")
+
+
 def test_kill_leaves_only_whole_documents(t):
     """kill -9 in the middle of a run: every PDF under its final name is
     whole, and a second run completes the set."""
