@@ -609,16 +609,21 @@ def test_shard_from_the_environment(t):
     t.match(r"ATTACHE_SHARDS", r3.err)
 
 
+def graduates(t, name, n):
+    """The sample data with the first batch's officers replaced by n graduates."""
+    body = "".join(
+        f'<officer id="o{i}" status="graduated"><name>Officer Number {i}</name>'
+        f'<country code="VN"/><ministry>Ministry</ministry><placement department="AEC"/></officer>'
+        for i in range(n))
+    return sample_with(t, name, lambda x: x.replace(
+        x[x.index('      <officer id="kh-2015-01"'):x.index("    </batch>")], body))
+
+
 def test_a_low_open_file_limit_slows_the_run_not_fails_it(t):
     """Documents waiting for the disk hold their files open; under a low
     limit on open files (ulimit -n 32) the run keeps fewer waiting, and
     fewer workers than -j asks, instead of failing documents."""
-    body = "".join(
-        f'<officer id="o{i}" status="graduated"><name>Officer Number {i}</name>'
-        f'<country code="VN"/><ministry>Ministry</ministry><placement department="AEC"/></officer>'
-        for i in range(300))
-    data = sample_with(t, "many.xml", lambda x: x.replace(
-        x[x.index('      <officer id="kh-2015-01"'):x.index("    </batch>")], body))
+    data = graduates(t, "many.xml", 300)
     key = keygen(t)
     env = t.env(SOURCE_DATE_EPOCH=EPOCH)
     t.status(t.run(["certificates", data, "-o", t.path("free"), "-k", key, "-q"], env=env), 0)
@@ -638,12 +643,7 @@ def test_a_low_open_file_limit_slows_the_run_not_fails_it(t):
 def test_kill_leaves_only_whole_documents(t):
     """kill -9 in the middle of a run: every PDF under its final name is
     whole, and a second run completes the set."""
-    body = "".join(
-        f'<officer id="o{i}" status="graduated"><name>Officer Number {i}</name>'
-        f'<country code="VN"/><ministry>Ministry</ministry><placement department="AEC"/></officer>'
-        for i in range(2000))
-    data = sample_with(t, "big.xml", lambda x: x.replace(
-        x[x.index('      <officer id="kh-2015-01"'):x.index("    </batch>")], body))
+    data = graduates(t, "big.xml", 2000)
     key = keygen(t)
     env = t.env(SOURCE_DATE_EPOCH=EPOCH)
     p = subprocess.Popen([t.attache, "certificates", data, "-o", t.path("out"), "-k", key, "-q",
