@@ -147,7 +147,7 @@
  * flush of the disk's cache, and the workers creating files wait for the
  * journal meanwhile: a run of 1,000 at -j1 syncs 16 times, where a
  * committer that took whatever waited synced 124 times (docs/performance.md).
- * A lower open-file limit makes the groups smaller (start_threads).
+ * A lower open-file limit makes the groups smaller (plan_threads).
  */
 #define COMMIT_GROUP 64
 #define DEFAULT_QR_MAX_VERSION 13
@@ -1156,44 +1156,43 @@ static size_t files_left(void)
     return rl.rlim_cur > open_now ? (size_t)rl.rlim_cur - open_now : 0;
 }
 
-/*
- * The committer's queue and groups.  A document waiting for the disk holds
- * its file open: the group being synced and the queue filling meanwhile
- * hold up to ccap each, and each worker one more.  Under a low open-file
- * limit the queue and groups shrink (to one document at a time, at worst),
- * leaving a reserve for what the workers open besides (earlier documents,
- * images, batch folders), so that the limit makes the run slower rather
- * than make documents fail.
- */
-static void size_commits(struct run *r, unsigned workers, size_t left)
-{
-    size_t want = (size_t)workers * 4 + COMMIT_GROUP * 2;
-    size_t reserve = 16 + (size_t)workers * 3, fit;
+/* What a run holds open besides its workers (data, lock, folders), and what each worker does. */
+#define FILES_SPARE 16
+#define FILES_PER_WORKER 4        /* the document it writes, what it reads (an earlier one, images) */
 
-    fit = left > reserve ? (left - reserve) / 2 : 0;
-    r->ccap = fit < want ? (fit > 0 ? fit : 1) : want;
+/*
+ * How many workers to start (of `asked`), and the committer's queue and
+ * groups.  A document waiting for the disk holds its file open: the group
+ * being synced and the queue filling meanwhile hold up to ccap each.
+ * Under a low open-file limit the workers, then the queue and groups,
+ * shrink to fit (one worker, one document at a time, at worst), so that
+ * the limit makes the run slower rather than make documents fail.
+ */
+static unsigned plan_threads(struct run *r, unsigned asked)
+{
+    size_t left = files_left(), n = asked, fit;
+
+    if (left < FILES_SPARE + n * FILES_PER_WORKER)
+        n = left > FILES_SPARE + FILES_PER_WORKER ? (left - FILES_SPARE) / FILES_PER_WORKER : 1;
+    fit = left > FILES_SPARE + n * FILES_PER_WORKER + 2
+              ? (left - FILES_SPARE - n * FILES_PER_WORKER) / 2 : 1;
+    r->qcap = n * 4 + 8;
+    r->ccap = n * 4 + COMMIT_GROUP * 2;
+    if (fit < r->ccap)
+        r->ccap = fit;
     r->group = r->ccap / 2 < COMMIT_GROUP ? r->ccap / 2 : COMMIT_GROUP;
     if (!r->group)
         r->group = 1;
+    return (unsigned)n;
 }
 
-/*
- * Start the committer and the workers, with room for what passes between
- * them; fewer workers than asked when the open-file limit leaves too few
- * files for them.
- */
+/* Start the committer and the workers, with room for what passes between them. */
 static attache_status start_threads(struct run *r, attache_error *err)
 {
     unsigned n = r->o->jobs ? r->o->jobs : cpu_count(), i;
-    size_t left = files_left();
 
-    if (n > 64)
-        n = 64;
-    if (left < 16 + (size_t)n * 4)       /* a worker's document and what it reads */
-        n = left > 20 ? (unsigned)((left - 16) / 4) : 1;
-    r->qcap = (size_t)n * 4 + 8;
+    n = plan_threads(r, n > 64 ? 64 : n);
     r->queue = calloc(r->qcap, sizeof *r->queue);
-    size_commits(r, n, left);
     r->commits = calloc(r->ccap, sizeof *r->commits);
     r->threads = calloc(n, sizeof *r->threads);
     if (!r->queue || !r->commits || !r->threads)
