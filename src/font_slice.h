@@ -26,8 +26,9 @@
  * A face's six tables, checked once, with the room one subset at a time
  * needs: one thread's.  glyph_slicer_new() returns NULL when the face
  * lacks one of the tables or they do not agree (glyph counts, lengths,
- * loca's offsets not ascending within glyf), or memory runs out; free with glyph_slicer_free() (NULL is fine).  The
- * slicer holds references to the face's tables.
+ * loca's offsets not ascending within glyf), or memory runs out; free
+ * with glyph_slicer_free() (NULL is fine).  The slicer holds references
+ * to the face's tables.
  */
 struct glyph_slicer;
 struct glyph_slicer *glyph_slicer_new(hb_face_t *face);
