@@ -1156,9 +1156,13 @@ static size_t files_left(void)
     return rl.rlim_cur > open_now ? (size_t)rl.rlim_cur - open_now : 0;
 }
 
-/* What a run holds open besides its workers (data, lock, folders), and what each worker does. */
+/*
+ * Open files a run needs besides the documents waiting: its own (data,
+ * lock, folders), and each worker's (the document it writes, an earlier
+ * one it reads, images).
+ */
 #define FILES_SPARE 16
-#define FILES_PER_WORKER 4        /* the document it writes, what it reads (an earlier one, images) */
+#define FILES_PER_WORKER 4
 
 /*
  * How many workers to start (of `asked`), and the committer's queue and
