@@ -40,6 +40,46 @@ struct outdir {
 
 static unsigned long tmp_counter;
 
+/*
+ * Pending files are unnamed (O_TMPFILE) where the system allows: nothing
+ * shows in the folder until the file is whole, durable and linked under its
+ * name, a run killed midway leaves nothing behind, and workers writing into
+ * one folder do not queue on its lock to create and later remove names
+ * there (at -j2 one worker spent a twentieth of its time waiting so).
+ * Naming such a file takes /proc (linkat() through /proc/self/fd, which
+ * needs no privilege).  Where either is missing, and on filesystems
+ * without unnamed files, a hidden temporary file is renamed into place.
+ */
+static bool named_only;
+
+void file_use_named_temporaries(bool yes)
+{
+    named_only = yes;
+}
+
+static bool unnamed_files_work(void)
+{
+    static int proc = -1;   /* threads that race here only look twice */
+    int p = __atomic_load_n(&proc, __ATOMIC_RELAXED);
+
+    if (named_only)
+        return false;
+    if (p < 0) {
+        p = access("/proc/self/fd", X_OK) == 0;
+        __atomic_store_n(&proc, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
+/* Give the unnamed file pf's `name` in its folder; false with errno set if not. */
+static bool link_unnamed(const struct pending_file *pf, const char *name)
+{
+    char self[64];
+
+    snprintf(self, sizeof self, "/proc/self/fd/%d", pf->fd);
+    return linkat(AT_FDCWD, self, pf->dirfd, name, AT_SYMLINK_FOLLOW) == 0;
+}
+
 attache_status make_folders(const char *path, mode_t mode, attache_error *err)
 {
     char buf[PATH_MAX], *p;
@@ -255,13 +295,21 @@ attache_status file_write_pending(int dirfd, const char *name, const struct part
         file_abandon(pf);
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     }
-    pf->fd = openat(dirfd, pf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (pf->fd < 0) {
-        int e = errno;
-        file_abandon(pf);
-        return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s", strerror(e));
+    if (unnamed_files_work()) {
+        pf->fd = openat(dirfd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, mode);
+        pf->unnamed = pf->fd >= 0;
     }
-    pf->made = true;
+    if (pf->fd < 0) {   /* no unnamed files here (a network filesystem, say) */
+        pf->fd = openat(dirfd, pf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        mode);
+        if (pf->fd < 0) {
+            int e = errno;
+            file_abandon(pf);
+            return err_set(err, ATTACHE_ERR_CANTCREAT, shown, 0, "cannot create: %s",
+                           strerror(e));
+        }
+        pf->made = true;
+    }
     for (i = 0; i < n; i++) {
         const char *p = parts[i].data;
         size_t len = parts[i].len;
@@ -333,11 +381,25 @@ attache_status file_put_in_place(struct pending_file *pf, const char *shown,
 
     if (!pf->synced && fsync(pf->fd) < 0) {
         rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
-    } else if (close(pf->fd) < 0) {
+    } else if (pf->unnamed) {
+        if (!link_unnamed(pf, pf->name)) {
+            /* something has the name already: the file takes a temporary
+               one, which then replaces it as below */
+            if (errno != EEXIST || !link_unnamed(pf, pf->tmp))
+                rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
+                             strerror(errno));
+            else
+                pf->made = true;
+        }
+        close(pf->fd);          /* synced above: nothing left for close() to report */
         pf->fd = -1;
+    } else if (close(pf->fd) < 0) {
         rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
+        pf->fd = -1;
     } else {
         pf->fd = -1;
+    }
+    if (rc == ATTACHE_OK && pf->made) {
         if (renameat(pf->dirfd, pf->tmp, pf->dirfd, pf->name) < 0)
             rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
                          strerror(errno));

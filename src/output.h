@@ -2,8 +2,10 @@
  * output.h: writing files so that nothing half-written ever appears under a
  * final name, and nothing is written outside the output folder.
  *
- * Every file is written to a hidden temporary file beside its final name
- * (created with O_EXCL|O_NOFOLLOW), synced, then renamed into place.  Folders
+ * Every file is written unnamed in the folder of its final name (O_TMPFILE),
+ * synced, then linked under that name; or, where the system has no unnamed
+ * files, written to a hidden temporary file beside its final name (created
+ * with O_EXCL|O_NOFOLLOW), synced, then renamed into place.  Folders
  * below the output folder are opened with O_NOFOLLOW, relative to it, so a
  * symbolic link cannot lead a write elsewhere.  A lock file keeps two runs
  * from writing into one folder at once.
@@ -60,15 +62,16 @@ attache_status write_parts_at(int dirfd, const char *name, const struct part *pa
 
 /*
  * The same in two steps, so that waiting for the disk need not hold up the
- * caller: file_write_pending() creates the temporary file and writes it,
- * file_put_in_place() syncs it (unless it is `synced` already) and renames
- * it into place (or removes it on failure), file_abandon() removes it.
- * Either of the last two ends it.
+ * caller: file_write_pending() creates the file (unnamed, or under its
+ * temporary name) and writes it, file_put_in_place() syncs it (unless it
+ * is `synced` already) and links or renames it into place (or removes it
+ * on failure), file_abandon() removes it.  Either of the last two ends it.
  */
 struct pending_file {
     int dirfd, fd;
     char *tmp, *name;
-    bool made;                   /* the temporary file exists, ours to remove */
+    bool unnamed;                /* O_TMPFILE: in the folder only once in place */
+    bool made;                   /* the temporary name exists, ours to remove */
     bool synced;                 /* on disk already (file_sync_filesystem) */
 };
 attache_status file_write_pending(int dirfd, const char *name, const struct part *parts,
@@ -98,6 +101,13 @@ bool file_sync_filesystem(const struct pending_file *pf, dev_t *dev);
 /* Whether a pending file is on the filesystem `dev` (false when it is not open). */
 bool file_on_filesystem(const struct pending_file *pf, dev_t dev);
 void file_abandon(struct pending_file *pf);
+
+/*
+ * Pending files are unnamed (O_TMPFILE) where the system allows, and
+ * linked in place; with `yes`, always hidden named files renamed into
+ * place, as where it does not (for tests of that way).
+ */
+void file_use_named_temporaries(bool yes);
 
 /* Read `name` in `dirfd` (at most max bytes); ATTACHE_ERR_NOINPUT if missing. */
 attache_status read_at(int dirfd, const char *name, size_t max, unsigned char **data,

@@ -660,6 +660,13 @@ def test_kill_leaves_only_whole_documents(t):
     for f in pdfs(t.path("out")):
         ok, why = qpdf_ok(t.path("out", f))
         t.ok(ok, f"{f} is damaged after kill -9: {why}")
+    # documents are written unnamed (O_TMPFILE) where the filesystem has such
+    # files: the killed run left no temporary name behind either
+    fs = subprocess.run(["stat", "-f", "-c", "%T", t.path("out")], capture_output=True,
+                        text=True).stdout.strip()
+    if fs in ("ext2/ext3", "tmpfs", "xfs", "btrfs"):
+        hidden = [f for f in os.listdir(t.path("out", "aec-ascc-2")) if f.startswith(".")]
+        t.eq(hidden, [], f"no temporary names after kill -9 on {fs}")
     r = t.run(["certificates", data, "-o", t.path("out"), "-k", key], env=env)
     t.status(r, 0)
     rows = manifest(t.path("out"))

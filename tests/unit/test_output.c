@@ -196,7 +196,8 @@ static void test_writes(void)
     const struct part parts[] = {{"one ", 4}, {"", 0}, {"two", 3}};
     struct pending_file pf, group[2];
     struct statfs fs;
-    bool synced;
+    bool synced, unnamed_here;
+    int named;
     dev_t dev = 0;
     attache_error err;
     unsigned char *data;
@@ -217,18 +218,35 @@ static void test_writes(void)
     CHECK_INT(mode_of("w/b.txt"), 0600);
     CHECK_INT(temps_in("w"), 0);
 
-    /* a pending file is invisible until put in place, and gone when abandoned */
-    CHECK_INT(file_write_pending(dir, "c.txt", parts, 3, 0644, "c.txt", &pf, &err), ATTACHE_OK);
-    CHECK(!exists("w/c.txt"));
-    CHECK_INT(temps_in("w"), 1);
-    file_abandon(&pf);
-    CHECK(!exists("w/c.txt"));
-    CHECK_INT(temps_in("w"), 0);
-    file_abandon(&pf);                            /* twice is harmless */
-    CHECK_INT(file_write_pending(dir, "c.txt", parts, 1, 0644, "c.txt", &pf, &err), ATTACHE_OK);
-    CHECK_INT(file_put_in_place(&pf, "c.txt", &err), ATTACHE_OK);
-    CHECK_STR(text_of("w/c.txt"), "one ");
-    CHECK_INT(temps_in("w"), 0);
+    /* a pending file is invisible until put in place, and gone when abandoned: unnamed
+       where the filesystem has such files (this one does), else under a hidden name */
+    CHECK(fstatfs(dir, &fs) == 0);
+    unnamed_here = fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC;
+    for (named = 0; named < 2; named++) {
+        file_use_named_temporaries(named);
+        CHECK_INT(file_write_pending(dir, "c.txt", parts, 3, 0644, "c.txt", &pf, &err),
+                  ATTACHE_OK);
+        CHECK(pf.unnamed == (!named && unnamed_here));
+        CHECK(named ? !strcmp(text_of("w/c.txt"), "one ") : !exists("w/c.txt"));  /* as was */
+        CHECK_INT(temps_in("w"), pf.unnamed ? 0 : 1);
+        file_abandon(&pf);
+        CHECK(named ? !strcmp(text_of("w/c.txt"), "one ") : !exists("w/c.txt"));
+        CHECK_INT(temps_in("w"), 0);
+        file_abandon(&pf);                        /* twice is harmless */
+        CHECK_INT(file_write_pending(dir, "c.txt", parts, 1 + 2 * named, 0600, "c.txt", &pf,
+                                     &err), ATTACHE_OK);
+        CHECK_INT(file_put_in_place(&pf, "c.txt", &err), ATTACHE_OK);  /* new, then replacing */
+        CHECK_STR(text_of("w/c.txt"), named ? "one two" : "one ");
+        CHECK_INT(mode_of("w/c.txt"), 0600);
+        CHECK_INT(temps_in("w"), 0);
+        /* a folder in the way of the final name: the file is not left behind */
+        CHECK_INT(make_folders(at("w/d.txt/x"), 0777, &err), ATTACHE_OK);
+        CHECK_INT(write_at(dir, "d.txt", "x", 1, "shown/d.txt", &err), ATTACHE_ERR_IO);
+        CHECK_STR(err.file, "shown/d.txt");
+        CHECK(strstr(err.message, "cannot put the file in place") != NULL);
+        CHECK_INT(temps_in("w"), 0);
+    }
+    file_use_named_temporaries(false);
 
     /* a group made durable at once, by one syncfs() where that covers every file, then
        only renamed; or each file synced on its own */
@@ -238,7 +256,6 @@ static void test_writes(void)
               ATTACHE_OK);
     CHECK(!group[0].synced && !group[1].synced);
     synced = file_sync_filesystem(&group[0], &dev);
-    CHECK(fstatfs(dir, &fs) == 0);
     if (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC)
         CHECK(synced);
     CHECK(!synced || (file_on_filesystem(&group[0], dev) && file_on_filesystem(&group[1], dev)));
@@ -252,12 +269,6 @@ static void test_writes(void)
     CHECK(!file_sync_filesystem(&group[0], &dev));      /* put in place: no file any more */
     CHECK(!file_on_filesystem(&group[0], dev));
 
-    /* a folder in the way of the final name: the temporary file is removed */
-    CHECK_INT(make_folders(at("w/d.txt/x"), 0777, &err), ATTACHE_OK);
-    CHECK_INT(write_at(dir, "d.txt", "x", 1, "shown/d.txt", &err), ATTACHE_ERR_IO);
-    CHECK_STR(err.file, "shown/d.txt");
-    CHECK(strstr(err.message, "cannot put the file in place") != NULL);
-    CHECK_INT(temps_in("w"), 0);
     CHECK_INT(write_at(-1, "e.txt", "x", 1, "e.txt", &err), ATTACHE_ERR_CANTCREAT);
     CHECK(strstr(err.message, "cannot create: Bad file descriptor") != NULL);
 
