@@ -531,16 +531,20 @@ static attache_status make_one(struct run *r, struct composer *c, struct pdf_cac
     unsigned char *old = NULL;
     size_t old_len = 0;
     int dirfd;
+    bool new_folder;
     attache_status rc;
 
     *reused = false;
     *written = false;
     document_claims(r, j, &claims, doc_id);
     document_file_name(r, ref, file_name);
-    dirfd = outdir_subdir(r->out, j->view.batch->id, err);
+    dirfd = outdir_subdir(r->out, j->view.batch->id, &new_folder, err);
     if (dirfd < 0)
         return err->code;
-    if (!r->o->force && read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK)
+    /* no earlier document in a folder this run made: not looked for (a
+       lookup waits while the folder's blocks are being written) */
+    if (!r->o->force && !new_folder &&
+        read_at(dirfd, file_name, MAX_DOC_FILE, &old, &old_len) == ATTACHE_OK)
         pdf_recorded_inputs(old, old_len, old_fp);
     else
         old_fp[0] = '\0';

@@ -28,6 +28,7 @@
 struct subdir {
     char *name;
     int fd;
+    bool made;                   /* by this run: nothing in it is older */
 };
 
 struct outdir {
@@ -197,16 +198,19 @@ int outdir_fd(const struct outdir *o)
     return o->fd;
 }
 
-int outdir_subdir(struct outdir *o, const char *name, attache_error *err)
+int outdir_subdir(struct outdir *o, const char *name, bool *made, attache_error *err)
 {
     size_t i;
     int fd = -1;
+    bool new_folder;
     char clip[80];
 
     pthread_mutex_lock(&o->mu);
     for (i = 0; i < o->nsubs; i++)
         if (!strcmp(o->subs[i].name, name)) {
             fd = o->subs[i].fd;
+            if (made)
+                *made = o->subs[i].made;
             goto done;
         }
     if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
@@ -219,7 +223,8 @@ int outdir_subdir(struct outdir *o, const char *name, attache_error *err)
                 MAX_SUBDIRS);
         goto done;
     }
-    if (mkdirat(o->fd, name, 0777) < 0 && errno != EEXIST) {
+    new_folder = mkdirat(o->fd, name, 0777) == 0;
+    if (!new_folder && errno != EEXIST) {
         err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "cannot create folder '%s': %s",
                 text_clip(clip, sizeof clip, name, 64), strerror(errno));
         goto done;
@@ -242,8 +247,12 @@ int outdir_subdir(struct outdir *o, const char *name, attache_error *err)
     }
     o->subs[o->nsubs].name = strdup(name);
     o->subs[o->nsubs].fd = fd;
+    o->subs[o->nsubs].made = new_folder;
     o->nsubs++;
-    clean_temps(fd);
+    if (made)
+        *made = new_folder;
+    if (!new_folder)
+        clean_temps(fd);
 done:
     pthread_mutex_unlock(&o->mu);
     return fd;

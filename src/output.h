@@ -13,6 +13,7 @@
 #ifndef ATTACHE_OUTPUT_H
 #define ATTACHE_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -32,9 +33,11 @@ attache_status outdir_close(struct outdir *o, attache_error *err);
 /*
  * The descriptor of the folder `name` (one path component) under the output
  * folder, created if missing; leftovers of an interrupted run are removed
- * the first time it is opened.  Thread-safe.  -1 on error.
+ * the first time it is opened.  *made (may be NULL): whether this run
+ * created it, so that no file in it is older than the run.  Thread-safe.
+ * -1 on error.
  */
-int outdir_subdir(struct outdir *o, const char *name, attache_error *err);
+int outdir_subdir(struct outdir *o, const char *name, bool *made, attache_error *err);
 
 /* The output folder's own descriptor. */
 int outdir_fd(const struct outdir *o);

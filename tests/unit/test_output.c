@@ -125,7 +125,7 @@ static void test_lock_and_leftovers(void)
     CHECK(strstr(err.message, "another attache run is writing to this folder") != NULL);
     outdir_close(other, NULL);
 
-    CHECK(outdir_subdir(o, "b1", &err) >= 0);
+    CHECK(outdir_subdir(o, "b1", NULL, &err) >= 0);
     CHECK(!exists("out/b1/.x.pdf.9.9.attache-tmp"));
     CHECK(exists("out/b1/kept.attache-tmp"));
     CHECK_STR(text_of("out/b1/doc.pdf"), "whole");
@@ -154,6 +154,7 @@ static void test_subdirs(void)
     attache_error err;
     struct outdir *o;
     int fd, fd2;
+    bool made = false;
     size_t i;
 
     attache_error_clear(&err);
@@ -162,31 +163,41 @@ static void test_subdirs(void)
     if (!o)
         return;
     CHECK(outdir_fd(o) >= 0);
-    fd = outdir_subdir(o, "batch-1", &err);
+    fd = outdir_subdir(o, "batch-1", &made, &err);
     CHECK(fd >= 0);
     CHECK(exists("subs/batch-1"));
-    fd2 = outdir_subdir(o, "batch-1", &err);
+    CHECK(made);                                  /* new: nothing in it is older */
+    made = false;
+    fd2 = outdir_subdir(o, "batch-1", &made, &err);
     CHECK_INT(fd2, fd);                           /* opened once */
+    CHECK(made);
+    CHECK_INT(outdir_close(o, &err), ATTACHE_OK);
+    o = outdir_open(at("subs"), &err);            /* the next run finds it there */
+    if (!CHECK(o != NULL))
+        return;
+    made = true;
+    CHECK(outdir_subdir(o, "batch-1", &made, &err) >= 0);
+    CHECK(!made);
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         attache_error_clear(&err);
-        if (!CHECK(outdir_subdir(o, bad[i], &err) < 0))
+        if (!CHECK(outdir_subdir(o, bad[i], NULL, &err) < 0))
             fprintf(stderr, "    took '%s'\n", bad[i]);
         CHECK(strstr(err.message, "is not a folder name") != NULL);
     }
     /* a symbolic link cannot lead a write elsewhere */
     CHECK(symlink(root, at("subs/link")) == 0);
-    CHECK(outdir_subdir(o, "link", &err) < 0);
+    CHECK(outdir_subdir(o, "link", NULL, &err) < 0);
     CHECK(strstr(err.message, "cannot open folder 'link'") != NULL);
     {
         char longname[300];
         memset(longname, 'n', sizeof longname - 1);
         longname[sizeof longname - 1] = '\0';
-        CHECK(outdir_subdir(o, longname, &err) < 0);
+        CHECK(outdir_subdir(o, longname, NULL, &err) < 0);
         CHECK(strstr(err.message, "cannot create folder 'nnn") != NULL);
         CHECK(strstr(err.message, "File name too long") != NULL);
     }
     put("subs/taken", "a file");
-    CHECK(outdir_subdir(o, "taken", &err) < 0);
+    CHECK(outdir_subdir(o, "taken", NULL, &err) < 0);
     CHECK_INT(err.code, ATTACHE_ERR_CANTCREAT);
     CHECK_INT(outdir_close(o, &err), ATTACHE_OK);
 }
