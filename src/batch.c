@@ -54,7 +54,7 @@
  *
  * A document kept as up to date, or one that failed in the worker, is
  * finished by the worker (finish_row); one written is finished by the
- * committer once it is synced and renamed into place.  Finished, the row
+ * committer once it is synced and put in place.  Finished, the row
  * is ROW_DONE (written, or kept as up to date) or ROW_FAILED.  With
  * --merge, a DONE row holds its composed document until merge_ready()
  * appends it to the print file; merge_ready takes rows strictly in data
@@ -633,16 +633,16 @@ static void finish_row(struct run *r, struct row *row, attache_status rc, bool r
 }
 
 /*
- * The committer: syncs the documents the workers wrote and renames them into
- * place while the workers make the next ones (a worker that waited for its
- * own fsync left its core idle).  Once r->group documents wait (or the
- * workers are done) it takes every one waiting, as a group: the disk starts
- * writing all of them, then the group is made durable (on a local
- * filesystem one syncfs() for all, which flushes the disk's cache once;
- * elsewhere an fsync() each, the first sync's journal commit mostly
- * covering the others) and each renamed; only then are their rows
- * finished.  A document still takes its name only once it is whole
- * and on disk.
+ * The committer: syncs the documents the workers wrote and puts them in
+ * place (links or renames them) while the workers make the next ones (a
+ * worker that waited for its own fsync left its core idle).  Once r->group
+ * documents wait (or the workers are done) it takes every one waiting, as
+ * a group: the disk starts writing all of them, then the group is made
+ * durable (on a local filesystem one syncfs() for all, which flushes the
+ * disk's cache once; elsewhere an fsync() each, the first sync's journal
+ * commit mostly covering the others) and each put in place; only then are
+ * their rows finished.  A document still takes its name only once it is
+ * whole and on disk.
  */
 static void *committer(void *arg)
 {

@@ -94,8 +94,8 @@ void file_start_sync(const struct pending_file *pf);
  * syncfs(), where that does for each file what fsync() would: on a local
  * filesystem (ext4, XFS, Btrfs, and overlays and tmpfs).  True then: the
  * caller marks the pending files it wrote on that filesystem, *dev
- * (file_on_filesystem), `synced`, and file_put_in_place() only renames
- * them, the disk's cache flushed once for them all rather than once a
+ * (file_on_filesystem), `synced`, and file_put_in_place() only links or
+ * renames them, the disk's cache flushed once for them all rather than once a
  * file.  False anywhere else, or when syncfs() fails (each file's own
  * fsync() then says which failed).
  */
