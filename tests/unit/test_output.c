@@ -230,14 +230,15 @@ static void test_writes(void)
     CHECK_INT(temps_in("w"), 0);
 
     /* a pending file is invisible until put in place, and gone when abandoned: unnamed
-       where the filesystem has such files (this one does), else under a hidden name */
+       where the filesystem has such files (ext4 and tmpfs do), else under a hidden name */
     CHECK(fstatfs(dir, &fs) == 0);
-    unnamed_here = fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC;
+    unnamed_here = (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == TMPFS_MAGIC) &&
+                   access("/proc/self/fd", X_OK) == 0;
     for (named = 0; named < 2; named++) {
         file_use_named_temporaries(named);
         CHECK_INT(file_write_pending(dir, "c.txt", parts, 3, 0644, "c.txt", &pf, &err),
                   ATTACHE_OK);
-        CHECK(pf.unnamed == (!named && unnamed_here));
+        CHECK(named ? !pf.unnamed : pf.unnamed || !unnamed_here);  /* others may have them too */
         CHECK(named ? !strcmp(text_of("w/c.txt"), "one ") : !exists("w/c.txt"));  /* as was */
         CHECK_INT(temps_in("w"), pf.unnamed ? 0 : 1);
         file_abandon(&pf);
