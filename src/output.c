@@ -383,38 +383,47 @@ bool file_on_filesystem(const struct pending_file *pf, dev_t dev)
     return pf->fd >= 0 && fstat(pf->fd, &st) == 0 && st.st_dev == dev;
 }
 
+/* Close a pending file's descriptor: what close() says, and the file is closed either way. */
+static int close_pending(struct pending_file *pf)
+{
+    int fd = pf->fd;
+
+    pf->fd = -1;
+    return close(fd);
+}
+
+/* Put a synced pending file under its name: 0, or the errno that stopped it. */
+static int place(struct pending_file *pf)
+{
+    if (pf->unnamed) {
+        if (link_unnamed(pf, pf->name))
+            return 0;
+        /* the name is taken already: a temporary one, renamed over it */
+        if (errno != EEXIST || !link_unnamed(pf, pf->tmp))
+            return errno;
+        pf->made = true;
+    }
+    if (renameat(pf->dirfd, pf->tmp, pf->dirfd, pf->name) < 0)
+        return errno;
+    pf->made = false;           /* in place: nothing to remove */
+    return 0;
+}
+
 attache_status file_put_in_place(struct pending_file *pf, const char *shown,
                                  attache_error *err)
 {
     attache_status rc = ATTACHE_OK;
+    int e;
 
-    if (!pf->synced && fsync(pf->fd) < 0) {
+    /* a named file is closed before its rename, so that a failed close()
+       (a write the disk refused late) leaves nothing under the name; an
+       unnamed one is closed by file_abandon(), once linked: being synced,
+       nothing is left for close() to report */
+    if ((!pf->synced && fsync(pf->fd) < 0) || (!pf->unnamed && close_pending(pf) < 0))
         rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
-    } else if (pf->unnamed) {
-        if (!link_unnamed(pf, pf->name)) {
-            /* something has the name already: the file takes a temporary
-               one, which then replaces it as below */
-            if (errno != EEXIST || !link_unnamed(pf, pf->tmp))
-                rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
-                             strerror(errno));
-            else
-                pf->made = true;
-        }
-        close(pf->fd);          /* synced above: nothing left for close() to report */
-        pf->fd = -1;
-    } else if (close(pf->fd) < 0) {
-        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot write: %s", strerror(errno));
-        pf->fd = -1;
-    } else {
-        pf->fd = -1;
-    }
-    if (rc == ATTACHE_OK && pf->made) {
-        if (renameat(pf->dirfd, pf->tmp, pf->dirfd, pf->name) < 0)
-            rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
-                         strerror(errno));
-        else
-            pf->made = false;    /* in place: nothing to remove */
-    }
+    else if ((e = place(pf)) != 0)
+        rc = err_set(err, ATTACHE_ERR_IO, shown, 0, "cannot put the file in place: %s",
+                     strerror(e));
     file_abandon(pf);
     return rc;
 }
