@@ -115,15 +115,12 @@ else
         sync
         wall "$work/c.peer" node bench/typst/certificates.mjs "$work/d1000.xml" "$r/t" \
             >>"$work/t.peer"
-        for which in $([ $((i % 2)) = 1 ] && echo "one all" || echo "all one"); do
+        if [ $((i % 2)) = 1 ]; then order="1 n"; else order="n 1"; fi
+        for k in $order; do   # k names the files: 1 for -j1, n for -j$cores
+            if [ "$k" = 1 ]; then j=1; else j=$cores; fi
             sync
-            if [ "$which" = one ]; then
-                wall "$work/c.j1" "$attache" certificates "$work/d1000.xml" -o "$r/a1" \
-                    -k "$work/k.key" -j1 -q >>"$work/t.j1"
-            else
-                wall "$work/c.jn" "$attache" certificates "$work/d1000.xml" -o "$r/an" \
-                    -k "$work/k.key" -j"$cores" -q >>"$work/t.jn"
-            fi
+            wall "$work/c.j$k" "$attache" certificates "$work/d1000.xml" -o "$r/a$k" \
+                -k "$work/k.key" -j"$j" -q >>"$work/t.j$k"
         done
     done
     tp=$(median <"$work/t.peer") t1=$(median <"$work/t.j1") tn=$(median <"$work/t.jn")
