@@ -106,21 +106,38 @@ else
     rounds=${BENCH_ROUNDS:-5}
     : >"$work/t.peer"; : >"$work/t.j1"; : >"$work/t.jn"
     : >"$work/c.peer"; : >"$work/c.j1"; : >"$work/c.jn"
+    : >"$work/t.jc"; : >"$work/c.jc"
+    # Besides -j1 and -j$cores, each round runs $cores copies of the -j1 run
+    # at once, each into its own folder, sharing nothing: what the cores give
+    # this work when nothing in it has to wait for anything else.  -j$cores
+    # against -j1 is measured against that.
     # The run right after the peer's starts colder (the project's machine drops the
     # libraries' pages from its cache within seconds: a dozen page reads
-    # from disk), so -j1 and -jN take that place in turn, round by round.
+    # from disk), so the three take that place in turn, round by round.
     for i in $(seq "$rounds"); do
         r=$work/round$i
         mkdir -p "$r"
         sync
         wall "$work/c.peer" node bench/typst/certificates.mjs "$work/d1000.xml" "$r/t" \
             >>"$work/t.peer"
-        if [ $((i % 2)) = 1 ]; then order="1 n"; else order="n 1"; fi
-        for k in $order; do   # k names the files: 1 for -j1, n for -j$cores
-            if [ "$k" = 1 ]; then j=1; else j=$cores; fi
+        case $((i % 3)) in 1) order="1 n c" ;; 2) order="n c 1" ;; *) order="c 1 n" ;; esac
+        for k in $order; do   # k names the files: 1 for -j1, n for -j$cores, c for the copies
+            [ "$k" = c ] && [ "$cores" -lt 2 ] && continue
             sync
-            wall "$work/c.j$k" "$attache" certificates "$work/d1000.xml" -o "$r/a$k" \
-                -k "$work/k.key" -j"$j" -q >>"$work/t.j$k"
+            if [ "$k" = c ]; then
+                wall "$work/c.jc" sh -c 'c=1 pids= s=0
+                    while [ $c -le "$1" ]; do
+                        "$2" certificates "$3/d1000.xml" -o "$4/ac$c" -k "$3/k.key" -j1 -q &
+                        pids="$pids $!" c=$((c + 1))
+                    done
+                    for p in $pids; do wait "$p" || s=1; done
+                    exit $s' \
+                    copies "$cores" "$attache" "$work" "$r" >>"$work/t.jc"
+            else
+                if [ "$k" = 1 ]; then j=1; else j=$cores; fi
+                wall "$work/c.j$k" "$attache" certificates "$work/d1000.xml" -o "$r/a$k" \
+                    -k "$work/k.key" -j"$j" -q >>"$work/t.j$k"
+            fi
         done
     done
     tp=$(median <"$work/t.peer") t1=$(median <"$work/t.j1") tn=$(median <"$work/t.jn")
@@ -153,6 +170,16 @@ else
     printf '  the most -j%s / -j1 can be, every core busy throughout (%s x -j1 wall / -j%s CPU), round by round, median: %.2fx\n' \
         "$cores" "$cores" "$cores" \
         "$(paste "$work/t.j1" "$work/c.jn" | awk -v n="$cores" '{print n * $1 / $2}' | median)"
+    if [ -s "$work/t.jc" ]; then
+        tc=$(median <"$work/t.jc") cc=$(median <"$work/c.jc")
+        printf '  %s runs of -j1 at once, sharing nothing: %.2f s for all, CPU %.2f s a run (-j1 alone %.2f s): %.2fx the work of one run in its time, round by round, median %.2fx\n' \
+            "$cores" "$tc" "$(awk "BEGIN {print $cc / $cores}")" "$c1" \
+            "$(awk "BEGIN {print $cores * $t1 / $tc}")" \
+            "$(paste "$work/t.j1" "$work/t.jc" | awk -v n="$cores" '{print n * $1 / $2}' | median)"
+        printf '  -j%s / -j1 against what %s separate runs give, round by round, median: %.0f%%\n' \
+            "$cores" "$cores" \
+            "$(paste "$work/t.j1" "$work/t.jn" "$work/t.jc" | awk -v n="$cores" '{print 100 * ($1 / $2) / (n * $1 / $3)}' | median)"
+    fi
 fi
 
 # ---- growth of cost ------------------------------------------------------------
