@@ -511,23 +511,34 @@ done:
     return rc;
 }
 
+/* Reads a PNG's header into pi, refusing what cannot be read and sizes
+ * beyond the limits; on success the caller finishes or frees pi. */
+static attache_status png_begin(const unsigned char *bytes, size_t size, const char *name,
+                                png_image *pi, attache_error *err)
+{
+    memset(pi, 0, sizeof *pi);
+    pi->version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(pi, bytes, size))
+        return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable PNG image (%s)",
+                       pi->message);
+    if (pi->width == 0 || pi->height == 0 || pi->width > MAX_SIDE || pi->height > MAX_SIDE ||
+        (size_t)pi->width * pi->height > MAX_PIXELS) {
+        err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is %ux%u pixels; the limit is %u "
+                "pixels, at most %u on a side", pi->width, pi->height, MAX_PIXELS, MAX_SIDE);
+        png_image_free(pi);
+        return ATTACHE_ERR_DATA;
+    }
+    return ATTACHE_OK;
+}
+
 static attache_status decode_png(const unsigned char *bytes, size_t size, const char *name,
                                  struct pixels *p, attache_error *err)
 {
     png_image pi;
+    attache_status rc = png_begin(bytes, size, name, &pi, err);
 
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&pi, bytes, size))
-        return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable PNG image (%s)",
-                       pi.message);
-    if (pi.width == 0 || pi.height == 0 || pi.width > MAX_SIDE || pi.height > MAX_SIDE ||
-        (size_t)pi.width * pi.height > MAX_PIXELS) {
-        png_image_free(&pi);
-        return err_set(err, ATTACHE_ERR_DATA, name, 0,
-                       "PNG image is %ux%u pixels; the limit is %u pixels", pi.width,
-                       pi.height, MAX_PIXELS);
-    }
+    if (rc != ATTACHE_OK)
+        return rc;
     /* 16-bit samples are sRGB, as viewers take them, not linear as libpng would */
     pi.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
     p->alpha = pi.format & PNG_FORMAT_FLAG_ALPHA;
@@ -833,22 +844,15 @@ attache_status image_decode_grey(const unsigned char *bytes, size_t size, const 
 {
     png_image pi;
     png_color white = {255, 255, 255};
+    attache_status rc;
 
     *px = NULL;
     if (size >= 3 && !memcmp(bytes, "\xff\xd8\xff", 3))
         return grey_jpeg(bytes, size, name, w, h, px, err);
     if (size < 8 || memcmp(bytes, "\x89PNG\r\n\x1a\n", 8))
         return err_set(err, ATTACHE_ERR_DATA, name, 0, "is neither a PNG nor a JPEG image");
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&pi, bytes, size))
-        return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable PNG image (%s)",
-                       pi.message);
-    if (pi.width == 0 || pi.height == 0 || pi.width > MAX_SIDE || pi.height > MAX_SIDE ||
-        (size_t)pi.width * pi.height > MAX_PIXELS) {
-        png_image_free(&pi);
-        return err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is too large");
-    }
+    if ((rc = png_begin(bytes, size, name, &pi, err)) != ATTACHE_OK)
+        return rc;
     pi.format = PNG_FORMAT_GRAY;
     pi.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
     *px = malloc(PNG_IMAGE_SIZE(pi));

@@ -268,6 +268,32 @@ static void test_grey(void)
     CHECK_STR(err.message, "is neither a PNG nor a JPEG image");
 }
 
+/* A side over the limit is refused from the header, with the same words
+ * whichever way the image is read. */
+static void test_too_large(void)
+{
+    const char *want = "PNG image is 20001x1 pixels; the limit is 40000000 pixels, "
+                       "at most 20000 on a side";
+    struct image_box none = {0, 0, IMAGE_CONTAIN};
+    struct image *img = NULL;
+    attache_error err;
+    unsigned char *png, *px = NULL;
+    size_t size;
+    int w = 0, h = 0;
+
+    attache_error_clear(&err);
+    png = make_png(20001, 1, PNG_FORMAT_GA, grey_half_clear, &size);
+    CHECK_INT(image_from_memory(png, size, "wide.png", &none, &img, &err), ATTACHE_ERR_DATA);
+    CHECK(img == NULL);
+    CHECK_STR(err.message, want);
+    CHECK_STR(err.file, "wide.png");
+    attache_error_clear(&err);
+    CHECK_INT(image_decode_grey(png, size, "wide.png", &w, &h, &px, &err), ATTACHE_ERR_DATA);
+    CHECK(px == NULL);
+    CHECK_STR(err.message, want);
+    free(png);
+}
+
 static void write_file(const char *rel, const void *data, size_t size)
 {
     char path[256];
@@ -486,6 +512,7 @@ int main(void)
     test_png();
     test_jpeg();
     test_grey();
+    test_too_large();
     test_paths();
     test_prepared();
     rc = check_done();
