@@ -547,11 +547,33 @@ static bool definite_bytes(const cbor_item_t *v)
     return v && cbor_isa_bytestring(v) && cbor_bytestring_is_definite(v);
 }
 
+/*
+ * The token in a QR code's text: what follows the last "ATT1:" (in any
+ * case), up to the end of its part of a URL (a '/', '?' or '#': a trailing
+ * slash, a query a link shortener added) and without trailing spaces and
+ * line ends.  The page (web/token.js) finds it the same way in its address.
+ * NULL when the text has no "ATT1:".
+ */
+static const char *token_body(const char *text, size_t *n)
+{
+    const char *tok = NULL, *p;
+
+    for (p = text; (p = strcasestr(p, TOKEN_PREFIX)); p++)
+        tok = p;
+    if (!tok)
+        return NULL;
+    tok += strlen(TOKEN_PREFIX);
+    *n = strcspn(tok, "/?#");
+    while (*n && (tok[*n - 1] == '\n' || tok[*n - 1] == '\r' || tok[*n - 1] == ' '))
+        (*n)--;
+    return tok;
+}
+
 enum token_status token_verify(const char *text, const struct public_key *keys, size_t nkeys,
                                struct token_info *info, char *reason, size_t rsize)
 {
     unsigned char raw[TOKEN_MAX_BYTES], tbs[TOKEN_MAX_BYTES + 64];
-    const char *tok = text ? strstr(text, TOKEN_PREFIX) : NULL;
+    const char *tok;
     struct cbor_load_result res;
     cbor_item_t *root = NULL, *arr, *prot, *unprot, *payload, *sig;
     enum token_status st = TOKEN_INVALID;
@@ -561,16 +583,8 @@ enum token_status token_verify(const char *text, const struct public_key *keys, 
 
     memset(info, 0, sizeof *info);
     snprintf(reason, rsize, "not a token");
-    if (!tok) {
-        /* typed in lower case? */
-        tok = text ? strcasestr(text, TOKEN_PREFIX) : NULL;
-        if (!tok)
-            return TOKEN_INVALID;
-    }
-    tok += strlen(TOKEN_PREFIX);
-    n = strlen(tok);
-    while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
-        n--;
+    if (!text || !(tok = token_body(text, &n)))
+        return TOKEN_INVALID;
     if (n > (TOKEN_MAX_BYTES * 8 + 4) / 5 ||
         (len = base32_decode(tok, n, raw, sizeof raw)) < 0) {
         snprintf(reason, rsize, "malformed: not base32, or too long");

@@ -24,16 +24,17 @@ const TEXT_FIELD = { 1: 'issuer', [-3]: 'officerId', [-4]: 'officerName', [-5]: 
 
 // ---- finding the token ----------------------------------------------------
 
-// The base32 text after "ATT1:" (searched as written first, then in any
-// case), without trailing spaces and line ends; null when there is none.
+// The base32 text after the last "ATT1:" (in any case), up to the end of
+// its part of a URL (a '/', '?' or '#') and without trailing spaces and line
+// ends, as `attache verify` takes it; null when there is none.
 export function tokenText(text) {
   const s = text.split('\0')[0];          // as a C string ends
-  let at = s.indexOf(PREFIX);
-  if (at < 0)
-    at = s.search(/ATT1:/i);
+  let at = -1;
+  for (const m of s.matchAll(/ATT1:/gi))
+    at = m.index;
   if (at < 0)
     return null;
-  return s.slice(at + PREFIX.length).replace(/[\n\r ]+$/, '');
+  return s.slice(at + PREFIX.length).split(/[/?#]/)[0].replace(/[\n\r ]+$/, '');
 }
 
 // ---- base32 (RFC 4648, section 6) -----------------------------------------

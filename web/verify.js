@@ -1,5 +1,5 @@
 // verify.js: the verification page.  It finds the token in the page's URL
-// (the fragment, #ATT1:..., or the last path segment, /v/ATT1:...), checks
+// (in the fragment, #ATT1:..., or the path, /v/ATT1:...), checks
 // it with token.js against the keys and revocation list published beside
 // this script (trust.json), and shows the verdict.  Text from the token is
 // only ever set with textContent.
@@ -50,23 +50,36 @@ function longDate(day) {
   return MONTHS[m - 1] ? `${d} ${MONTHS[m - 1]} ${y}` : day;
 }
 
-// The text to check, or null when the page was opened without one.
+// The text to check, or null when the page was opened without one: the
+// whole address as the QR code had it (the browser's %-escapes undone), in
+// which checkToken finds the token as `attache verify` does in a QR code's
+// text: after the last ATT1:, in the fragment or the path.  An address with
+// no ATT1: but a fragment or a last path segment of its own is checked too,
+// and is not a token.
 function tokenFromLocation() {
-  let text = location.hash.slice(1);
-  if (!text) {
-    const path = location.pathname;
-    text = path.slice(path.lastIndexOf('/') + 1);
-    if (text === 'index.html' || text === '404.html')
-      text = '';
-  }
-  if (!text)
-    return null;
+  let href = location.href;
   try {
-    return decodeURIComponent(text);
+    href = decodeURIComponent(href);
   } catch {
-    return text;
+    // a stray % stays as it is
   }
+  if (/ATT1:/i.test(href))
+    return href;
+  const last = location.pathname.slice(location.pathname.lastIndexOf('/') + 1);
+  if (location.hash.length > 1 || (last && last !== 'index.html' && last !== '404.html'))
+    return href;
+  return null;
 }
+
+// What the footer says of where the document's code went: in the fragment
+// the browser keeps it to itself; in the path the site's server had it.
+const ABOUT = {
+  fragment: 'The check runs in this browser, with the issuer\'s public keys: nothing about ' +
+            'the document is sent anywhere.',
+  path: 'The check runs in this browser, with the issuer\'s public keys. The document\'s ' +
+        'code reached this site as part of the page\'s address, as any address does, and ' +
+        'goes nowhere else.',
+};
 
 function showFields(c) {
   setText('officer-name', c.officerName);
@@ -134,6 +147,8 @@ async function run() {
     finish('idle', 'Scan a code', 'Open this page by scanning the QR code on a document.');
     return;
   }
+  setText('about', /ATT1:|ATT1%3A/i.test(location.hash) || !/ATT1:/i.test(text) ? ABOUT.fragment
+                                                                          : ABOUT.path);
   let trust, result;
   try {
     trust = await loadTrust();

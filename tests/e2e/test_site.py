@@ -473,6 +473,18 @@ def test_decoder_agrees_with_verify(t):
     raw = base64.b32decode(real[5:] + "=" * (-len(real[5:]) % 8))
     doc_hash = bytes.fromhex("00112233445566ff")
     texts = crafted_tokens(seed, kid, doc_hash)
+    # the token in an address: after the last ATT1:, up to a / ? or #
+    bad = real[:-3] + ("AAA" if not real.endswith("AAA") else "BBB")
+    texts += [("trailing slash", "HTTPS://VERIFY.EXAMPLE.ORG/v/" + real + "/"),
+              ("index.html after it", "HTTPS://VERIFY.EXAMPLE.ORG/v/" + real + "/index.html"),
+              ("a query after it", "HTTPS://VERIFY.EXAMPLE.ORG/v/" + real + "?utm_source=x"),
+              ("altered in the path, genuine in the fragment",
+               "HTTPS://VERIFY.EXAMPLE.ORG/v/" + bad + "#" + real),
+              ("genuine in the path, altered in the fragment",
+               "HTTPS://VERIFY.EXAMPLE.ORG/v/" + real + "#" + bad),
+              ("ATT1: in the host", "HTTPS://ATT1:8443/v/" + real),
+              ("two tokens, a space between", bad + " " + real),
+              ("empty after the prefix", "HTTPS://VERIFY.EXAMPLE.ORG/v/ATT1:/")]
     rng = random.Random(16)
     for i in range(300):
         b = bytearray(raw)
@@ -498,3 +510,32 @@ def test_decoder_agrees_with_verify(t):
     t.ok(not differ, "the page and verify disagree:\n  " + "\n  ".join(differ))
     # the crafted table reaches both kinds of verdict
     t.ok({"VALID", "INVALID"} <= set(want[:len(texts) - 300]), f"{want[:60]}")
+
+
+def test_page_address_forms(t):
+    """The token wherever a phone's address may carry it: a trailing slash, a
+    query added by a link shortener, a token in both the path and the
+    fragment.  The page's verdict is verify's for the same address, and its
+    footer says whether the code reached the server."""
+    if skip_without_browser():
+        return
+    key, pub = keygen(t, "k")
+    row = generate(t, "certificates", SAMPLE, key, "docs", ["--officer", "kh-2015-01"])[0]
+    real = token_of(row["qr"])
+    bad = real[:-3] + ("AAA" if not real.endswith("AAA") else "BBB")
+    t.status(t.run(["site", "-o", t.path("s"), "--pub", pub]), 0)
+    with StaticServer(t.path("s"), fallback_ok=True) as srv, Browser() as b:
+        for path, want, sent in [("/v/" + real + "/", "VALID", True),
+                                 ("/v/" + real + "?utm_source=x", "VALID", True),
+                                 ("/v/" + bad + "#" + real, "VALID", False),
+                                 ("/v/" + real + "#" + bad, "INVALID", False),
+                                 ("/#" + real, "VALID", False),
+                                 ("/v/" + real, "VALID", True),
+                                 ("/v/not-a-token", "INVALID", False)]:
+            url = srv.url(path)
+            t.eq(verify_verdict(t, ["--pub", pub], url), want, f"verify {path[:40]}")
+            t.eq((b.open(url), b.verdict()), ("done", want), path[:60])
+            if want == "VALID":
+                t.eq(b.body("data-document"), row["document_id"], path[:60])
+            about = b.text("#about")
+            t.eq("sent anywhere" not in about, sent, f"{path[:40]}: {about}")
