@@ -116,6 +116,8 @@ struct loader {
     const char *programme_id, *programme_title;
     xmlHashTablePtr programme_ids;     /* id -> line */
     xmlHashTablePtr images;            /* src -> what is wrong with it, "" if nothing */
+    xmlParserCtxtPtr wf;               /* the well-formedness pass's parser, while it runs */
+    bool cdata_said;
 };
 
 static void out_of_memory(struct loader *l)
@@ -476,6 +478,15 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
     return NULL;
 }
 
+/* Whether n holds elements, not a simple text. */
+static bool has_elements(xmlNodePtr n)
+{
+    for (n = n->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE)
+            return true;
+    return false;
+}
+
 /* How a message names a text: "<name>", or "<batch> id=" for an attribute. */
 static const char *text_name(char *buf, size_t size, xmlNodePtr node, const xmlChar *attr)
 {
@@ -530,7 +541,7 @@ static void check_texts(struct loader *l, xmlNodePtr node)
         if (c->type == XML_ELEMENT_NODE) {
             check_texts(l, c);
         } else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-                   !child(node, "*")) {
+                   !has_elements(node)) {
             bool is_name = !strcmp((const char *)node->name, "name");
 
             if (c == node->children || c->prev->type != XML_TEXT_NODE) {
@@ -923,6 +934,25 @@ done:
  * The validating reader is then only ever run on well-formed input (it also
  * leaks in libxml2 2.9.14 when it stops on a fatal error).
  */
+/*
+ * A CDATA section: the validating reader does not give its text to the
+ * checks (a schema validator plugged into libxml2's reader drops it), so a
+ * name could print what its token does not sign.  Refused, at its line.
+ */
+static void on_cdata(void *arg, const xmlChar *value, int len)
+{
+    struct loader *l = arg;
+
+    (void)value;
+    (void)len;
+    if (l->cdata_said)
+        return;
+    l->cdata_said = true;
+    add_diag(l, l->wf && l->wf->input ? (unsigned long)l->wf->input->line : 0,
+             "a CDATA section (<![CDATA[...]]>) is not accepted in attache data; write "
+             "its text as plain text, with &lt; and &amp; for < and &");
+}
+
 static void check_well_formed(struct loader *l)
 {
     xmlSAXHandler sax;
@@ -940,8 +970,11 @@ static void check_well_formed(struct loader *l)
     xmlFree(ctxt->sax);
     ctxt->sax = &sax;
     ctxt->userData = l;
-    xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+    xmlCtxtUseOptions(ctxt, PARSE_OPTIONS & ~XML_PARSE_NOCDATA);
+    sax.cdataBlock = on_cdata;
+    l->wf = ctxt;
     xmlParseDocument(ctxt);
+    l->wf = NULL;
     if (!ctxt->wellFormed && !l->ndiags)
         add_diag(l, 0, "not well-formed XML");
     if (!ctxt->wellFormed)
@@ -1288,17 +1321,38 @@ static bool normalize_tree(xmlNodePtr node)
         free(n);
         xmlFree(v);
     }
-    for (c = node->children; c && ok; c = c->next) {
+    if (node->children && !has_elements(node)) {
+        /*
+         * A simple text: its whole string value, as the checks and the
+         * officer's signed name read it, becomes one text node.  A comment
+         * or processing instruction inside it ("Chhy <!-- x -->Ratha") is
+         * not text and goes; the text on both sides of it, or of a CDATA
+         * section, is one text, normalised once.
+         */
+        xmlChar *v = xmlNodeGetContent(node);
+        char *n = v ? text_normalize((const char *)v) : NULL;
+
+        ok = n != NULL;
+        if (ok && (node->children->next || node->children->type != XML_TEXT_NODE ||
+                   strcmp(n, (const char *)v))) {
+            xmlNodePtr t = xmlNewDocText(node->doc, BAD_CAST n);     /* in place of all */
+
+            ok = t != NULL;
+            while (ok && node->children) {
+                c = node->children;
+                xmlUnlinkNode(c);
+                xmlFreeNode(c);
+            }
+            if (ok)
+                xmlAddChild(node, t);
+        }
+        free(n);
+        xmlFree(v);
+        return ok;
+    }
+    for (c = node->children; c && ok; c = c->next)
         if (c->type == XML_ELEMENT_NODE)
             ok = normalize_tree(c);
-        else if (c->type == XML_TEXT_NODE && c->content) {
-            char *n = text_normalize((const char *)c->content);
-            ok = n != NULL;
-            if (ok && strcmp(n, (const char *)c->content))
-                xmlNodeSetContent(c, BAD_CAST n);
-            free(n);
-        }
-    }
     return ok;
 }
 

@@ -64,6 +64,11 @@ def cases(port, secret_path):
                      r'xinclude.xml:\d+: officer .kh-01.: <include xmlns="http://www.w3.org/2001/XInclude"> is not expected here'),
         "deep-nesting": (HEAD + b'<attache version="1">' + deep + b"</attache>", 65,
                          r"deep-nesting.xml:2: .*"),
+        "cdata-before-name": (doc(officer(name=b"<![CDATA[Mallory ]]>Chhy Ratha")), 65,
+                              r"cdata-before-name.xml:8: a CDATA section \(<!\[CDATA\[\.\.\.\]\]>\) "
+                              r"is not accepted in attache data"),
+        "cdata-bidi": (doc(officer(name="Chhy <![CDATA[\u202eahtaR]]>".encode())), 65,
+                       r"cdata-bidi.xml:8: a CDATA section"),
         "empty": (b"", 65, r"empty.xml: file is empty"),
         "blank": (b"\n\n   \n", 65, r"blank.xml: file is empty"),
         "truncated": (SAMPLE[: len(SAMPLE) // 2], 65, r"truncated.xml:\d+: not well-formed XML"),

@@ -101,6 +101,19 @@ def test_vietnamese_names_print_with_their_marks(t):
         t.ok(name in body, name)
 
 
+def test_a_comment_inside_a_name_prints_what_is_signed(t):
+    """A comment or processing instruction inside a text is not text: the
+    text on both sides of it is one text, printed as it is signed."""
+    data = sample_with(t, "c.xml", lambda x: x.replace(
+        "<name>Phạm Thị Ngọc Ánh</name>", "<name>Phạm Thị <!-- x -->Ngọc<?pi y?> Ánh</name>"))
+    r = gen(t, "certificates", data=data, extra=["--officer", "vn-2016-03"])
+    t.status(r, 0)
+    row = manifest(t.path("out"))[0]
+    t.eq(row["name"], "Phạm Thị Ngọc Ánh")
+    body = " ".join(text(t.path("out", row["file"])).split())
+    t.ok("Phạm Thị Ngọc Ánh" in body, body[:300])
+
+
 GLYPHCHECK = os.path.join(os.path.dirname(__file__), "..", "tools", "glyphcheck.py")
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 
