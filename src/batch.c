@@ -118,6 +118,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1100,6 +1101,76 @@ static attache_status prepare(struct run *r, attache_error *err)
     return ATTACHE_OK;
 }
 
+/* Whether a and b are the same file (both exist). */
+static bool same_file(const struct stat *a, const char *b)
+{
+    struct stat sb;
+
+    return b && stat(b, &sb) == 0 && a->st_dev == sb.st_dev && a->st_ino == sb.st_ino;
+}
+
+/*
+ * The print file's name, checked before any document is made: it must be
+ * a file that can be made where it is named, and it must not be one of
+ * the run's inputs (the data, the key, the template) or a file of the
+ * output folder's own (its manifest, a batch folder's documents), which
+ * writing it would destroy.
+ */
+static attache_status check_merge_path(const struct run *r, attache_error *err)
+{
+    const attache_generate_options *o = r->o;
+    const char *path = o->merge_path, *slash;
+    struct stat st, dir, out;
+    char *parent;
+    bool in_out = false, in_batch = false;
+
+    if (!*path)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "--merge needs a file name");
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return err_set(err, ATTACHE_ERR_CANTCREAT, path, 0,
+                           "cannot write the print file: it is a folder");
+        if (same_file(&st, attache_data_name(r->data)))
+            return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                           "the print file would replace the data it is made from; "
+                           "give --merge another name");
+        if (same_file(&st, o->key_path))
+            return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                           "the print file would replace the signing key; "
+                           "give --merge another name");
+        if (template_is_file(o->template_name) && same_file(&st, o->template_name))
+            return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                           "the print file would replace the template; "
+                           "give --merge another name");
+    }
+    slash = strrchr(path, '/');
+    parent = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!parent)
+        return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+    if (stat(parent, &dir) != 0 || !S_ISDIR(dir.st_mode)) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, path, 0,
+                "cannot write the print file: its folder %s does not exist", parent);
+        free(parent);
+        return ATTACHE_ERR_CANTCREAT;
+    }
+    if (stat(o->output_dir, &out) == 0) {
+        struct stat up;
+        char *above = NULL;
+
+        in_out = dir.st_dev == out.st_dev && dir.st_ino == out.st_ino;
+        if (!in_out && asprintf(&above, "%s/..", parent) >= 0 && stat(above, &up) == 0)
+            in_batch = up.st_dev == out.st_dev && up.st_ino == out.st_ino;
+        free(above);
+    }
+    free(parent);
+    slash = slash ? slash + 1 : path;
+    if (in_batch || (in_out && (!strcmp(slash, "manifest.csv") || !strncmp(slash, ".attache", 8))))
+        return err_set(err, ATTACHE_ERR_USAGE, path, 0,
+                       "the print file would go among the output folder's own files; "
+                       "name it in the output folder itself, or elsewhere");
+    return ATTACHE_OK;
+}
+
 /* Check the options, prepare what is shared, choose the officers, open the folder. */
 static attache_status open_run(struct run *r, attache_error *err)
 {
@@ -1110,6 +1181,8 @@ static attache_status open_run(struct run *r, attache_error *err)
     if (o->shards && (o->shard < 1 || o->shard > o->shards))
         return err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "shard %u of %u does not exist",
                        o->shard, o->shards);
+    if (o->merge_path && (rc = check_merge_path(r, err)) != ATTACHE_OK)
+        return rc;
     rc = prepare(r, err);
     if (rc != ATTACHE_OK)
         return rc;

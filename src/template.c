@@ -1212,6 +1212,14 @@ static void build(struct loader *l, xmlNodePtr root)
     }
 }
 
+/* Whether a template's name names a file (a path, or *.xml), not a built-in one. */
+bool template_is_file(const char *name_or_path)
+{
+    size_t n = strlen(name_or_path);
+
+    return strchr(name_or_path, '/') || (n > 4 && !strcmp(name_or_path + n - 4, ".xml"));
+}
+
 struct template *template_load(const char *name_or_path, attache_error *err)
 {
     struct loader l = {0};
@@ -1221,9 +1229,7 @@ struct template *template_load(const char *name_or_path, attache_error *err)
     size_t size = 0;
     xmlDocPtr doc = NULL;
     char key[300];
-    bool is_file = strchr(name_or_path, '/') ||
-                   (strlen(name_or_path) > 4 &&
-                    !strcmp(name_or_path + strlen(name_or_path) - 4, ".xml"));
+    bool is_file = template_is_file(name_or_path);
 
     pthread_once(&schema_once, compile_schema);
     if (!t || !schema) {

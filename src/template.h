@@ -114,6 +114,7 @@ struct template {
  * name with a '/' or ending in ".xml").  Errors name the file and line.
  */
 struct template *template_load(const char *name_or_path, attache_error *err);
+bool template_is_file(const char *name_or_path);
 void template_free(struct template *t);
 
 /* The compiled expressions of one worker. */

@@ -140,17 +140,32 @@ const char render_usage[] =
 
 /* ---- options --------------------------------------------------------------- */
 
-/* Add a comma-separated list of ids. */
-static bool add_ids(struct gen_cli *g, const char *arg, const char **list, size_t *n)
+/*
+ * Add a comma-separated list of ids; false after saying what is wrong: an
+ * empty id ("", "a,,b": an empty list would choose everyone), or too many.
+ */
+static bool add_ids(struct gen_cli *g, const char *option, const char *arg, const char **list,
+                    size_t *n)
 {
-    char *copy = strdup(arg), *save = NULL, *tok;
+    char *copy = strdup(arg), *tok, *comma;
 
-    if (!copy || g->nowned == sizeof g->owned / sizeof g->owned[0])
+    if (!copy || g->nowned == sizeof g->owned / sizeof g->owned[0]) {
+        free(copy);
+        cli_error("out of memory");
         return false;
+    }
     g->owned[g->nowned++] = copy;
-    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == MAX_IDS)
+    for (tok = copy; tok; tok = comma ? comma + 1 : NULL) {
+        if ((comma = strchr(tok, ',')))
+            *comma = '\0';
+        if (!*tok) {
+            cli_error("%s '%.80s' has an empty id", option, arg);
             return false;
+        }
+        if (*n == MAX_IDS) {
+            cli_error("too many %s ids", option);
+            return false;
+        }
         list[(*n)++] = tok;
     }
     return true;
@@ -248,16 +263,12 @@ static int one_option(struct gen_cli *g, int c, char **argv)
         g->template_arg = optarg;
         break;
     case 'O':
-        if (!add_ids(g, optarg, g->ids, &g->nids)) {
-            cli_error("too many --officer ids");
+        if (!add_ids(g, "--officer", optarg, g->ids, &g->nids))
             return 64;
-        }
         break;
     case 'B':
-        if (!add_ids(g, optarg, g->batches, &g->nbatches)) {
-            cli_error("too many --batch ids");
+        if (!add_ids(g, "--batch", optarg, g->batches, &g->nbatches))
             return 64;
-        }
         break;
     case 'M':
         g->o.merge_path = optarg;

@@ -1,5 +1,5 @@
-"""The generating commands refuse what they cannot use before reading any
-data: each wrong option, argument or scheduler variable gets its one-line
+"""The generating commands refuse what they cannot use before making any
+document: each wrong option, argument or scheduler variable gets its one-line
 message, exit status 64, and no output folder."""
 import os
 
@@ -29,6 +29,10 @@ def test_bad_values(t):
         (["--issue-date", "9 Feb 2016"], r"^attache: --issue-date '9 Feb 2016' is not a date"),
         (["--officer", ",".join(["x"] * 4097)], r"^attache: too many --officer ids$"),
         (["--batch", ",".join(["b"] * 4097)], r"^attache: too many --batch ids$"),
+        (["--officer", ""], r"^attache: --officer '' has an empty id$"),
+        (["--officer", ",,,"], r"^attache: --officer ',,,' has an empty id$"),
+        (["--officer", "kh-2015-01,"], r"^attache: --officer 'kh-2015-01,' has an empty id$"),
+        (["--batch", ""], r"^attache: --batch '' has an empty id$"),
         (["--timeout", "soon"], r"timeout"),
         (["--frobnicate"], r"^attache: letters: unknown option or missing value: "
                            r"'--frobnicate'$"),
@@ -68,3 +72,49 @@ def test_bad_environment(t):
     r = t.run(args + ["--shard", "1/2"], env=t.env(JOB_COMPLETION_INDEX="9"))
     t.status(r, 64)
     t.match(r"^attache: documents are signed: give a key", r.err)
+
+
+def test_print_file_that_would_destroy_a_file(t):
+    """--merge naming the data, the key, the template, the manifest or a
+    batch folder's file is refused before anything is made: nothing
+    replaced, no output folder."""
+    import shutil
+    data = t.path("d.xml")
+    shutil.copy(sample(t), data)
+    for sub in ("assets", "photos"):
+        shutil.copytree(os.path.join(t.samples, sub), t.path(sub))
+    key = t.path("k")
+    t.status(t.run(["keygen", "-o", key, "--issuer", "asec"]), 0)
+    tmpl = t.path("t.xml")
+    r = t.run(["templates", "--show", "certificate"])
+    t.status(r, 0)
+    with open(tmpl, "w") as f:
+        f.write(r.out)
+    before = {p: open(p, "rb").read() for p in (data, key + ".key", tmpl)}
+    out = ["-o", t.path("o"), "-k", key + ".key"]
+    for merge, code, pattern in [
+        (data, 64, r"the print file would replace the data it is made from"),
+        (key + ".key", 64, r"the print file would replace the signing key"),
+        (tmpl, 64, r"the print file would replace the template"),
+        ("", 64, r"^attache: --merge needs a file name$"),
+        (t.path("nowhere", "p.pdf"), 73, r"its folder .*nowhere does not exist"),
+        (t.tmp, 73, r"it is a folder"),
+    ]:
+        r = t.run(["certificates", data, "-t", tmpl, "--merge", merge] + out)
+        t.status(r, code, merge)
+        t.match(pattern, r.err, merge)
+        t.eq(len(r.err.splitlines()), 1, r.err)
+        t.ok(not os.path.exists(t.path("o")), f"no output folder after --merge {merge!r}")
+    for p, b in before.items():
+        t.eq(open(p, "rb").read(), b, f"{p} is unchanged")
+    # the output folder's own files: its manifest, a batch folder's documents
+    t.status(t.run(["certificates", data, "--officer", "kh-2015-01"] + out), 0)
+    manifest = open(t.path("o", "manifest.csv"), "rb").read()
+    for merge in (t.path("o", "manifest.csv"), t.path("o", "aec-ascc-2", "x.pdf"),
+                  t.path("o", "aec-ascc-2", "kh-2015-01-certificate.pdf")):
+        r = t.run(["certificates", data, "--merge", merge] + out)
+        t.status(r, 64, merge)
+        t.match(r"would go among the output folder's own files", r.err, merge)
+    t.eq(open(t.path("o", "manifest.csv"), "rb").read(), manifest, "the manifest is unchanged")
+    r = t.run(["certificates", data, "--merge", t.path("o", "all.pdf")] + out)
+    t.status(r, 0, "a print file in the output folder itself")
