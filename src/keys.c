@@ -407,7 +407,8 @@ attache_status attache_keygen(const char *name, const char *issuer, const char *
     char seed64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
     char pk64[sizeof seed64], hex[2 * KID_BYTES + 1], *keytext = NULL, *pubtext = NULL;
     char keypath[PATH_MAX], pubpath[PATH_MAX], clip[80];
-    int64_t t;
+    int64_t from = 0, to = 0;
+    const char *base;
     attache_status rc;
     struct stat st;
 
@@ -417,9 +418,18 @@ attache_status attache_keygen(const char *name, const char *issuer, const char *
         return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
                        "the issuer id '%s' is not an id (letters, digits, '.', '_', '-')",
                        text_clip(clip, sizeof clip, issuer ? issuer : "", 40));
-    if ((not_before && !parse_day(not_before, false, &t)) ||
-        (not_after && !parse_day(not_after, true, &t)))
+    if ((not_before && !parse_day(not_before, false, &from)) ||
+        (not_after && !parse_day(not_after, true, &to)))
         return err_set(err, ATTACHE_ERR_USAGE, NULL, 0, "validity dates are YYYY-MM-DD");
+    if (not_before && not_after && to < from)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
+                       "--not-after %s is before --not-before %s: the key could sign nothing",
+                       not_after, not_before);
+    base = name ? strrchr(name, '/') : NULL;
+    base = base ? base + 1 : name;
+    if (!base || !*base)
+        return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
+                       "-o NAME needs a file name, not a folder: it writes NAME.key and NAME.pub");
     if (snprintf(keypath, sizeof keypath, "%s.key", name) >= (int)sizeof keypath ||
         snprintf(pubpath, sizeof pubpath, "%s.pub", name) >= (int)sizeof pubpath)
         return err_set(err, ATTACHE_ERR_USAGE, name, 0, "name is too long");

@@ -42,6 +42,22 @@ def test_keygen_files(t):
     t.eq(open(key).read(), before, "the old key is intact")
     t.status(t.run(["keygen", "-o", t.path("x")]), 64, "issuer required")
     t.status(t.run(["keygen", "-o", t.path("y"), "--issuer", "a/b"]), 64, "issuer id checked")
+    # a name that is a folder, and a window that holds no day, make nothing
+    os.mkdir(t.path("kd"))
+    for args, pattern in [
+        (["-o", ""], r"^attache: -o NAME needs a file name, not a folder"),
+        (["-o", t.path("kd") + "/"], r"^attache: -o NAME needs a file name, not a folder"),
+        (["-o", t.path("w"), "--not-before", "2020-01-01", "--not-after", "2019-12-31"],
+         r"^attache: --not-after 2019-12-31 is before --not-before 2020-01-01"),
+    ]:
+        r = t.run(["keygen", "--issuer", "asec"] + args, cwd=t.path("kd"))
+        t.status(r, 64, " ".join(args))
+        t.match(pattern, r.err, " ".join(args))
+    t.eq(os.listdir(t.path("kd")), [], "no key written")
+    t.ok(not os.path.exists(t.path("w.key")), "no key written")
+    r = t.run(["keygen", "-o", t.path("w"), "--issuer", "asec", "--not-before", "2020-01-01",
+               "--not-after", "2020-01-01"])
+    t.status(r, 0, "a window of one day")
 
 
 def test_key_readable_by_others_is_refused(t):
