@@ -2,6 +2,7 @@
  * main.c: the attache tool.  One table of subcommands; `attache --help` is
  * made from it, and each subcommand parses its own options.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,7 +145,30 @@ bool cli_parse_size(const char *s, size_t *out)
     return true;
 }
 
+static int run(int argc, char **argv);
+
+/*
+ * Results lost on the way out (a full disk behind > FILE, a closed pipe's
+ * other end) are an I/O error, whichever command printed them: stdout is
+ * flushed here, and a write that failed makes the status 74.  A command
+ * that found it already said so and returned 74.
+ */
 int main(int argc, char **argv)
+{
+    int status = run(argc, argv);
+
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status != 74) {
+        if (errno)
+            cli_error("cannot write to standard output: %s", strerror(errno));
+        else
+            cli_error("cannot write to standard output");
+        return 74;
+    }
+    return status;
+}
+
+static int run(int argc, char **argv)
 {
     const struct command *c;
 

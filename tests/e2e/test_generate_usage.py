@@ -118,3 +118,20 @@ def test_print_file_that_would_destroy_a_file(t):
     t.eq(open(t.path("o", "manifest.csv"), "rb").read(), manifest, "the manifest is unchanged")
     r = t.run(["certificates", data, "--merge", t.path("o", "all.pdf")] + out)
     t.status(r, 0, "a print file in the output folder itself")
+
+
+def test_results_lost_on_standard_output(t):
+    """A command whose results cannot be written (a full disk behind
+    > FILE) says so and exits 74, whichever command it is."""
+    import subprocess
+    key = t.path("k")
+    t.status(t.run(["keygen", "-o", key, "--issuer", "asec"]), 0)
+    for args in (["--version"], ["--help"], ["templates"], ["validate", sample(t)],
+                 ["templates", "--show", "certificate"], ["keygen", "-o", t.path("k2"),
+                                                          "--issuer", "asec"]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([t.attache] + args, stdout=full, stderr=subprocess.PIPE,
+                               text=True, env=t.env(), cwd=t.tmp, timeout=120)
+        t.eq(p.returncode, 74, " ".join(args))
+        t.match(r"^attache: cannot write", p.stderr, " ".join(args))
+        t.eq(len(p.stderr.splitlines()), 1, p.stderr)
