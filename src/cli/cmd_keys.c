@@ -226,12 +226,9 @@ const char verify_usage[] =
 /* Add a trusted key; the exit status if it cannot be (a bad key is a usage error). */
 static int add_key(attache_verifier *v, const char *path, attache_error *err)
 {
-    int status;
-
     if (attache_verifier_add_key(v, path, err) == ATTACHE_OK)
         return 0;
-    status = cli_report(err);
-    return status == 65 || status == 66 ? 64 : status;
+    return cli_report(err);     /* 66: it cannot be opened; 65: it is not a public key */
 }
 
 /* Read verify's options; -1 to go on, or the exit status. */
@@ -298,7 +295,7 @@ static int verify_lines(attache_verifier *v, bool *all_valid, bool *any)
     char *line = malloc(MAX_LINE);
     size_t len = 0;
     int ch;
-    bool overlong = false;
+    bool overlong = false, seen = false;
 
     if (!line) {
         cli_error("out of memory");
@@ -323,7 +320,7 @@ static int verify_lines(attache_verifier *v, bool *all_valid, bool *any)
                 attache_verify_text(v, line, &r);
             print_result(&r);
             *all_valid &= r.verdict == ATTACHE_VALID;
-            *any = true;
+            *any = seen = true;
         }
         len = 0;
         overlong = false;
@@ -331,6 +328,8 @@ static int verify_lines(attache_verifier *v, bool *all_valid, bool *any)
             break;
     }
     free(line);
+    if (!seen)      /* the status stays 1: nothing was found VALID */
+        cli_error("verify: standard input had no text to check");
     return 0;
 }
 

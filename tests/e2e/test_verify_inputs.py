@@ -17,9 +17,16 @@ def test_keys_from_the_environment(t):
     t.status(r, 1)
     t.match(r"^INVALID\t", r.out)
     r = t.run(["verify", "ATT1:AAAA"], env=t.env(ATTACHE_PUB=f"{a}:{t.path('none.pub')}"))
-    t.status(r, 64)
+    t.status(r, 66)
     t.eq(r.out, "")
     t.match(r"^attache: .*none\.pub: cannot open: No such file or directory$", r.err)
+    # as attache site says of the same files: cannot be opened 66, not a key 65
+    r = t.run(["verify", "--pub", t.path("none.pub"), "ATT1:AAAA"])
+    t.status(r, 66)
+    t.eq(r.out, "")
+    r = t.run(["verify", "--pub", t.path("a.key"), "ATT1:AAAA"])
+    t.status(r, 65)
+    t.eq(r.err, f"attache: {t.path('a.key')}: is not an attache public key\n")
 
 
 def test_lines_on_standard_input(t):
@@ -32,6 +39,10 @@ def test_lines_on_standard_input(t):
     t.eq(lines[1].split("\t")[0], "INVALID")
     t.ok(lines[1].endswith("\tmalformed: the line is too long"), lines[1])
     t.match(r"^INVALID\t", lines[2])
+    r = t.run(["verify", "--pub", key, "-"], stdin="\n\n")
+    t.status(r, 1, "nothing to check is not all valid")
+    t.eq(r.out, "")
+    t.eq(r.err, "attache: verify: standard input had no text to check\n")
 
 
 def test_pictures_without_codes(t):
