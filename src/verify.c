@@ -246,9 +246,11 @@ attache_status attache_revoke(const char *path, const char *document_id, const c
         return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
                        "'%s' is not a document id (like C-7K3M-Q2XA-PL4D)",
                        text_clip(clip, sizeof clip, document_id, 40));
-    if (text_forbidden_char(reason) || text_length(reason) > 200 || !*reason)
+    /* one line: verify prints it in a tab-separated line of its own */
+    if (text_forbidden_char(reason) || strpbrk(reason, "\t\n\r") || text_length(reason) > 200 ||
+        !*reason)
         return err_set(err, ATTACHE_ERR_USAGE, NULL, 0,
-                       "the reason must be 1 to 200 printable characters");
+                       "the reason must be 1 to 200 printable characters on one line");
     rc = attache_read_input(path, MAX_LIST, &bytes, &size, err);
     if (rc == ATTACHE_ERR_NOINPUT && access(path, F_OK) != 0) {
         /* a new list */

@@ -129,8 +129,12 @@ static void test_revocations(void)
     CHECK(strstr(err.message, "is not a document id") != NULL);
     CHECK_INT(attache_revoke(at("r.xml"), "-DDDD", "x", "2016-03-01", &err), ATTACHE_ERR_USAGE);
     CHECK_INT(attache_revoke(at("r.xml"), "C-DDDD", "", "2016-03-01", &err), ATTACHE_ERR_USAGE);
-    CHECK_STR(err.message, "the reason must be 1 to 200 printable characters");
+    CHECK_STR(err.message, "the reason must be 1 to 200 printable characters on one line");
     CHECK_INT(attache_revoke(at("r.xml"), "C-DDDD", "a\x1b[2Jb", "2016-03-01", &err),
+              ATTACHE_ERR_USAGE);
+    CHECK_INT(attache_revoke(at("r.xml"), "C-DDDD", "a\nb", "2016-03-01", &err),
+              ATTACHE_ERR_USAGE);
+    CHECK_INT(attache_revoke(at("r.xml"), "C-DDDD", "a\tb", "2016-03-01", &err),
               ATTACHE_ERR_USAGE);
 
     v = attache_verifier_new(&err);
