@@ -1148,10 +1148,18 @@ static attache_status check_merge_path(const struct run *r, attache_error *err)
     if (!parent)
         return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
     if (stat(parent, &dir) != 0 || !S_ISDIR(dir.st_mode)) {
-        err_set(err, ATTACHE_ERR_CANTCREAT, path, 0,
-                "cannot write the print file: its folder %s does not exist", parent);
+        /* the output folder itself, which the run makes, is fine */
+        size_t n = strlen(o->output_dir);
+        bool is_out;
+
+        while (n > 1 && o->output_dir[n - 1] == '/')
+            n--;
+        is_out = strlen(parent) == n && !strncmp(parent, o->output_dir, n);
+        if (!is_out)
+            err_set(err, ATTACHE_ERR_CANTCREAT, path, 0,
+                    "cannot write the print file: its folder %s does not exist", parent);
         free(parent);
-        return ATTACHE_ERR_CANTCREAT;
+        return is_out ? ATTACHE_OK : ATTACHE_ERR_CANTCREAT;
     }
     if (stat(o->output_dir, &out) == 0) {
         struct stat up;

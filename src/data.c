@@ -515,6 +515,14 @@ static void check_value(struct loader *l, xmlNodePtr node, const xmlChar *attr,
                text_name(what, sizeof what, node, attr), (unsigned)bad);
         return;
     }
+    /* (the Latin name says what script it is in: its own check) */
+    if ((attr || strcmp((const char *)node->name, "name") || xmlHasProp(node, BAD_CAST "lang")) &&
+        (bad = text_right_to_left(raw))) {
+        report(l, node, "%s has U+%04X, written right to left; attache lays out "
+                        "left-to-right scripts only",
+               text_name(what, sizeof what, node, attr), (unsigned)bad);
+        return;
+    }
     if (!(norm = normalized(l, BAD_CAST raw)))       /* the file was screened: UTF-8 */
         return;
     len = text_length(norm);
@@ -793,20 +801,40 @@ static void check_officer(struct loader *l, xmlNodePtr off)
                                  "Latin script",
                            text_clip(clip, sizeof clip, (const char *)v, 40), (unsigned)cp,
                            script);
+                else if (v && (cp = text_compatibility_char((const char *)v)))
+                    report(l, n, "<name> '%s' has U+%04X, a compatibility form of other "
+                                 "characters (fullwidth letters, ligatures, superscripts); "
+                                 "write the letters themselves",
+                           text_clip(clip, sizeof clip, (const char *)v, 40), (unsigned)cp);
                 xmlFree(v);
             } else {
                 const char *why = NULL;
                 char lang_clip[24];
                 uint32_t cp;
 
-                if (xmlHashLookup(langs, lang))
+                const char *script = NULL, *expected = NULL;
+                xmlChar *key = xmlStrdup(lang), *k;
+
+                for (k = key; k && *k; k++)     /* language tags do not depend on case */
+                    *k = (xmlChar)tolower(*k);
+                if (key && xmlHashLookup(langs, key))
                     report(l, n, "has two <name lang=\"%s\">",
                            text_clip(clip, sizeof clip, (const char *)lang, 20));
-                else
-                    xmlHashAddEntry(langs, lang, n);
+                else if (key)
+                    xmlHashAddEntry(langs, key, n);
+                xmlFree(key);
                 v = xmlNodeGetContent(n);
                 cp = v ? text_zawgyi_sign((const char *)v, &why) : 0;
-                if (cp)
+                if (!cp && v &&
+                    (cp = text_letter_not_of_language((const char *)v, (const char *)lang,
+                                                      &script, &expected))) {
+                    report(l, n, "<name lang=\"%s\"> '%s' has U+%04X, a letter of %s script; "
+                                 "a name with lang=\"%s\" is written in %s script",
+                           text_clip(lang_clip, sizeof lang_clip, (const char *)lang, 8),
+                           text_clip(clip, sizeof clip, (const char *)v, 30), (unsigned)cp,
+                           script, lang_clip, expected);
+                    cp = 0;
+                } else if (cp)
                     report(l, n, "<name lang=\"%s\"> '%s' has U+%04X %s, which Unicode Myanmar "
                                  "does not allow: it looks typed in the Zawgyi encoding; convert "
                                  "it to Unicode (a Zawgyi-to-Unicode converter does it)",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <unicase.h>
 #include <unictype.h>
@@ -61,7 +62,10 @@ bool text_is_invisible(uint32_t cp)
            (cp >= 0x202A && cp <= 0x202E) ||   /* embeddings, overrides */
            (cp >= 0x2060 && cp <= 0x206F) ||   /* isolates, invisible operators */
            cp == 0x061C || cp == 0xFEFF || cp == 0x00AD ||
-           (cp >= 0xFFF9 && cp <= 0xFFFB);
+           (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+           (cp >= 0xFE00 && cp <= 0xFE0F) ||   /* variation selectors: change the look */
+           (cp >= 0xE0100 && cp <= 0xE01EF) ||
+           (cp >= 0xE0000 && cp <= 0xE007F);   /* tags */
 }
 
 static bool is_control(uint32_t cp)
@@ -220,6 +224,75 @@ uint32_t text_non_latin_letter(const char *s, const char **script)
         if (script)
             *script = sc->name;
         return cp;
+    }
+    return 0;
+}
+
+uint32_t text_right_to_left(const char *s)
+{
+    const char *p = s, *end = s + strlen(s);
+
+    while (p < end) {
+        uint32_t cp = text_next(&p, end);
+        int bidi = uc_bidi_category(cp);
+
+        if (bidi == UC_BIDI_R || bidi == UC_BIDI_AL)
+            return cp;
+    }
+    return 0;
+}
+
+/* The script a language is written in, for the languages with one script. */
+static const char *script_of_language(const char *lang)
+{
+    static const struct { const char *lang, *script; } table[] = {
+        {"km", "Khmer"}, {"lo", "Lao"}, {"my", "Myanmar"}, {"th", "Thai"},
+        {"vi", "Latin"}, {"id", "Latin"}, {"ms", "Latin"}, {"tl", "Latin"}, {"fil", "Latin"},
+        {"en", "Latin"}, {"el", "Greek"}, {"ka", "Georgian"},
+        {"hy", "Armenian"}, {"hi", "Devanagari"}, {"ne", "Devanagari"}, {"bn", "Bengali"},
+        {"ta", "Tamil"}, {"si", "Sinhala"}, {"bo", "Tibetan"}, {"am", "Ethiopic"},
+    };
+    size_t i, n = strcspn(lang, "-_");
+
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strlen(table[i].lang) == n && !strncasecmp(table[i].lang, lang, n))
+            return table[i].script;
+    return NULL;
+}
+
+uint32_t text_letter_not_of_language(const char *s, const char *lang, const char **script,
+                                     const char **expected)
+{
+    const char *want = script_of_language(lang), *p = s, *end = s + strlen(s);
+
+    *expected = want;
+    while (want && p < end) {
+        uint32_t cp = text_next(&p, end);
+        const uc_script_t *sc;
+
+        if (!uc_is_property_alphabetic(cp))
+            continue;
+        sc = uc_script(cp);
+        if (!sc || !strcmp(sc->name, want) || !strcmp(sc->name, "Common") ||
+            !strcmp(sc->name, "Inherited"))
+            continue;
+        *script = sc->name;
+        return cp;
+    }
+    return 0;
+}
+
+uint32_t text_compatibility_char(const char *s)
+{
+    const char *p = s, *end = s + strlen(s);
+
+    while (p < end) {
+        uint32_t cp = text_next(&p, end), decomposed[UC_DECOMPOSITION_MAX_LENGTH];
+        int tag;
+
+        if (cp >= 0x80 && uc_decomposition(cp, &tag, decomposed) > 0 &&
+            tag != UC_DECOMP_CANONICAL)
+            return cp;
     }
     return 0;
 }

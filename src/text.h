@@ -66,6 +66,25 @@ bool text_is_invisible(uint32_t cp);
  */
 uint32_t text_non_latin_letter(const char *s, const char **script);
 
+/* The first letter of s written right to left (bidi class R or AL), or 0. */
+uint32_t text_right_to_left(const char *s);
+
+/*
+ * The first letter of s that is not of the script `lang` is written in
+ * (km: Khmer, lo: Lao, my: Myanmar, ...), with its script; 0 when every
+ * letter is, or when attache does not know the language's script
+ * (*expected is then NULL).
+ */
+uint32_t text_letter_not_of_language(const char *s, const char *lang, const char **script,
+                                     const char **expected);
+
+/*
+ * The first character of s that Unicode marks as a compatibility form of
+ * others (fullwidth Ｃ for C, the ligature ﬁ for fi, superscript ²), or 0:
+ * a name is written with the characters themselves.
+ */
+uint32_t text_compatibility_char(const char *s);
+
 /*
  * Myanmar text typed in the legacy Zawgyi encoding, which shares Unicode's
  * code points but not their order: the first sign that Unicode Myanmar

@@ -69,6 +69,27 @@ def cases(port, secret_path):
                               r"is not accepted in attache data"),
         "cdata-bidi": (doc(officer(name="Chhy <![CDATA[\u202eahtaR]]>".encode())), 65,
                        r"cdata-bidi.xml:8: a CDATA section"),
+        # what no built-in template can print is refused here, not found
+        # half-way through a run
+        "rtl-native-name": (doc(officer(name='Chhy Ratha</name><name lang="he">דוד כהן'.encode())),
+                            65, r"rtl-native-name.xml:8: officer .kh-01.: <name> has U\+05D3, "
+                                r"written right to left; attache lays out left-to-right scripts only"),
+        "thai-as-lao": (doc(officer(name='Chhy Ratha</name><name lang="lo">สมชาย'.encode())), 65,
+                        r'thai-as-lao.xml:8: officer .kh-01.: <name lang="lo"> .*has U\+0E2A, a '
+                        r'letter of Thai script; a name with lang="lo" is written in Lao script'),
+        "latin-as-khmer": (doc(officer(name=b'Chhy Ratha</name><name lang="km">Chhy Ratha')), 65,
+                           r'latin-as-khmer.xml:8: .*a letter of Latin script; a name with '
+                           r'lang="km" is written in Khmer script'),
+        "fullwidth-name": (doc(officer(name="Ｃｈｈｙ Ratha".encode())), 65,
+                           r"fullwidth-name.xml:8: .*has U\+FF23, a compatibility form"),
+        "variation-selector": (doc(officer(name="Chhy\ufe0fRatha".encode())), 65,
+                               r"variation-selector.xml:8: .*U\+FE0F, which cannot be printed"),
+        "tag-character": (doc(officer(name="Chhy\U000e0041Ratha".encode())), 65,
+                          r"tag-character.xml:8: .*U\+E0041, which cannot be printed"),
+        "same-language-twice": (doc(officer(
+            name='Chhy Ratha</name><name lang="KM">ឈី</name><name lang="km">ឈី'.encode())),
+                                65, r'same-language-twice.xml:8: officer .kh-01.: has two '
+                                    r'<name lang="km">'),
         "empty": (b"", 65, r"empty.xml: file is empty"),
         "blank": (b"\n\n   \n", 65, r"blank.xml: file is empty"),
         "truncated": (SAMPLE[: len(SAMPLE) // 2], 65, r"truncated.xml:\d+: not well-formed XML"),

@@ -156,7 +156,7 @@ def test_each_failure_has_its_own_result(t):
     other_kid = re.search(r"kid: (\w+)", open(other).read()).group(1)
     open(t.path("lying.pub"), "w").write(re.sub(r"kid: \w+", "kid: " + other_kid, text))
     r = t.run(["verify", "--pub", t.path("lying.pub"), qr])
-    t.status(r, 64)
+    t.status(r, 65, "a public key file that is not right is a data error, as for site")
     t.match(r"its kid .* does not match its key", r.err)
     r = t.run(["verify", qr])
     t.status(r, 64, "no keys")
