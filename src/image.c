@@ -973,6 +973,92 @@ attache_status image_load(const char *base_dir, const char *src, const char *sub
     return rc;
 }
 
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/*
+ * What is wrong with a PNG file's structure, or NULL: its chunks, each with
+ * its checksum, from IHDR to IEND, and a size within the limits.  A file cut
+ * short (an interrupted copy) or with a byte changed is found here without
+ * decoding it.
+ */
+static const char *png_damage(const unsigned char *b, size_t n, char *why, size_t size)
+{
+    size_t at = 8;
+    bool header = false, pixels = false;
+
+    while (at + 12 <= n) {
+        uint32_t len = be32(b + at);
+        const unsigned char *type = b + at + 4;
+
+        if (len > 0x7fffffffu || len > n - at - 12)
+            return "it is cut short";
+        if (libdeflate_crc32(0, type, len + 4) != be32(b + at + 8 + len)) {
+            snprintf(why, size, "its %.4s chunk is damaged (its checksum does not match)",
+                     (const char *)type);
+            return why;
+        }
+        if (!header) {
+            if (memcmp(type, "IHDR", 4) || len != 13)
+                return "it does not start with a PNG header";
+            header = true;
+            if (!be32(type + 4) || !be32(type + 8) || be32(type + 4) > MAX_SIDE ||
+                be32(type + 8) > MAX_SIDE ||
+                (size_t)be32(type + 4) * be32(type + 8) > MAX_PIXELS) {
+                snprintf(why, size, "it is %ux%u pixels; the limit is %u pixels, at most %u "
+                         "on a side", be32(type + 4), be32(type + 8), MAX_PIXELS, MAX_SIDE);
+                return why;
+            }
+        }
+        pixels |= !memcmp(type, "IDAT", 4);
+        if (!memcmp(type, "IEND", 4))
+            return pixels ? NULL : "it holds no pixels";
+        at += 12 + (size_t)len;
+    }
+    return "it is cut short";
+}
+
+/*
+ * What is wrong with a JPEG file's structure, or NULL: a header libjpeg
+ * reads, a size within the limits, and an end of image after the scan
+ * (bytes after the end, which some cameras write, are fine).
+ */
+static const char *jpeg_damage(const unsigned char *b, size_t n, char *why, size_t size)
+{
+    struct jpeg_decompress_struct ci;
+    struct jpeg_err je;
+    const unsigned char *scan = NULL;
+    size_t i;
+    attache_error e;
+    bool ended = false;
+
+    jpeg_guard(&ci, &je);
+    if (setjmp(je.jump)) {
+        jpeg_destroy_decompress(&ci);
+        snprintf(why, size, "its header cannot be read (%s)", je.message);
+        return why;
+    }
+    jpeg_create_decompress(&ci);
+    jpeg_mem_src(&ci, b, (unsigned long)n);
+    jpeg_read_header(&ci, TRUE);
+    attache_error_clear(&e);
+    if (!jpeg_size_ok(&ci, "", &e)) {
+        jpeg_destroy_decompress(&ci);
+        snprintf(why, size, "it is %ux%u pixels; the limit is %u pixels, at most %u on a side",
+                 ci.image_width, ci.image_height, MAX_PIXELS, MAX_SIDE);
+        return why;
+    }
+    jpeg_destroy_decompress(&ci);
+    for (i = 2; i + 1 < n && !scan; i++)
+        if (b[i] == 0xFF && b[i + 1] == 0xDA)
+            scan = b + i;
+    for (i = n; scan && i >= 2 && !ended; i--)
+        ended = b[i - 2] == 0xFF && b[i - 1] == 0xD9 && b + i - 2 > scan;
+    return ended ? NULL : "it is cut short (no end of image after its scan)";
+}
+
 attache_status image_check(const char *base_dir, const char *src, const char *subject,
                            attache_error *err)
 {
@@ -994,16 +1080,38 @@ attache_status image_check(const char *base_dir, const char *src, const char *su
                        subject, text_clip(clip, sizeof clip, src, 60));
     }
     n = read(fd, head, sizeof head);
-    close(fd);
-    if ((unsigned long long)st.st_size > MAX_IMAGE_FILE)
+    if ((unsigned long long)st.st_size > MAX_IMAGE_FILE) {
+        close(fd);
         return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' is %llu bytes, more "
                        "than the limit of %u", subject, text_clip(clip, sizeof clip, src, 60),
                        (unsigned long long)st.st_size, MAX_IMAGE_FILE);
+    }
     if (!(n >= 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8)) &&
-        !(n >= 3 && !memcmp(head, "\xff\xd8\xff", 3)))
+        !(n >= 3 && !memcmp(head, "\xff\xd8\xff", 3))) {
+        close(fd);
         return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' is not a PNG or JPEG "
                        "file (whatever its name says); save it as PNG or JPEG", subject,
                        text_clip(clip, sizeof clip, src, 60));
+    }
+    /* the whole file, for its structure */
+    {
+        size_t size = (size_t)st.st_size, got = 0;
+        unsigned char *b = malloc(size ? size : 1);
+        char why[160];
+        const char *damage;
+
+        while (b && got < size && (n = pread(fd, b + got, size - got, (off_t)got)) > 0)
+            got += (size_t)n;
+        close(fd);
+        if (!b)
+            return err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+        damage = head[0] == 0x89 ? png_damage(b, got, why, sizeof why)
+                                 : jpeg_damage(b, got, why, sizeof why);
+        free(b);
+        if (damage)
+            return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: image '%s' cannot be used: %s",
+                           subject, text_clip(clip, sizeof clip, src, 60), damage);
+    }
     return ATTACHE_OK;
 }
 

@@ -67,9 +67,11 @@ attache_status image_load(const char *base_dir, const char *src, const char *sub
 
 /*
  * Check, without decoding it, that `src` under `base_dir` is a regular file
- * of sane size that starts as a PNG or JPEG does (for validating data: a
- * picture that cannot be used is found before any document is made).
- * Errors as image_load().
+ * of sane size, a PNG or JPEG whole in its structure (a PNG's chunks with
+ * their checksums from IHDR to IEND, a JPEG's header and its end of image)
+ * and within the pixel limits: for validating data, so that a picture that
+ * cannot be used is found before any document is made.  Errors as
+ * image_load().
  */
 attache_status image_check(const char *base_dir, const char *src, const char *subject,
                            attache_error *err);

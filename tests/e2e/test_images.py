@@ -207,3 +207,49 @@ def test_hostile_scans(t):
             failures.append(f"{name}: exit {r.code}: {r.err!r}")
     if failures:
         t.fail("\n".join(failures))
+
+
+def test_damaged_photos_are_found_when_the_data_is_read(t):
+    """A photo cut short (an interrupted copy) or with a byte changed is
+    refused at its element's line by validate, and a run makes nothing,
+    rather than stopping at that officer with the others written."""
+    src = t.path("src.png")
+    with open(src, "wb") as f:
+        f.write(png(64, 32, 8, 2, half_red_rgb(64, 32)))
+    busy = t.path("busy.png")
+    with open(busy, "wb") as f:
+        f.write(png(256, 128, 8, 2, [bytes((x * y * 7 + x * 13) & 255 for x in range(768))
+                                     for y in range(128)]))
+    busy_jpg = convert(t, busy, t.path("busy.jpg"), "-quality", "95")
+    good = open(src, "rb").read()
+    flipped = bytearray(good)
+    flipped[good.index(b"IDAT") + 10] ^= 0xFF
+    key = docs_util.keygen(t)
+    for name, data, want in [
+        ("cut.png", good[:len(good) - 20], r"cannot be used: it is cut short"),
+        ("flipped.png", bytes(flipped), r"cannot be used: its IDAT chunk is damaged"),
+        ("cut.jpg", busy_jpg[:len(busy_jpg) * 2 // 3], r"cannot be used: it is cut short"),
+        ("header-only.jpg", busy_jpg[:300], r"cannot be used: its header cannot be read"),
+    ]:
+        folder = t.path(name + ".d")
+        os.makedirs(folder)
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+        with open(os.path.join(folder, "p.png" if name.endswith("png") else "p.jpg"), "wb") as f:
+            f.write(good if name.endswith("png") else busy_jpg)
+        photo = b'        <photo src="' + name.encode() + b'"/>\n'
+        other = b'        <photo src="p.' + name.rsplit(".", 1)[1].encode() + b'"/>\n'
+        with open(os.path.join(folder, "d.xml"), "wb") as f:
+            f.write(hostile.doc(hostile.officer(extra=other) + b"\n" +
+                                hostile.officer(oid=b"kh-02", extra=photo)))
+        r = t.run(["validate", "d.xml"], cwd=folder)
+        t.status(r, 65, name)
+        t.match(r"^attache: d\.xml:17: officer 'kh-02': <photo>: image '" + name.replace(".", r"\.")
+                + "' " + want, r.err, name)
+        r = t.run(["induction", "d.xml", "-o", "out", "-k", key, "-q"], cwd=folder,
+                  env=t.env(SOURCE_DATE_EPOCH=docs_util.EPOCH))
+        t.status(r, 65, name)
+        t.ok(not os.path.exists(os.path.join(folder, "out")), f"{name}: no output folder")
+    # the good ones are good
+    r = t.run(["validate", "d.xml"], cwd=t.path("cut.png.d"))
+    t.status(r, 65)
