@@ -225,6 +225,7 @@ struct run {
     attache_progress progress;
     attache_generate_result result;
     attache_error first_error;     /* of a failed document */
+    bool manifest_found;           /* the folder had a manifest when the run began */
     attache_error fatal;           /* of something that stops the run */
     bool stop;
 };
@@ -971,6 +972,7 @@ static attache_status read_manifest(struct run *r, attache_error *err)
     if (read_at(outdir_fd(r->out), MANIFEST_FILE, 512u * 1024 * 1024, &bytes, &len) !=
         ATTACHE_OK)
         return ATTACHE_OK;          /* none yet */
+    r->manifest_found = true;
     snprintf(name, sizeof name, "%s/%s", r->o->output_dir, MANIFEST_FILE);
     rc = manifest_parse(&r->folder, name, bytes, len, err);
     if (rc == ATTACHE_OK)
@@ -1430,6 +1432,9 @@ attache_status attache_generate(const attache_data *data, const attache_generate
     }
 done:
     join_threads(&r, true);
+    if (r.out && rc != ATTACHE_OK)
+        outdir_tidy(r.out, !r.result.written && !r.result.reused,
+                    r.manifest_found ? NULL : MANIFEST_FILE);
     if (r.out) {
         attache_error e2;
         attache_error_clear(&e2);

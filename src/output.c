@@ -33,6 +33,7 @@ struct subdir {
 
 struct outdir {
     char *path;
+    bool made;                   /* by this run */
     int fd, lock;
     pthread_mutex_t mu;
     struct subdir *subs;
@@ -139,6 +140,11 @@ struct outdir *outdir_open(const char *path, attache_error *err)
         err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
         goto fail;
     }
+    {
+        struct stat st;
+
+        o->made = lstat(path, &st) != 0 && errno == ENOENT;
+    }
     if (make_folders(path, 0777, err) != ATTACHE_OK)
         goto fail;
     o->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -162,6 +168,23 @@ struct outdir *outdir_open(const char *path, attache_error *err)
 fail:
     outdir_close(o, NULL);
     return NULL;
+}
+
+void outdir_tidy(struct outdir *o, bool nothing_written, const char *new_manifest)
+{
+    size_t i;
+
+    for (i = 0; i < o->nsubs; i++)
+        if (o->subs[i].made)
+            unlinkat(o->fd, o->subs[i].name, AT_REMOVEDIR);     /* only when empty */
+    if (!nothing_written)
+        return;
+    if (new_manifest)
+        unlinkat(o->fd, new_manifest, 0);
+    if (!o->made)
+        return;
+    unlinkat(o->fd, ".attache.lock", 0);
+    rmdir(o->path);                                             /* only when empty */
 }
 
 attache_status outdir_close(struct outdir *o, attache_error *err)

@@ -28,6 +28,13 @@ struct outdir;
 struct outdir *outdir_open(const char *path, attache_error *err);
 
 /* Sync the folders written to, release the lock, free.  NULL is fine. */
+/*
+ * After a run that failed: the batch folders it made that are still empty
+ * go; when it wrote nothing, the manifest it wrote where there was none
+ * (new_manifest, its name, or NULL), and when it also made the output
+ * folder itself, that folder with its lock: a refused run leaves nothing.
+ */
+void outdir_tidy(struct outdir *o, bool nothing_written, const char *new_manifest);
 attache_status outdir_close(struct outdir *o, attache_error *err);
 
 /*

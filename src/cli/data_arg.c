@@ -403,8 +403,11 @@ attache_data *cli_load_data(const char *arg, const struct data_args *a, int *sta
         o.base_dir = copy ? dirname(copy) : ".";
     } else
         o.base_dir = ".";
-    /* images are checked where their folder is known: not for standard input alone */
-    o.check_images = a->assets || strcmp(arg, "-");
+    /*
+     * Images are checked where a run would look for them: beside the data
+     * file, in --assets, or for standard input in the current folder.
+     */
+    o.check_images = true;
     o.max_errors = a->max_errors;
     o.on_error = print_error;
     d = attache_data_adopt(bytes, size, &o, &err);

@@ -135,3 +135,42 @@ def test_results_lost_on_standard_output(t):
         t.eq(p.returncode, 74, " ".join(args))
         t.match(r"^attache: cannot write", p.stderr, " ".join(args))
         t.eq(len(p.stderr.splitlines()), 1, p.stderr)
+
+
+def test_a_run_that_makes_nothing_leaves_nothing(t):
+    """A run whose every document fails (here, a template naming an image
+    outside its folder) leaves no output folder when it made it, and in a
+    folder that was there no batch folder of its own."""
+    key = t.path("k")
+    t.status(t.run(["keygen", "-o", key, "--issuer", "asec"]), 0)
+    r = t.run(["templates", "--show", "certificate"])
+    t.status(r, 0)
+    tmpl = t.path("t.xml")
+    with open(tmpl, "w") as f:
+        f.write(r.out.replace("{/attache/issuer/logo/@src}", "/etc/passwd"))
+    args = ["certificates", sample(t), "-k", key + ".key", "-t", tmpl, "-q"]
+    r = t.run(args + ["-o", t.path("o")])
+    t.status(r, 65)
+    t.match(r"image path '/etc/passwd' must be relative", r.err)
+    t.ok(not os.path.exists(t.path("o")), "no output folder")
+    os.mkdir(t.path("kept"))
+    with open(t.path("kept", "notes.txt"), "w") as f:
+        f.write("mine\n")
+    r = t.run(args + ["-o", t.path("kept")])
+    t.status(r, 65)
+    t.eq(sorted(os.listdir(t.path("kept"))), [".attache.lock", "notes.txt"],
+         "only what was there, and the folder's lock")
+
+
+def test_images_of_data_on_standard_input(t):
+    """Data on standard input has its images in the current folder (or
+    --assets), where a run would look for them: validate checks them there."""
+    data = open(sample(t), "rb").read()
+    r = t.run(["validate", "-q", "-"], stdin=data, cwd=t.samples)
+    t.status(r, 0, "in the data's own folder")
+    r = t.run(["validate", "-q", "-"], stdin=data, cwd=t.tmp)
+    t.status(r, 65, "elsewhere")
+    t.match(r"^attache: <stdin>:\d+: issuer 'asec': <logo>: image 'assets/logo.png' cannot be "
+            r"read", r.err)
+    r = t.run(["validate", "-q", "--assets", t.samples, "-"], stdin=data, cwd=t.tmp)
+    t.status(r, 0, "--assets")
