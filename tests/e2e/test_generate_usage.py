@@ -174,3 +174,20 @@ def test_images_of_data_on_standard_input(t):
             r"read", r.err)
     r = t.run(["validate", "-q", "--assets", t.samples, "-"], stdin=data, cwd=t.tmp)
     t.status(r, 0, "--assets")
+
+
+def test_every_option_is_in_the_man_page(t):
+    """Each option a command's --help lists is in the man page too."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    man = open(os.path.join(root, "man", "attache.1"), encoding="utf-8").read()
+    man = man.replace("\\-", "-").replace("\\fB", "").replace("\\fR", "").replace("\\fI", "")
+    commands = re.findall(r"(?m)^  ([a-z]+)  ", t.run(["--help"]).out)
+    t.ok(len(commands) >= 14, commands)
+    missing = []
+    for cmd in commands:
+        out = t.run([cmd, "--help"]).out
+        for opt in re.findall(r"(?m)^  (?:-\w, )?(--[a-z][a-z-]*)", out):
+            if opt != "--help" and not re.search(re.escape(opt) + r"\b", man):
+                missing.append(f"{cmd} {opt}")
+    t.ok(not missing, "options not in the man page: " + ", ".join(missing))
