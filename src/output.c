@@ -488,6 +488,7 @@ attache_status write_file_atomic(const char *path, const void *data, size_t len,
 {
     char *a = strdup(path), *b = strdup(path);
     const char *dir, *base;
+    struct stat st;
     int fd;
     attache_status rc;
 
@@ -499,7 +500,15 @@ attache_status write_file_atomic(const char *path, const void *data, size_t len,
     dir = dirname(a);
     base = basename(b);
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
+    if (!*path) {
+        if (fd >= 0)
+            close(fd);
+        rc = err_set(err, ATTACHE_ERR_CANTCREAT, NULL, 0, "an output file needs a name");
+    } else if (fd >= 0 && (path[strlen(path) - 1] == '/' ||
+                           (fstatat(fd, base, &st, 0) == 0 && S_ISDIR(st.st_mode)))) {
+        close(fd);
+        rc = err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot be written: it is a folder");
+    } else if (fd < 0) {
         rc = err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "cannot open its folder: %s",
                      strerror(errno));
     } else {

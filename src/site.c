@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,21 @@ attache_status attache_site_write(const attache_verifier *v, const char *dir, co
     if (fd < 0) {
         rc = err_set(err, ATTACHE_ERR_CANTCREAT, dir, 0, "cannot open: %s", strerror(errno));
         goto done;
+    }
+    /* a folder where a file goes is found before any file is written */
+    {
+        static const char *const pages[] = {"trust.json", "404.html", "index.html"};
+        struct stat st;
+
+        for (i = 0; i < ARRAY_SIZE(assets) + ARRAY_SIZE(pages); i++) {
+            const char *name = i < ARRAY_SIZE(assets) ? assets[i] : pages[i - ARRAY_SIZE(assets)];
+
+            if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                rc = err_set(err, ATTACHE_ERR_CANTCREAT, dir, 0,
+                             "cannot write %s: there is a folder of that name", name);
+                goto done;
+            }
+        }
     }
     /* the page's files first, the pages that load them last */
     for (i = 0; i < ARRAY_SIZE(assets) && rc == ATTACHE_OK; i++) {

@@ -289,3 +289,19 @@ def test_merge_finds_a_document_listed_twice_apart(t):
     r = merge(t, a, b, a)
     t.status(r, 0)
     t.eq(r.out, HEADER + a + b, "the same row twice is listed once")
+
+
+def test_an_output_file_that_is_a_folder(t):
+    """-o naming a folder, or nothing: 73 (the output cannot be created),
+    with the name in the message."""
+    paths = [t.path("m0.csv")]
+    open(paths[0], "w", encoding="utf-8").write(HEADER)
+    os.mkdir(t.path("d"))
+    for out, want in [(t.path("d"), f"attache: {t.path('d')}: cannot be written: it is a folder\n"),
+                      (t.path("d") + "/", f"attache: {t.path('d')}/: cannot be written: it is a "
+                                          "folder\n"),
+                      ("", "attache: an output file needs a name\n")]:
+        r = t.run(["manifest", "merge", "-o", out] + paths)
+        t.status(r, 73, repr(out))
+        t.eq(r.err, want)
+    t.eq(os.listdir(t.path("d")), [])

@@ -1,5 +1,6 @@
 """attache site refuses what it cannot use, each with its message and exit
 status, and says so when its list of files cannot be written."""
+import os
 import subprocess
 
 from docs_util import keygen
@@ -31,3 +32,15 @@ def test_full_standard_output(t):
                            stdout=full, stderr=subprocess.PIPE, env=t.env())
     t.eq(p.returncode, 74)
     t.eq(p.stderr.decode(), "attache: cannot write to standard output\n")
+
+
+def test_a_folder_where_a_file_goes(t):
+    """A folder in the site's place of one of its files: 73, and no file of
+    the site written."""
+    keygen(t)
+    os.makedirs(t.path("s", "trust.json"))
+    r = t.run(["site", "-o", t.path("s"), "--pub", t.path("k.pub")])
+    t.status(r, 73)
+    t.eq(r.err, f"attache: {t.path('s')}: cannot write trust.json: there is a folder of that "
+                "name\n")
+    t.eq(os.listdir(t.path("s")), ["trust.json"])
