@@ -98,10 +98,15 @@ static bool mask_bit(int m, int x, int y)
     }
 }
 
-/* The 15 bits of format information for level M and mask m (BCH(15,5), then XOR 0x5412). */
-static unsigned format_bits(int m)
+/*
+ * The 15 bits of format information for a level and mask m (BCH(15,5), then
+ * XOR 0x5412).  The level's two bits: L 01, M 00, Q 11, H 10.
+ */
+static unsigned format_bits(QRecLevel level, int m)
 {
-    unsigned data = (0u << 3) | (unsigned)m, rem = data << 10;   /* level M is 00 */
+    unsigned lv = level == QR_ECLEVEL_L ? 1u : level == QR_ECLEVEL_Q ? 3u :
+                  level == QR_ECLEVEL_H ? 2u : 0u;
+    unsigned data = (lv << 3) | (unsigned)m, rem = data << 10;
     int i;
 
     for (i = 14; i >= 10; i--)
@@ -371,7 +376,7 @@ static void transpose(const struct line *rows, struct line *cols, int w)
  * errno value: ERANGE when no version holds the payload, ENOMEM when
  * memory runs out.
  */
-static int encode(QRinput *in, struct qr_code *out)
+static int encode(QRinput *in, QRecLevel level, struct qr_code *out)
 {
     struct line plain[2][QR_WIDTH_MAX], flip[2][QR_WIDTH_MAX], line[2][QR_WIDTH_MAX];
     struct line best[QR_WIDTH_MAX];
@@ -412,7 +417,7 @@ static int encode(QRinput *in, struct qr_code *out)
     format_spots(w, spot);
     memset(line, 0, sizeof line);  /* the words past a narrow code's stay 0 */
     for (m = 0; m < 8; m++) {
-        unsigned bits = format_bits(m);
+        unsigned bits = format_bits(level, m);
         int d;
 
         for (i = 0; i < w; i++)
@@ -440,21 +445,23 @@ static int encode(QRinput *in, struct qr_code *out)
 
 /*
  * Level M, at the smallest version that holds the payload: the code is as
- * coarse as it can be, which is what a phone needs most.
+ * coarse as it can be, which is what a phone needs most.  A payload that
+ * level M cannot hold within max_version (a long name, in its Vietnamese
+ * letters of three bytes each) is made at level L, which holds a quarter
+ * more at the same size: a printed code is seldom damaged, and its modules
+ * stay as large as the template asks.
  */
-attache_status qr_make(const char *payload, int max_version, const char *subject,
-                       struct qr_code *out, attache_error *err)
+static attache_status qr_make_at(const char *payload, QRecLevel level, const char *subject,
+                                 struct qr_code *out, attache_error *err)
 {
     QRinput *in;
     int e;
 
     memset(out, 0, sizeof *out);
-    if (max_version <= 0 || max_version > 40)
-        max_version = 40;
-    in = segments(payload, QR_ECLEVEL_M);
+    in = segments(payload, level);
     if (!in)
         return err_set(err, ATTACHE_ERR_DATA, NULL, 0, "%s: cannot encode the QR code", subject);
-    e = encode(in, out);
+    e = encode(in, level, out);
     if (e) {
         QRinput_free(in);
         qr_release(out);
@@ -468,8 +475,32 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
                        subject);
     }
     QRinput_free(in);
-    if (out->version > max_version) {
-        attache_status rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
+    return ATTACHE_OK;
+}
+
+attache_status qr_make(const char *payload, int max_version, const char *subject,
+                       struct qr_code *out, attache_error *err)
+{
+    attache_status rc;
+
+    if (max_version <= 0 || max_version > 40)
+        max_version = 40;
+    rc = qr_make_at(payload, QR_ECLEVEL_M, subject, out, err);
+    if (rc == ATTACHE_OK && out->version > max_version) {
+        struct qr_code low;
+
+        if (qr_make_at(payload, QR_ECLEVEL_L, subject, &low, err) == ATTACHE_OK) {
+            if (low.version <= max_version) {
+                qr_release(out);
+                *out = low;
+                return ATTACHE_OK;
+            }
+            qr_release(&low);
+        }
+        attache_error_clear(err);
+    }
+    if (rc == ATTACHE_OK && out->version > max_version) {
+        rc = err_set(err, ATTACHE_ERR_DATA, NULL, 0,
                      "%s: the QR code needs version %d (%zu characters), more than the "
                      "largest allowed, %d; shorten the verify-url or the name, or raise the "
                      "template's qr-max-version", subject, out->version, strlen(payload),
@@ -477,7 +508,7 @@ attache_status qr_make(const char *payload, int max_version, const char *subject
         qr_release(out);
         return rc;
     }
-    return ATTACHE_OK;
+    return rc;
 }
 
 void qr_release(struct qr_code *qr)

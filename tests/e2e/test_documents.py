@@ -255,6 +255,24 @@ def test_a_name_too_long_for_the_qr_code(t):
          ["kh-2015-06", "la-2015-03", "mm-2015-04", "vn-2015-02"], "the others are made")
 
 
+def test_the_longest_latin_name_fits_its_qr_code(t):
+    """A name of 200 Latin letters, the longest the data format allows,
+    overfills a level M code of the largest version the template allows; the
+    code is made at level L instead, at the same module size, and a phone
+    reads it from the printed page."""
+    words = "Bounnhang Sisavath Keomanivong Phommachanh Vongphachanh Souvannavong "
+    name = (words * 4)[:200].strip()
+    data = sample_with(t, "long.xml", lambda x: long_name(x, name))
+    r = gen(t, "certificates", data=data, extra=["--officer", "kh-2015-01"])
+    t.status(r, 0)
+    row = manifest(t.path("out"))[0]
+    t.eq(row["name"], name)
+    codes = qr_codes(t.path("out", row["file"]), t.tmp)
+    t.eq(codes, [row["qr"]], "the printed code reads back as the manifest's")
+    r = t.run(["verify", "--pub", t.path("k.pub"), row["qr"]])
+    t.status(r, 0)
+
+
 def test_long_texts_everywhere_stay_in_their_boxes(t):
     """The longest name that fits the QR code, and a long issuer, ministry and
     programme title: every document is made, no words collide, nothing leaves
