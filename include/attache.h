@@ -374,6 +374,13 @@ attache_status attache_verifier_add_key(attache_verifier *v, const char *path, a
 attache_status attache_verifier_add_revocations(attache_verifier *v, const char *path,
                                                 attache_error *err);
 
+/* Learn what the issuer calls the ids a token signs, from its data: the
+ * issuer's name, its programmes' titles and its batches (ordinal and days),
+ * for the verification site to show beside them.  An id named already keeps
+ * its first name.  Not at the same time as any other call on the verifier. */
+attache_status attache_verifier_add_names(attache_verifier *v, const attache_data *data,
+                                          attache_error *err);
+
 /* Verify a QR text: a token "ATT1:..." or a URL that ends in one.  May run
  * in many threads at once on one verifier (nothing is added meanwhile). */
 attache_verdict attache_verify_text(const attache_verifier *v, const char *text,

@@ -31,7 +31,8 @@ def main():
         token = qr[qr.index("ATT1:"):]
         run("revoke", "C-AAAA-AAAA-AAAA", "--reason", "example", "--list", "revoked.xml",
             "--date", "2016-03-01")
-        run("site", "-o", "site", "--pub", "asec.pub", "--revoked", "revoked.xml")
+        run("site", "-o", "site", "--pub", "asec.pub", "--revoked", "revoked.xml", "--data",
+            os.path.join(ROOT, "samples", "asean.xml"))
         os.makedirs(outdir, exist_ok=True)
         with StaticServer(os.path.join(tmp, "site")) as srv, Browser(width=360) as b:
             for name, text in (("valid", token), ("invalid", token[:-3])):

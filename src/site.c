@@ -90,10 +90,48 @@ static void json_day(struct buf *b, int64_t t)
     buf_addf(b, "\"%04d-%02d-%02d\"", d.year, d.month, d.day);
 }
 
+/* "names": what the issuer calls the ids its tokens sign, or null. */
+static void json_names(const attache_verifier *v, struct buf *b)
+{
+    static const char *const kinds[] = {"issuers", "programmes", "batches"};
+    size_t n, i, k;
+    const struct verifier_name *names = verifier_names(v, &n);
+
+    if (!n) {
+        buf_adds(b, "null");
+        return;
+    }
+    buf_adds(b, "{");
+    for (k = 0; k < 3; k++) {
+        bool first = true;
+
+        buf_addf(b, "%s\n    \"%s\": {", k ? "," : "", kinds[k]);
+        for (i = 0; i < n; i++) {
+            if (strcmp(names[i].kind, kinds[k]))
+                continue;
+            buf_adds(b, first ? "\n      " : ",\n      ");
+            first = false;
+            json_string(b, names[i].id);
+            buf_adds(b, ": {\"title\": ");
+            json_string(b, names[i].title);
+            if (names[i].start && names[i].end) {
+                buf_adds(b, ", \"start\": ");
+                json_string(b, names[i].start);
+                buf_adds(b, ", \"end\": ");
+                json_string(b, names[i].end);
+            }
+            buf_adds(b, "}");
+        }
+        buf_adds(b, first ? "}" : "\n    }");
+    }
+    buf_adds(b, "\n  }");
+}
+
 /*
  * {"attache-site": 1,
  *  "keys": [{"kid", "issuer", "public" (base64), "not-before", "not-after"}],
- *  "revocations": {"published": DAY, "documents": {ID: {"date", "reason"}}} or null}
+ *  "revocations": {"published": DAY, "documents": {ID: {"date", "reason"}}} or null,
+ *  "names": {"issuers"|"programmes"|"batches": {ID: {"title", ["start", "end"]}}} or null}
  */
 static attache_status trust_json(const attache_verifier *v, const char *published, struct buf *b,
                                  attache_error *err)
@@ -134,6 +172,8 @@ static attache_status trust_json(const attache_verifier *v, const char *publishe
         }
         buf_adds(b, nrevoked ? "\n    }\n  }" : "}\n  }");
     }
+    buf_adds(b, ",\n  \"names\": ");
+    json_names(v, b);
     buf_adds(b, "\n}\n");
     free(revoked);
     if (b->failed)

@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 
+#include "data.h"
 #include "date.h"
 #include "error.h"
 #include "image.h"
@@ -40,6 +41,8 @@ struct attache_verifier {
     struct public_key keys[MAX_KEYS];
     size_t nkeys;
     xmlHashTablePtr revoked;       /* document id -> struct revocation */
+    struct verifier_name *names;   /* their strings are the verifier's */
+    size_t nnames;
 };
 
 attache_verifier *attache_verifier_new(attache_error *err)
@@ -63,7 +66,65 @@ void attache_verifier_free(attache_verifier *v)
         return;
     if (v->revoked)
         xmlHashFree(v->revoked, free_entry);
+    while (v->nnames--) {
+        struct verifier_name *n = &v->names[v->nnames];
+        free((char *)n->id);
+        free((char *)n->title);
+        free((char *)n->start);
+        free((char *)n->end);
+    }
+    free(v->names);
     free(v);
+}
+
+static bool add_name(attache_verifier *v, const char *kind, const char *id, const char *title,
+                     const char *start, const char *end)
+{
+    struct verifier_name *n;
+    size_t i;
+
+    if (!id || !*id || !title || !*title)
+        return true;
+    for (i = 0; i < v->nnames; i++)
+        if (!strcmp(v->names[i].kind, kind) && !strcmp(v->names[i].id, id))
+            return true;                    /* the first name stays */
+    if (v->nnames % 16 == 0) {
+        n = realloc(v->names, (v->nnames + 16) * sizeof *n);
+        if (!n)
+            return false;
+        v->names = n;
+    }
+    n = &v->names[v->nnames];
+    n->kind = kind;
+    n->id = strdup(id);
+    n->title = strdup(title);
+    n->start = start ? strdup(start) : NULL;
+    n->end = end ? strdup(end) : NULL;
+    v->nnames++;
+    return n->id && n->title && (!start || n->start) && (!end || n->end);
+}
+
+attache_status attache_verifier_add_names(attache_verifier *v, const attache_data *data,
+                                          attache_error *err)
+{
+    size_t i, nb = attache_data_batch_count(data);
+    bool ok = add_name(v, "issuers", data_issuer_id(data), data_issuer_name(data), NULL, NULL);
+
+    for (i = 0; i < nb && ok; i++) {
+        const attache_batch_info *b = attache_data_batch(data, i);
+        char title[64];
+
+        snprintf(title, sizeof title, "%s Batch", b->ordinal);
+        ok = add_name(v, "programmes", b->programme_id, b->programme_title, NULL, NULL) &&
+             add_name(v, "batches", b->id, title, b->start, b->end);
+    }
+    return ok ? ATTACHE_OK : err_set(err, ATTACHE_ERR_INTERNAL, NULL, 0, "out of memory");
+}
+
+const struct verifier_name *verifier_names(const attache_verifier *v, size_t *n)
+{
+    *n = v->nnames;
+    return v->names;
 }
 
 attache_status attache_verifier_add_key(attache_verifier *v, const char *path, attache_error *err)

@@ -31,4 +31,15 @@ struct revoked_document {
 attache_status verifier_revoked(const attache_verifier *v, struct revoked_document **out,
                                 size_t *n, attache_error *err);
 
+/*
+ * What the issuer calls its ids (attache_verifier_add_names): kind is
+ * "issuers", "programmes" or "batches"; a batch has its days too.
+ */
+struct verifier_name {
+    const char *kind, *id, *title, *start, *end;
+};
+
+/* The names added, in the order they came; *n receives how many. */
+const struct verifier_name *verifier_names(const attache_verifier *v, size_t *n);
+
 #endif

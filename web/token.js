@@ -426,7 +426,13 @@ export function readTrust(json) {
                       notAfter: daySeconds(k['not-after'], true) });
   const list = json.revocations;
   const revoked = new Map(list ? Object.entries(list.documents) : []);
-  return { keys, revoked, published: list ? list.published : null };
+  // what the issuer calls the signed ids (attache site --data), or nothing
+  const names = {};
+  for (const kind of ['issuers', 'programmes', 'batches']) {
+    const given = json.names && typeof json.names[kind] === 'object' ? json.names[kind] : null;
+    names[kind] = new Map(given ? Object.entries(given) : []);
+  }
+  return { keys, revoked, published: list ? list.published : null, names };
 }
 
 // ---- the verdict -------------------------------------------------------------------

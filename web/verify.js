@@ -44,10 +44,10 @@ function setText(id, text) {
   $(id).textContent = text;
 }
 
-// "2016-02-05" -> "5 February 2016"
+// "2016-02-05" -> "5 February 2016", the day and month kept on one line
 function longDate(day) {
   const [y, m, d] = day.split('-').map(Number);
-  return MONTHS[m - 1] ? `${d} ${MONTHS[m - 1]} ${y}` : day;
+  return MONTHS[m - 1] ? `${d}\u00a0${MONTHS[m - 1]} ${y}` : day;
 }
 
 // The text to check, or null when the page was opened without one: the
@@ -81,14 +81,23 @@ const ABOUT = {
         'goes nowhere else.',
 };
 
-function showFields(c) {
+// A signed id with what the issuer calls it (trust.json's names), the id
+// then shown small beside it; the id alone where the site has no name.
+function showNamed(id, signed, named, describe) {
+  setText(id, named ? describe(named) : signed);
+  setText(id + '-id', named ? signed : '');
+}
+
+function showFields(c, names) {
   setText('officer-name', c.officerName);
   setText('officer-id', c.officerId);
   setText('kind', KINDS[c.kind] || c.kind);
   setText('document-id', c.documentId);
-  setText('programme', c.programme);
-  setText('batch', c.batch);
-  setText('issuer', c.issuer);
+  showNamed('programme', c.programme, names.programmes.get(c.programme), (n) => String(n.title));
+  showNamed('batch', c.batch, names.batches.get(c.batch), (n) =>
+    n.start && n.end ? `${n.title}, ${longDate(String(n.start))} – ${longDate(String(n.end))}`
+                     : String(n.title));
+  showNamed('issuer', c.issuer, names.issuers.get(c.issuer), (n) => String(n.title));
   setText('issue-date', longDate(c.issueDate));
   $('fields').hidden = false;
 }
@@ -171,7 +180,7 @@ async function run() {
   const [word, summary] = WORDS[result.verdict];
   let detail = null, technical = null;
   if (result.claims)
-    showFields(result.claims);
+    showFields(result.claims, trust.names);
   if (result.verdict === 'REVOKED')
     detail = `Revoked on ${longDate(result.revocation.date)}: ${result.revocation.reason}`;
   else if (result.verdict === 'INVALID') {

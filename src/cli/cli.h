@@ -87,6 +87,7 @@ struct data_args {
     const char *assets;     /* --assets DIR */
     unsigned max_errors;
     bool quiet;
+    bool no_images;         /* the command uses no image: they are not checked */
     /* for DATA given as an http(s) URL (see cli_data_option): the options
        set straight into `fetch`; what the library does not take here */
     attache_fetch_options fetch;

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 const char site_usage[] =
-    "usage: attache site -o DIR --pub FILE... [--revoked FILE] [--base PATH]\n"
+    "usage: attache site -o DIR --pub FILE... [--revoked FILE] [--data DATA] [--base PATH]\n"
     "\n"
     "Write the verification site into DIR: a page that checks a document's QR code in\n"
     "the phone's browser, with no app and no server code, and gives the verdict\n"
@@ -25,6 +25,9 @@ const char site_usage[] =
     "  --pub FILE          a public key the page trusts (repeat for several)\n"
     "  --revoked FILE      a revocation list to publish (see attache revoke); its\n"
     "                      publication day is today (UTC), or $SOURCE_DATE_EPOCH's\n"
+    "  --data DATA         the data documents were made from (repeatable): the page\n"
+    "                      shows the issuer's name, the programme's title and the\n"
+    "                      batch as documents print them, beside the signed ids\n"
     "  --base PATH         the path at which DIR is served on its host (default /,\n"
     "                      the site's root; e.g. /verify/): 404.html, which static\n"
     "                      hosts send for /v/ATT1:..., loads the page from there\n"
@@ -57,6 +60,7 @@ int cmd_site(int argc, char **argv)
         {"pub", required_argument, NULL, 'p'},
         {"revoked", required_argument, NULL, 'r'},
         {"base", required_argument, NULL, 'b'},
+        {"data", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -79,6 +83,21 @@ int cmd_site(int argc, char **argv)
         switch (c) {
         case 'o': dir = optarg; break;
         case 'b': base = optarg; break;
+        case 'd': {
+            struct data_args a;
+            attache_data *d;
+
+            cli_data_args_init(&a);
+            a.quiet = true;
+            a.no_images = true;
+            if (!(d = cli_load_data(optarg, &a, &status)))
+                goto done;
+            status = attache_verifier_add_names(v, d, &err) == ATTACHE_OK ? 0 : cli_report(&err);
+            attache_data_free(d);
+            if (status)
+                goto done;
+            break;
+        }
         case 'p':
             if (attache_verifier_add_key(v, optarg, &err) != ATTACHE_OK) {
                 status = cli_report(&err);

@@ -336,7 +336,7 @@ static int fetch_url(const char *url, const struct data_args *a, attache_data **
     /* Image paths in remote data resolve against --assets only: never
      * against the current folder, never fetched. */
     dopts.base_dir = a->assets;
-    dopts.check_images = a->assets != NULL;
+    dopts.check_images = a->assets != NULL && !a->no_images;
     dopts.max_errors = a->max_errors;
     dopts.on_error = on_remote_error;
     dopts.on_error_ctx = &fc;
@@ -407,7 +407,7 @@ attache_data *cli_load_data(const char *arg, const struct data_args *a, int *sta
      * Images are checked where a run would look for them: beside the data
      * file, in --assets, or for standard input in the current folder.
      */
-    o.check_images = true;
+    o.check_images = !a->no_images;
     o.max_errors = a->max_errors;
     o.on_error = print_error;
     d = attache_data_adopt(bytes, size, &o, &err);

@@ -143,9 +143,12 @@ class Browser:
         return self.body("data-verdict")
 
     def text(self, selector):
-        return self.driver.execute_script(
+        """The element's text, no-break spaces (which keep "5 February" on one
+        line) read as spaces."""
+        s = self.driver.execute_script(
             "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
             selector)
+        return s.replace("\xa0", " ") if s is not None else None
 
     def console(self):
         """The console entries since the last call: [(level, message)]."""

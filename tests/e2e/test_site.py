@@ -9,6 +9,7 @@ node (tests/web/).  Without Chromium the browser tests are skipped, with the
 reason printed; `make test` installs it.
 """
 import csv
+import json
 import os
 import re
 import shutil
@@ -539,3 +540,35 @@ def test_page_address_forms(t):
                 t.eq(b.body("data-document"), row["document_id"], path[:60])
             about = b.text("#about")
             t.eq("sent anywhere" not in about, sent, f"{path[:40]}: {about}")
+
+
+def test_page_shows_the_issuers_names(t):
+    """With --data the page shows the issuer's name, the programme's title
+    and the batch as documents print them, the signed ids small beside them;
+    names are text, never markup."""
+    if skip_without_browser():
+        return
+    key, pub = keygen(t, "k")
+    data = t.path("d.xml")
+    with open(SAMPLE, encoding="utf-8") as f:
+        xml = f.read()
+    with open(data, "w", encoding="utf-8") as f:
+        f.write(xml.replace("<name>ASEAN Secretariat</name>",
+                            "<name>ASEAN Secretariat &lt;b&gt;x&lt;/b&gt;</name>", 1))
+    row = generate(t, "certificates", SAMPLE, key, "docs", ["--officer", "kh-2015-01"])[0]
+    token = token_of(row["qr"])
+    r = t.run(["site", "-o", t.path("s"), "--pub", pub, "--data", data])
+    t.status(r, 0)
+    trust = json.load(open(t.path("s", "trust.json")))
+    t.eq(trust["names"]["batches"]["aec-ascc-2"],
+         {"title": "2nd Batch", "start": "2015-02-09", "end": "2016-02-05"})
+    with StaticServer(t.path("s")) as srv, Browser() as b:
+        t.eq((b.open(srv.url("/#" + token)), b.verdict()), ("done", "VALID"))
+        t.eq(b.text("#issuer"), "ASEAN Secretariat <b>x</b>")
+        t.eq(b.text("#issuer-id"), "asec")
+        t.eq(b.text("#batch"), "2nd Batch, 9 February 2015 – 5 February 2016")
+        t.eq(b.text("#batch-id"), "aec-ascc-2")
+        t.ok(b.text("#programme").startswith("Attachment Programme for AEC"), b.text("#programme"))
+        t.eq(b.driver.execute_script("return document.querySelectorAll('#fields b').length"), 0)
+    r = t.run(["site", "-o", t.path("s2"), "--pub", pub, "--data", t.path("none.xml")])
+    t.status(r, 66)
