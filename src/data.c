@@ -928,6 +928,13 @@ static bool add_batch(struct loader *l, xmlNodePtr node)
     b->programme_id = l->programme_id;
     b->programme_title = l->programme_title;
     b->number = num ? (unsigned)strtoul((const char *)num, NULL, 10) : 0;
+    if (num && strtoul((const char *)num, NULL, 10) > 99999) {
+        char clip[24];
+
+        report(l, node, "<batch> number '%s' is larger than 99999",
+               text_clip(clip, sizeof clip, (const char *)num, 16));
+        b->number = 0;
+    }
     {
         char ord[32];
 

@@ -90,6 +90,9 @@ def cases(port, secret_path):
             name='Chhy Ratha</name><name lang="KM">ឈី</name><name lang="km">ឈី'.encode())),
                                 65, r'same-language-twice.xml:8: officer .kh-01.: has two '
                                     r'<name lang="km">'),
+        "batch-number-huge": (doc(officer()).replace(b'number="1"', b'number="99999999999999999999999"'),
+                              65, r"batch-number-huge.xml:5: batch 'b1': <batch> number "
+                                  r"'9999999999999999\.\.\.' is larger than 99999"),
         "empty": (b"", 65, r"empty.xml: file is empty"),
         "blank": (b"\n\n   \n", 65, r"blank.xml: file is empty"),
         "truncated": (SAMPLE[: len(SAMPLE) // 2], 65, r"truncated.xml:\d+: not well-formed XML"),
