@@ -195,18 +195,19 @@ struct signing_key *signing_key_load(const char *path, attache_error *err)
     }
     if (read_small(path, &text, &st, err) != ATTACHE_OK)
         return NULL;
-    if (st.st_mode & 077) {
-        err_set(err, ATTACHE_ERR_NOINPUT, path, 0,
-                "permissions %04o are too open: a signing key must be readable by its owner "
-                "only (chmod 600 %s)", (unsigned)(st.st_mode & 07777), path);
-        goto done;
-    }
+    /* what the file is, first: a public key given for the secret one is told so */
     if (parse_fields(path, text, &f, err) != ATTACHE_OK)
         goto done;
     if (strcmp(f.magic, "attache-key 1")) {
         err_set(err, ATTACHE_ERR_DATA, path, 0, "is not an attache signing key%s",
                 !strcmp(f.magic, "attache-pub 1") ? " (it is the public key: use the .key file)"
                                                   : "");
+        goto done;
+    }
+    if (st.st_mode & 077) {
+        err_set(err, ATTACHE_ERR_NOINPUT, path, 0,
+                "permissions %04o are too open: a signing key must be readable by its owner "
+                "only (chmod 600 %s)", (unsigned)(st.st_mode & 07777), path);
         goto done;
     }
     if (!decode32(f.secret, seed) || !valid_id(f.issuer)) {

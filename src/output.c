@@ -86,6 +86,9 @@ attache_status make_folders(const char *path, mode_t mode, attache_error *err)
 {
     char buf[PATH_MAX], *p;
 
+    if (!*path)
+        return err_set(err, ATTACHE_ERR_CANTCREAT, NULL, 0, "an output folder needs a name "
+                       "('' given)");
     if (strlen(path) >= sizeof buf)
         return err_set(err, ATTACHE_ERR_CANTCREAT, path, 0, "path is too long");
     strcpy(buf, path);

@@ -260,6 +260,8 @@ attache_status attache_read_input(const char *path, size_t max_size,
 
     *data = NULL;
     *size = 0;
+    if (!*path)
+        return err_set(err, ATTACHE_ERR_NOINPUT, NULL, 0, "an input file needs a name ('' given)");
     fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : 0;
     if (fd < 0)
         return err_set(err, ATTACHE_ERR_NOINPUT, name, 0, "cannot open: %s",

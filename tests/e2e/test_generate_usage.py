@@ -191,3 +191,23 @@ def test_every_option_is_in_the_man_page(t):
             if opt != "--help" and not re.search(re.escape(opt) + r"\b", man):
                 missing.append(f"{cmd} {opt}")
     t.ok(not missing, "options not in the man page: " + ", ".join(missing))
+
+
+def test_empty_names_and_a_public_key_for_the_secret_one(t):
+    key = t.path("k")
+    t.status(t.run(["keygen", "-o", key, "--issuer", "asec"]), 0)
+    os.chmod(key + ".pub", 0o644)
+    for args, code, message in [
+        (["certificates", "", "-o", t.path("o"), "-k", key + ".key"], 66,
+         "attache: an input file needs a name ('' given)\n"),
+        (["validate", ""], 66, "attache: an input file needs a name ('' given)\n"),
+        (["certificates", sample(t), "-o", "", "-k", key + ".key"], 73,
+         "attache: an output folder needs a name ('' given)\n"),
+        (["certificates", sample(t), "-o", t.path("o"), "-k", key + ".pub"], 65,
+         f"attache: {key}.pub: is not an attache signing key (it is the public key: use the "
+         ".key file)\n"),
+    ]:
+        r = t.run(args)
+        t.status(r, code, " ".join(args))
+        t.eq(r.err, message)
+        t.ok(not os.path.exists(t.path("o")), "no output folder")
