@@ -573,8 +573,13 @@ static bool check_date(struct loader *l, xmlNodePtr node, const char *attr, stru
         /* The schema reports values that are not even shaped like a date. */
         const char *s = (const char *)v;
         if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
-            char clip[40];
-            report(l, node, "%s %s is not a date", attr, text_clip(clip, sizeof clip, s, 20));
+            char clip[40], what[40] = "";
+
+            /* the batch's and the officer's own dates are theirs; name any other element */
+            if (strcmp((const char *)node->name, "batch") && strcmp((const char *)node->name, "officer"))
+                snprintf(what, sizeof what, "<%s> ", (const char *)node->name);
+            report(l, node, "%s%s %s is not a date", what, attr,
+                   text_clip(clip, sizeof clip, s, 20));
         }
     } else if (v)
         ok = true;

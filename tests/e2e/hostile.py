@@ -93,6 +93,12 @@ def cases(port, secret_path):
         "batch-number-huge": (doc(officer()).replace(b'number="1"', b'number="99999999999999999999999"'),
                               65, r"batch-number-huge.xml:5: batch 'b1': <batch> number "
                                   r"'9999999999999999\.\.\.' is larger than 99999"),
+        "impossible-session-date": (doc(officer()).replace(
+            b'      <officer id="kh-01"',
+            b'      <induction start="2015-02-09" end="2015-02-13"><session date="2015-02-30" '
+            b'start="09:00" end="10:00" kind="briefing"><topic>T</topic></session></induction>\n'
+            b'      <officer id="kh-01"'), 65,
+            r"impossible-session-date.xml:\d+: batch 'b1': <session> date 2015-02-30 is not a date"),
         "empty": (b"", 65, r"empty.xml: file is empty"),
         "blank": (b"\n\n   \n", 65, r"blank.xml: file is empty"),
         "truncated": (SAMPLE[: len(SAMPLE) // 2], 65, r"truncated.xml:\d+: not well-formed XML"),
