@@ -150,9 +150,18 @@ void data_rewrite_schema_message(const char *in, char *out, size_t size)
     } else if ((p = strstr(rest, "The attribute '")) && strstr(p, "is required but missing")) {
         snprintf(out, size, "<%s> lacks the attribute '%s'", elem,
                  quoted(val, sizeof val, p + 15, "'"));
+    } else if ((p = strstr(rest, "[facet 'maxLength'] The value has a length of '")) ||
+               (p = strstr(rest, "[facet 'minLength'] The value has a length of '"))) {
+        bool max = p[9] == 'a';
+        const char *limit = strstr(p, max ? "maximum length of '" : "minimum length of '");
+
+        quoted(val, sizeof val, p + 47, "'");
+        quoted(list, sizeof list, limit ? limit + 19 : "?'", "'");
+        snprintf(out, size, "<%s>%s%s is %s characters long; the %s is %s", elem,
+                 attr[0] ? " " : "", attr, val, max ? "limit" : "least", list);
     } else if ((p = strstr(rest, "The value '")) &&
                (strstr(p, "is not accepted by the pattern") ||
-                strstr(p, "is not a valid value"))) {
+                strstr(p, "is not a valid value") || strstr(rest, "[facet 'pattern']"))) {
         const char *hint = attr[0] ? hint_for(attr) : NULL;
         quoted(val, sizeof val, p + 11, strstr(p, "is not accepted") ? "' is not accepted"
                                                                      : "' is not a valid");

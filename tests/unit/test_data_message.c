@@ -54,6 +54,13 @@ static const struct {
     {"Element 'session', attribute 'start': [facet 'pattern'] The value '9am' is not accepted by "
      "the pattern '([01][0-9]|2[0-3]):[0-5][0-9]'.\n",
      "<session> start='9am' is not valid: dates are YYYY-MM-DD, times HH:MM"},
+    /* a value too long for libxml2 to quote whole: the message stops inside it */
+    {"Element 'officer', attribute 'id': [facet 'pattern'] The value 'aaaaaaaaaaaaaaaaaaaa",
+     "<officer> id='aaaaaaaaaaaaaaaaaaaa' is not valid: ids are 1 to 64 letters, digits, '.', '_' "
+     "or '-', starting with a letter or digit"},
+    {"Element 'verify-url': [facet 'maxLength'] The value has a length of '227'; this exceeds "
+     "the allowed maximum length of '200'.\n",
+     "<verify-url> is 227 characters long; the limit is 200"},
     {"Element 'batch': Character content other than whitespace is not allowed because the "
      "content type is 'element-only'.\n",
      "<batch> cannot contain text"},
