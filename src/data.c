@@ -851,7 +851,9 @@ static void check_officer(struct loader *l, xmlNodePtr off)
             }
         } else if (!strcmp((const char *)n->name, "country")) {
             xmlChar *code = xmlGetNoNsProp(n, BAD_CAST "code");
-            if (code && strlen((const char *)code) == 2 && !country_name((const char *)code))
+            /* (a code not of two capitals is the schema's to report) */
+            if (code && strlen((const char *)code) == 2 && isupper(code[0]) && isupper(code[1]) &&
+                !country_name((const char *)code))
                 report(l, n, "<country> code '%s' is not an ISO 3166-1 country code",
                        text_clip(clip, sizeof clip, (const char *)code, 4));
             xmlFree(code);

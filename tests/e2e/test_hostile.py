@@ -160,3 +160,14 @@ def test_unreadable_file(t):
     r = t.run(["validate", "dir.xml"])
     t.status(r, 66)
     t.eq(r.err, "attache: dir.xml: is a folder, not a file\n")
+
+
+def test_one_mistake_one_message(t):
+    """A country code in lower case is one mistake: one line."""
+    path = t.path("lc.xml")
+    with open(path, "wb") as f:
+        f.write(hostile.doc(hostile.officer()).replace(b'code="KH"', b'code="kh"'))
+    r = t.run(["validate", path])
+    t.status(r, 65)
+    t.eq(len(r.err.splitlines()), 1, r.err)
+    t.match(r"<country> code='kh' is not valid: country codes are two capital letters", r.err)
