@@ -256,6 +256,12 @@ int outdir_subdir(struct outdir *o, const char *name, bool *made, attache_error 
         goto done;
     }
     fd = openat(o->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+        err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "'%s' is a file or a link, not a folder: "
+                "the batch's documents go in a folder of that name; move it away",
+                text_clip(clip, sizeof clip, name, 64));
+        goto done;
+    }
     if (fd < 0) {
         err_set(err, ATTACHE_ERR_CANTCREAT, o->path, 0, "cannot open folder '%s': %s",
                 text_clip(clip, sizeof clip, name, 64), strerror(errno));

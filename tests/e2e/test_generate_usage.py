@@ -211,3 +211,17 @@ def test_empty_names_and_a_public_key_for_the_secret_one(t):
         t.status(r, code, " ".join(args))
         t.eq(r.err, message)
         t.ok(not os.path.exists(t.path("o")), "no output folder")
+
+
+def test_a_file_where_a_batch_folder_goes(t):
+    """A file or a link in a batch folder's place: 73, one line saying so,
+    and no folder of the run's own left beside it."""
+    key = t.path("k")
+    t.status(t.run(["keygen", "-o", key, "--issuer", "asec"]), 0)
+    os.mkdir(t.path("o"))
+    open(t.path("o", "jd-8"), "w").close()
+    r = t.run(["certificates", sample(t), "-o", t.path("o"), "-k", key + ".key", "-q"])
+    t.status(r, 73)
+    t.eq(r.err, f"attache: {t.path('o')}: 'jd-8' is a file or a link, not a folder: the batch's "
+                "documents go in a folder of that name; move it away\n")
+    t.eq(sorted(os.listdir(t.path("o"))), [".attache.lock", "jd-8"])
