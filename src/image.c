@@ -1025,20 +1025,23 @@ static const char *png_damage(const unsigned char *b, size_t n, char *why, size_
  * reads, a size within the limits, and an end of image after the scan
  * (bytes after the end, which some cameras write, are fine).
  */
-static const char *jpeg_damage(const unsigned char *b, size_t n, char *why, size_t size)
+/* What is wrong with a JPEG's header (libjpeg reads it; its size), or NULL. */
+static const char *jpeg_header_damage(const unsigned char *bytes, size_t len, char *why,
+                                      size_t size)
 {
     struct jpeg_decompress_struct ci;
     struct jpeg_err je;
-    const unsigned char *scan = NULL;
-    size_t i;
     attache_error e;
-    bool ended = false;
+    /* what the longjmp back from libjpeg must find as it was */
+    const unsigned char *volatile b = bytes;
+    volatile size_t n = len, out_size = size;
+    char *volatile out = why;
 
     jpeg_guard(&ci, &je);
     if (setjmp(je.jump)) {
         jpeg_destroy_decompress(&ci);
-        snprintf(why, size, "its header cannot be read (%s)", je.message);
-        return why;
+        snprintf(out, out_size, "its header cannot be read (%s)", je.message);
+        return out;
     }
     jpeg_create_decompress(&ci);
     jpeg_mem_src(&ci, b, (unsigned long)n);
@@ -1046,11 +1049,23 @@ static const char *jpeg_damage(const unsigned char *b, size_t n, char *why, size
     attache_error_clear(&e);
     if (!jpeg_size_ok(&ci, "", &e)) {
         jpeg_destroy_decompress(&ci);
-        snprintf(why, size, "it is %ux%u pixels; the limit is %u pixels, at most %u on a side",
+        snprintf(out, out_size, "it is %ux%u pixels; the limit is %u pixels, at most %u on a side",
                  ci.image_width, ci.image_height, MAX_PIXELS, MAX_SIDE);
-        return why;
+        return out;
     }
     jpeg_destroy_decompress(&ci);
+    return NULL;
+}
+
+static const char *jpeg_damage(const unsigned char *b, size_t n, char *why, size_t size)
+{
+    const unsigned char *scan = NULL;
+    const char *header = jpeg_header_damage(b, n, why, size);
+    size_t i;
+    bool ended = false;
+
+    if (header)
+        return header;
     for (i = 2; i + 1 < n && !scan; i++)
         if (b[i] == 0xFF && b[i + 1] == 0xDA)
             scan = b + i;
