@@ -384,6 +384,58 @@ static uint32_t single_byte_char(const unsigned char *b, size_t size, const unsi
     return *bad < 0xA0 ? cp1252[*bad - 0x80] : *bad;
 }
 
+/*
+ * The first start tag with more than MAX_ATTRIBUTES attributes, or NULL.
+ * libxml2 compares each attribute of an element with the others, which
+ * costs time that grows with their square: 50,000 on one element take it
+ * seconds, a file of the size attache accepts hours.  The format's elements
+ * have a handful each.  Comments, CDATA and processing instructions are
+ * stepped over; '<' cannot stand anywhere else but in markup.
+ */
+#define MAX_ATTRIBUTES 64
+
+static const unsigned char *skip_past(const unsigned char *p, const unsigned char *end,
+                                      const char *close)
+{
+    const unsigned char *q = memmem(p, (size_t)(end - p), close, strlen(close));
+
+    return q ? q + strlen(close) : end;
+}
+
+static const unsigned char *crowded_tag(const unsigned char *b, size_t size)
+{
+    const unsigned char *p = b, *end = b + size;
+
+    while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
+        const unsigned char *tag = p++;
+        unsigned attributes = 0;
+        unsigned char quote = 0;
+
+        if (p < end && *p == '!') {
+            if ((size_t)(end - p) >= 3 && !memcmp(p, "!--", 3))
+                p = skip_past(p + 3, end, "-->");
+            else if ((size_t)(end - p) >= 8 && !memcmp(p, "![CDATA[", 8))
+                p = skip_past(p + 8, end, "]]>");
+            else
+                p = skip_past(p, end, ">");
+            continue;
+        }
+        if (p < end && *p == '?') {
+            p = skip_past(p, end, "?>");
+            continue;
+        }
+        for (; p < end && (quote || *p != '>'); p++) {
+            if (quote)
+                quote = *p == quote ? 0 : quote;
+            else if (*p == '"' || *p == '\'')
+                quote = *p;
+            else if (*p == '=' && ++attributes > MAX_ATTRIBUTES)
+                return tag;
+        }
+    }
+    return NULL;
+}
+
 static void screen(struct loader *l, const unsigned char *b, size_t size)
 {
     static const struct {
@@ -464,6 +516,16 @@ static void screen(struct loader *l, const unsigned char *b, size_t size)
     if (p) {
         add_diag(l, line_at(b, (size_t)(p - b)),
                  "DOCTYPE and ENTITY declarations are not allowed: attache data has no DTD");
+        l->stop = true;
+        return;
+    }
+    p = crowded_tag(b, size);
+    if (p) {
+        char msg[120];
+
+        snprintf(msg, sizeof msg, "an element has more than %d attributes; attache data has a "
+                 "few on each", MAX_ATTRIBUTES);
+        add_diag(l, line_at(b, (size_t)(p - b)), msg);
         l->stop = true;
     }
 }

@@ -171,3 +171,16 @@ def test_one_mistake_one_message(t):
     t.status(r, 65)
     t.eq(len(r.err.splitlines()), 1, r.err)
     t.match(r"<country> code='kh' is not valid: country codes are two capital letters", r.err)
+
+
+def test_many_equals_signs_that_are_not_attributes(t):
+    """'=' in comments, processing instructions and values is not counted as
+    attributes: such data is valid."""
+    path = t.path("eq.xml")
+    body = hostile.officer(extra=b"        <!-- " + b"<a b=1 c=2 " * 100 + b"-->\n"
+                                 b"        <?note " + b"k=v " * 100 + b"?>\n")
+    with open(path, "wb") as f:
+        f.write(hostile.doc(body).replace(b"<ministry>Ministry</ministry>",
+                                          b"<ministry>" + b"a=b " * 100 + b"</ministry>"))
+    r = t.run(["validate", "-q", path])
+    t.status(r, 0, r.err)
