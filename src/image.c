@@ -511,20 +511,31 @@ done:
     return rc;
 }
 
+/* Whether a picture of w x h pixels is within the limits; if not, why[] says so
+ * ("it is 25000x1 pixels; the limit is ..."). */
+static bool size_within_limits(unsigned long w, unsigned long h, char *why, size_t size)
+{
+    if (w && h && w <= MAX_SIDE && h <= MAX_SIDE && w * h <= MAX_PIXELS)
+        return true;
+    snprintf(why, size, "%lux%lu pixels; the limit is %u pixels, at most %u on a side", w, h,
+             MAX_PIXELS, MAX_SIDE);
+    return false;
+}
+
 /* Reads a PNG's header into pi, refusing what cannot be read and sizes
  * beyond the limits; on success the caller finishes or frees pi. */
 static attache_status png_begin(const unsigned char *bytes, size_t size, const char *name,
                                 png_image *pi, attache_error *err)
 {
+    char why[120];
+
     memset(pi, 0, sizeof *pi);
     pi->version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(pi, bytes, size))
         return err_set(err, ATTACHE_ERR_DATA, name, 0, "is not a readable PNG image (%s)",
                        pi->message);
-    if (pi->width == 0 || pi->height == 0 || pi->width > MAX_SIDE || pi->height > MAX_SIDE ||
-        (size_t)pi->width * pi->height > MAX_PIXELS) {
-        err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is %ux%u pixels; the limit is %u "
-                "pixels, at most %u on a side", pi->width, pi->height, MAX_PIXELS, MAX_SIDE);
+    if (!size_within_limits(pi->width, pi->height, why, sizeof why)) {
+        err_set(err, ATTACHE_ERR_DATA, name, 0, "PNG image is %s", why);
         png_image_free(pi);
         return ATTACHE_ERR_DATA;
     }
@@ -643,15 +654,12 @@ static void jpeg_limit(struct jpeg_decompress_struct *ci, struct jpeg_err *je)
 static bool jpeg_size_ok(const struct jpeg_decompress_struct *ci, const char *name,
                          attache_error *err)
 {
-    if (ci->image_width == 0 || ci->image_height == 0 || ci->image_width > MAX_SIDE ||
-        ci->image_height > MAX_SIDE ||
-        (size_t)ci->image_width * ci->image_height > MAX_PIXELS) {
-        err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is %ux%u pixels; the limit is %u "
-                "pixels, at most %u on a side", ci->image_width, ci->image_height, MAX_PIXELS,
-                MAX_SIDE);
-        return false;
-    }
-    return true;
+    char why[120];
+
+    if (size_within_limits(ci->image_width, ci->image_height, why, sizeof why))
+        return true;
+    err_set(err, ATTACHE_ERR_DATA, name, 0, "JPEG image is %s", why);
+    return false;
 }
 
 /*
@@ -988,6 +996,7 @@ static const char *png_damage(const unsigned char *b, size_t n, char *why, size_
 {
     size_t at = 8;
     bool header = false, pixels = false;
+    char over[120];
 
     while (at + 12 <= n) {
         uint32_t len = be32(b + at);
@@ -1004,11 +1013,8 @@ static const char *png_damage(const unsigned char *b, size_t n, char *why, size_
             if (memcmp(type, "IHDR", 4) || len != 13)
                 return "it does not start with a PNG header";
             header = true;
-            if (!be32(type + 4) || !be32(type + 8) || be32(type + 4) > MAX_SIDE ||
-                be32(type + 8) > MAX_SIDE ||
-                (size_t)be32(type + 4) * be32(type + 8) > MAX_PIXELS) {
-                snprintf(why, size, "it is %ux%u pixels; the limit is %u pixels, at most %u "
-                         "on a side", be32(type + 4), be32(type + 8), MAX_PIXELS, MAX_SIDE);
+            if (!size_within_limits(be32(type + 4), be32(type + 8), over, sizeof over)) {
+                snprintf(why, size, "it is %s", over);
                 return why;
             }
         }
@@ -1031,7 +1037,7 @@ static const char *jpeg_header_damage(const unsigned char *bytes, size_t len, ch
 {
     struct jpeg_decompress_struct ci;
     struct jpeg_err je;
-    attache_error e;
+    char over[120];
     /* what the longjmp back from libjpeg must find as it was */
     const unsigned char *volatile b = bytes;
     volatile size_t n = len, out_size = size;
@@ -1046,11 +1052,9 @@ static const char *jpeg_header_damage(const unsigned char *bytes, size_t len, ch
     jpeg_create_decompress(&ci);
     jpeg_mem_src(&ci, b, (unsigned long)n);
     jpeg_read_header(&ci, TRUE);
-    attache_error_clear(&e);
-    if (!jpeg_size_ok(&ci, "", &e)) {
+    if (!size_within_limits(ci.image_width, ci.image_height, over, sizeof over)) {
         jpeg_destroy_decompress(&ci);
-        snprintf(out, out_size, "it is %ux%u pixels; the limit is %u pixels, at most %u on a side",
-                 ci.image_width, ci.image_height, MAX_PIXELS, MAX_SIDE);
+        snprintf(out, out_size, "it is %s", over);
         return out;
     }
     jpeg_destroy_decompress(&ci);
