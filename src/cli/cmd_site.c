@@ -137,10 +137,6 @@ int cmd_site(int argc, char **argv)
     }
     for (i = 0; i < sizeof written / sizeof *written; i++)
         printf("%s/%s\n", dir, written[i]);
-    if (fflush(stdout) != 0) {
-        cli_error("cannot write to standard output");
-        status = 74;
-    }
 done:
     attache_verifier_free(v);
     return status;

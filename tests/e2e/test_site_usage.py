@@ -31,7 +31,7 @@ def test_full_standard_output(t):
         p = subprocess.run([t.attache, "site", "-o", t.path("s"), "--pub", t.path("k.pub")],
                            stdout=full, stderr=subprocess.PIPE, env=t.env())
     t.eq(p.returncode, 74)
-    t.eq(p.stderr.decode(), "attache: cannot write to standard output\n")
+    t.eq(p.stderr.decode(), "attache: cannot write to standard output: No space left on device\n")
 
 
 def test_a_folder_where_a_file_goes(t):

@@ -68,4 +68,4 @@ def test_full_standard_output(t):
         p = subprocess.run([t.attache, "verify", "--pub", key, "ATT1:AAAA"], stdout=full,
                            stderr=subprocess.PIPE, env=t.env())
     t.eq(p.returncode, 74)
-    t.eq(p.stderr.decode(), "attache: cannot write to standard output\n")
+    t.eq(p.stderr.decode(), "attache: cannot write to standard output: No space left on device\n")
